@@ -1,0 +1,34 @@
+import type { Diagnostic } from './model/diagnostic.js';
+import { formatDiagnostic } from './model/diagnostic.js';
+
+/** Base of every error entrasync raises on purpose; `code` is stable for scripts and tests. */
+export class EntrasyncError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Configuration is invalid; carries every problem found, each with file:line:column. */
+export class ConfigError extends EntrasyncError {
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    super('config.invalid', diagnostics.map(formatDiagnostic).join('\n'));
+  }
+}
+
+/** The tenant could not be read completely; no plan may be made from what was read. */
+export class TenantReadError extends EntrasyncError {
+  constructor(message: string) {
+    super('tenant.read-failed', message);
+  }
+}
+
+/** A saved plan no longer describes the tenant (or the config) it would be applied to. */
+export class StalePlanError extends EntrasyncError {
+  constructor(message: string) {
+    super('plan.stale', message);
+  }
+}

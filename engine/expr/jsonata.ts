@@ -1,0 +1,219 @@
+/**
+ * JSONata expressions as the config uses them: compiled once when config loads, evaluated
+ * with guardrails (time, stack depth, sequence length), and inspected for the field paths they
+ * read so the config can be checked against each source's declared fields before planning.
+ */
+import jsonata from 'jsonata';
+import type { SourcePosition } from '../model/diagnostic.js';
+
+export interface ExpressionLimits {
+  /** Milliseconds one evaluation may run (D1012). */
+  readonly timeoutMs: number;
+  /** Maximum evaluation depth (D1011). */
+  readonly stackDepth: number;
+  /** Maximum sequence length (D2015). */
+  readonly sequenceLength: number;
+}
+
+export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = {
+  timeoutMs: 1000,
+  stackDepth: 500,
+  sequenceLength: 100_000,
+};
+
+/**
+ * A field an expression reads. `variable` is the source binding it goes through (`$hr.status`
+ * reads `status` of `hr`); undefined means the evaluation input (the primary source's record).
+ */
+export interface FieldReference {
+  readonly variable?: string;
+  readonly field: string;
+  /** Character offset of the reference inside the expression text. */
+  readonly offset: number;
+}
+
+export interface Expression {
+  readonly text: string;
+  /** Config path, e.g. `users.attributes.displayName`. */
+  readonly configPath: string;
+  /** Position of the expression's first character in its config file. */
+  readonly position: SourcePosition;
+  readonly fieldReferences: readonly FieldReference[];
+  evaluate(input: unknown, bindings: Readonly<Record<string, unknown>>): Promise<unknown>;
+}
+
+export interface ExpressionSyntaxError {
+  readonly message: string;
+  /** JSONata's error code, e.g. S0202. */
+  readonly code: string;
+  /** Character offset inside the expression text where JSONata stopped. */
+  readonly offset: number;
+}
+
+export type CompileResult =
+  | { readonly ok: true; readonly expression: Expression }
+  | { readonly ok: false; readonly error: ExpressionSyntaxError };
+
+interface JsonataErrorLike {
+  code?: string;
+  message?: string;
+  position?: number;
+}
+
+export function compileExpression(
+  text: string,
+  configPath: string,
+  position: SourcePosition,
+  limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
+): CompileResult {
+  let compiled: jsonata.Expression;
+  try {
+    compiled = jsonata(text, {
+      timeout: limits.timeoutMs,
+      stack: limits.stackDepth,
+      sequence: limits.sequenceLength,
+    });
+  } catch (err) {
+    const e = err as JsonataErrorLike;
+    return {
+      ok: false,
+      error: {
+        code: e.code ?? 'S0000',
+        message: e.message ?? String(err),
+        offset: Math.max(0, (e.position ?? 1) - 1),
+      },
+    };
+  }
+  const fieldReferences = collectFieldReferences(compiled.ast());
+  return {
+    ok: true,
+    expression: {
+      text,
+      configPath,
+      position,
+      fieldReferences,
+      evaluate: (input, bindings) => compiled.evaluate(input, { ...bindings }),
+    },
+  };
+}
+
+/** Thrown for a failed evaluation; carries the expression so the message can point at config. */
+export class ExpressionEvaluationError extends Error {
+  constructor(
+    readonly expression: Expression,
+    readonly jsonataCode: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExpressionEvaluationError';
+  }
+}
+
+export async function evaluateExpression(
+  expression: Expression,
+  input: unknown,
+  bindings: Readonly<Record<string, unknown>>,
+): Promise<unknown> {
+  try {
+    return await expression.evaluate(input, bindings);
+  } catch (err) {
+    const e = err as JsonataErrorLike;
+    throw new ExpressionEvaluationError(
+      expression,
+      e.code,
+      `${expression.configPath}: ${e.code ? `${e.code} ` : ''}${e.message ?? String(err)}`,
+    );
+  }
+}
+
+// The published typings omit node types the parser produces (`path`, `bind`, ...).
+type Node = Omit<jsonata.ExprNode, 'type'> & {
+  type: string;
+  predicate?: Node[];
+  group?: { lhs: [Node, Node][] };
+  condition?: Node;
+  then?: Node;
+  else?: Node;
+  pattern?: Node;
+  update?: Node;
+  delete?: Node;
+  body?: Node;
+  expr?: Node;
+};
+
+/**
+ * The field paths an expression reads from its input or from a source binding. Conservative by
+ * design: only the first step of a path evaluated against the root input (or `$source.`) is a
+ * reference; steps after it, and paths inside predicates or lambdas, are relative to something
+ * else and are not reported. A lint that flags a field that exists would be worse than one that
+ * misses an exotic reference.
+ */
+export function collectFieldReferences(ast: jsonata.ExprNode): FieldReference[] {
+  const refs: FieldReference[] = [];
+  const visit = (node: Node | undefined, atRoot: boolean): void => {
+    if (!node || typeof node !== 'object') return;
+    switch (node.type) {
+      case 'path': {
+        const steps = (node.steps ?? []) as Node[];
+        const [first, second] = steps;
+        if (atRoot && first?.type === 'name' && typeof first.value === 'string') {
+          refs.push({ field: first.value, offset: offsetOf(first) });
+        } else if (
+          atRoot &&
+          first?.type === 'variable' &&
+          typeof first.value === 'string' &&
+          first.value !== '' &&
+          second?.type === 'name' &&
+          typeof second.value === 'string'
+        ) {
+          refs.push({ variable: first.value, field: second.value, offset: offsetOf(second) });
+        }
+        // Later steps, predicates and stages are relative to earlier steps: visit them only to
+        // find root-level expressions such as function arguments, which JSONata evaluates against
+        // the step's context; treat those as relative too.
+        for (const step of steps) visitChildren(step, false);
+        return;
+      }
+      case 'name':
+        if (atRoot && typeof node.value === 'string') refs.push({ field: node.value, offset: offsetOf(node) });
+        visitChildren(node, false);
+        return;
+      case 'lambda':
+        // Lambda bodies see their parameters and whatever context they are applied to.
+        visit(node.body, false);
+        return;
+      default:
+        visitChildren(node, atRoot);
+    }
+  };
+  const visitChildren = (node: Node, atRoot: boolean): void => {
+    const n = node as Node;
+    if (node.type !== 'path' && node.type !== 'name') {
+      for (const child of [n.lhs, n.rhs, n.condition, n.then, n.else, n.expr, n.pattern, n.update, n.delete]) {
+        if (Array.isArray(child)) {
+          for (const c of child) {
+            if (Array.isArray(c)) c.forEach((x) => visit(x as Node, atRoot));
+            else visit(c as Node, atRoot);
+          }
+        } else visit(child as Node | undefined, atRoot);
+      }
+      for (const list of [n.arguments, n.expressions]) for (const c of list ?? []) visit(c as Node, atRoot);
+      if (n.procedure && n.procedure.type !== 'variable') visit(n.procedure as Node, atRoot);
+    }
+    for (const c of n.predicate ?? []) visit(c.expr ?? c, false);
+    for (const c of n.stages ?? []) visit((c as Node).expr ?? (c as Node), false);
+    for (const [k, v] of n.group?.lhs ?? []) {
+      visit(k, false);
+      visit(v, false);
+    }
+  };
+  visit(ast as Node, true);
+  return refs;
+}
+
+function offsetOf(node: Node): number {
+  // JSONata positions point just past the token; convert to the token's first character.
+  const end = node.position ?? 0;
+  const len = typeof node.value === 'string' ? node.value.length : 0;
+  return Math.max(0, end - len);
+}
