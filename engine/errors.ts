@@ -32,3 +32,17 @@ export class StalePlanError extends EntrasyncError {
     super('plan.stale', message);
   }
 }
+
+/** The plan holds changes that safety checks blocked; by default nothing of it is applied. */
+export class SafetyBlockedError extends EntrasyncError {
+  constructor(message: string) {
+    super('plan.blocked', message);
+  }
+}
+
+/** A source could not be read; no plan made from it may be applied. */
+export class SourceFailedError extends EntrasyncError {
+  constructor(message: string) {
+    super('source.failed', message);
+  }
+}

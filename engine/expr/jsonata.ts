@@ -39,6 +39,8 @@ export interface Expression {
   /** Position of the expression's first character in its config file. */
   readonly position: SourcePosition;
   readonly fieldReferences: readonly FieldReference[];
+  /** Config-file position of a character offset inside the expression text. */
+  positionAt(offset: number): SourcePosition;
   evaluate(input: unknown, bindings: Readonly<Record<string, unknown>>): Promise<unknown>;
 }
 
@@ -65,6 +67,7 @@ export function compileExpression(
   configPath: string,
   position: SourcePosition,
   limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
+  locate: (offset: number) => SourcePosition = (offset) => ({ ...position, column: position.column + offset }),
 ): CompileResult {
   let compiled: jsonata.Expression;
   try {
@@ -92,6 +95,7 @@ export function compileExpression(
       configPath,
       position,
       fieldReferences,
+      positionAt: locate,
       evaluate: (input, bindings) => compiled.evaluate(input, { ...bindings }),
     },
   };

@@ -11,12 +11,24 @@ export interface DesiredUser {
   readonly provenance: readonly Provenance[];
 }
 
+/** A person the sources know but the scope rule excludes: their account is deprovisioned. */
+export interface OutOfScopePerson {
+  readonly personKey: string;
+  readonly anchor: string;
+  readonly provenance: readonly Provenance[];
+}
+
 export interface DesiredState {
   readonly users: readonly DesiredUser[];
+  readonly outOfScope: readonly OutOfScopePerson[];
   /**
-   * People whose fate is unknown this run (a mapping failed, a duplicate key, a record from an
-   * unhealthy source): their accounts are neither created nor deprovisioned.
+   * Anchors of people whose fate is unknown this run (a mapping failed, a duplicate key): their
+   * accounts are neither created, changed nor deprovisioned.
    */
   readonly heldAnchors: readonly string[];
-  readonly heldPersonKeys: readonly string[];
+  /**
+   * People held without a known anchor. Their account cannot be told apart from a leaver's, so
+   * while any exist no account may be deprovisioned.
+   */
+  readonly heldWithoutAnchor: readonly string[];
 }

@@ -1,5 +1,5 @@
 import type { Provenance } from './person.js';
-import type { SourceStatus } from './source.js';
+import type { SourceIssue, SourceStatus } from './source.js';
 import type { AttributeValue, Attributes } from './tenant.js';
 
 /** Bumped when a saved plan's shape changes incompatibly; apply refuses other versions. */
@@ -90,6 +90,11 @@ export interface SourceSummary {
   readonly warnings: number;
 }
 
+/** A problem with one record or one person, from reading, joining, mapping or matching. */
+export interface PlanIssue extends SourceIssue {
+  readonly source: string;
+}
+
 /** Tenant accounts the plan deliberately leaves alone, and why (P1, P5). */
 export interface IgnoredUser {
   readonly user: Required<UserRef>;
@@ -107,8 +112,13 @@ export interface Plan {
   readonly changes: readonly Change[];
   readonly blocked: readonly BlockedChange[];
   readonly warnings: readonly PlanWarning[];
+  readonly issues: readonly PlanIssue[];
   readonly ignored: readonly IgnoredUser[];
   readonly managedUsers: number;
+}
+
+export function hasFailedSource(plan: Plan): boolean {
+  return plan.sources.some((s) => s.status === 'failed');
 }
 
 export function isEmptyPlan(plan: Plan): boolean {

@@ -1,0 +1,54 @@
+/**
+ * Normalisation shared by mapping and comparison, in one module so that "equal" means the same
+ * thing everywhere (style practice 2).
+ */
+
+/** Removes diacritics (Zoë Ångström -> Zoe Angstrom) and folds ligatures Graph rejects in names. */
+export function foldDiacritics(value: string): string {
+  return value
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/ß/g, 'ss')
+    .replace(/æ/g, 'ae')
+    .replace(/Æ/g, 'AE')
+    .replace(/ø/g, 'o')
+    .replace(/Ø/g, 'O')
+    .replace(/œ/g, 'oe')
+    .replace(/Œ/g, 'OE')
+    .replace(/ł/g, 'l')
+    .replace(/Ł/g, 'L')
+    .replace(/đ/g, 'd')
+    .replace(/Đ/g, 'D');
+}
+
+/**
+ * A mailNickname Graph accepts: ASCII, at most 64 characters, none of `@ ( ) \ [ ] " ; : < > ,`
+ * or whitespace, and not starting or ending with a dot.
+ */
+export function toMailNickname(value: string): string {
+  const cleaned = foldDiacritics(value)
+    .replace(/[^\x21-\x7e]/g, '')
+    .replace(/[@()\\[\]";:<>,]/g, '')
+    .replace(/^\.+|\.+$/g, '')
+    .slice(0, 64)
+    .replace(/\.+$/g, '');
+  return cleaned;
+}
+
+/** The default mailNickname for an account: its UPN's local part, cleaned. */
+export function mailNicknameFromUpn(userPrincipalName: string): string {
+  const at = userPrincipalName.lastIndexOf('@');
+  return toMailNickname(at >= 0 ? userPrincipalName.slice(0, at) : userPrincipalName);
+}
+
+/** Attributes Graph compares without regard to case. */
+const CASE_INSENSITIVE = new Set(['userPrincipalName', 'mail']);
+
+export function isCaseInsensitiveAttribute(attribute: string): boolean {
+  return CASE_INSENSITIVE.has(attribute);
+}
+
+/** Lookup key for case-insensitive identifiers (UPN, mail). */
+export function identifierKey(value: string): string {
+  return value.trim().toLowerCase();
+}

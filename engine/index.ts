@@ -1,0 +1,110 @@
+/**
+ * The engine's public surface: plan and apply over ports, plus the pure pieces they are made of.
+ *
+ *   planRun:  sources --read--> snapshots; target --read--> tenant; computePlan (pure)
+ *   applyRun: checks the saved plan still fits the live tenant, then applies it change by change
+ */
+import { SafetyBlockedError, SourceFailedError, StalePlanError } from './errors.js';
+import type { Plan } from './model/plan.js';
+import { PLAN_FORMAT_VERSION, hasFailedSource } from './model/plan.js';
+import type { RunReport } from './model/report.js';
+import type { SourceSnapshot } from './model/source.js';
+import type { SyncSpec } from './model/spec.js';
+import type { TenantState } from './model/tenant.js';
+import type { SourceConnector, TargetReader, TargetWriter } from './ports.js';
+import type { ApplyOptions } from './apply/apply.js';
+import { applyPlan } from './apply/apply.js';
+import { tenantDigest } from './pipeline/fingerprint.js';
+import { computePlan, tenantReadRequest } from './pipeline/plan.js';
+
+export interface PlanIO {
+  readonly sources: readonly SourceConnector[];
+  readonly target: TargetReader;
+}
+
+export interface ApplyIO {
+  readonly target: TargetReader;
+  readonly writer: TargetWriter;
+}
+
+/** Reads every source concurrently. A connector that throws is recorded as a failed source. */
+export async function readSources(sources: readonly SourceConnector[]): Promise<SourceSnapshot[]> {
+  return Promise.all(
+    sources.map(async (source): Promise<SourceSnapshot> => {
+      try {
+        return await source.read();
+      } catch (err) {
+        return {
+          name: source.name,
+          kind: source.kind,
+          status: 'failed',
+          fields: [],
+          records: [],
+          issues: [
+            {
+              severity: 'error',
+              code: 'source.read-failed',
+              message: `source "${source.name}" failed: ${err instanceof Error ? err.message : String(err)}`,
+            },
+          ],
+        };
+      }
+    }),
+  );
+}
+
+export async function readTenant(spec: SyncSpec, target: TargetReader): Promise<TenantState> {
+  return target.read(tenantReadRequest(spec));
+}
+
+/** Plans only: `plan` is never given a writer, so it cannot write (invariant 3). */
+export async function planRun(spec: SyncSpec, io: PlanIO): Promise<Plan> {
+  const [snapshots, tenant] = await Promise.all([readSources(io.sources), readTenant(spec, io.target)]);
+  return computePlan(spec, snapshots, tenant);
+}
+
+export interface ApplyRunOptions extends ApplyOptions {
+  /** Tenant state already read for this apply (e.g. by the plan made just before). */
+  readonly tenant?: TenantState;
+}
+
+/**
+ * Applies a plan after proving it still describes the tenant: same plan format, same config,
+ * and the accounts it rests on unchanged since it was made (StalePlanError otherwise). A plan
+ * with blocked changes or a failed source is refused whole.
+ */
+export async function applyRun(plan: Plan, spec: SyncSpec, io: ApplyIO, options: ApplyRunOptions = {}): Promise<RunReport> {
+  if (plan.formatVersion !== PLAN_FORMAT_VERSION) {
+    throw new StalePlanError(`plan format ${String(plan.formatVersion)} is not ${PLAN_FORMAT_VERSION}; plan again`);
+  }
+  if (plan.configDigest !== spec.configDigest) {
+    throw new StalePlanError('the configuration changed since this plan was made; plan again');
+  }
+  if (hasFailedSource(plan)) {
+    const failed = plan.sources.filter((s) => s.status === 'failed').map((s) => s.name);
+    throw new SourceFailedError(`source ${failed.join(', ')} failed to read; nothing is applied`);
+  }
+  if (plan.blocked.length > 0) {
+    throw new SafetyBlockedError(
+      `${plan.blocked.length} change(s) are blocked by safety checks; nothing is applied (first: ${plan.blocked[0]?.message ?? ''})`,
+    );
+  }
+  const tenant = options.tenant ?? (await readTenant(spec, io.target));
+  const live = tenantDigest(tenant, spec.marker, plan.changes);
+  if (live !== plan.tenantDigest) {
+    throw new StalePlanError(
+      'the tenant changed since this plan was made (accounts it manages or targets differ); plan again',
+    );
+  }
+  return applyPlan(plan, io.writer, options);
+}
+
+export { computePlan, tenantReadRequest } from './pipeline/plan.js';
+export { applyPlan } from './apply/apply.js';
+export { renderPlanText, renderReportText, summaryLine } from './render/text.js';
+export { renderPlanJson, renderReportJson } from './render/json.js';
+export * from './errors.js';
+export type * from './model/plan.js';
+export { PLAN_FORMAT_VERSION, isEmptyPlan, hasFailedSource } from './model/plan.js';
+export type * from './model/report.js';
+export { countOutcomes } from './model/report.js';

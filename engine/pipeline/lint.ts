@@ -1,0 +1,55 @@
+/**
+ * Checks the config against what the sources actually declare, before anything is planned:
+ * a mapping that reads a field the source does not have would otherwise evaluate to "nothing"
+ * for everyone (JSONata's undefined-is-false makes `status = 'active'` false), and a sync tool
+ * would then disable every account (catalogue S9, M1).
+ */
+import { closest, distance } from 'fastest-levenshtein';
+import type { Expression } from '../expr/jsonata.js';
+import type { Diagnostic } from '../model/diagnostic.js';
+import type { SourceSnapshot } from '../model/source.js';
+import type { SyncSpec } from '../model/spec.js';
+
+export function specExpressions(spec: SyncSpec): Expression[] {
+  const list: Expression[] = [];
+  if (spec.users.scope) list.push(spec.users.scope);
+  list.push(spec.users.anchor);
+  list.push(...Object.values(spec.users.attributes));
+  return list;
+}
+
+export function lintFieldReferences(spec: SyncSpec, snapshots: readonly SourceSnapshot[]): Diagnostic[] {
+  const byName = new Map(snapshots.map((s) => [s.name, s]));
+  const diagnostics: Diagnostic[] = [];
+  for (const expression of specExpressions(spec)) {
+    for (const ref of expression.fieldReferences) {
+      const sourceName = ref.variable ?? spec.primarySource;
+      const source = byName.get(sourceName);
+      // `$x.y` where x is not a source is a bound variable or function: not ours to check. A
+      // failed source declares nothing trustworthy; its failure is reported on its own.
+      if (!source || source.status === 'failed' || source.fields.length === 0) continue;
+      if (source.fields.includes(ref.field)) continue;
+      const suggestion = suggest(ref.field, source.fields);
+      diagnostics.push({
+        severity: 'error',
+        code: 'expr.unknown-field',
+        message:
+          `field \`${ref.field}\` not present in source \`${source.name}\`` +
+          (suggestion ? ` (did you mean \`${suggestion}\`?)` : ` (it has: ${source.fields.join(', ')})`),
+        path: expression.configPath,
+        position: expression.positionAt(ref.offset),
+      });
+    }
+  }
+  return diagnostics;
+}
+
+/** A close field name: same letters in another case, or a small edit away. */
+export function suggest(name: string, candidates: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  const sameCase = candidates.find((c) => c.toLowerCase() === lower);
+  if (sameCase) return sameCase;
+  if (candidates.length === 0) return undefined;
+  const best = closest(name, [...candidates]);
+  return distance(name, best) <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}

@@ -1,0 +1,185 @@
+/**
+ * Map: Person -> DesiredUser, by evaluating the compiled expressions of the spec.
+ *
+ * Each expression sees the primary source's record as its input (`first_name`) and every
+ * source's record as a variable (`$hr.first_name`). A person whose mapping fails is held with an
+ * error that names the record and the config path; it never becomes "absent".
+ */
+import type { Expression } from '../expr/jsonata.js';
+import { ExpressionEvaluationError, evaluateExpression } from '../expr/jsonata.js';
+import { mailNicknameFromUpn } from '../expr/normalize.js';
+import type { DesiredState, DesiredUser, OutOfScopePerson } from '../model/desired.js';
+import type { Person, Provenance } from '../model/person.js';
+import type { SourceIssue, SourceRecord } from '../model/source.js';
+import type { SyncSpec } from '../model/spec.js';
+import type { AttributeValue } from '../model/tenant.js';
+import type { HeldPerson } from './join.js';
+
+export interface MapResult {
+  readonly desired: DesiredState;
+  readonly issues: readonly SourceIssue[];
+}
+
+/** Attributes whose Graph type is not a plain string. */
+const BOOLEAN_ATTRIBUTES = new Set(['accountEnabled']);
+const STRING_LIST_ATTRIBUTES = new Set(['businessPhones']);
+
+class MappingError extends Error {}
+
+export async function mapPeople(
+  people: readonly Person[],
+  heldPeople: readonly HeldPerson[],
+  spec: SyncSpec,
+): Promise<MapResult> {
+  const users: DesiredUser[] = [];
+  const outOfScope: OutOfScopePerson[] = [];
+  const heldAnchors: string[] = [];
+  const heldWithoutAnchor: string[] = [];
+  const issues: SourceIssue[] = [];
+
+  for (const held of heldPeople) {
+    // Held people still have an account to protect: find its anchor if the records agree on one.
+    const anchors = new Set<string>();
+    for (const record of held.records) {
+      try {
+        anchors.add(await evaluateAnchor(spec.users.anchor, record, { [record.source]: record }));
+      } catch {
+        anchors.clear();
+        break;
+      }
+    }
+    if (anchors.size > 0) heldAnchors.push(...anchors);
+    else heldWithoutAnchor.push(held.personKey);
+  }
+
+  for (const person of people) {
+    const provenance = provenanceOf(person);
+    let anchor: string;
+    try {
+      anchor = await evaluateAnchor(spec.users.anchor, person.primary, person.records);
+    } catch (err) {
+      heldWithoutAnchor.push(person.key);
+      issues.push(mappingIssue(person, err));
+      continue;
+    }
+    try {
+      const inScope = spec.users.scope
+        ? await evaluateBoolean(spec.users.scope, person.primary, person.records)
+        : true;
+      if (!inScope) {
+        outOfScope.push({ personKey: person.key, anchor, provenance });
+        continue;
+      }
+      const attributes = await evaluateAttributes(spec, person);
+      attributes[spec.users.anchorAttribute] = anchor;
+      users.push({ personKey: person.key, anchor, attributes, provenance });
+    } catch (err) {
+      heldAnchors.push(anchor);
+      issues.push(mappingIssue(person, err));
+    }
+  }
+
+  return {
+    desired: { users, outOfScope, heldAnchors, heldWithoutAnchor },
+    issues,
+  };
+}
+
+function provenanceOf(person: Person): Provenance[] {
+  return Object.values(person.records).map((r) => ({
+    source: r.source,
+    key: r.key,
+    location: r.location,
+  }));
+}
+
+function bindingsOf(records: Readonly<Record<string, SourceRecord>>): Record<string, unknown> {
+  const bindings: Record<string, unknown> = {};
+  for (const [name, record] of Object.entries(records)) bindings[name] = record.fields;
+  return bindings;
+}
+
+async function evaluateAnchor(
+  expression: Expression,
+  primary: SourceRecord,
+  records: Readonly<Record<string, SourceRecord>>,
+): Promise<string> {
+  const value = await evaluateExpression(expression, primary.fields, bindingsOf(records));
+  const anchor = typeof value === 'number' ? String(value) : value;
+  if (typeof anchor !== 'string' || anchor.trim() === '') {
+    throw new MappingError(`${expression.configPath}: the anchor must be a non-empty string, got ${show(value)}`);
+  }
+  return anchor.trim();
+}
+
+async function evaluateBoolean(
+  expression: Expression,
+  primary: SourceRecord,
+  records: Readonly<Record<string, SourceRecord>>,
+): Promise<boolean> {
+  const value = await evaluateExpression(expression, primary.fields, bindingsOf(records));
+  if (typeof value !== 'boolean') {
+    throw new MappingError(`${expression.configPath}: expected true or false, got ${show(value)}`);
+  }
+  return value;
+}
+
+async function evaluateAttributes(spec: SyncSpec, person: Person): Promise<Record<string, AttributeValue>> {
+  const bindings = bindingsOf(person.records);
+  const attributes: Record<string, AttributeValue> = {};
+  for (const [attribute, expression] of Object.entries(spec.users.attributes)) {
+    const value = await evaluateExpression(expression, person.primary.fields, bindings);
+    attributes[attribute] = toAttributeValue(attribute, expression, value);
+  }
+  for (const required of ['userPrincipalName', 'displayName'] as const) {
+    if (typeof attributes[required] !== 'string') {
+      const expression = spec.users.attributes[required];
+      throw new MappingError(
+        `${expression?.configPath ?? `users.attributes.${required}`}: ${required} is required, got nothing`,
+      );
+    }
+  }
+  if (attributes.accountEnabled === undefined) attributes.accountEnabled = true;
+  if (attributes.mailNickname === undefined || attributes.mailNickname === null) {
+    attributes.mailNickname = mailNicknameFromUpn(attributes.userPrincipalName as string);
+  }
+  return attributes;
+}
+
+function toAttributeValue(attribute: string, expression: Expression, value: unknown): AttributeValue {
+  if (BOOLEAN_ATTRIBUTES.has(attribute)) {
+    if (typeof value === 'boolean') return value;
+    throw new MappingError(`${expression.configPath}: ${attribute} must be true or false, got ${show(value)}`);
+  }
+  if (value === undefined || value === null || value === '') return null;
+  if (STRING_LIST_ATTRIBUTES.has(attribute)) {
+    const list = Array.isArray(value) ? value : [value];
+    if (list.every((v) => typeof v === 'string' || typeof v === 'number')) {
+      return list.map(String).filter((v) => v !== '');
+    }
+    throw new MappingError(`${expression.configPath}: ${attribute} must be a list of strings, got ${show(value)}`);
+  }
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new MappingError(`${expression.configPath}: ${attribute} must be a string, got ${show(value)}`);
+}
+
+function mappingIssue(person: Person, err: unknown): SourceIssue {
+  const detail =
+    err instanceof ExpressionEvaluationError || err instanceof MappingError
+      ? err.message
+      : `unexpected error: ${String(err)}`;
+  return {
+    severity: 'error',
+    code: 'map.failed',
+    message: `${person.key}: ${detail}; this person is held: not created, changed or deprovisioned`,
+    location: person.primary.location,
+    key: person.primary.key,
+  };
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing (a field the expression reads may be missing)';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,139 @@
+/**
+ * Match: pairs each desired user with at most one tenant account, by the spec's rules in order
+ * (anchor first, then userPrincipalName, then mail). Identity first, values later (style
+ * practice 2): the diff compares attributes only of pairs made here.
+ *
+ * An ambiguous match (two accounts share the anchor, or two people claim one account, or two
+ * people would get the same UPN) holds the people involved rather than guessing.
+ */
+import { identifierKey } from '../expr/normalize.js';
+import type { DesiredUser } from '../model/desired.js';
+import type { MatchRule, SyncSpec } from '../model/spec.js';
+import type { TenantUser } from '../model/tenant.js';
+
+export interface MatchedPair {
+  readonly desired: DesiredUser;
+  readonly account?: TenantUser;
+  readonly matchedBy?: MatchRule;
+}
+
+export interface MatchProblem {
+  readonly personKey: string;
+  readonly anchor: string;
+  readonly message: string;
+}
+
+export interface MatchResult {
+  readonly pairs: readonly MatchedPair[];
+  /** Ids of accounts some desired user matched. */
+  readonly matchedIds: ReadonlySet<string>;
+  readonly problems: readonly MatchProblem[];
+}
+
+export function matchUsers(
+  desired: readonly DesiredUser[],
+  accounts: readonly TenantUser[],
+  spec: SyncSpec,
+): MatchResult {
+  const indexes: Record<MatchRule, Map<string, TenantUser[]>> = {
+    anchor: indexBy(accounts, (u) => stringAttr(u, spec.users.anchorAttribute)?.trim()),
+    userPrincipalName: indexBy(accounts, (u) => identifierKey(u.userPrincipalName)),
+    mail: indexBy(accounts, (u) => {
+      const mail = stringAttr(u, 'mail');
+      return mail ? identifierKey(mail) : undefined;
+    }),
+  };
+
+  const problems: MatchProblem[] = [];
+  const upnOwners = new Map<string, DesiredUser[]>();
+  for (const d of desired) {
+    const key = identifierKey(String(d.attributes.userPrincipalName));
+    const list = upnOwners.get(key);
+    if (list) list.push(d);
+    else upnOwners.set(key, [d]);
+  }
+  const ambiguous = new Set<DesiredUser>();
+  for (const [upn, owners] of upnOwners) {
+    if (owners.length < 2) continue;
+    for (const d of owners) {
+      ambiguous.add(d);
+      problems.push({
+        personKey: d.personKey,
+        anchor: d.anchor,
+        message: `${owners.length} people map to userPrincipalName ${upn} (${owners.map((o) => o.personKey).join(', ')}); held`,
+      });
+    }
+  }
+
+  const claimedBy = new Map<string, DesiredUser>();
+  const pairs: MatchedPair[] = [];
+  for (const d of desired) {
+    if (ambiguous.has(d)) continue;
+    const found = findAccount(d, indexes, spec);
+    if (found.kind === 'ambiguous') {
+      problems.push({ personKey: d.personKey, anchor: d.anchor, message: found.message });
+      continue;
+    }
+    if (found.kind === 'none') {
+      pairs.push({ desired: d });
+      continue;
+    }
+    const other = claimedBy.get(found.account.id);
+    if (other) {
+      problems.push({
+        personKey: d.personKey,
+        anchor: d.anchor,
+        message: `account ${found.account.userPrincipalName} is already matched to ${other.personKey}; held`,
+      });
+      continue;
+    }
+    claimedBy.set(found.account.id, d);
+    pairs.push({ desired: d, account: found.account, matchedBy: found.rule });
+  }
+  return { pairs, matchedIds: new Set(claimedBy.keys()), problems };
+}
+
+type Found =
+  | { kind: 'none' }
+  | { kind: 'one'; account: TenantUser; rule: MatchRule }
+  | { kind: 'ambiguous'; message: string };
+
+function findAccount(
+  d: DesiredUser,
+  indexes: Record<MatchRule, Map<string, TenantUser[]>>,
+  spec: SyncSpec,
+): Found {
+  for (const rule of spec.users.match) {
+    const value = rule === 'anchor' ? d.anchor.trim() : d.attributes[rule];
+    if (typeof value !== 'string' || value === '') continue;
+    const key = rule === 'anchor' ? value : identifierKey(value);
+    const candidates = indexes[rule].get(key) ?? [];
+    const [first] = candidates;
+    if (candidates.length > 1) {
+      const upns = candidates.map((c) => c.userPrincipalName).join(', ');
+      return { kind: 'ambiguous', message: `${candidates.length} accounts match ${rule} "${value}" (${upns}); held` };
+    }
+    if (first) return { kind: 'one', account: first, rule };
+  }
+  return { kind: 'none' };
+}
+
+function indexBy(
+  accounts: readonly TenantUser[],
+  keyOf: (u: TenantUser) => string | undefined,
+): Map<string, TenantUser[]> {
+  const index = new Map<string, TenantUser[]>();
+  for (const account of accounts) {
+    const key = keyOf(account);
+    if (key === undefined || key === '') continue;
+    const list = index.get(key);
+    if (list) list.push(account);
+    else index.set(key, [account]);
+  }
+  return index;
+}
+
+function stringAttr(user: TenantUser, attribute: string): string | undefined {
+  const value = user.attributes[attribute];
+  return typeof value === 'string' ? value : undefined;
+}

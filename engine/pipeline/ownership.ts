@@ -1,0 +1,49 @@
+/**
+ * Ownership: decides, before any diff, which tenant accounts this config may touch.
+ *
+ * "Hands off" is a transform before the diff, not a filter after it (style practice 3): the diff
+ * only ever sees accounts classified here as `managed` (proven by the marker) or `adoptable`
+ * (unmarked, may be adopted when a person matches them). Accounts owned by Entra Connect
+ * (`onPremisesSyncEnabled`) and guests are read-only and never reach the diff as writable. That
+ * gives invariant 1 one code path: nothing unmarked is ever deprovisioned.
+ */
+import type { IgnoredUser } from '../model/plan.js';
+import type { MarkerSpec } from '../model/spec.js';
+import type { TenantState, TenantUser } from '../model/tenant.js';
+import { compareText } from './compare.js';
+
+export type Ownership = 'managed' | 'adoptable' | 'synced-from-on-premises' | 'guest';
+
+export interface ClassifiedTenant {
+  readonly users: readonly TenantUser[];
+  readonly ownership: ReadonlyMap<string, Ownership>;
+}
+
+export function classifyTenant(tenant: TenantState, marker: MarkerSpec): ClassifiedTenant {
+  const ownership = new Map<string, Ownership>();
+  for (const user of tenant.users) ownership.set(user.id, ownershipOf(user, marker));
+  return { users: tenant.users, ownership };
+}
+
+export function ownershipOf(user: TenantUser, marker: MarkerSpec): Ownership {
+  if (user.attributes.onPremisesSyncEnabled === true) return 'synced-from-on-premises';
+  if (user.attributes.userType === 'Guest') return 'guest';
+  return isMarked(user, marker) ? 'managed' : 'adoptable';
+}
+
+export function isMarked(user: TenantUser, marker: MarkerSpec): boolean {
+  return user.attributes[marker.attribute] === marker.value;
+}
+
+/** Tenant accounts the plan leaves alone because they are not this config's (P1, P5). */
+export function ignoredUsers(classified: ClassifiedTenant, touched: ReadonlySet<string>): IgnoredUser[] {
+  const ignored: IgnoredUser[] = [];
+  for (const user of classified.users) {
+    if (touched.has(user.id)) continue;
+    const o = classified.ownership.get(user.id);
+    const reason =
+      o === 'adoptable' ? 'unmanaged' : o === 'synced-from-on-premises' || o === 'guest' ? o : undefined;
+    if (reason) ignored.push({ user: { id: user.id, userPrincipalName: user.userPrincipalName }, reason });
+  }
+  return ignored.sort((a, b) => compareText(a.user.userPrincipalName, b.user.userPrincipalName));
+}

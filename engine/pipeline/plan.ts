@@ -1,0 +1,95 @@
+/**
+ * The pure planning pipeline: source snapshots + tenant state -> Plan. Every stage is a function
+ * over plain data; this module only wires them in the order design.md draws.
+ */
+import { ConfigError } from '../errors.js';
+import type { Plan, PlanIssue, SourceSummary } from '../model/plan.js';
+import { PLAN_FORMAT_VERSION } from '../model/plan.js';
+import type { SourceSnapshot } from '../model/source.js';
+import type { SyncSpec } from '../model/spec.js';
+import type { TenantReadRequest, TenantState } from '../model/tenant.js';
+import { diffUsers } from './diff.js';
+import { planFingerprint, tenantDigest } from './fingerprint.js';
+import { joinSources } from './join.js';
+import { lintFieldReferences } from './lint.js';
+import { mapPeople } from './map.js';
+import { matchUsers } from './match.js';
+import { classifyTenant, ignoredUsers } from './ownership.js';
+import { checkSafety } from './safety.js';
+
+/** Attributes every tenant read selects, whatever the config maps. */
+const BASE_USER_ATTRIBUTES = ['userPrincipalName', 'accountEnabled', 'mail', 'userType', 'onPremisesSyncEnabled'];
+
+export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
+  const attributes = new Set([
+    ...BASE_USER_ATTRIBUTES,
+    ...Object.keys(spec.users.attributes),
+    'mailNickname',
+    spec.users.anchorAttribute,
+    spec.marker.attribute,
+  ]);
+  return { userAttributes: [...attributes] };
+}
+
+export async function computePlan(
+  spec: SyncSpec,
+  snapshots: readonly SourceSnapshot[],
+  tenant: TenantState,
+): Promise<Plan> {
+  const lint = lintFieldReferences(spec, snapshots);
+  if (lint.some((d) => d.severity === 'error')) throw new ConfigError(lint);
+
+  const joined = joinSources(snapshots, spec.primarySource);
+  const mapped = await mapPeople(joined.people, joined.held, spec);
+  const classified = classifyTenant(tenant, spec.marker);
+  const matched = matchUsers(mapped.desired.users, tenant.users, spec);
+
+  const desired = {
+    ...mapped.desired,
+    heldAnchors: [...mapped.desired.heldAnchors, ...matched.problems.map((p) => p.anchor)],
+  };
+  const diff = diffUsers(matched.pairs, desired, classified, spec);
+
+  const issues: PlanIssue[] = [];
+  for (const snapshot of snapshots) {
+    for (const issue of snapshot.issues) issues.push({ ...issue, source: snapshot.name });
+  }
+  for (const issue of [...joined.issues, ...mapped.issues]) issues.push({ ...issue, source: spec.primarySource });
+  for (const problem of matched.problems) {
+    issues.push({
+      severity: 'error',
+      code: 'match.ambiguous',
+      message: `${problem.personKey}: ${problem.message}`,
+      source: spec.primarySource,
+      key: problem.personKey,
+    });
+  }
+
+  const sources: SourceSummary[] = snapshots.map((s) => ({
+    name: s.name,
+    kind: s.kind,
+    status: s.status,
+    records: s.records.length,
+    errors: s.issues.filter((i) => i.severity === 'error').length,
+    warnings: s.issues.filter((i) => i.severity === 'warning').length,
+  }));
+
+  const safe = checkSafety(diff.changes, { sources, heldWithoutAnchor: desired.heldWithoutAnchor });
+  const allChanges = [...safe.changes, ...safe.blocked.map((b) => b.change)];
+  const tenantDigestValue = tenantDigest(tenant, spec.marker, allChanges);
+  const managedUsers = [...classified.ownership.values()].filter((o) => o === 'managed').length;
+
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    fingerprint: planFingerprint(spec.configDigest, tenantDigestValue, allChanges),
+    configDigest: spec.configDigest,
+    tenantDigest: tenantDigestValue,
+    sources,
+    changes: safe.changes,
+    blocked: safe.blocked,
+    warnings: diff.warnings,
+    issues,
+    ignored: ignoredUsers(classified, diff.touched),
+    managedUsers,
+  };
+}

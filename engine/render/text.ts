@@ -1,0 +1,145 @@
+/** Plan and run report as text for a terminal or a CI log. Pure: (data) => string. */
+import type { AttributeValue } from '../model/tenant.js';
+import type { Change, ChangeKind, Plan } from '../model/plan.js';
+import type { RunReport } from '../model/report.js';
+import { countOutcomes } from '../model/report.js';
+import { describeLocation } from '../model/source.js';
+
+const SYMBOL: Record<ChangeKind, string> = {
+  createUser: '+',
+  adoptUser: '&',
+  updateUser: '~',
+  enableUser: '^',
+  disableUser: '-',
+};
+
+const VERB: Record<ChangeKind, string> = {
+  createUser: 'create',
+  adoptUser: 'adopt',
+  updateUser: 'update',
+  enableUser: 'enable',
+  disableUser: 'disable',
+};
+
+const REASON: Record<Change['reason'], string> = {
+  'new-person': 'new person',
+  adopt: 'adopt existing account',
+  'attribute-drift': 'attribute drift',
+  'source-status': 'source status',
+  'left-source': 'left the sources',
+  'left-scope': 'left the scope',
+};
+
+const MAX_LISTED = 10;
+
+export function renderPlanText(plan: Plan): string {
+  const out: string[] = [];
+  out.push('Sources');
+  for (const s of plan.sources) {
+    const extra = [s.errors ? `${s.errors} error(s)` : '', s.warnings ? `${s.warnings} warning(s)` : '']
+      .filter(Boolean)
+      .join(', ');
+    out.push(`  ${s.name} (${s.kind}): ${s.status}, ${s.records} records${extra ? `, ${extra}` : ''}`);
+  }
+  const unmanaged = plan.ignored.length;
+  out.push('');
+  out.push(
+    `Tenant: ${plan.managedUsers} account(s) managed by this config; ${unmanaged} other account(s) left alone`,
+  );
+
+  if (plan.changes.length > 0) {
+    out.push('');
+    out.push(`Changes (${plan.changes.length})`);
+    for (const change of plan.changes) out.push(...renderChange(change));
+  }
+  if (plan.blocked.length > 0) {
+    out.push('');
+    out.push(`Blocked by safety checks (${plan.blocked.length}) - not applied`);
+    for (const b of plan.blocked) {
+      out.push(...renderChange(b.change));
+      out.push(`      ${b.message}`);
+    }
+  }
+  if (plan.issues.length > 0) {
+    out.push('');
+    out.push(`Problems in the sources (${plan.issues.length})`);
+    for (const issue of plan.issues) {
+      const where = describeLocation(issue.location);
+      out.push(`  ${issue.severity} ${issue.code}${where ? ` at ${where}` : ''}: ${issue.message}`);
+    }
+  }
+  if (plan.warnings.length > 0) {
+    out.push('');
+    out.push(`Warnings (${plan.warnings.length})`);
+    for (const w of plan.warnings) out.push(`  ${w.code}: ${w.message}`);
+  }
+  if (unmanaged > 0) {
+    out.push('');
+    const listed = plan.ignored.slice(0, MAX_LISTED).map((i) => `${i.user.userPrincipalName} (${i.reason})`);
+    out.push(
+      `Left alone (${unmanaged}): ${listed.join(', ')}${unmanaged > MAX_LISTED ? `, and ${unmanaged - MAX_LISTED} more` : ''}`,
+    );
+  }
+  out.push('');
+  out.push(summaryLine(plan));
+  return out.join('\n') + '\n';
+}
+
+export function summaryLine(plan: Plan): string {
+  const counts = new Map<ChangeKind, number>();
+  for (const c of plan.changes) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
+  const parts = (Object.keys(VERB) as ChangeKind[])
+    .filter((k) => counts.has(k))
+    .map((k) => `${counts.get(k)} to ${VERB[k]}`);
+  const id = plan.fingerprint.slice(0, 12);
+  if (plan.changes.length === 0 && plan.blocked.length === 0) {
+    return `Plan ${id}: no changes. The tenant matches the configuration.`;
+  }
+  const blocked = plan.blocked.length > 0 ? `; ${plan.blocked.length} blocked` : '';
+  return `Plan ${id}: ${parts.length > 0 ? parts.join(', ') : 'nothing to apply'}${blocked}.`;
+}
+
+function renderChange(change: Change): string[] {
+  const lines: string[] = [];
+  const from = change.provenance
+    .map((p) => `${p.source}:${p.key}${describeLocation(p.location) ? ` (${describeLocation(p.location)})` : ''}`)
+    .join(', ');
+  lines.push(
+    `  ${SYMBOL[change.kind]} ${VERB[change.kind].padEnd(7)} ${change.user.userPrincipalName}  [${REASON[change.reason]}${from ? ` · ${from}` : ''}]`,
+  );
+  switch (change.kind) {
+    case 'createUser':
+      for (const [attribute, value] of Object.entries(change.attributes).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        lines.push(`      ${attribute}: ${show(value)}`);
+      }
+      break;
+    case 'updateUser':
+    case 'adoptUser':
+      for (const c of change.set) lines.push(`      ${c.attribute}: ${show(c.before)} -> ${show(c.after)}`);
+      break;
+    case 'enableUser':
+    case 'disableUser':
+      lines.push(`      ${change.message}`);
+      break;
+  }
+  return lines;
+}
+
+function show(value: AttributeValue | undefined): string {
+  if (value === null || value === undefined) return '(none)';
+  return JSON.stringify(value);
+}
+
+export function renderReportText(report: RunReport): string {
+  const out: string[] = [];
+  for (const op of report.ops) {
+    const error = op.error ? ` - ${op.error.status ?? ''} ${op.error.code}: ${op.error.message}`.replace('  ', ' ') : '';
+    out.push(`  ${op.outcome.padEnd(8)} ${VERB[op.kind].padEnd(7)} ${op.user.userPrincipalName}${error}`);
+  }
+  const c = countOutcomes(report);
+  out.push('');
+  out.push(
+    `Apply ${report.planFingerprint.slice(0, 12)}: ${c.applied} applied, ${c.failed} failed, ${c.skipped} skipped, ${c['not-run']} not run.`,
+  );
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,90 @@
+/** Literal builders for engine tests: plain data, no I/O. */
+import { compileExpression } from '../../engine/expr/jsonata.js';
+import type { Expression } from '../../engine/expr/jsonata.js';
+import type { SourceRecord, SourceSnapshot } from '../../engine/model/source.js';
+import type { MatchRule, SyncSpec } from '../../engine/model/spec.js';
+import type { AttributeValue, TenantUser } from '../../engine/model/tenant.js';
+
+export const MARKER = 'onPremisesExtensionAttributes.extensionAttribute15';
+
+let line = 1;
+export function expr(text: string, configPath = 'test'): Expression {
+  const result = compileExpression(text, configPath, { file: 'entrasync.yaml', line: line++, column: 5 });
+  if (!result.ok) throw new Error(`bad test expression ${text}: ${result.error.message}`);
+  return result.expression;
+}
+
+export interface SpecOverrides {
+  scope?: string;
+  anchor?: string;
+  match?: MatchRule[];
+  attributes?: Record<string, string>;
+  deprovision?: 'disable' | 'none';
+}
+
+export function aSpec(o: SpecOverrides = {}): SyncSpec {
+  const attributes = o.attributes ?? {
+    userPrincipalName: "$lowercase(first & '.' & last) & '@contoso.com'",
+    displayName: "first & ' ' & last",
+    department: 'department',
+    accountEnabled: "status = 'active'",
+  };
+  return {
+    configDigest: 'config-digest',
+    primarySource: 'hr',
+    marker: { attribute: MARKER, value: 'entrasync' },
+    users: {
+      ...(o.scope ? { scope: expr(o.scope, 'users.scope') } : {}),
+      anchor: expr(o.anchor ?? 'id', 'users.anchor'),
+      anchorAttribute: 'employeeId',
+      match: o.match ?? ['anchor', 'userPrincipalName'],
+      attributes: Object.fromEntries(
+        Object.entries(attributes).map(([k, v]) => [k, expr(v, `users.attributes.${k}`)]),
+      ),
+      deprovision: { action: o.deprovision ?? 'disable' },
+    },
+  };
+}
+
+export function aRecord(fields: Record<string, string>, line = 2, source = 'hr'): SourceRecord {
+  return { source, key: fields.id ?? '', fields, location: { file: 'hr.csv', line } };
+}
+
+export function aPerson(id: string, first: string, last: string, extra: Record<string, string> = {}) {
+  return { id, first, last, department: 'Sales', status: 'active', ...extra };
+}
+
+export function aSnapshot(
+  rows: Record<string, string>[],
+  overrides: Partial<SourceSnapshot> = {},
+): SourceSnapshot {
+  return {
+    name: 'hr',
+    kind: 'csv',
+    status: 'complete',
+    fields: ['id', 'first', 'last', 'department', 'status'],
+    records: rows.map((r, i) => aRecord(r, i + 2)),
+    issues: [],
+    ...overrides,
+  };
+}
+
+let seq = 0;
+export function anAccount(
+  upn: string,
+  attributes: Record<string, AttributeValue> = {},
+  options: { managed?: boolean; id?: string } = {},
+): TenantUser {
+  return {
+    id: options.id ?? `00000000-0000-0000-0000-${String(++seq).padStart(12, '0')}`,
+    userPrincipalName: upn,
+    attributes: {
+      userPrincipalName: upn,
+      accountEnabled: true,
+      userType: 'Member',
+      onPremisesSyncEnabled: null,
+      [MARKER]: options.managed === false ? null : 'entrasync',
+      ...attributes,
+    },
+  };
+}
