@@ -59,7 +59,10 @@ export async function readTenant(spec: SyncSpec, target: TargetReader): Promise<
 
 /** Plans only: `plan` is never given a writer, so it cannot write (invariant 3). */
 export async function planRun(spec: SyncSpec, io: PlanIO): Promise<Plan> {
-  const [snapshots, tenant] = await Promise.all([readSources(io.sources), readTenant(spec, io.target)]);
+  const [snapshots, tenant] = await Promise.all([
+    readSources(io.sources),
+    readTenant(spec, io.target),
+  ]);
   return computePlan(spec, snapshots, tenant);
 }
 
@@ -73,9 +76,16 @@ export interface ApplyRunOptions extends ApplyOptions {
  * and the accounts it rests on unchanged since it was made (StalePlanError otherwise). A plan
  * with blocked changes or a failed source is refused whole.
  */
-export async function applyRun(plan: Plan, spec: SyncSpec, io: ApplyIO, options: ApplyRunOptions = {}): Promise<RunReport> {
+export async function applyRun(
+  plan: Plan,
+  spec: SyncSpec,
+  io: ApplyIO,
+  options: ApplyRunOptions = {},
+): Promise<RunReport> {
   if (plan.formatVersion !== PLAN_FORMAT_VERSION) {
-    throw new StalePlanError(`plan format ${String(plan.formatVersion)} is not ${PLAN_FORMAT_VERSION}; plan again`);
+    throw new StalePlanError(
+      `plan format ${String(plan.formatVersion)} is not ${PLAN_FORMAT_VERSION}; plan again`,
+    );
   }
   if (plan.configDigest !== spec.configDigest) {
     throw new StalePlanError('the configuration changed since this plan was made; plan again');

@@ -12,7 +12,11 @@ export interface ApplyOptions {
   readonly onResult?: (result: OpResult, index: number, total: number) => void;
 }
 
-export async function applyPlan(plan: Plan, writer: TargetWriter, options: ApplyOptions = {}): Promise<RunReport> {
+export async function applyPlan(
+  plan: Plan,
+  writer: TargetWriter,
+  options: ApplyOptions = {},
+): Promise<RunReport> {
   const ops: OpResult[] = [];
   const total = plan.changes.length;
   for (const [index, change] of plan.changes.entries()) {
@@ -20,8 +24,20 @@ export async function applyPlan(plan: Plan, writer: TargetWriter, options: Apply
     try {
       const written = await writer.apply(change);
       result = written.ok
-        ? { changeId: change.id, kind: change.kind, user: change.user, outcome: 'applied', ...(written.targetId ? { targetId: written.targetId } : {}) }
-        : { changeId: change.id, kind: change.kind, user: change.user, outcome: 'failed', error: written.error };
+        ? {
+            changeId: change.id,
+            kind: change.kind,
+            user: change.user,
+            outcome: 'applied',
+            ...(written.targetId ? { targetId: written.targetId } : {}),
+          }
+        : {
+            changeId: change.id,
+            kind: change.kind,
+            user: change.user,
+            outcome: 'failed',
+            error: written.error,
+          };
     } catch (err) {
       // A writer that throws has broken its contract; record it against the change and go on.
       result = {

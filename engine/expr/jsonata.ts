@@ -67,7 +67,10 @@ export function compileExpression(
   configPath: string,
   position: SourcePosition,
   limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
-  locate: (offset: number) => SourcePosition = (offset) => ({ ...position, column: position.column + offset }),
+  locate: (offset: number) => SourcePosition = (offset) => ({
+    ...position,
+    column: position.column + offset,
+  }),
 ): CompileResult {
   let compiled: jsonata.Expression;
   try {
@@ -179,7 +182,8 @@ export function collectFieldReferences(ast: jsonata.ExprNode): FieldReference[] 
         return;
       }
       case 'name':
-        if (atRoot && typeof node.value === 'string') refs.push({ field: node.value, offset: offsetOf(node) });
+        if (atRoot && typeof node.value === 'string')
+          refs.push({ field: node.value, offset: offsetOf(node) });
         visitChildren(node, false);
         return;
       case 'lambda':
@@ -193,7 +197,17 @@ export function collectFieldReferences(ast: jsonata.ExprNode): FieldReference[] 
   const visitChildren = (node: Node, atRoot: boolean): void => {
     const n = node as Node;
     if (node.type !== 'path' && node.type !== 'name') {
-      for (const child of [n.lhs, n.rhs, n.condition, n.then, n.else, n.expr, n.pattern, n.update, n.delete]) {
+      for (const child of [
+        n.lhs,
+        n.rhs,
+        n.condition,
+        n.then,
+        n.else,
+        n.expr,
+        n.pattern,
+        n.update,
+        n.delete,
+      ]) {
         if (Array.isArray(child)) {
           for (const c of child) {
             if (Array.isArray(c)) c.forEach((x) => visit(x as Node, atRoot));
@@ -201,7 +215,8 @@ export function collectFieldReferences(ast: jsonata.ExprNode): FieldReference[] 
           }
         } else visit(child as Node | undefined, atRoot);
       }
-      for (const list of [n.arguments, n.expressions]) for (const c of list ?? []) visit(c as Node, atRoot);
+      for (const list of [n.arguments, n.expressions])
+        for (const c of list ?? []) visit(c as Node, atRoot);
       if (n.procedure && n.procedure.type !== 'variable') visit(n.procedure as Node, atRoot);
     }
     for (const c of n.predicate ?? []) visit(c.expr ?? c, false);

@@ -15,12 +15,7 @@ export const PLAN_FORMAT_VERSION = 1 as const;
  * - left-scope: the person is still in the sources but the scope rule no longer holds.
  */
 export type ChangeReason =
-  | 'new-person'
-  | 'adopt'
-  | 'attribute-drift'
-  | 'source-status'
-  | 'left-source'
-  | 'left-scope';
+  'new-person' | 'adopt' | 'attribute-drift' | 'source-status' | 'left-source' | 'left-scope';
 
 export interface UserRef {
   /** Graph object id; absent for a user this plan creates. */

@@ -58,7 +58,11 @@ export function diffUsers(
     const ref = { id: account.id, userPrincipalName: account.userPrincipalName };
     const set = attributeChanges(account, d);
     if (ownership === 'adoptable') {
-      set.push({ attribute: spec.marker.attribute, before: account.attributes[spec.marker.attribute] ?? null, after: spec.marker.value });
+      set.push({
+        attribute: spec.marker.attribute,
+        before: account.attributes[spec.marker.attribute] ?? null,
+        after: spec.marker.value,
+      });
       changes.push({
         id: `adoptUser:${account.id}`,
         kind: 'adoptUser',
@@ -140,7 +144,11 @@ function attributeChanges(account: TenantUser, desired: DesiredUser): AttributeC
 }
 
 /** Graph reads an unset string as null and an unset list as []: both equal "no value". */
-export function sameValue(attribute: string, a: AttributeValue | undefined, b: AttributeValue | undefined): boolean {
+export function sameValue(
+  attribute: string,
+  a: AttributeValue | undefined,
+  b: AttributeValue | undefined,
+): boolean {
   const x = normaliseValue(a);
   const y = normaliseValue(b);
   if (Array.isArray(x) || Array.isArray(y)) {
@@ -177,4 +185,3 @@ export function orderChanges(changes: readonly Change[]): Change[] {
       compareText(a.id, b.id),
   );
 }
-

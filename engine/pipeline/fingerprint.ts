@@ -36,7 +36,11 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-export function tenantDigest(tenant: TenantState, marker: MarkerSpec, changes: readonly Change[]): string {
+export function tenantDigest(
+  tenant: TenantState,
+  marker: MarkerSpec,
+  changes: readonly Change[],
+): string {
   const targeted = new Set<string>();
   const createdUpns = new Set<string>();
   for (const change of changes) {
@@ -46,13 +50,19 @@ export function tenantDigest(tenant: TenantState, marker: MarkerSpec, changes: r
   const relevant = tenant.users
     .filter(
       (u) =>
-        isMarked(u, marker) || targeted.has(u.id) || createdUpns.has(identifierKey(u.userPrincipalName)),
+        isMarked(u, marker) ||
+        targeted.has(u.id) ||
+        createdUpns.has(identifierKey(u.userPrincipalName)),
     )
     .map((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName, attributes: u.attributes }))
     .sort((a, b) => compareText(a.id, b.id));
   return sha256(canonicalJson(relevant));
 }
 
-export function planFingerprint(configDigest: string, tenantDigestValue: string, changes: readonly Change[]): string {
+export function planFingerprint(
+  configDigest: string,
+  tenantDigestValue: string,
+  changes: readonly Change[],
+): string {
   return sha256(canonicalJson({ configDigest, tenantDigest: tenantDigestValue, changes }));
 }

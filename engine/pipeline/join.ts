@@ -24,7 +24,10 @@ export interface HeldPerson {
   readonly records: readonly SourceRecord[];
 }
 
-export function joinSources(snapshots: readonly SourceSnapshot[], primarySource: string): JoinResult {
+export function joinSources(
+  snapshots: readonly SourceSnapshot[],
+  primarySource: string,
+): JoinResult {
   const primary = snapshots.find((s) => s.name === primarySource);
   if (!primary) throw new Error(`join: primary source "${primarySource}" was not read`);
   if (primary.status === 'failed') return { people: [], held: [], issues: [] };

@@ -18,7 +18,10 @@ export function specExpressions(spec: SyncSpec): Expression[] {
   return list;
 }
 
-export function lintFieldReferences(spec: SyncSpec, snapshots: readonly SourceSnapshot[]): Diagnostic[] {
+export function lintFieldReferences(
+  spec: SyncSpec,
+  snapshots: readonly SourceSnapshot[],
+): Diagnostic[] {
   const byName = new Map(snapshots.map((s) => [s.name, s]));
   const diagnostics: Diagnostic[] = [];
   for (const expression of specExpressions(spec)) {
@@ -35,7 +38,9 @@ export function lintFieldReferences(spec: SyncSpec, snapshots: readonly SourceSn
         code: 'expr.unknown-field',
         message:
           `field \`${ref.field}\` not present in source \`${source.name}\`` +
-          (suggestion ? ` (did you mean \`${suggestion}\`?)` : ` (it has: ${source.fields.join(', ')})`),
+          (suggestion
+            ? ` (did you mean \`${suggestion}\`?)`
+            : ` (it has: ${source.fields.join(', ')})`),
         path: expression.configPath,
         position: expression.positionAt(ref.offset),
       });

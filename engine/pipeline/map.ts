@@ -107,7 +107,9 @@ async function evaluateAnchor(
   const value = await evaluateExpression(expression, primary.fields, bindingsOf(records));
   const anchor = typeof value === 'number' ? String(value) : value;
   if (typeof anchor !== 'string' || anchor.trim() === '') {
-    throw new MappingError(`${expression.configPath}: the anchor must be a non-empty string, got ${show(value)}`);
+    throw new MappingError(
+      `${expression.configPath}: the anchor must be a non-empty string, got ${show(value)}`,
+    );
   }
   return anchor.trim();
 }
@@ -124,7 +126,10 @@ async function evaluateBoolean(
   return value;
 }
 
-async function evaluateAttributes(spec: SyncSpec, person: Person): Promise<Record<string, AttributeValue>> {
+async function evaluateAttributes(
+  spec: SyncSpec,
+  person: Person,
+): Promise<Record<string, AttributeValue>> {
   const bindings = bindingsOf(person.records);
   const attributes: Record<string, AttributeValue> = {};
   for (const [attribute, expression] of Object.entries(spec.users.attributes)) {
@@ -146,10 +151,16 @@ async function evaluateAttributes(spec: SyncSpec, person: Person): Promise<Recor
   return attributes;
 }
 
-function toAttributeValue(attribute: string, expression: Expression, value: unknown): AttributeValue {
+function toAttributeValue(
+  attribute: string,
+  expression: Expression,
+  value: unknown,
+): AttributeValue {
   if (BOOLEAN_ATTRIBUTES.has(attribute)) {
     if (typeof value === 'boolean') return value;
-    throw new MappingError(`${expression.configPath}: ${attribute} must be true or false, got ${show(value)}`);
+    throw new MappingError(
+      `${expression.configPath}: ${attribute} must be true or false, got ${show(value)}`,
+    );
   }
   if (value === undefined || value === null || value === '') return null;
   if (STRING_LIST_ATTRIBUTES.has(attribute)) {
@@ -157,11 +168,15 @@ function toAttributeValue(attribute: string, expression: Expression, value: unkn
     if (list.every((v) => typeof v === 'string' || typeof v === 'number')) {
       return list.map(String).filter((v) => v !== '');
     }
-    throw new MappingError(`${expression.configPath}: ${attribute} must be a list of strings, got ${show(value)}`);
+    throw new MappingError(
+      `${expression.configPath}: ${attribute} must be a list of strings, got ${show(value)}`,
+    );
   }
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new MappingError(`${expression.configPath}: ${attribute} must be a string, got ${show(value)}`);
+  throw new MappingError(
+    `${expression.configPath}: ${attribute} must be a string, got ${show(value)}`,
+  );
 }
 
 function mappingIssue(person: Person, err: unknown): SourceIssue {

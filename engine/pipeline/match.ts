@@ -111,7 +111,10 @@ function findAccount(
     const [first] = candidates;
     if (candidates.length > 1) {
       const upns = candidates.map((c) => c.userPrincipalName).join(', ');
-      return { kind: 'ambiguous', message: `${candidates.length} accounts match ${rule} "${value}" (${upns}); held` };
+      return {
+        kind: 'ambiguous',
+        message: `${candidates.length} accounts match ${rule} "${value}" (${upns}); held`,
+      };
     }
     if (first) return { kind: 'one', account: first, rule };
   }

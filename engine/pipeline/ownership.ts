@@ -36,14 +36,22 @@ export function isMarked(user: TenantUser, marker: MarkerSpec): boolean {
 }
 
 /** Tenant accounts the plan leaves alone because they are not this config's (P1, P5). */
-export function ignoredUsers(classified: ClassifiedTenant, touched: ReadonlySet<string>): IgnoredUser[] {
+export function ignoredUsers(
+  classified: ClassifiedTenant,
+  touched: ReadonlySet<string>,
+): IgnoredUser[] {
   const ignored: IgnoredUser[] = [];
   for (const user of classified.users) {
     if (touched.has(user.id)) continue;
     const o = classified.ownership.get(user.id);
     const reason =
-      o === 'adoptable' ? 'unmanaged' : o === 'synced-from-on-premises' || o === 'guest' ? o : undefined;
-    if (reason) ignored.push({ user: { id: user.id, userPrincipalName: user.userPrincipalName }, reason });
+      o === 'adoptable'
+        ? 'unmanaged'
+        : o === 'synced-from-on-premises' || o === 'guest'
+          ? o
+          : undefined;
+    if (reason)
+      ignored.push({ user: { id: user.id, userPrincipalName: user.userPrincipalName }, reason });
   }
   return ignored.sort((a, b) => compareText(a.user.userPrincipalName, b.user.userPrincipalName));
 }

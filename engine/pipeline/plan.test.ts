@@ -8,7 +8,9 @@ const kinds = (plan: Plan) => plan.changes.map((c) => `${c.kind} ${c.user.userPr
 
 describe('computePlan', () => {
   it('creates an account for a new person with marker, anchor and a default mailNickname', async () => {
-    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], { users: [] });
+    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], {
+      users: [],
+    });
     expect(plan.changes).toHaveLength(1);
     const [change] = plan.changes;
     expect(change).toMatchObject({
@@ -35,13 +37,19 @@ describe('computePlan', () => {
       department: 'Sales',
       mailNickname: 'ada.byron',
     });
-    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], { users: [account] });
+    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], {
+      users: [account],
+    });
     expect(plan.changes).toEqual([
       expect.objectContaining({
         kind: 'updateUser',
         user: { id: account.id, userPrincipalName: 'ada.byron@contoso.com' },
         set: [
-          { attribute: 'userPrincipalName', before: 'ada.byron@contoso.com', after: 'ada.lovelace@contoso.com' },
+          {
+            attribute: 'userPrincipalName',
+            before: 'ada.byron@contoso.com',
+            after: 'ada.lovelace@contoso.com',
+          },
           { attribute: 'displayName', before: 'Ada Byron', after: 'Ada Lovelace' },
           { attribute: 'mailNickname', before: 'ada.byron', after: 'ada.lovelace' },
         ],
@@ -75,18 +83,38 @@ describe('computePlan', () => {
   });
 
   it('disables a managed account whose person left the source, and says why', async () => {
-    const stays = anAccount('ada.lovelace@contoso.com', { employeeId: '1', displayName: 'Ada Lovelace', department: 'Sales', mailNickname: 'ada.lovelace' });
+    const stays = anAccount('ada.lovelace@contoso.com', {
+      employeeId: '1',
+      displayName: 'Ada Lovelace',
+      department: 'Sales',
+      mailNickname: 'ada.lovelace',
+    });
     const left = anAccount('alan.turing@contoso.com', { employeeId: '2' });
-    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], { users: [stays, left] });
+    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], {
+      users: [stays, left],
+    });
     expect(kinds(plan)).toEqual(['disableUser alan.turing@contoso.com']);
     expect(plan.changes[0]).toMatchObject({ reason: 'left-source', provenance: [] });
   });
 
   it('disables when the scope stops holding (left-scope) and when the mapping says disabled (source-status)', async () => {
-    const a = anAccount('ada.lovelace@contoso.com', { employeeId: '1', displayName: 'Ada Lovelace', department: 'Sales', mailNickname: 'ada.lovelace' });
-    const b = anAccount('alan.turing@contoso.com', { employeeId: '2', displayName: 'Alan Turing', department: 'Sales', mailNickname: 'alan.turing' });
+    const a = anAccount('ada.lovelace@contoso.com', {
+      employeeId: '1',
+      displayName: 'Ada Lovelace',
+      department: 'Sales',
+      mailNickname: 'ada.lovelace',
+    });
+    const b = anAccount('alan.turing@contoso.com', {
+      employeeId: '2',
+      displayName: 'Alan Turing',
+      department: 'Sales',
+      mailNickname: 'alan.turing',
+    });
     const spec = aSpec({ scope: "department != 'Contractors'" });
-    const rows = [aPerson('1', 'Ada', 'Lovelace', { status: 'leave' }), aPerson('2', 'Alan', 'Turing', { department: 'Contractors' })];
+    const rows = [
+      aPerson('1', 'Ada', 'Lovelace', { status: 'leave' }),
+      aPerson('2', 'Alan', 'Turing', { department: 'Contractors' }),
+    ];
     const plan = await computePlan(spec, [aSnapshot(rows)], { users: [a, b] });
     expect(plan.changes.map((c) => [c.kind, c.user.userPrincipalName, c.reason])).toEqual([
       ['disableUser', 'ada.lovelace@contoso.com', 'source-status'],
@@ -95,8 +123,16 @@ describe('computePlan', () => {
   });
 
   it('re-enables a managed account whose person is active again', async () => {
-    const a = anAccount('ada.lovelace@contoso.com', { accountEnabled: false, employeeId: '1', displayName: 'Ada Lovelace', department: 'Sales', mailNickname: 'ada.lovelace' });
-    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], { users: [a] });
+    const a = anAccount('ada.lovelace@contoso.com', {
+      accountEnabled: false,
+      employeeId: '1',
+      displayName: 'Ada Lovelace',
+      department: 'Sales',
+      mailNickname: 'ada.lovelace',
+    });
+    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], {
+      users: [a],
+    });
     expect(kinds(plan)).toEqual(['enableUser ada.lovelace@contoso.com']);
   });
 
@@ -105,12 +141,20 @@ describe('computePlan', () => {
     const plan = await computePlan(aSpec(), [aSnapshot([])], { users: [admin] });
     expect(plan.changes).toEqual([]);
     expect(plan.blocked).toEqual([]);
-    expect(plan.ignored).toEqual([{ user: { id: admin.id, userPrincipalName: 'admin@contoso.com' }, reason: 'unmanaged' }]);
+    expect(plan.ignored).toEqual([
+      { user: { id: admin.id, userPrincipalName: 'admin@contoso.com' }, reason: 'unmanaged' },
+    ]);
   });
 
   it('adopts an unmarked account matched by UPN, writing the marker and anchor', async () => {
-    const existing = anAccount('ada.lovelace@contoso.com', { displayName: 'Ada Lovelace', department: 'Sales', mailNickname: 'ada.lovelace' }, { managed: false });
-    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], { users: [existing] });
+    const existing = anAccount(
+      'ada.lovelace@contoso.com',
+      { displayName: 'Ada Lovelace', department: 'Sales', mailNickname: 'ada.lovelace' },
+      { managed: false },
+    );
+    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], {
+      users: [existing],
+    });
     expect(plan.changes).toEqual([
       expect.objectContaining({
         kind: 'adoptUser',
@@ -124,34 +168,59 @@ describe('computePlan', () => {
   });
 
   it('P5: leaves accounts synced from on-premises alone even when a person matches them', async () => {
-    const synced = anAccount('ada.lovelace@contoso.com', { onPremisesSyncEnabled: true }, { managed: false });
-    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], { users: [synced] });
+    const synced = anAccount(
+      'ada.lovelace@contoso.com',
+      { onPremisesSyncEnabled: true },
+      { managed: false },
+    );
+    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], {
+      users: [synced],
+    });
     expect(plan.changes).toEqual([]);
-    expect(plan.warnings).toEqual([expect.objectContaining({ code: 'match.synced-from-on-premises' })]);
+    expect(plan.warnings).toEqual([
+      expect.objectContaining({ code: 'match.synced-from-on-premises' }),
+    ]);
   });
 
   it('S7: a failed source creates nobody and every disable it would cause is blocked', async () => {
     const managed = anAccount('alan.turing@contoso.com', { employeeId: '2' });
     const failed = aSnapshot([aPerson('1', 'Ada', 'Lovelace')], {
       status: 'failed',
-      issues: [{ severity: 'error', code: 'source.parse', message: 'unclosed quote', location: { file: 'hr.csv', line: 43, column: 7 } }],
+      issues: [
+        {
+          severity: 'error',
+          code: 'source.parse',
+          message: 'unclosed quote',
+          location: { file: 'hr.csv', line: 43, column: 7 },
+        },
+      ],
     });
     const plan = await computePlan(aSpec(), [failed], { users: [managed] });
     expect(plan.changes).toEqual([]);
-    expect(plan.blocked.map((b) => [b.change.kind, b.code])).toEqual([['disableUser', 'source-unhealthy']]);
+    expect(plan.blocked.map((b) => [b.change.kind, b.code])).toEqual([
+      ['disableUser', 'source-unhealthy'],
+    ]);
     expect(plan.issues[0]).toMatchObject({ source: 'hr', code: 'source.parse' });
   });
 
   it('S1: an incomplete source still creates and updates, but its disables are blocked', async () => {
     const managed = anAccount('alan.turing@contoso.com', { employeeId: '2' });
-    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')], { status: 'incomplete' })], { users: [managed] });
+    const plan = await computePlan(
+      aSpec(),
+      [aSnapshot([aPerson('1', 'Ada', 'Lovelace')], { status: 'incomplete' })],
+      { users: [managed] },
+    );
     expect(kinds(plan)).toEqual(['createUser ada.lovelace@contoso.com']);
     expect(plan.blocked.map((b) => b.code)).toEqual(['source-unhealthy']);
   });
 
   it('S11: two rows with one key are both errors; that person is neither created nor deprovisioned', async () => {
     const managed = anAccount('ada.lovelace@contoso.com', { employeeId: '1' });
-    const rows = [aPerson('1', 'Ada', 'Lovelace'), aPerson('1', 'Ada', 'King'), aPerson('2', 'Alan', 'Turing')];
+    const rows = [
+      aPerson('1', 'Ada', 'Lovelace'),
+      aPerson('1', 'Ada', 'King'),
+      aPerson('2', 'Alan', 'Turing'),
+    ];
     const plan = await computePlan(aSpec(), [aSnapshot(rows)], { users: [managed] });
     expect(kinds(plan)).toEqual(['createUser alan.turing@contoso.com']);
     expect(plan.issues.filter((i) => i.code === 'source.duplicate-key')).toHaveLength(2);
@@ -160,8 +229,21 @@ describe('computePlan', () => {
 
   it('holds a person whose mapping fails instead of treating them as gone', async () => {
     const managed = anAccount('ada.lovelace@contoso.com', { employeeId: '1' });
-    const spec = aSpec({ attributes: { userPrincipalName: "first = 'Ada' ? undefined_field : 'x@contoso.com'", displayName: 'first' } });
-    const plan = await computePlan(spec, [aSnapshot([aPerson('1', 'Ada', 'Lovelace')], { fields: ['id', 'first', 'last', 'department', 'status', 'undefined_field'] })], { users: [managed] });
+    const spec = aSpec({
+      attributes: {
+        userPrincipalName: "first = 'Ada' ? undefined_field : 'x@contoso.com'",
+        displayName: 'first',
+      },
+    });
+    const plan = await computePlan(
+      spec,
+      [
+        aSnapshot([aPerson('1', 'Ada', 'Lovelace')], {
+          fields: ['id', 'first', 'last', 'department', 'status', 'undefined_field'],
+        }),
+      ],
+      { users: [managed] },
+    );
     expect(plan.changes).toEqual([]);
     expect(plan.issues).toEqual([expect.objectContaining({ code: 'map.failed', key: '1' })]);
     expect(plan.issues[0]?.message).toContain('userPrincipalName is required');
@@ -169,12 +251,26 @@ describe('computePlan', () => {
 
   it('blocks every disable while someone in the sources cannot be identified', async () => {
     const managed = anAccount('alan.turing@contoso.com', { employeeId: '2' });
-    const plan = await computePlan(aSpec({ anchor: 'badge' }), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')], { fields: ['id', 'first', 'last', 'department', 'status', 'badge'] })], { users: [managed] });
+    const plan = await computePlan(
+      aSpec({ anchor: 'badge' }),
+      [
+        aSnapshot([aPerson('1', 'Ada', 'Lovelace')], {
+          fields: ['id', 'first', 'last', 'department', 'status', 'badge'],
+        }),
+      ],
+      { users: [managed] },
+    );
     expect(plan.blocked.map((b) => b.code)).toEqual(['unidentified-people']);
   });
 
   it('S9: a mapping that reads a field the source does not have fails before planning, with did-you-mean', async () => {
-    const spec = aSpec({ attributes: { userPrincipalName: "id & '@contoso.com'", displayName: 'first', accountEnabled: "status = 'active'" } });
+    const spec = aSpec({
+      attributes: {
+        userPrincipalName: "id & '@contoso.com'",
+        displayName: 'first',
+        accountEnabled: "status = 'active'",
+      },
+    });
     const renamed = aSnapshot([], { fields: ['id', 'first', 'last', 'department', 'Status'] });
     const error = await computePlan(spec, [renamed], { users: [] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
@@ -185,10 +281,19 @@ describe('computePlan', () => {
   });
 
   it('M1: pins JSONata undefined-is-false: a comparison with a missing field is false, not an error', async () => {
-    const spec = aSpec({ attributes: { userPrincipalName: "id & '@contoso.com'", displayName: 'first', accountEnabled: "nonexistent = 'active'" } });
+    const spec = aSpec({
+      attributes: {
+        userPrincipalName: "id & '@contoso.com'",
+        displayName: 'first',
+        accountEnabled: "nonexistent = 'active'",
+      },
+    });
     const snapshot = aSnapshot([aPerson('1', 'Ada', 'Lovelace')], { fields: [] });
     const plan = await computePlan(spec, [snapshot], { users: [] });
-    expect(plan.changes[0]).toMatchObject({ kind: 'createUser', attributes: { accountEnabled: false } });
+    expect(plan.changes[0]).toMatchObject({
+      kind: 'createUser',
+      attributes: { accountEnabled: false },
+    });
   });
 
   it('holds both people when two would get the same UPN', async () => {

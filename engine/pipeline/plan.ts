@@ -18,7 +18,13 @@ import { classifyTenant, ignoredUsers } from './ownership.js';
 import { checkSafety } from './safety.js';
 
 /** Attributes every tenant read selects, whatever the config maps. */
-const BASE_USER_ATTRIBUTES = ['userPrincipalName', 'accountEnabled', 'mail', 'userType', 'onPremisesSyncEnabled'];
+const BASE_USER_ATTRIBUTES = [
+  'userPrincipalName',
+  'accountEnabled',
+  'mail',
+  'userType',
+  'onPremisesSyncEnabled',
+];
 
 export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
   const attributes = new Set([
@@ -54,7 +60,8 @@ export async function computePlan(
   for (const snapshot of snapshots) {
     for (const issue of snapshot.issues) issues.push({ ...issue, source: snapshot.name });
   }
-  for (const issue of [...joined.issues, ...mapped.issues]) issues.push({ ...issue, source: spec.primarySource });
+  for (const issue of [...joined.issues, ...mapped.issues])
+    issues.push({ ...issue, source: spec.primarySource });
   for (const problem of matched.problems) {
     issues.push({
       severity: 'error',

@@ -35,7 +35,8 @@ const unhealthySources: Check = (change, context) => {
 
 /** Someone in the sources could not be identified; their account looks exactly like a leaver's. */
 const unidentifiedPeople: Check = (change, context) => {
-  if (!DEPROVISIONING_KINDS.has(change.kind) || context.heldWithoutAnchor.length === 0) return undefined;
+  if (!DEPROVISIONING_KINDS.has(change.kind) || context.heldWithoutAnchor.length === 0)
+    return undefined;
   const n = context.heldWithoutAnchor.length;
   return {
     code: 'unidentified-people',

@@ -36,10 +36,15 @@ export function renderPlanText(plan: Plan): string {
   const out: string[] = [];
   out.push('Sources');
   for (const s of plan.sources) {
-    const extra = [s.errors ? `${s.errors} error(s)` : '', s.warnings ? `${s.warnings} warning(s)` : '']
+    const extra = [
+      s.errors ? `${s.errors} error(s)` : '',
+      s.warnings ? `${s.warnings} warning(s)` : '',
+    ]
       .filter(Boolean)
       .join(', ');
-    out.push(`  ${s.name} (${s.kind}): ${s.status}, ${s.records} records${extra ? `, ${extra}` : ''}`);
+    out.push(
+      `  ${s.name} (${s.kind}): ${s.status}, ${s.records} records${extra ? `, ${extra}` : ''}`,
+    );
   }
   const unmanaged = plan.ignored.length;
   out.push('');
@@ -75,7 +80,9 @@ export function renderPlanText(plan: Plan): string {
   }
   if (unmanaged > 0) {
     out.push('');
-    const listed = plan.ignored.slice(0, MAX_LISTED).map((i) => `${i.user.userPrincipalName} (${i.reason})`);
+    const listed = plan.ignored
+      .slice(0, MAX_LISTED)
+      .map((i) => `${i.user.userPrincipalName} (${i.reason})`);
     out.push(
       `Left alone (${unmanaged}): ${listed.join(', ')}${unmanaged > MAX_LISTED ? `, and ${unmanaged - MAX_LISTED} more` : ''}`,
     );
@@ -102,20 +109,26 @@ export function summaryLine(plan: Plan): string {
 function renderChange(change: Change): string[] {
   const lines: string[] = [];
   const from = change.provenance
-    .map((p) => `${p.source}:${p.key}${describeLocation(p.location) ? ` (${describeLocation(p.location)})` : ''}`)
+    .map(
+      (p) =>
+        `${p.source}:${p.key}${describeLocation(p.location) ? ` (${describeLocation(p.location)})` : ''}`,
+    )
     .join(', ');
   lines.push(
     `  ${SYMBOL[change.kind]} ${VERB[change.kind].padEnd(7)} ${change.user.userPrincipalName}  [${REASON[change.reason]}${from ? ` · ${from}` : ''}]`,
   );
   switch (change.kind) {
     case 'createUser':
-      for (const [attribute, value] of Object.entries(change.attributes).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      for (const [attribute, value] of Object.entries(change.attributes).sort(([a], [b]) =>
+        a < b ? -1 : 1,
+      )) {
         lines.push(`      ${attribute}: ${show(value)}`);
       }
       break;
     case 'updateUser':
     case 'adoptUser':
-      for (const c of change.set) lines.push(`      ${c.attribute}: ${show(c.before)} -> ${show(c.after)}`);
+      for (const c of change.set)
+        lines.push(`      ${c.attribute}: ${show(c.before)} -> ${show(c.after)}`);
       break;
     case 'enableUser':
     case 'disableUser':
@@ -133,8 +146,12 @@ function show(value: AttributeValue | undefined): string {
 export function renderReportText(report: RunReport): string {
   const out: string[] = [];
   for (const op of report.ops) {
-    const error = op.error ? ` - ${op.error.status ?? ''} ${op.error.code}: ${op.error.message}`.replace('  ', ' ') : '';
-    out.push(`  ${op.outcome.padEnd(8)} ${VERB[op.kind].padEnd(7)} ${op.user.userPrincipalName}${error}`);
+    const error = op.error
+      ? ` - ${op.error.status ?? ''} ${op.error.code}: ${op.error.message}`.replace('  ', ' ')
+      : '';
+    out.push(
+      `  ${op.outcome.padEnd(8)} ${VERB[op.kind].padEnd(7)} ${op.user.userPrincipalName}${error}`,
+    );
   }
   const c = countOutcomes(report);
   out.push('');

@@ -9,7 +9,11 @@ export const MARKER = 'onPremisesExtensionAttributes.extensionAttribute15';
 
 let line = 1;
 export function expr(text: string, configPath = 'test'): Expression {
-  const result = compileExpression(text, configPath, { file: 'entrasync.yaml', line: line++, column: 5 });
+  const result = compileExpression(text, configPath, {
+    file: 'entrasync.yaml',
+    line: line++,
+    column: 5,
+  });
   if (!result.ok) throw new Error(`bad test expression ${text}: ${result.error.message}`);
   return result.expression;
 }
@@ -50,7 +54,12 @@ export function aRecord(fields: Record<string, string>, line = 2, source = 'hr')
   return { source, key: fields.id ?? '', fields, location: { file: 'hr.csv', line } };
 }
 
-export function aPerson(id: string, first: string, last: string, extra: Record<string, string> = {}) {
+export function aPerson(
+  id: string,
+  first: string,
+  last: string,
+  extra: Record<string, string> = {},
+) {
   return { id, first, last, department: 'Sales', status: 'active', ...extra };
 }
 

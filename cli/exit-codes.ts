@@ -1,0 +1,12 @@
+/** Process exit codes, stable for scripts and CI (catalogue conventions). */
+export const EXIT = {
+  /** No changes, or everything applied. */
+  ok: 0,
+  /** An error: bad config, a failed source, a stale plan, a failed operation. */
+  error: 1,
+  /** `plan` only: changes are planned. */
+  changes: 2,
+  /** Safety checks blocked changes; nothing was applied. */
+  blocked: 3,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

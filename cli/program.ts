@@ -1,0 +1,133 @@
+/**
+ * The `entrasync` command. Thin by design: each command builds its runtime, calls the engine and
+ * maps the outcome to an exit code (0 ok, 1 error, 2 changes planned, 3 blocked by safety).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, EntrasyncError, SafetyBlockedError } from '../engine/errors.js';
+import { formatDiagnostic } from '../engine/model/diagnostic.js';
+import { Redactor } from '../engine/secret.js';
+import { runApply } from './commands/apply.js';
+import type { PlanFormat } from './commands/plan.js';
+import { runPlan } from './commands/plan.js';
+import { runSimulator } from './commands/simulator.js';
+import { runValidate } from './commands/validate.js';
+import type { ExitCode } from './exit-codes.js';
+import { EXIT } from './exit-codes.js';
+import type { Output } from './output.js';
+import { createOutput } from './output.js';
+import { DEFAULT_CONFIG_PATH, openRuntime } from './runtime.js';
+import type { Runtime } from './runtime.js';
+
+export interface Streams {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+export async function main(
+  argv: readonly string[],
+  streams: Streams = { stdout: process.stdout, stderr: process.stderr },
+): Promise<ExitCode> {
+  const redactor = new Redactor();
+  const output = createOutput(redactor, streams);
+  let exitCode: ExitCode = EXIT.ok;
+
+  const withRuntime = async (configPath: string, body: (runtime: Runtime) => Promise<ExitCode>) => {
+    const runtime = await openRuntime(configPath, redactor);
+    try {
+      exitCode = await body(runtime);
+    } finally {
+      await runtime.close();
+    }
+  };
+
+  const program = new Command('entrasync')
+    .description('Keep a Microsoft Entra ID tenant in the state your config files declare.')
+    .showHelpAfterError()
+    .exitOverride();
+  const configOption = () =>
+    new Option('-c, --config <file>', 'config file').default(DEFAULT_CONFIG_PATH);
+
+  program
+    .command('validate')
+    .description(
+      'check the config file: YAML, schema, references and every expression (no secrets, no network)',
+    )
+    .addOption(configOption())
+    .action(async (opts: { config: string }) => {
+      exitCode = await runValidate(opts.config, output);
+    });
+
+  program
+    .command('plan')
+    .description('read the sources and the tenant and show what apply would change (never writes)')
+    .addOption(configOption())
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option('-o, --out <file>', 'also save the plan as JSON, for `apply <file>`')
+    .action(async (opts: { config: string; format: PlanFormat; out?: string }) => {
+      await withRuntime(opts.config, (runtime) =>
+        runPlan(runtime, { format: opts.format, ...(opts.out ? { out: opts.out } : {}) }, output),
+      );
+    });
+
+  program
+    .command('apply')
+    .description('apply a saved plan (refused if the tenant changed since), or plan and apply now')
+    .argument('[plan]', 'plan file saved by `plan --out`')
+    .addOption(configOption())
+    .action(async (planFile: string | undefined, opts: { config: string }) => {
+      await withRuntime(opts.config, (runtime) => runApply(runtime, planFile, output));
+    });
+
+  program
+    .command('simulator')
+    .description(
+      'run the simulated tenant (Microsoft Graph + token endpoint over HTTPS) until stopped',
+    )
+    .option('--state <file>', 'SQLite file holding the tenant', '.entrasync/tenant.db')
+    .option('--seed <file>', 'JSON seed applied when the state is new')
+    .option('--port <port>', 'port on 127.0.0.1 (default: any free port)', parsePort)
+    .action(async (opts: { state: string; seed?: string; port?: number }) => {
+      await runSimulator(opts, output);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    return reportError(err, output);
+  }
+}
+
+function reportError(err: unknown, output: Output): ExitCode {
+  const e = err as { code?: string; exitCode?: number };
+  if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+    return e.exitCode === 0 ? EXIT.ok : EXIT.error;
+  }
+  if (err instanceof ConfigError) {
+    for (const d of err.diagnostics) output.err(`${formatDiagnostic(d)}\n`);
+    const errors = err.diagnostics.filter((d) => d.severity === 'error').length;
+    output.err(`${errors} error(s) in configuration\n`);
+    return EXIT.error;
+  }
+  if (err instanceof SafetyBlockedError) {
+    output.err(`blocked: ${err.message}\n`);
+    return EXIT.blocked;
+  }
+  if (err instanceof EntrasyncError) {
+    output.err(`error (${err.code}): ${err.message}\n`);
+    return EXIT.error;
+  }
+  output.err(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EXIT.error;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('not a port number');
+  return port;
+}

@@ -1,0 +1,511 @@
+/**
+ * Config file -> validated `Config` + the engine's `SyncSpec`, or a `ConfigError` carrying every
+ * problem found, each at file:line:column.
+ *
+ * Order, and why:
+ * 1. YAML syntax. If the file does not parse, only syntax errors are reported: anything said
+ *    about the structure of a half-parsed document would be noise.
+ * 2. `version`. A file for another language version is not checked against this one.
+ * 3. Everything else at once: schema errors (ajv, `allErrors`), secret-reference syntax, every
+ *    JSONata expression compiled, and cross-field rules. Each step tolerates what the others
+ *    reject, so one typo does not hide the next problem.
+ *
+ * Secrets are never resolved here (see `secrets.ts`): a config validates without them.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigError } from '../engine/errors.js';
+import {
+  compileExpression,
+  DEFAULT_EXPRESSION_LIMITS,
+  type Expression,
+} from '../engine/expr/jsonata.js';
+import type { Diagnostic, SourcePosition } from '../engine/model/diagnostic.js';
+import type { MatchRule, SyncSpec } from '../engine/model/spec.js';
+import {
+  configError,
+  createSourceLocator,
+  findNode,
+  formatConfigPath,
+  positionOfKey,
+  positionOfParent,
+  positionOfValue,
+  sortDiagnostics,
+  type PathSegment,
+  type SourceLocator,
+} from './diagnostics.js';
+import { normalizeValue } from './normalize.js';
+import { scalarValueOffsets } from './scalar-offsets.js';
+import { listSchemaEntries } from './schema-entries.js';
+import { schemaDiagnostics, suggest, unsupportedVersion } from './schema-errors.js';
+import {
+  CONFIG_VERSION,
+  Config,
+  DEFAULT_MARKER_ATTRIBUTE,
+  DEFAULT_MARKER_VALUE,
+  EXTENSION_ATTRIBUTES,
+  flattenExtensionAttribute,
+  type AnchorAttribute,
+  type ExtensionAttributeName,
+} from './schema.js';
+import {
+  createSecretRef,
+  isSecretRef,
+  looksLikeSecretReference,
+  parseSecretReference,
+  type SecretRef,
+} from './secrets.js';
+
+export interface LoadedConfig {
+  /** Absolute path of the config file. */
+  readonly path: string;
+  /** Directory relative paths in the config resolve against. */
+  readonly baseDir: string;
+  /** Validated, defaults filled in, secret references as `SecretRef` (unresolved). */
+  readonly config: Config;
+  /** What the engine needs, expressions compiled. */
+  readonly spec: SyncSpec;
+  /** Every secret reference in the config, in file order. */
+  readonly secretRefs: readonly SecretRef[];
+  /** Problems that do not stop loading (YAML warnings). */
+  readonly warnings: readonly Diagnostic[];
+}
+
+export interface LoadConfigOptions {
+  /** Reads the file; defaults to `fs.readFile(path, 'utf8')`. */
+  readonly readFile?: (path: string) => Promise<string>;
+}
+
+export interface ParseConfigOptions {
+  /** File name as diagnostics should show it (usually as the user typed it). */
+  readonly file: string;
+  /** Directory relative paths resolve against; defaults to the file's directory. */
+  readonly baseDir?: string;
+}
+
+export async function loadConfig(
+  path: string,
+  options: LoadConfigOptions = {},
+): Promise<LoadedConfig> {
+  const read = options.readFile ?? ((p: string) => readFile(p, 'utf8'));
+  let text: string;
+  try {
+    text = await read(resolve(path));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'read error';
+    throw new ConfigError([
+      configError('config.read', `cannot read config file \`${path}\` (${code})`, [], undefined),
+    ]);
+  }
+  return parseConfig(text, { file: path });
+}
+
+/** Parses and validates config text; no I/O. Throws `ConfigError`. */
+export function parseConfig(text: string, options: ParseConfigOptions): LoadedConfig {
+  const path = resolve(options.file);
+  const baseDir = options.baseDir ?? dirname(path);
+  const lineCounter = new LineCounter();
+  const locator = createSourceLocator(options.file, lineCounter);
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+
+  const syntax: Diagnostic[] = doc.errors.map((e) =>
+    configError(
+      'config.yaml-syntax',
+      `YAML syntax error: ${e.message}`,
+      [],
+      locator.position(e.pos[0]),
+    ),
+  );
+  if (syntax.length > 0) throw new ConfigError(sortDiagnostics(syntax));
+  const warnings: Diagnostic[] = doc.warnings.map((w) => ({
+    severity: 'warning',
+    code: 'config.yaml-warning',
+    message: w.message,
+    path: '',
+    position: locator.position(w.pos[0]),
+  }));
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    throw new ConfigError([
+      configError(
+        'config.yaml-syntax',
+        `YAML error: ${(err as Error).message}`,
+        [],
+        locator.position(0),
+      ),
+    ]);
+  }
+  if (data === null || data === undefined) {
+    throw new ConfigError([
+      configError(
+        'config.empty',
+        'the config file is empty: it needs at least `version: 1`, `target`, `sources` and `users`',
+        [],
+        locator.position(0),
+      ),
+    ]);
+  }
+  if (isObject(data) && 'version' in data && data['version'] !== CONFIG_VERSION) {
+    const v = data['version'];
+    if (typeof v === 'number' && Number.isInteger(v)) {
+      throw new ConfigError([unsupportedVersion(v, doc, locator)]);
+    }
+  }
+
+  const diagnostics: Diagnostic[] = [];
+  const validate = configValidator();
+  if (!validate(data)) {
+    diagnostics.push(...schemaDiagnostics(validate.errors ?? [], data, doc, locator));
+  }
+
+  const expressions = new Map<string, Expression>();
+  const secretRefs: SecretRef[] = [];
+  const normalized = normalizeValue(Config, data, {
+    slot(kind, value, segments) {
+      if (kind === 'expression') {
+        // `${env:X}` happens to be valid JSONata (an object constructor applied to `$`), so
+        // without this check a misplaced reference would silently map to an object.
+        if (parseSecretReference(value)?.ok) {
+          diagnostics.push(
+            configError(
+              'config.secret-reference',
+              `\`${formatConfigPath(segments)}\` is a JSONata expression, where a secret reference is not allowed; references are allowed in ${secretSlotList()}`,
+              segments,
+              positionOfValue(doc, locator, segments),
+            ),
+          );
+          return value;
+        }
+        const compiled = compileAt(value, segments, doc, text, locator);
+        if (compiled.ok) expressions.set(compiled.expression.configPath, compiled.expression);
+        else diagnostics.push(compiled.diagnostic);
+        return value;
+      }
+      const parsed = parseSecretReference(value);
+      if (parsed?.ok) {
+        const ref = createSecretRef(
+          parsed.scheme,
+          parsed.name,
+          formatConfigPath(segments),
+          positionOfValue(doc, locator, segments),
+        );
+        secretRefs.push(ref);
+        return ref;
+      }
+      // A `secret` slot that is not a reference is reported by the schema (pattern).
+      if (kind === 'secret-or-text' && parsed && !parsed.ok) {
+        diagnostics.push(
+          configError(
+            'config.secret-reference',
+            parsed.message,
+            segments,
+            positionOfValue(doc, locator, segments),
+          ),
+        );
+      }
+      return value;
+    },
+    plain(value, segments) {
+      if (!looksLikeSecretReference(value)) return;
+      diagnostics.push(
+        configError(
+          'config.secret-reference',
+          `a secret reference is not allowed in \`${formatConfigPath(segments)}\` (it would be used as literal text); references are allowed in ${secretSlotList()}`,
+          segments,
+          positionOfValue(doc, locator, segments),
+        ),
+      );
+    },
+  });
+
+  diagnostics.push(...crossFieldDiagnostics(normalized, doc, locator));
+
+  if (diagnostics.some((d) => d.severity === 'error')) {
+    throw new ConfigError(sortDiagnostics(diagnostics));
+  }
+
+  const config = normalized as Config;
+  const spec = buildSpec(config, expressions);
+  return {
+    path,
+    baseDir,
+    config,
+    spec,
+    secretRefs,
+    warnings,
+  };
+}
+
+let validator: ValidateFunction | undefined;
+
+function configValidator(): ValidateFunction {
+  if (!validator) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+    // Editor-only keywords the schema carries (VS Code, yaml-language-server).
+    ajv.addVocabulary(['patternErrorMessage']);
+    addFormats.default(ajv, ['uri']);
+    validator = ajv.compile(Config);
+  }
+  return validator;
+}
+
+let secretSlots: string | undefined;
+
+function secretSlotList(): string {
+  secretSlots ??= listSchemaEntries()
+    .filter((e) => e.slot === 'secret' || e.slot === 'secret-or-text')
+    .map((e) => `\`${e.path}\``)
+    .join(', ');
+  return secretSlots;
+}
+
+// ---------------------------------------------------------------------------------------------
+// expressions
+
+type CompileAtResult =
+  | { readonly ok: true; readonly expression: Expression }
+  | { readonly ok: false; readonly diagnostic: Diagnostic };
+
+/**
+ * Compiles an expression and places it in the file: its first character, and on a syntax error
+ * the offending character, mapped through the scalar's quoting, escapes and folding.
+ */
+function compileAt(
+  text: string,
+  segments: readonly PathSegment[],
+  doc: Document,
+  source: string,
+  locator: SourceLocator,
+): CompileAtResult {
+  const configPath = formatConfigPath(segments);
+  const { value: node } = findNode(doc, segments);
+  // A default (`accountEnabled: "true"`) has no node of its own: it sits at its parent.
+  const written = isScalar(node) && node.value === text && node.range ? node : undefined;
+  const offsets = written ? scalarValueOffsets(source, written) : undefined;
+  const fallback: SourcePosition = written?.range
+    ? locator.position(written.range[0])
+    : (positionOfValue(doc, locator, segments) ?? locator.position(0));
+  const positionOf = (offset: number): SourcePosition => {
+    const at = offsets?.[Math.min(offset, offsets.length - 1)];
+    return at === undefined ? fallback : locator.position(at);
+  };
+
+  // `positionOf` becomes the expression's `positionAt`, so lints of field references point
+  // into the file as exactly as syntax errors do.
+  const result = compileExpression(
+    text,
+    configPath,
+    positionOf(0),
+    DEFAULT_EXPRESSION_LIMITS,
+    positionOf,
+  );
+  if (result.ok) return result;
+  const { error } = result;
+  const where = offsets ? '' : ` at character ${error.offset + 1} of the expression`;
+  return {
+    ok: false,
+    diagnostic: configError(
+      'expr.syntax',
+      `JSONata syntax error in \`${configPath}\`${where}: ${error.message} (${error.code})`,
+      configPath,
+      positionOf(error.offset),
+    ),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// cross-field rules
+
+function crossFieldDiagnostics(
+  value: unknown,
+  doc: Document,
+  locator: SourceLocator,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (!isObject(value)) return out;
+  const target = asObject(value['target']);
+  const sources = asObject(value['sources']);
+  const join = asObject(value['join']);
+  const users = asObject(value['users']);
+
+  // join.primary
+  const names = sources ? Object.keys(sources) : [];
+  const primary = join?.['primary'];
+  if (typeof primary === 'string' && sources && names.length > 0 && !names.includes(primary)) {
+    const guess = suggest(primary, names);
+    out.push(
+      configError(
+        'config.unknown-source',
+        `\`join.primary\` names \`${primary}\`, which is not a source${guess ? `; did you mean \`${guess}\`?` : ''} (sources: ${names.map((n) => `\`${n}\``).join(', ')})`,
+        ['join', 'primary'],
+        positionOfValue(doc, locator, ['join', 'primary']),
+      ),
+    );
+  }
+  if (primary === undefined && names.length > 1) {
+    out.push(
+      configError(
+        'config.missing-key',
+        `\`join.primary\` is required with several sources (${names.map((n) => `\`${n}\``).join(', ')}): it names the source whose records define who exists`,
+        ['join', 'primary'],
+        join ? positionOfKey(doc, locator, ['join']) : positionOfKey(doc, locator, ['sources']),
+      ),
+    );
+  }
+
+  // target: what each auth method needs
+  const auth = asObject(target?.['auth']);
+  const method = auth?.['method'];
+  if (target && method === 'secret') {
+    for (const key of ['tenantId', 'clientId']) {
+      if (target[key] !== undefined) continue;
+      out.push(
+        configError(
+          'config.missing-key',
+          `missing required key \`${key}\` in \`target\`: required with \`auth.method: secret\``,
+          ['target', key],
+          positionOfParent(doc, locator, ['target']),
+        ),
+      );
+    }
+  }
+  if (
+    target &&
+    typeof method === 'string' &&
+    method !== 'simulator' &&
+    target['simulator'] !== undefined
+  ) {
+    out.push(
+      configError(
+        'config.not-applicable',
+        `\`target.simulator\` applies only with \`auth.method: simulator\` (the method is \`${method}\`)`,
+        ['target', 'simulator'],
+        positionOfKey(doc, locator, ['target', 'simulator']),
+      ),
+    );
+  }
+
+  // users: the anchor and the marker own their attributes
+  const attributes = asObject(users?.['attributes']);
+  const anchorAttribute = users?.['anchorAttribute'];
+  const markerAttribute = asObject(target?.['marker'])?.['attribute'];
+  const anchorPath =
+    typeof anchorAttribute === 'string'
+      ? flattenAnchorAttribute(anchorAttribute as AnchorAttribute)
+      : undefined;
+  const markerPath = isExtensionAttribute(markerAttribute)
+    ? flattenExtensionAttribute(markerAttribute)
+    : undefined;
+  if (attributes && anchorPath && Object.hasOwn(attributes, anchorPath)) {
+    out.push(
+      configError(
+        'config.conflict',
+        `\`${anchorPath}\` is written from \`users.anchor\` (\`users.anchorAttribute: ${String(anchorAttribute)}\`); remove it from \`users.attributes\``,
+        ['users', 'attributes', anchorPath],
+        positionOfKey(doc, locator, ['users', 'attributes', anchorPath]),
+      ),
+    );
+  }
+  if (attributes && markerPath && Object.hasOwn(attributes, markerPath)) {
+    out.push(
+      configError(
+        'config.conflict',
+        `\`${markerPath}\` holds entrasync's managed marker (\`target.marker.attribute\`); map this value to another attribute or move the marker`,
+        ['users', 'attributes', markerPath],
+        positionOfKey(doc, locator, ['users', 'attributes', markerPath]),
+      ),
+    );
+  }
+  if (anchorPath && markerPath && anchorPath === markerPath) {
+    out.push(
+      configError(
+        'config.conflict',
+        `\`users.anchorAttribute\` and \`target.marker.attribute\` are both \`${String(markerAttribute)}\`: the anchor and the managed marker need different attributes`,
+        ['users', 'anchorAttribute'],
+        positionOfValue(doc, locator, ['users', 'anchorAttribute']),
+      ),
+    );
+  }
+  return out;
+}
+
+function isExtensionAttribute(value: unknown): value is ExtensionAttributeName {
+  return typeof value === 'string' && (EXTENSION_ATTRIBUTES as readonly string[]).includes(value);
+}
+
+/** `employeeId` stays, `extensionAttribute3` becomes `onPremisesExtensionAttributes.extensionAttribute3`. */
+export function flattenAnchorAttribute(attribute: AnchorAttribute): string {
+  return isExtensionAttribute(attribute) ? flattenExtensionAttribute(attribute) : attribute;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SyncSpec
+
+function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>): SyncSpec {
+  const expression = (configPath: string): Expression => {
+    const e = expressions.get(configPath);
+    // Unreachable after validation: every expression slot was compiled or reported.
+    if (!e) throw new Error(`internal: expression \`${configPath}\` was not compiled`);
+    return e;
+  };
+  const { users, target } = config;
+  const attributes: Record<string, Expression> = {};
+  for (const key of Object.keys(users.attributes)) {
+    attributes[key] = expression(formatConfigPath(['users', 'attributes', key]));
+  }
+  const scope = users.scope === undefined ? undefined : expression('users.scope');
+  const primarySource = config.join?.primary ?? Object.keys(config.sources)[0] ?? '';
+  const markerAttribute = target.marker?.attribute ?? DEFAULT_MARKER_ATTRIBUTE;
+  return {
+    configDigest: configDigest(config),
+    primarySource,
+    marker: {
+      attribute: flattenExtensionAttribute(markerAttribute),
+      value: target.marker?.value ?? DEFAULT_MARKER_VALUE,
+    },
+    users: {
+      ...(scope ? { scope } : {}),
+      anchor: expression('users.anchor'),
+      anchorAttribute: flattenAnchorAttribute(users.anchorAttribute ?? 'employeeId'),
+      match: (users.match ?? ['anchor', 'userPrincipalName']) as readonly MatchRule[],
+      attributes,
+      deprovision: { action: users.deprovision?.action ?? 'disable' },
+    },
+  };
+}
+
+/**
+ * sha256 (hex) of the canonical JSON of the validated config: keys sorted, defaults filled in,
+ * secret references as their reference text (values are never resolved here), so the digest
+ * changes exactly when the effective configuration does.
+ */
+export function configDigest(config: Config): string {
+  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+}
+
+export function canonicalJson(value: unknown): string {
+  if (isSecretRef(value)) return JSON.stringify(value.text);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  if (isObject(value)) {
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return isObject(value) ? value : undefined;
+}

@@ -1,0 +1,390 @@
+/**
+ * The config language, version 1: the single source of truth for the TypeScript types
+ * (`Static<>`), validation (ajv in `load.ts`), the published `entrasync.schema.json`
+ * (`write-schema.ts`) and the Markdown reference (`write-docs.ts`). Every node has a
+ * `description` because the reference is generated from them. Strings the loader treats
+ * specially (expressions, secret references) are built with the helpers of `schema-slots.ts`.
+ */
+import { Type, type Static, type TOptional, type TSchema, type TString } from '@sinclair/typebox';
+import { CsvSourceOptions } from '../connectors/csv/options.js';
+import { ExpressionString, SecretOrText, SecretReference, StringEnum } from './schema-slots.js';
+
+export {
+  ConfigSlot,
+  ExpressionString,
+  SECRET_REF_PATTERN,
+  SecretOrText,
+  SecretReference,
+  StringEnum,
+  slotOf,
+  type ConfigSlotKind,
+  type ConfigValue,
+} from './schema-slots.js';
+
+/** The config language version this entrasync reads. Older versions are migrated (`migrations/`). */
+export const CONFIG_VERSION = 1 as const;
+
+export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
+export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+export const DEFAULT_SIMULATOR_STATE = '.entrasync/tenant.db';
+export const DEFAULT_MARKER_ATTRIBUTE = 'extensionAttribute15';
+export const DEFAULT_MARKER_VALUE = 'entrasync';
+
+/**
+ * Source names become JSONata variables (`$hr`) and property names downstream, so they must be
+ * identifiers and not names every object already has.
+ */
+export const SOURCE_NAME_PATTERN =
+  '^(?!(?:__proto__|constructor|prototype)$)[A-Za-z_][A-Za-z0-9_]*$';
+
+const EXTENSION_NUMBERS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] as const;
+export type ExtensionAttributeName = `extensionAttribute${(typeof EXTENSION_NUMBERS)[number]}`;
+export const EXTENSION_ATTRIBUTES: readonly ExtensionAttributeName[] = EXTENSION_NUMBERS.map(
+  (n) => `extensionAttribute${n}` as const,
+);
+
+/** Graph path of an extension attribute, as the engine addresses attributes. */
+export function flattenExtensionAttribute(name: ExtensionAttributeName): string {
+  return `onPremisesExtensionAttributes.${name}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// target
+
+const SimulatorAuth = Type.Object(
+  {
+    method: Type.Literal('simulator', {
+      description: 'The embedded simulated tenant: nothing leaves this machine.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'Use the embedded simulator as the tenant (see `target.simulator`).',
+  },
+);
+
+const ClientSecretAuth = Type.Object(
+  {
+    method: Type.Literal('secret', {
+      description: 'An app registration with a client secret.',
+    }),
+    clientSecret: SecretReference(
+      'Client secret of the app registration, as a reference: `${env:NAME}` or `${file:path}`.',
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Client credentials with a client secret. Needs `target.tenantId` and `target.clientId`.',
+  },
+);
+
+/**
+ * How entrasync authenticates to the tenant, discriminated by `method`. Certificate, workload
+ * identity and managed identity become further members of this union.
+ */
+export const TargetAuth = Type.Union([SimulatorAuth, ClientSecretAuth], {
+  description:
+    'How entrasync authenticates to Microsoft Graph, chosen by `method`: `simulator` or `secret`.',
+});
+export type TargetAuth = Static<typeof TargetAuth>;
+export type AuthMethod = TargetAuth['method'];
+
+export const SimulatorTarget = Type.Object(
+  {
+    state: Type.Optional(
+      Type.String({
+        minLength: 1,
+        default: DEFAULT_SIMULATOR_STATE,
+        description: 'SQLite file holding the simulated tenant, relative to the config file.',
+      }),
+    ),
+    seed: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'JSON file of users to start from when the state file is new, relative to the config file.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'The embedded simulated tenant. Only with `auth.method: simulator`.',
+  },
+);
+export type SimulatorTarget = Static<typeof SimulatorTarget>;
+
+export const MarkerConfig = Type.Object(
+  {
+    attribute: Type.Optional(
+      StringEnum(EXTENSION_ATTRIBUTES, {
+        default: DEFAULT_MARKER_ATTRIBUTE,
+        description:
+          'Extension attribute of `onPremisesExtensionAttributes` that marks an account as managed by this config.',
+      }),
+    ),
+    value: Type.Optional(
+      Type.String({
+        minLength: 1,
+        default: DEFAULT_MARKER_VALUE,
+        description: 'Value of the marker attribute that means "managed by this config".',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    default: { attribute: DEFAULT_MARKER_ATTRIBUTE, value: DEFAULT_MARKER_VALUE },
+    description:
+      'Where entrasync marks the accounts it created or adopted. Only marked accounts are ever deprovisioned; the marker is read in the same list read as every other attribute.',
+  },
+);
+export type MarkerConfig = Static<typeof MarkerConfig>;
+
+const HttpsUrl = (description: string, defaultValue: string): TString =>
+  Type.String({
+    format: 'uri',
+    pattern: '^https://',
+    patternErrorMessage: 'must be an https:// URL',
+    default: defaultValue,
+    description,
+  });
+
+export const TargetConfig = Type.Object(
+  {
+    auth: TargetAuth,
+    tenantId: Type.Optional(
+      SecretOrText(
+        'Directory (tenant) id or verified domain. Required with `auth.method: secret`; optional for the simulator.',
+      ),
+    ),
+    clientId: Type.Optional(
+      SecretOrText(
+        'Application (client) id of the app registration. Required with `auth.method: secret`; optional for the simulator.',
+      ),
+    ),
+    graphUrl: Type.Optional(
+      HttpsUrl('Base URL of Microsoft Graph (national clouds differ).', DEFAULT_GRAPH_URL),
+    ),
+    authorityHost: Type.Optional(
+      HttpsUrl('Microsoft Entra token authority (national clouds differ).', DEFAULT_AUTHORITY_HOST),
+    ),
+    caFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Extra CA certificate (PEM) to trust for Graph and the authority, relative to the config file: a standalone simulator or a TLS-inspecting proxy.',
+      }),
+    ),
+    simulator: Type.Optional(SimulatorTarget),
+    marker: Type.Optional(MarkerConfig),
+  },
+  { additionalProperties: false, description: 'The Microsoft Entra tenant to keep in sync.' },
+);
+export type TargetConfig = Static<typeof TargetConfig>;
+
+// ---------------------------------------------------------------------------------------------
+// sources
+
+/**
+ * Options of every source kind, discriminated by `kind`. A new kind (ldap, http) adds its
+ * connector's options schema here; the loader picks the branch to report errors from by `kind`.
+ */
+export const SourceConfig = Type.Union([CsvSourceOptions]);
+export type SourceConfig = Static<typeof SourceConfig>;
+export type SourceKind = SourceConfig['kind'];
+
+export const SourcesConfig = Type.Record(Type.String(), SourceConfig, {
+  minProperties: 1,
+  propertyNames: {
+    pattern: SOURCE_NAME_PATTERN,
+    patternErrorMessage:
+      'must start with a letter or `_` and contain only letters, digits and `_` (it becomes the JSONata variable `$name`); `__proto__`, `constructor` and `prototype` are reserved',
+  },
+  description:
+    "Where people come from: source name -> options, the kind chosen by `kind`. At least one. A source name is also the JSONata variable holding that source's record (`$hr`).",
+});
+export type SourcesConfig = Static<typeof SourcesConfig>;
+
+export const JoinConfig = Type.Object(
+  {
+    primary: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Source whose records define who exists. Optional with exactly one source; required with several.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'How records of several sources form one person.' },
+);
+export type JoinConfig = Static<typeof JoinConfig>;
+
+// ---------------------------------------------------------------------------------------------
+// users
+
+const USER_ATTRIBUTE_DESCRIPTIONS = {
+  givenName: 'Given (first) name.',
+  surname: 'Family name.',
+  displayName: 'Name shown in address lists and the portal. Required.',
+  mail: 'Primary SMTP address.',
+  mailNickname: 'Mail alias.',
+  userPrincipalName:
+    'Sign-in name, `name@domain`, where the domain is verified in the tenant. Required.',
+  accountEnabled: 'Whether the account can sign in; the expression yields a boolean.',
+  jobTitle: 'Job title.',
+  department: 'Department.',
+  companyName: 'Company name.',
+  employeeId:
+    'Employee identifier from HR. When `anchorAttribute` is `employeeId`, the anchor sets it: leave it out here.',
+  employeeType: 'Employment type, e.g. `Employee`, `Contractor`.',
+  employeeHireDate: 'Hire date, ISO 8601 date-time.',
+  employeeLeaveDateTime: 'Leave date, ISO 8601 date-time.',
+  officeLocation: 'Office location.',
+  usageLocation:
+    'Two-letter country code (ISO 3166-1 alpha-2); needed before licenses can be assigned.',
+  mobilePhone: 'Mobile phone number.',
+  businessPhones: 'Business phone numbers: a list (Graph keeps one).',
+  city: 'City.',
+  country: 'Country or region.',
+  state: 'State or province.',
+  postalCode: 'Postal code.',
+  streetAddress: 'Street address.',
+  preferredLanguage: 'Preferred language, ISO 639-1 with region, e.g. `en-US`.',
+  onPremisesImmutableId:
+    'Immutable id (source anchor) used by federated sign-in. When `anchorAttribute` is `onPremisesImmutableId`, the anchor sets it.',
+} as const;
+
+export type UserAttributeName =
+  | keyof typeof USER_ATTRIBUTE_DESCRIPTIONS
+  | `onPremisesExtensionAttributes.${ExtensionAttributeName}`;
+
+const REQUIRED_USER_ATTRIBUTES = ['userPrincipalName', 'displayName'] as const;
+
+type UserAttributeProperties = {
+  userPrincipalName: TString;
+  displayName: TString;
+} & {
+  [K in Exclude<UserAttributeName, (typeof REQUIRED_USER_ATTRIBUTES)[number]>]: TOptional<TString>;
+};
+
+function userAttributeProperties(): UserAttributeProperties {
+  const props: Record<string, TSchema> = {};
+  for (const [name, description] of Object.entries(USER_ATTRIBUTE_DESCRIPTIONS)) {
+    const required = (REQUIRED_USER_ATTRIBUTES as readonly string[]).includes(name);
+    const expr =
+      name === 'accountEnabled'
+        ? ExpressionString(description, { default: 'true' })
+        : ExpressionString(description);
+    props[name] = required ? expr : Type.Optional(expr);
+  }
+  for (const ext of EXTENSION_ATTRIBUTES) {
+    props[flattenExtensionAttribute(ext)] = Type.Optional(
+      ExpressionString(`Extension attribute \`${ext}\` of \`onPremisesExtensionAttributes\`.`),
+    );
+  }
+  return props as UserAttributeProperties;
+}
+
+/** Every Graph user attribute the mapping may set, by flattened path. */
+export const USER_ATTRIBUTE_NAMES: readonly UserAttributeName[] = [
+  ...(Object.keys(USER_ATTRIBUTE_DESCRIPTIONS) as (keyof typeof USER_ATTRIBUTE_DESCRIPTIONS)[]),
+  ...EXTENSION_ATTRIBUTES.map((e) => flattenExtensionAttribute(e) as UserAttributeName),
+];
+
+export const UserAttributesConfig = Type.Object(userAttributeProperties(), {
+  additionalProperties: false,
+  description:
+    'Graph user attribute -> JSONata expression evaluated against the person (the primary record, other sources as `$name`). `userPrincipalName` and `displayName` are required.',
+});
+export type UserAttributesConfig = Static<typeof UserAttributesConfig>;
+
+export const ANCHOR_ATTRIBUTES = [
+  'employeeId',
+  'onPremisesImmutableId',
+  ...EXTENSION_ATTRIBUTES,
+] as const;
+export type AnchorAttribute = (typeof ANCHOR_ATTRIBUTES)[number];
+
+export const MATCH_RULES = ['anchor', 'userPrincipalName', 'mail'] as const;
+
+export const DeprovisionConfig = Type.Object(
+  {
+    action: Type.Optional(
+      StringEnum(['disable', 'none'] as const, {
+        default: 'disable',
+        description:
+          'What happens to a managed account whose person left the sources or the scope: `disable` or `none`.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    default: { action: 'disable' },
+    description: 'Deprovisioning policy for managed accounts.',
+  },
+);
+export type DeprovisionConfig = Static<typeof DeprovisionConfig>;
+
+export const UsersConfig = Type.Object(
+  {
+    scope: Type.Optional(
+      ExpressionString(
+        'Who should have an account: a JSONata expression over the person; absent means every record of the primary source.',
+      ),
+    ),
+    anchor: ExpressionString(
+      'Stable identifier of the person (hard-match key), written to `anchorAttribute`; must not change when the person is renamed.',
+    ),
+    anchorAttribute: Type.Optional(
+      StringEnum(ANCHOR_ATTRIBUTES, {
+        default: 'employeeId',
+        description:
+          'Graph attribute holding the anchor: `employeeId`, `onPremisesImmutableId` or an extension attribute `extensionAttribute1`..`15`.',
+      }),
+    ),
+    match: Type.Optional(
+      Type.Array(
+        StringEnum(MATCH_RULES, {
+          description: 'A way to find an existing account: `anchor`, `userPrincipalName`, `mail`.',
+        }),
+        {
+          minItems: 1,
+          uniqueItems: true,
+          default: ['anchor', 'userPrincipalName'],
+          description:
+            'How an existing account is found for a person, tried in order; a match on an unmanaged account adopts it.',
+        },
+      ),
+    ),
+    attributes: UserAttributesConfig,
+    deprovision: Type.Optional(DeprovisionConfig),
+  },
+  { additionalProperties: false, description: 'Which people get user accounts, and how.' },
+);
+export type UsersConfig = Static<typeof UsersConfig>;
+
+// ---------------------------------------------------------------------------------------------
+// root
+
+export const Config = Type.Object(
+  {
+    version: Type.Literal(CONFIG_VERSION, {
+      description: 'Config language version. Must be `1`.',
+    }),
+    target: TargetConfig,
+    sources: SourcesConfig,
+    join: Type.Optional(JoinConfig),
+    users: UsersConfig,
+  },
+  {
+    additionalProperties: false,
+    title: 'entrasync configuration',
+    description:
+      'Declares who should have an account in a Microsoft Entra ID tenant, from which sources, with which attributes.',
+  },
+);
+/**
+ * The config as `loadConfig` returns it: schema defaults filled in, secret references as
+ * `SecretRef` objects. Optional properties with a default are always present after loading.
+ */
+export type Config = Static<typeof Config>;

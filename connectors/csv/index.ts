@@ -1,0 +1,2 @@
+export { createCsvSource } from './csv-source.js';
+export { CsvSourceOptions } from './options.js';

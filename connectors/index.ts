@@ -1,0 +1,27 @@
+/**
+ * The explicit connector registry (style practice 9): source kinds map to factories. Adding a
+ * kind means adding its options schema to config/schema.ts and a line here.
+ */
+import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
+import { createCsvSource } from './csv/csv-source.js';
+import type { CsvSourceOptions } from './csv/options.js';
+
+export type SourceOptions = CsvSourceOptions;
+
+type SourceFactory<O> = (name: string, options: O, context: ConnectorContext) => SourceConnector;
+
+const SOURCE_FACTORIES: {
+  [K in SourceOptions['kind']]: SourceFactory<Extract<SourceOptions, { kind: K }>>;
+} = {
+  csv: createCsvSource,
+};
+
+export function createSource(
+  name: string,
+  options: SourceOptions,
+  context: ConnectorContext,
+): SourceConnector {
+  const factory = SOURCE_FACTORIES[options.kind] as SourceFactory<SourceOptions> | undefined;
+  if (!factory) throw new Error(`no connector for source kind "${String(options.kind)}"`);
+  return factory(name, options, context);
+}
