@@ -17,7 +17,7 @@ import { resolveSecret, revealConfigValue } from '../config/secrets.js';
 import { createSource } from '../connectors/index.js';
 import { createClientSecretCredential, createEntraTarget } from '../connectors/entra/index.js';
 import type { EntraTarget, GraphConnection } from '../connectors/entra/index.js';
-import type { SourceConnector } from '../engine/ports.js';
+import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
 import type { Redactor } from '../engine/secret.js';
 import { startSimulator } from '../simulator/index.js';
 
@@ -36,12 +36,16 @@ export async function openRuntime(
   env = process.env,
 ): Promise<Runtime> {
   const loaded = await loadConfig(configPath);
-  const context = { baseDir: loaded.baseDir, redactor };
+  const secretContext = { env, baseDir: loaded.baseDir, redactor };
+  const context: ConnectorContext = {
+    baseDir: loaded.baseDir,
+    redactor,
+    resolveSecret: (ref) => resolveSecret(ref, secretContext),
+  };
   const sources = Object.entries(loaded.config.sources).map(([name, options]) =>
     createSource(name, options, context),
   );
   const target = loaded.config.target;
-  const secretContext = { env, baseDir: loaded.baseDir, redactor };
 
   if (target.auth.method === 'simulator') {
     const simulator = await startSimulator({

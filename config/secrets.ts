@@ -23,18 +23,8 @@ import { ConfigError } from '../engine/errors.js';
 import type { Diagnostic, SourcePosition } from '../engine/model/diagnostic.js';
 import { Secret, type Redactor } from '../engine/secret.js';
 
-export interface SecretRef {
-  readonly kind: 'secretRef';
-  readonly scheme: 'env' | 'file';
-  /** Variable name (`env`) or path as written (`file`). Neither is secret. */
-  readonly name: string;
-  /** The reference as written, e.g. `${env:ENTRA_CLIENT_SECRET}`. Safe to print. */
-  readonly text: string;
-  /** Config path of the value, e.g. `target.auth.clientSecret`. */
-  readonly path: string;
-  /** Where the reference is written. */
-  readonly position?: SourcePosition;
-}
+export type { SecretRef } from '../engine/secret.js';
+import type { SecretRef } from '../engine/secret.js';
 
 export interface SecretContext {
   /** Environment to read `${env:...}` from, normally `process.env`. */

@@ -7,7 +7,7 @@ import type { Change } from './model/plan.js';
 import type { TargetError } from './model/report.js';
 import type { SourceSnapshot } from './model/source.js';
 import type { TenantReadRequest, TenantState } from './model/tenant.js';
-import type { Redactor } from './secret.js';
+import type { Redactor, SecretResolver } from './secret.js';
 
 export const PORT_API_VERSION = 1 as const;
 
@@ -47,4 +47,10 @@ export interface ConnectorContext {
   readonly baseDir: string;
   /** Register every secret the connector resolves or receives, so output can be scrubbed. */
   readonly redactor: Redactor;
+  /**
+   * Resolves a secret reference from the connector's options (`password: ${env:LDAP_PASSWORD}`)
+   * at the moment it is needed, registered with the redactor; an unset or empty variable throws
+   * a ConfigError naming it, before any connection is attempted (M6).
+   */
+  readonly resolveSecret: SecretResolver;
 }

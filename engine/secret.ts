@@ -4,6 +4,28 @@
  * the point a connector hands the value to a library. One Redactor per run knows every resolved
  * value and scrubs any text on its way out (logs, errors, renderers, history).
  */
+import type { SourcePosition } from './model/diagnostic.js';
+
+/**
+ * A `${env:NAME}` or `${file:path}` reference as config holds it before resolution. It is not a
+ * string, so no code can hand it to a library without resolving it first.
+ */
+export interface SecretRef {
+  readonly kind: 'secretRef';
+  readonly scheme: 'env' | 'file';
+  /** Variable name (`env`) or path as written (`file`). Neither is secret. */
+  readonly name: string;
+  /** The reference as written, e.g. `${env:ENTRA_CLIENT_SECRET}`. Safe to print. */
+  readonly text: string;
+  /** Config path of the value, e.g. `target.auth.clientSecret`. */
+  readonly path: string;
+  /** Where the reference is written. */
+  readonly position?: SourcePosition;
+}
+
+/** Resolves a reference to its value, registered with the run's redactor; throws naming the reference. */
+export type SecretResolver = (ref: SecretRef) => Secret;
+
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 export const REDACTED = '[redacted]';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeLocation } from '../../engine/model/source.js';
 import type { SourceSnapshot } from '../../engine/model/source.js';
-import { Redactor } from '../../engine/secret.js';
+import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import { MAX_ISSUES_PER_CODE, createCsvSource } from './csv-source.js';
 import { DecodeError, createDecodeStream } from './decode-stream.js';
 import type { CsvEncoding } from './decode-stream.js';
@@ -40,7 +40,7 @@ function readPath(
   const source = createCsvSource(
     'hr',
     { kind: 'csv', key: 'employee_id', ...options, path },
-    { baseDir, redactor: new Redactor() },
+    aConnectorContext(baseDir),
   );
   return source.read();
 }
@@ -55,7 +55,7 @@ describe('createCsvSource', () => {
     const source = createCsvSource(
       'hr',
       { kind: 'csv', path: 'x.csv', key: 'id' },
-      { baseDir, redactor: new Redactor() },
+      aConnectorContext(baseDir),
     );
     expect(source).toMatchObject({ apiVersion: 1, kind: 'csv', name: 'hr' });
   });
