@@ -70,7 +70,8 @@ export function renderPlanText(plan: Plan): string {
     out.push(`Problems in the sources (${plan.issues.length})`);
     for (const issue of plan.issues) {
       const where = describeLocation(issue.location);
-      out.push(`  ${issue.severity} ${issue.code}${where ? ` at ${where}` : ''}: ${issue.message}`);
+      const at = where && !issue.message.includes(where) ? ` at ${where}` : '';
+      out.push(`  ${issue.severity} ${issue.code}${at}: ${issue.message}`);
     }
   }
   if (plan.warnings.length > 0) {
