@@ -3,6 +3,9 @@
  * maps the outcome to an exit code (0 ok, 1 error, 2 changes planned, 3 blocked by safety).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../config/write-schema.js';
 import { ConfigError, EntrasyncError, SafetyBlockedError } from '../engine/errors.js';
 import { formatDiagnostic } from '../engine/model/diagnostic.js';
 import { Redactor } from '../engine/secret.js';
@@ -42,6 +45,7 @@ export async function main(
 
   const program = new Command('entrasync')
     .description('Keep a Microsoft Entra ID tenant in the state your config files declare.')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     .exitOverride();
   const configOption = () =>
@@ -123,6 +127,13 @@ function reportError(err: unknown, output: Output): ExitCode {
   }
   output.err(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return EXIT.error;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
 }
 
 function parsePort(value: string): number {
