@@ -15,6 +15,8 @@ describe('README', () => {
   it('names the two set-up commands, and .ci/run runs exactly the test command', () => {
     expect(readme).toContain('`npm ci && npm run quickstart`');
     expect(readme).toContain('`npm ci && npm run test:all`');
-    expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toContain('\nnpm ci && npm run test:all\n');
+    expect(readFileSync(join(root, '.ci', 'run'), 'utf8')).toContain(
+      '\nnpm ci && npm run test:all\n',
+    );
   });
 });
