@@ -10,6 +10,8 @@ import { ConfigError, EntrasyncError, SafetyBlockedError } from '../engine/error
 import { formatDiagnostic } from '../engine/model/diagnostic.js';
 import { Redactor } from '../engine/secret.js';
 import { runApply } from './commands/apply.js';
+import type { OverrideFlags } from './overrides.js';
+import { addOverrideOptions, overridesFrom } from './overrides.js';
 import type { PlanFormat } from './commands/plan.js';
 import { runPlan } from './commands/plan.js';
 import { runSimulator } from './commands/simulator.js';
@@ -61,30 +63,52 @@ export async function main(
       exitCode = await runValidate(opts.config, output);
     });
 
-  program
-    .command('plan')
-    .description('read the sources and the tenant and show what apply would change (never writes)')
-    .addOption(configOption())
-    .addOption(
-      new Option('-f, --format <format>', 'output format')
-        .choices(['text', 'json'])
-        .default('text'),
-    )
-    .option('-o, --out <file>', 'also save the plan as JSON, for `apply <file>`')
-    .action(async (opts: { config: string; format: PlanFormat; out?: string }) => {
-      await withRuntime(opts.config, (runtime) =>
-        runPlan(runtime, { format: opts.format, ...(opts.out ? { out: opts.out } : {}) }, output),
-      );
-    });
+  addOverrideOptions(
+    program
+      .command('plan')
+      .description(
+        'read the sources and the tenant and show what apply would change (never writes)',
+      )
+      .addOption(configOption())
+      .addOption(
+        new Option('-f, --format <format>', 'output format')
+          .choices(['text', 'json'])
+          .default('text'),
+      )
+      .option('-o, --out <file>', 'also save the plan as JSON, for `apply <file>`'),
+  ).action(async (opts: { config: string; format: PlanFormat; out?: string } & OverrideFlags) => {
+    const overrides = overridesFrom(opts);
+    await withRuntime(opts.config, (runtime) =>
+      runPlan(
+        runtime,
+        {
+          format: opts.format,
+          ...(opts.out ? { out: opts.out } : {}),
+          ...(overrides ? { overrides } : {}),
+        },
+        output,
+      ),
+    );
+  });
 
-  program
-    .command('apply')
-    .description('apply a saved plan (refused if the tenant changed since), or plan and apply now')
-    .argument('[plan]', 'plan file saved by `plan --out`')
-    .addOption(configOption())
-    .action(async (planFile: string | undefined, opts: { config: string }) => {
-      await withRuntime(opts.config, (runtime) => runApply(runtime, planFile, output));
-    });
+  addOverrideOptions(
+    program
+      .command('apply')
+      .description(
+        'apply a saved plan (refused if the tenant changed since), or plan and apply now',
+      )
+      .argument('[plan]', 'plan file saved by `plan --out`')
+      .addOption(configOption()),
+  ).action(async (planFile: string | undefined, opts: { config: string } & OverrideFlags) => {
+    const overrides = overridesFrom(opts);
+    if (planFile && overrides) {
+      throw new EntrasyncError(
+        'cli.usage',
+        'a saved plan already carries its overrides: make it with `plan --allow-... --plan <fingerprint> --out`',
+      );
+    }
+    await withRuntime(opts.config, (runtime) => runApply(runtime, planFile, output, overrides));
+  });
 
   program
     .command('simulator')

@@ -25,7 +25,8 @@ import {
   type Expression,
 } from '../engine/expr/jsonata.js';
 import type { Diagnostic, SourcePosition } from '../engine/model/diagnostic.js';
-import type { MatchRule, SyncSpec } from '../engine/model/spec.js';
+import type { MatchRule, SafetySpec, SyncSpec, ThresholdAction } from '../engine/model/spec.js';
+import { DEFAULT_MIN_SOURCE_RATIO, DEFAULT_THRESHOLDS } from '../engine/model/spec.js';
 import {
   configError,
   createSourceLocator,
@@ -478,6 +479,28 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
       attributes,
       deprovision: { action: users.deprovision?.action ?? 'disable' },
     },
+    safety: buildSafety(config.safety),
+  };
+}
+
+function buildSafety(safety: Config['safety']): SafetySpec {
+  const threshold = (
+    action: ThresholdAction,
+    given: { count?: number; percent?: number } | undefined,
+  ) => ({
+    count: given?.count ?? DEFAULT_THRESHOLDS[action].count,
+    percent: given?.percent ?? DEFAULT_THRESHOLDS[action].percent,
+  });
+  return {
+    thresholds: {
+      creates: threshold('creates', safety?.maxCreates),
+      adoptions: threshold('adoptions', safety?.maxAdoptions),
+      updates: threshold('updates', safety?.maxUpdates),
+      enables: threshold('enables', safety?.maxEnables),
+      disables: threshold('disables', safety?.maxDisables),
+    },
+    minSourceRatio: safety?.minSourceRatio ?? DEFAULT_MIN_SOURCE_RATIO,
+    protect: (safety?.protect ?? []).map((p) => p.toLowerCase()),
   };
 }
 

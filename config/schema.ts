@@ -7,6 +7,8 @@
  */
 import { Type, type Static, type TOptional, type TSchema, type TString } from '@sinclair/typebox';
 import { CsvSourceOptions } from '../connectors/csv/options.js';
+import { DEFAULT_MIN_SOURCE_RATIO, DEFAULT_THRESHOLDS } from '../engine/model/spec.js';
+import type { ThresholdAction } from '../engine/model/spec.js';
 import { ExpressionString, SecretOrText, SecretReference, StringEnum } from './schema-slots.js';
 
 export {
@@ -364,6 +366,71 @@ export const UsersConfig = Type.Object(
 export type UsersConfig = Static<typeof UsersConfig>;
 
 // ---------------------------------------------------------------------------------------------
+// safety
+
+function ThresholdConfig(action: ThresholdAction, what: string) {
+  const d = DEFAULT_THRESHOLDS[action];
+  return Type.Optional(
+    Type.Object(
+      {
+        count: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            default: d.count,
+            description: `Up to this many ${what} never trip the brake.`,
+          }),
+        ),
+        percent: Type.Optional(
+          Type.Number({
+            minimum: 0,
+            maximum: 100,
+            default: d.percent,
+            description: `Up to this percentage of the managed accounts, ${what} never trip the brake.`,
+          }),
+        ),
+      },
+      {
+        additionalProperties: false,
+        default: { count: d.count, percent: d.percent },
+        description: `Brake on ${what}: a plan with more than \`count\` of them AND more than \`percent\` % of the managed accounts is blocked until a reviewer lets exactly that plan through (\`apply --allow-${action} N --plan <fingerprint>\`).`,
+      },
+    ),
+  );
+}
+
+export const SafetyConfig = Type.Object(
+  {
+    maxCreates: ThresholdConfig('creates', 'accounts created'),
+    maxAdoptions: ThresholdConfig('adoptions', 'existing accounts adopted'),
+    maxUpdates: ThresholdConfig('updates', 'accounts updated'),
+    maxEnables: ThresholdConfig('enables', 'accounts enabled'),
+    maxDisables: ThresholdConfig('disables', 'accounts disabled'),
+    minSourceRatio: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        default: DEFAULT_MIN_SOURCE_RATIO,
+        description:
+          'A source with fewer records than this ratio of the accounts this config manages has shrunk (a half-written export, a bind account that lost read access): like an incomplete source, it blocks every deprovisioning change.',
+      }),
+    ),
+    protect: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description:
+          'Accounts entrasync never adopts, changes or deprovisions, by userPrincipalName or object id (break-glass accounts, service accounts).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Brakes that stop a plan from doing too much at once or acting on a source it cannot trust.',
+  },
+);
+export type SafetyConfig = Static<typeof SafetyConfig>;
+
+// ---------------------------------------------------------------------------------------------
 // root
 
 export const Config = Type.Object(
@@ -375,6 +442,7 @@ export const Config = Type.Object(
     sources: SourcesConfig,
     join: Type.Optional(JoinConfig),
     users: UsersConfig,
+    safety: Type.Optional(SafetyConfig),
   },
   {
     additionalProperties: false,

@@ -16,6 +16,7 @@ import type { ApplyOptions } from './apply/apply.js';
 import { applyPlan } from './apply/apply.js';
 import { tenantDigest } from './pipeline/fingerprint.js';
 import { computePlan, tenantReadRequest } from './pipeline/plan.js';
+import type { PlanOptions } from './pipeline/plan.js';
 
 export interface PlanIO {
   readonly sources: readonly SourceConnector[];
@@ -58,12 +59,12 @@ export async function readTenant(spec: SyncSpec, target: TargetReader): Promise<
 }
 
 /** Plans only: `plan` is never given a writer, so it cannot write (invariant 3). */
-export async function planRun(spec: SyncSpec, io: PlanIO): Promise<Plan> {
+export async function planRun(spec: SyncSpec, io: PlanIO, options: PlanOptions = {}): Promise<Plan> {
   const [snapshots, tenant] = await Promise.all([
     readSources(io.sources),
     readTenant(spec, io.target),
   ]);
-  return computePlan(spec, snapshots, tenant);
+  return computePlan(spec, snapshots, tenant, options);
 }
 
 export interface ApplyRunOptions extends ApplyOptions {
@@ -110,6 +111,7 @@ export async function applyRun(
 }
 
 export { computePlan, tenantReadRequest } from './pipeline/plan.js';
+export type { PlanOptions } from './pipeline/plan.js';
 export { applyPlan } from './apply/apply.js';
 export { renderPlanText, renderReportText, summaryLine } from './render/text.js';
 export { renderPlanJson, renderReportJson } from './render/json.js';

@@ -7,7 +7,7 @@ import {
   renderReportText,
   StalePlanError,
 } from '../../engine/index.js';
-import type { Plan } from '../../engine/index.js';
+import type { Plan, ThresholdOverrides } from '../../engine/index.js';
 import { PLAN_FORMAT_VERSION } from '../../engine/index.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
@@ -23,15 +23,17 @@ export async function runApply(
   runtime: Runtime,
   planFile: string | undefined,
   output: Output,
+  overrides?: ThresholdOverrides,
 ): Promise<ExitCode> {
   let plan: Plan;
   if (planFile) {
     plan = await readPlanFile(planFile);
   } else {
-    plan = await planRun(runtime.loaded.spec, {
-      sources: runtime.sources,
-      target: runtime.target.reader,
-    });
+    plan = await planRun(
+      runtime.loaded.spec,
+      { sources: runtime.sources, target: runtime.target.reader },
+      overrides ? { overrides } : {},
+    );
     output.out(renderPlanText(plan));
     reportFailedSources(plan, output);
   }

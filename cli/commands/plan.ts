@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { planRun, renderPlanJson, renderPlanText } from '../../engine/index.js';
-import type { Plan } from '../../engine/index.js';
+import type { Plan, ThresholdOverrides } from '../../engine/index.js';
 import { describeLocation } from '../../engine/model/source.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
@@ -13,6 +13,7 @@ export type PlanFormat = 'text' | 'json';
 export interface PlanCommandOptions {
   readonly format: PlanFormat;
   readonly out?: string;
+  readonly overrides?: ThresholdOverrides;
 }
 
 export async function runPlan(
@@ -20,10 +21,11 @@ export async function runPlan(
   options: PlanCommandOptions,
   output: Output,
 ): Promise<ExitCode> {
-  const plan = await planRun(runtime.loaded.spec, {
-    sources: runtime.sources,
-    target: runtime.target.reader,
-  });
+  const plan = await planRun(
+    runtime.loaded.spec,
+    { sources: runtime.sources, target: runtime.target.reader },
+    options.overrides ? { overrides: options.overrides } : {},
+  );
   output.out(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
   if (options.out) {
     await mkdir(dirname(options.out), { recursive: true });

@@ -1,5 +1,6 @@
 import type { Provenance } from './person.js';
 import type { SourceIssue, SourceStatus } from './source.js';
+import type { ThresholdAction } from './spec.js';
 import type { AttributeValue, Attributes } from './tenant.js';
 
 /** Bumped when a saved plan's shape changes incompatibly; apply refuses other versions. */
@@ -63,6 +64,15 @@ export type ChangeKind = Change['kind'];
 /** Kinds that take access away; the ones source health and thresholds guard. */
 export const DEPROVISIONING_KINDS: ReadonlySet<ChangeKind> = new Set(['disableUser']);
 
+/** The threshold each change kind counts against. */
+export const THRESHOLD_ACTION_OF: Readonly<Record<ChangeKind, ThresholdAction>> = {
+  createUser: 'creates',
+  adoptUser: 'adoptions',
+  updateUser: 'updates',
+  enableUser: 'enables',
+  disableUser: 'disables',
+};
+
 export interface BlockedChange {
   readonly change: Change;
   /** Stable code, e.g. `source-unhealthy`, `threshold`. */
@@ -93,7 +103,7 @@ export interface PlanIssue extends SourceIssue {
 /** Tenant accounts the plan deliberately leaves alone, and why (P1, P5). */
 export interface IgnoredUser {
   readonly user: Required<UserRef>;
-  readonly reason: 'unmanaged' | 'synced-from-on-premises' | 'guest';
+  readonly reason: 'unmanaged' | 'synced-from-on-premises' | 'guest' | 'protected';
 }
 
 export interface Plan {
@@ -110,6 +120,17 @@ export interface Plan {
   readonly issues: readonly PlanIssue[];
   readonly ignored: readonly IgnoredUser[];
   readonly managedUsers: number;
+  /** Threshold overrides this plan was made with, bound to its fingerprint (A5). */
+  readonly overrides?: Readonly<Partial<Record<ThresholdAction, number>>>;
+}
+
+/**
+ * `--allow-disables 16000 --plan <fingerprint>`: lifts one action's threshold for the one plan
+ * whose fingerprint is given, up to that many changes. The next plan is braked again.
+ */
+export interface ThresholdOverrides {
+  readonly fingerprint: string;
+  readonly allow: Readonly<Partial<Record<ThresholdAction, number>>>;
 }
 
 export function hasFailedSource(plan: Plan): boolean {

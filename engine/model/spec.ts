@@ -11,6 +11,7 @@ export interface SyncSpec {
   readonly primarySource: string;
   readonly marker: MarkerSpec;
   readonly users: UsersSpec;
+  readonly safety: SafetySpec;
 }
 
 /**
@@ -44,3 +45,44 @@ export interface DeprovisionSpec {
   /** What happens to a managed account whose person left the sources or the scope. */
   readonly action: 'disable' | 'none';
 }
+
+/** Plan-level brakes (issue 9). Each action has its own threshold. */
+export type ThresholdAction = 'creates' | 'adoptions' | 'updates' | 'enables' | 'disables';
+
+/**
+ * A brake that holds when a plan has more than `count` changes of one action AND they are more
+ * than `percent` % of the accounts this config manages. The count keeps the percentage from
+ * firing in a small tenant (2 of 20 is 10 %); the percentage keeps the count from firing on
+ * ordinary churn in a large one.
+ */
+export interface Threshold {
+  readonly count: number;
+  readonly percent: number;
+}
+
+export interface SafetySpec {
+  readonly thresholds: Readonly<Record<ThresholdAction, Threshold>>;
+  /**
+   * A source that holds fewer records than this ratio of the managed population has shrunk:
+   * it cannot prove who left, so it blocks deprovisioning like an incomplete source (S1, S8).
+   */
+  readonly minSourceRatio: number;
+  /** UPNs (lower case) and object ids entrasync must never write, whatever the sources say (P2). */
+  readonly protect: readonly string[];
+}
+
+export const DEFAULT_THRESHOLDS: Readonly<Record<ThresholdAction, Threshold>> = {
+  creates: { count: 100, percent: 50 },
+  adoptions: { count: 25, percent: 10 },
+  updates: { count: 50, percent: 30 },
+  enables: { count: 25, percent: 10 },
+  disables: { count: 10, percent: 5 },
+};
+
+export const DEFAULT_MIN_SOURCE_RATIO = 0.9;
+
+export const DEFAULT_SAFETY: SafetySpec = {
+  thresholds: DEFAULT_THRESHOLDS,
+  minSourceRatio: DEFAULT_MIN_SOURCE_RATIO,
+  protect: [],
+};

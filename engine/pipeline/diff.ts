@@ -10,7 +10,7 @@ import type { SyncSpec } from '../model/spec.js';
 import type { AttributeValue, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
-import type { ClassifiedTenant } from './ownership.js';
+import type { ClassifiedTenant, Ownership } from './ownership.js';
 
 export interface DiffResult {
   readonly changes: readonly Change[];
@@ -50,7 +50,7 @@ export function diffUsers(
     if (ownership !== 'managed' && ownership !== 'adoptable') {
       warnings.push({
         code: `match.${ownership ?? 'unknown'}`,
-        message: `${d.personKey} matches ${account.userPrincipalName} by ${pair.matchedBy}, which is ${ownership === 'guest' ? 'a guest account' : 'owned by Entra Connect (onPremisesSyncEnabled)'}; left unchanged`,
+        message: `${d.personKey} matches ${account.userPrincipalName} by ${pair.matchedBy}, which is ${READ_ONLY_REASON[ownership ?? 'guest'] ?? 'not writable'}; left unchanged`,
         subject: account.userPrincipalName,
       });
       continue;
@@ -167,6 +167,12 @@ function normaliseValue(v: AttributeValue | undefined): AttributeValue {
   if (Array.isArray(v) && v.length === 0) return null;
   return v;
 }
+
+const READ_ONLY_REASON: Partial<Record<Ownership, string>> = {
+  guest: 'a guest account',
+  'synced-from-on-premises': 'owned by Entra Connect (onPremisesSyncEnabled)',
+  protected: 'on the protect list',
+};
 
 const KIND_ORDER: Record<Change['kind'], number> = {
   createUser: 0,

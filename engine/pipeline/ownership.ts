@@ -4,7 +4,7 @@
  * "Hands off" is a transform before the diff, not a filter after it (style practice 3): the diff
  * only ever sees accounts classified here as `managed` (proven by the marker) or `adoptable`
  * (unmarked, may be adopted when a person matches them). Accounts owned by Entra Connect
- * (`onPremisesSyncEnabled`) and guests are read-only and never reach the diff as writable. That
+ * (`onPremisesSyncEnabled`), guests and accounts on the `protect` list are read-only and never reach the diff as writable. That
  * gives invariant 1 one code path: nothing unmarked is ever deprovisioned.
  */
 import type { IgnoredUser } from '../model/plan.js';
@@ -12,16 +12,26 @@ import type { MarkerSpec } from '../model/spec.js';
 import type { TenantState, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
 
-export type Ownership = 'managed' | 'adoptable' | 'synced-from-on-premises' | 'guest';
+export type Ownership = 'managed' | 'adoptable' | 'protected' | 'synced-from-on-premises' | 'guest';
 
 export interface ClassifiedTenant {
   readonly users: readonly TenantUser[];
   readonly ownership: ReadonlyMap<string, Ownership>;
 }
 
-export function classifyTenant(tenant: TenantState, marker: MarkerSpec): ClassifiedTenant {
+export function classifyTenant(
+  tenant: TenantState,
+  marker: MarkerSpec,
+  protect: readonly string[] = [],
+): ClassifiedTenant {
+  const protectedIds = new Set(protect.map((p) => p.toLowerCase()));
   const ownership = new Map<string, Ownership>();
-  for (const user of tenant.users) ownership.set(user.id, ownershipOf(user, marker));
+  for (const user of tenant.users) {
+    const isProtected =
+      protectedIds.has(user.id.toLowerCase()) ||
+      protectedIds.has(user.userPrincipalName.toLowerCase());
+    ownership.set(user.id, isProtected ? 'protected' : ownershipOf(user, marker));
+  }
   return { users: tenant.users, ownership };
 }
 
@@ -47,7 +57,7 @@ export function ignoredUsers(
     const reason =
       o === 'adoptable'
         ? 'unmanaged'
-        : o === 'synced-from-on-premises' || o === 'guest'
+        : o === 'synced-from-on-premises' || o === 'guest' || o === 'protected'
           ? o
           : undefined;
     if (reason)

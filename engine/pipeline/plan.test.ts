@@ -90,9 +90,11 @@ describe('computePlan', () => {
       mailNickname: 'ada.lovelace',
     });
     const left = anAccount('alan.turing@contoso.com', { employeeId: '2' });
-    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], {
-      users: [stays, left],
-    });
+    const plan = await computePlan(
+      aSpec({ safety: { minSourceRatio: 0.5 } }),
+      [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])],
+      { users: [stays, left] },
+    );
     expect(kinds(plan)).toEqual(['disableUser alan.turing@contoso.com']);
     expect(plan.changes[0]).toMatchObject({ reason: 'left-source', provenance: [] });
   });

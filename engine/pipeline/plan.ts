@@ -3,7 +3,7 @@
  * over plain data; this module only wires them in the order design.md draws.
  */
 import { ConfigError } from '../errors.js';
-import type { Plan, PlanIssue, SourceSummary } from '../model/plan.js';
+import type { Plan, PlanIssue, SourceSummary, ThresholdOverrides } from '../model/plan.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
@@ -37,17 +37,23 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
   return { userAttributes: [...attributes] };
 }
 
+export interface PlanOptions {
+  /** Threshold overrides; they apply only if their fingerprint is this plan's (A5). */
+  readonly overrides?: ThresholdOverrides;
+}
+
 export async function computePlan(
   spec: SyncSpec,
   snapshots: readonly SourceSnapshot[],
   tenant: TenantState,
+  options: PlanOptions = {},
 ): Promise<Plan> {
   const lint = lintFieldReferences(spec, snapshots);
   if (lint.some((d) => d.severity === 'error')) throw new ConfigError(lint);
 
   const joined = joinSources(snapshots, spec.primarySource);
   const mapped = await mapPeople(joined.people, joined.held, spec);
-  const classified = classifyTenant(tenant, spec.marker);
+  const classified = classifyTenant(tenant, spec.marker, spec.safety.protect);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);
 
   const desired = {
@@ -81,22 +87,33 @@ export async function computePlan(
     warnings: s.issues.filter((i) => i.severity === 'warning').length,
   }));
 
-  const safe = checkSafety(diff.changes, { sources, heldWithoutAnchor: desired.heldWithoutAnchor });
-  const allChanges = [...safe.changes, ...safe.blocked.map((b) => b.change)];
-  const tenantDigestValue = tenantDigest(tenant, spec.marker, allChanges);
+  // The fingerprint covers every change the diff found, blocked or not, so an override bound
+  // to it (and an approval, later) names exactly this set of changes against this tenant.
+  const tenantDigestValue = tenantDigest(tenant, spec.marker, diff.changes);
+  const fingerprint = planFingerprint(spec.configDigest, tenantDigestValue, diff.changes);
   const managedUsers = [...classified.ownership.values()].filter((o) => o === 'managed').length;
+  const safe = checkSafety(diff.changes, {
+    sources,
+    primarySource: spec.primarySource,
+    heldWithoutAnchor: desired.heldWithoutAnchor,
+    managedUsers,
+    spec: spec.safety,
+    fingerprint,
+    ...(options.overrides ? { overrides: options.overrides } : {}),
+  });
 
   return {
     formatVersion: PLAN_FORMAT_VERSION,
-    fingerprint: planFingerprint(spec.configDigest, tenantDigestValue, allChanges),
+    fingerprint,
     configDigest: spec.configDigest,
     tenantDigest: tenantDigestValue,
     sources,
     changes: safe.changes,
     blocked: safe.blocked,
-    warnings: diff.warnings,
+    warnings: [...diff.warnings, ...safe.warnings],
     issues,
     ignored: ignoredUsers(classified, diff.touched),
     managedUsers,
+    ...(Object.keys(safe.overridesUsed).length > 0 ? { overrides: safe.overridesUsed } : {}),
   };
 }

@@ -1,62 +1,181 @@
 /**
  * Safety: plan-level checks over plain data (style practice 4). Changes that fail a check move
- * to `blocked` with a reason and are applied nowhere. This slice carries the source-health check
- * of invariant 2; thresholds, protection and approvals (issue 9) plug in here as further checks.
+ * to `blocked` with a reason and are applied nowhere; a plan with anything blocked is not applied
+ * at all. Checks never unblock: each only moves more changes to `blocked`, so degrading any input
+ * can only block more (safety monotonicity).
+ *
+ * 1. Source health (invariant 2): a failed, incomplete or shrunken source cannot say who left,
+ *    so every deprovisioning change is blocked (S1, S7, S8).
+ * 2. Unidentified people: someone in the sources whose account cannot be told apart from a
+ *    leaver's blocks every deprovisioning change.
+ * 3. Thresholds per action (M2, A5): too many changes of one kind at once is a symptom (a mapping
+ *    typo, a half-written export) until a reviewer says otherwise for this very plan.
  */
-import type { BlockedChange, Change, SourceSummary } from '../model/plan.js';
-import { DEPROVISIONING_KINDS } from '../model/plan.js';
+import type {
+  BlockedChange,
+  Change,
+  PlanWarning,
+  SourceSummary,
+  ThresholdOverrides,
+} from '../model/plan.js';
+import { DEPROVISIONING_KINDS, THRESHOLD_ACTION_OF } from '../model/plan.js';
+import type { SafetySpec, ThresholdAction } from '../model/spec.js';
+import type { AttributeValue } from '../model/tenant.js';
 
 export interface SafetyContext {
   readonly sources: readonly SourceSummary[];
+  /** Name of the source whose records define who exists. */
+  readonly primarySource: string;
   /** People the sources know of but whose account could not be identified this run. */
   readonly heldWithoutAnchor: readonly string[];
+  /** Accounts this config manages (the marker), the baseline for shrink and percentages. */
+  readonly managedUsers: number;
+  readonly spec: SafetySpec;
+  /** This plan's fingerprint, for override binding and for the messages that offer one. */
+  readonly fingerprint: string;
+  readonly overrides?: ThresholdOverrides;
 }
 
 export interface SafetyResult {
   readonly changes: readonly Change[];
   readonly blocked: readonly BlockedChange[];
+  readonly warnings: readonly PlanWarning[];
+  /** The overrides that were bound to this plan and used. */
+  readonly overridesUsed: Readonly<Partial<Record<ThresholdAction, number>>>;
 }
 
-type Check = (change: Change, context: SafetyContext) => Omit<BlockedChange, 'change'> | undefined;
+type Verdict = Omit<BlockedChange, 'change'>;
 
-/**
- * A source that failed or is incomplete cannot say who left: every deprovisioning change is
- * blocked, whichever source it seems to come from (S1, S7, S8).
- */
-const unhealthySources: Check = (change, context) => {
-  if (!DEPROVISIONING_KINDS.has(change.kind)) return undefined;
-  const unhealthy = context.sources.filter((s) => s.status !== 'complete');
-  if (unhealthy.length === 0) return undefined;
-  return {
-    code: 'source-unhealthy',
-    message: `blocked: source ${unhealthy.map((s) => `"${s.name}" is ${s.status}`).join(', ')}; nothing is deprovisioned until every source reads completely`,
-  };
+const FLAG: Record<ThresholdAction, string> = {
+  creates: '--allow-creates',
+  adoptions: '--allow-adoptions',
+  updates: '--allow-updates',
+  enables: '--allow-enables',
+  disables: '--allow-disables',
 };
 
-/** Someone in the sources could not be identified; their account looks exactly like a leaver's. */
-const unidentifiedPeople: Check = (change, context) => {
-  if (!DEPROVISIONING_KINDS.has(change.kind) || context.heldWithoutAnchor.length === 0)
-    return undefined;
+export function checkSafety(changes: readonly Change[], context: SafetyContext): SafetyResult {
+  const warnings: PlanWarning[] = [];
+  const blocked: BlockedChange[] = [];
+  let allowed: Change[] = [];
+
+  const sourceVerdict = unhealthySourceVerdict(context);
+  const unidentified = unidentifiedPeopleVerdict(context);
+  for (const change of changes) {
+    const verdict = DEPROVISIONING_KINDS.has(change.kind)
+      ? (sourceVerdict ?? unidentified)
+      : undefined;
+    if (verdict) blocked.push({ change, ...verdict });
+    else allowed.push(change);
+  }
+
+  const overrides = boundOverrides(context, warnings);
+  const overridesUsed: Partial<Record<ThresholdAction, number>> = {};
+  const byAction = new Map<ThresholdAction, Change[]>();
+  for (const change of allowed) {
+    const action = THRESHOLD_ACTION_OF[change.kind];
+    const list = byAction.get(action);
+    if (list) list.push(change);
+    else byAction.set(action, [change]);
+  }
+  const overThreshold = new Set<ThresholdAction>();
+  for (const [action, list] of byAction) {
+    const threshold = context.spec.thresholds[action];
+    const limitByPercent = (threshold.percent / 100) * context.managedUsers;
+    if (list.length <= threshold.count || list.length <= limitByPercent) continue;
+    const allowance = overrides[action];
+    if (allowance !== undefined && list.length <= allowance) {
+      overridesUsed[action] = allowance;
+      continue;
+    }
+    overThreshold.add(action);
+    const message =
+      `blocked: ${list.length} ${action} exceed the threshold (more than ${threshold.count} and more than ` +
+      `${threshold.percent}% of ${context.managedUsers} managed account(s))` +
+      sample(list) +
+      `; if this is intended, review the plan and run apply with ${FLAG[action]} ${list.length} --plan ${context.fingerprint}`;
+    for (const change of list) blocked.push({ change, code: 'threshold', message });
+  }
+  if (overThreshold.size > 0)
+    allowed = allowed.filter((c) => !overThreshold.has(THRESHOLD_ACTION_OF[c.kind]));
+
+  return { changes: allowed, blocked: orderLike(changes, blocked), warnings, overridesUsed };
+}
+
+function unhealthySourceVerdict(context: SafetyContext): Verdict | undefined {
+  const reasons: string[] = [];
+  for (const s of context.sources) {
+    if (s.status !== 'complete') reasons.push(`source "${s.name}" is ${s.status}`);
+  }
+  const primary = context.sources.find((s) => s.name === context.primarySource);
+  if (primary && primary.status === 'complete' && context.managedUsers > 0) {
+    const ratio = primary.records / context.managedUsers;
+    if (ratio < context.spec.minSourceRatio) {
+      const shrank = Math.round((1 - ratio) * 100);
+      reasons.push(
+        `source "${primary.name}" has ${primary.records} record(s) against ${context.managedUsers} managed account(s): ` +
+          `shrank ${shrank}% (ratio ${ratio.toFixed(2)} < minSourceRatio ${context.spec.minSourceRatio})` +
+          (primary.records === 0
+            ? '; if the source is a directory, the bind account may lack read access'
+            : ''),
+      );
+    }
+  }
+  if (reasons.length === 0) return undefined;
+  return {
+    code: 'source-unhealthy',
+    message: `blocked: ${reasons.join('; ')}; nothing is deprovisioned until every source reads completely`,
+  };
+}
+
+function unidentifiedPeopleVerdict(context: SafetyContext): Verdict | undefined {
   const n = context.heldWithoutAnchor.length;
+  if (n === 0) return undefined;
   return {
     code: 'unidentified-people',
     message: `blocked: ${n} ${n === 1 ? 'person' : 'people'} in the sources could not be identified (${context.heldWithoutAnchor.slice(0, 3).join(', ')}${n > 3 ? ', ...' : ''}); fix their records first`,
   };
-};
+}
 
-const CHECKS: readonly Check[] = [unhealthySources, unidentifiedPeople];
-
-export function checkSafety(changes: readonly Change[], context: SafetyContext): SafetyResult {
-  const allowed: Change[] = [];
-  const blocked: BlockedChange[] = [];
-  for (const change of changes) {
-    let verdict: Omit<BlockedChange, 'change'> | undefined;
-    for (const check of CHECKS) {
-      verdict = check(change, context);
-      if (verdict) break;
-    }
-    if (verdict) blocked.push({ change, ...verdict });
-    else allowed.push(change);
+function boundOverrides(
+  context: SafetyContext,
+  warnings: PlanWarning[],
+): Partial<Record<ThresholdAction, number>> {
+  const o = context.overrides;
+  if (!o) return {};
+  // A prefix of at least 12 characters (as plans print it) binds as well as the whole hash.
+  if (o.fingerprint.length < 12 || !context.fingerprint.startsWith(o.fingerprint)) {
+    warnings.push({
+      code: 'override.not-bound',
+      message: `the threshold override was given for plan ${o.fingerprint}, but this plan is ${context.fingerprint.slice(0, 12)}; it is ignored`,
+    });
+    return {};
   }
-  return { changes: allowed, blocked };
+  return { ...o.allow };
+}
+
+/** A few before/after values, so a reviewer sees what a mass update would do (M2). */
+function sample(list: readonly Change[]): string {
+  const examples: string[] = [];
+  for (const change of list.slice(0, 3)) {
+    if (change.kind === 'updateUser' || change.kind === 'adoptUser') {
+      const first = change.set[0];
+      if (first)
+        examples.push(
+          `${change.user.userPrincipalName} ${first.attribute}: ${show(first.before)} -> ${show(first.after)}`,
+        );
+    } else {
+      examples.push(change.user.userPrincipalName);
+    }
+  }
+  return examples.length > 0 ? `, e.g. ${examples.join('; ')}` : '';
+}
+
+function show(value: AttributeValue): string {
+  return value === null ? '(none)' : JSON.stringify(value);
+}
+
+function orderLike(order: readonly Change[], blocked: BlockedChange[]): BlockedChange[] {
+  const index = new Map(order.map((c, i) => [c.id, i]));
+  return blocked.sort((a, b) => (index.get(a.change.id) ?? 0) - (index.get(b.change.id) ?? 0));
 }

@@ -88,6 +88,11 @@ export function renderPlanText(plan: Plan): string {
       `Left alone (${unmanaged}): ${listed.join(', ')}${unmanaged > MAX_LISTED ? `, and ${unmanaged - MAX_LISTED} more` : ''}`,
     );
   }
+  if (plan.overrides) {
+    out.push('');
+    const given = Object.entries(plan.overrides).map(([action, n]) => `${action} up to ${n}`);
+    out.push(`Threshold overrides bound to this plan: ${given.join(', ')}`);
+  }
   out.push('');
   out.push(summaryLine(plan));
   return out.join('\n') + '\n';

@@ -2,7 +2,8 @@
 import { compileExpression } from '../../engine/expr/jsonata.js';
 import type { Expression } from '../../engine/expr/jsonata.js';
 import type { SourceRecord, SourceSnapshot } from '../../engine/model/source.js';
-import type { MatchRule, SyncSpec } from '../../engine/model/spec.js';
+import type { MatchRule, SafetySpec, SyncSpec } from '../../engine/model/spec.js';
+import { DEFAULT_SAFETY } from '../../engine/model/spec.js';
 import type { AttributeValue, TenantUser } from '../../engine/model/tenant.js';
 
 export const MARKER = 'onPremisesExtensionAttributes.extensionAttribute15';
@@ -24,6 +25,7 @@ export interface SpecOverrides {
   match?: MatchRule[];
   attributes?: Record<string, string>;
   deprovision?: 'disable' | 'none';
+  safety?: Partial<SafetySpec>;
 }
 
 export function aSpec(o: SpecOverrides = {}): SyncSpec {
@@ -47,6 +49,7 @@ export function aSpec(o: SpecOverrides = {}): SyncSpec {
       ),
       deprovision: { action: o.deprovision ?? 'disable' },
     },
+    safety: { ...DEFAULT_SAFETY, ...o.safety },
   };
 }
 
