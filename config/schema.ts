@@ -9,6 +9,7 @@ import { Type, type Static, type TOptional, type TSchema, type TString } from '@
 import { CsvSourceOptions } from '../connectors/csv/options.js';
 import { DEFAULT_MIN_SOURCE_RATIO, DEFAULT_THRESHOLDS } from '../engine/model/spec.js';
 import type { ThresholdAction } from '../engine/model/spec.js';
+import { FUNCTION_NAMES } from '../engine/expr/functions.js';
 import { ExpressionString, SecretOrText, SecretReference, StringEnum } from './schema-slots.js';
 
 export {
@@ -36,8 +37,7 @@ export const DEFAULT_MARKER_VALUE = 'entrasync';
  * Source names become JSONata variables (`$hr`) and property names downstream, so they must be
  * identifiers and not names every object already has.
  */
-export const SOURCE_NAME_PATTERN =
-  '^(?!(?:__proto__|constructor|prototype)$)[A-Za-z_][A-Za-z0-9_]*$';
+export const SOURCE_NAME_PATTERN = `^(?!(?:__proto__|constructor|prototype|${FUNCTION_NAMES.join('|')})$)[A-Za-z_][A-Za-z0-9_]*$`;
 
 const EXTENSION_NUMBERS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] as const;
 export type ExtensionAttributeName = `extensionAttribute${(typeof EXTENSION_NUMBERS)[number]}`;
@@ -200,7 +200,9 @@ export const SourcesConfig = Type.Record(Type.String(), SourceConfig, {
   propertyNames: {
     pattern: SOURCE_NAME_PATTERN,
     patternErrorMessage:
-      'must start with a letter or `_` and contain only letters, digits and `_` (it becomes the JSONata variable `$name`); `__proto__`, `constructor` and `prototype` are reserved',
+      'must start with a letter or `_` and contain only letters, digits and `_` (it becomes the JSONata variable `$name`); `__proto__`, `constructor`, `prototype` and the names of bound functions (' +
+      FUNCTION_NAMES.map((f) => '`' + f + '`').join(', ') +
+      ') are reserved',
   },
   description:
     "Where people come from: source name -> options, the kind chosen by `kind`. At least one. A source name is also the JSONata variable holding that source's record (`$hr`).",

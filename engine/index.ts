@@ -59,7 +59,11 @@ export async function readTenant(spec: SyncSpec, target: TargetReader): Promise<
 }
 
 /** Plans only: `plan` is never given a writer, so it cannot write (invariant 3). */
-export async function planRun(spec: SyncSpec, io: PlanIO, options: PlanOptions = {}): Promise<Plan> {
+export async function planRun(
+  spec: SyncSpec,
+  io: PlanIO,
+  options: PlanOptions = {},
+): Promise<Plan> {
   const [snapshots, tenant] = await Promise.all([
     readSources(io.sources),
     readTenant(spec, io.target),

@@ -8,6 +8,9 @@
 import type { Expression } from '../expr/jsonata.js';
 import { ExpressionEvaluationError, evaluateExpression } from '../expr/jsonata.js';
 import { mailNicknameFromUpn } from '../expr/normalize.js';
+import type { UniquenessContext } from '../expr/functions.js';
+import { createUniquenessContext, functionBindings } from '../expr/functions.js';
+import { compareText } from './compare.js';
 import type { DesiredState, DesiredUser, OutOfScopePerson } from '../model/desired.js';
 import type { Person, Provenance } from '../model/person.js';
 import type { SourceIssue, SourceRecord } from '../model/source.js';
@@ -26,10 +29,23 @@ const STRING_LIST_ATTRIBUTES = new Set(['businessPhones']);
 
 class MappingError extends Error {}
 
+/** What mapping may know of the tenant: which account holds which identifier, and by anchor. */
+export interface MappingTenantView {
+  /** Account id already holding a person's anchor (their own account). */
+  accountIdByAnchor(anchor: string): string | undefined;
+  readonly uniqueness: UniquenessContext;
+}
+
+const NO_TENANT: MappingTenantView = {
+  accountIdByAnchor: () => undefined,
+  uniqueness: createUniquenessContext(new Map()),
+};
+
 export async function mapPeople(
   people: readonly Person[],
   heldPeople: readonly HeldPerson[],
   spec: SyncSpec,
+  tenant: MappingTenantView = NO_TENANT,
 ): Promise<MapResult> {
   const users: DesiredUser[] = [];
   const outOfScope: OutOfScopePerson[] = [];
@@ -52,7 +68,10 @@ export async function mapPeople(
     else heldWithoutAnchor.push(held.personKey);
   }
 
-  for (const person of people) {
+  // A fixed order (by key, not by row) so that `$selectUnique` hands out the same identifiers on
+  // every run, however the export happens to be sorted.
+  const ordered = [...people].sort((a, b) => compareText(a.key, b.key));
+  for (const person of ordered) {
     const provenance = provenanceOf(person);
     let anchor: string;
     try {
@@ -63,14 +82,15 @@ export async function mapPeople(
       continue;
     }
     try {
+      const functions = functionBindings(tenant.uniqueness, tenant.accountIdByAnchor(anchor));
       const inScope = spec.users.scope
-        ? await evaluateBoolean(spec.users.scope, person.primary, person.records)
+        ? await evaluateBoolean(spec.users.scope, person.primary, person.records, functions)
         : true;
       if (!inScope) {
         outOfScope.push({ personKey: person.key, anchor, provenance });
         continue;
       }
-      const attributes = await evaluateAttributes(spec, person);
+      const attributes = await evaluateAttributes(spec, person, functions);
       attributes[spec.users.anchorAttribute] = anchor;
       users.push({ personKey: person.key, anchor, attributes, provenance });
     } catch (err) {
@@ -93,8 +113,11 @@ function provenanceOf(person: Person): Provenance[] {
   }));
 }
 
-function bindingsOf(records: Readonly<Record<string, SourceRecord>>): Record<string, unknown> {
-  const bindings: Record<string, unknown> = {};
+function bindingsOf(
+  records: Readonly<Record<string, SourceRecord>>,
+  functions: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown> {
+  const bindings: Record<string, unknown> = { ...functions };
   for (const [name, record] of Object.entries(records)) bindings[name] = record.fields;
   return bindings;
 }
@@ -104,7 +127,13 @@ async function evaluateAnchor(
   primary: SourceRecord,
   records: Readonly<Record<string, SourceRecord>>,
 ): Promise<string> {
-  const value = await evaluateExpression(expression, primary.fields, bindingsOf(records));
+  // The anchor is computed before the person's account is known: stateless functions only.
+  const functions = functionBindings(createUniquenessContext(new Map()), undefined);
+  const value = await evaluateExpression(
+    expression,
+    primary.fields,
+    bindingsOf(records, functions),
+  );
   const anchor = typeof value === 'number' ? String(value) : value;
   if (typeof anchor !== 'string' || anchor.trim() === '') {
     throw new MappingError(
@@ -118,8 +147,13 @@ async function evaluateBoolean(
   expression: Expression,
   primary: SourceRecord,
   records: Readonly<Record<string, SourceRecord>>,
+  functions: Readonly<Record<string, unknown>>,
 ): Promise<boolean> {
-  const value = await evaluateExpression(expression, primary.fields, bindingsOf(records));
+  const value = await evaluateExpression(
+    expression,
+    primary.fields,
+    bindingsOf(records, functions),
+  );
   if (typeof value !== 'boolean') {
     throw new MappingError(`${expression.configPath}: expected true or false, got ${show(value)}`);
   }
@@ -129,8 +163,9 @@ async function evaluateBoolean(
 async function evaluateAttributes(
   spec: SyncSpec,
   person: Person,
+  functions: Readonly<Record<string, unknown>>,
 ): Promise<Record<string, AttributeValue>> {
-  const bindings = bindingsOf(person.records);
+  const bindings = bindingsOf(person.records, functions);
   const attributes: Record<string, AttributeValue> = {};
   for (const [attribute, expression] of Object.entries(spec.users.attributes)) {
     const value = await evaluateExpression(expression, person.primary.fields, bindings);

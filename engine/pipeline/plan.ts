@@ -13,6 +13,9 @@ import { planFingerprint, tenantDigest } from './fingerprint.js';
 import { joinSources } from './join.js';
 import { lintFieldReferences } from './lint.js';
 import { mapPeople } from './map.js';
+import type { MappingTenantView } from './map.js';
+import { createUniquenessContext } from '../expr/functions.js';
+import { identifierKey } from '../expr/normalize.js';
 import { matchUsers } from './match.js';
 import { classifyTenant, ignoredUsers } from './ownership.js';
 import { checkSafety } from './safety.js';
@@ -37,6 +40,34 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
   return { userAttributes: [...attributes] };
 }
 
+/**
+ * The tenant as mapping sees it: every identifier (userPrincipalName, mail) an account holds,
+ * for `$selectUnique`, and each person's own account by anchor, which never blocks its own name.
+ */
+export function mappingView(tenant: TenantState, spec: SyncSpec): MappingTenantView {
+  const holders = new Map<string, string[]>();
+  const byAnchor = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, key: string, id: string) => {
+    const list = map.get(key);
+    if (list) list.push(id);
+    else map.set(key, [id]);
+  };
+  for (const user of tenant.users) {
+    add(holders, identifierKey(user.userPrincipalName), user.id);
+    const mail = user.attributes.mail;
+    if (typeof mail === 'string' && mail !== '') add(holders, identifierKey(mail), user.id);
+    const anchor = user.attributes[spec.users.anchorAttribute];
+    if (typeof anchor === 'string' && anchor.trim() !== '') add(byAnchor, anchor.trim(), user.id);
+  }
+  return {
+    accountIdByAnchor: (anchor) => {
+      const ids = byAnchor.get(anchor);
+      return ids?.length === 1 ? ids[0] : undefined;
+    },
+    uniqueness: createUniquenessContext(holders),
+  };
+}
+
 export interface PlanOptions {
   /** Threshold overrides; they apply only if their fingerprint is this plan's (A5). */
   readonly overrides?: ThresholdOverrides;
@@ -52,7 +83,7 @@ export async function computePlan(
   if (lint.some((d) => d.severity === 'error')) throw new ConfigError(lint);
 
   const joined = joinSources(snapshots, spec.primarySource);
-  const mapped = await mapPeople(joined.people, joined.held, spec);
+  const mapped = await mapPeople(joined.people, joined.held, spec, mappingView(tenant, spec));
   const classified = classifyTenant(tenant, spec.marker, spec.safety.protect);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);
 

@@ -1,0 +1,101 @@
+/**
+ * Functions bound into every mapping expression, the ones admins know from Okta, OneLogin and
+ * Entra Connect attribute mappings. Pure: `$selectUnique` sees the tenant only through the
+ * `UniquenessContext` the planner hands it.
+ */
+import { foldDiacritics, identifierKey, toMailNickname } from './normalize.js';
+
+export const FUNCTION_NAMES = [
+  'foldDiacritics',
+  'mailNickname',
+  'appendDomain',
+  'immutableId',
+  'selectUnique',
+] as const;
+
+/**
+ * What `$selectUnique` may not hand out: identifiers held by accounts other than the person's
+ * own (userPrincipalName, mail and proxy addresses, soft-deleted accounts included), and those
+ * already given to people mapped earlier in this plan. People are mapped in a fixed order, so
+ * the same inputs give the same choice on every run.
+ */
+export interface UniquenessContext {
+  isTaken(identifier: string, ownAccountId: string | undefined): boolean;
+  claim(identifier: string): void;
+}
+
+export function createUniquenessContext(
+  holders: ReadonlyMap<string, readonly string[]>,
+): UniquenessContext {
+  const claimed = new Set<string>();
+  return {
+    isTaken(identifier, ownAccountId) {
+      const key = identifierKey(identifier);
+      if (claimed.has(key)) return true;
+      const ids = holders.get(key);
+      return ids !== undefined && ids.some((id) => id !== ownAccountId);
+    },
+    claim(identifier) {
+      claimed.add(identifierKey(identifier));
+    },
+  };
+}
+
+/** `jane.doe`, `contoso.com` -> `jane.doe@contoso.com`; a value that has a domain keeps only its local part. */
+export function appendDomain(value: unknown, domain: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '' || typeof domain !== 'string') return undefined;
+  const at = value.lastIndexOf('@');
+  const local = at >= 0 ? value.slice(0, at) : value;
+  return `${local}@${domain.replace(/^@/, '')}`;
+}
+
+const GUID = /^\{?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}?$/i;
+
+/**
+ * The `onPremisesImmutableId` for a value: for a GUID (an AD objectGUID in its canonical string
+ * form) the base64 of its bytes in Windows' mixed-endian layout, as Entra Connect computes it;
+ * for anything else (a UPN, as in Bitium's guide) the base64 of its UTF-8 bytes.
+ */
+export function immutableId(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const m = GUID.exec(value.trim());
+  if (!m) return Buffer.from(value, 'utf8').toString('base64');
+  const [, d1 = '', d2 = '', d3 = '', d4 = '', d5 = ''] = m;
+  const bytes = Buffer.concat([
+    Buffer.from(d1, 'hex').reverse(),
+    Buffer.from(d2, 'hex').reverse(),
+    Buffer.from(d3, 'hex').reverse(),
+    Buffer.from(d4 + d5, 'hex'),
+  ]);
+  return bytes.toString('base64');
+}
+
+/**
+ * The bindings one person's expressions are evaluated with. `ownAccountId` is the account the
+ * person already has (found by anchor), which never counts as taking their own identifiers.
+ */
+export function functionBindings(
+  uniqueness: UniquenessContext,
+  ownAccountId: string | undefined,
+): Record<string, unknown> {
+  return {
+    foldDiacritics: (s: unknown) => (typeof s === 'string' ? foldDiacritics(s) : undefined),
+    mailNickname: (s: unknown) => (typeof s === 'string' ? toMailNickname(s) : undefined),
+    appendDomain,
+    immutableId,
+    selectUnique: (candidates: unknown, domain?: unknown) => {
+      const list = (Array.isArray(candidates) ? candidates : [candidates]).filter(
+        (c): c is string => typeof c === 'string' && c !== '',
+      );
+      for (const candidate of list) {
+        const value =
+          typeof domain === 'string' ? (appendDomain(candidate, domain) ?? candidate) : candidate;
+        if (!uniqueness.isTaken(value, ownAccountId)) {
+          uniqueness.claim(value);
+          return value;
+        }
+      }
+      return undefined;
+    },
+  };
+}
