@@ -361,6 +361,31 @@ function crossFieldDiagnostics(
     );
   }
 
+  // join.link: existing sources other than the primary
+  const link = asObject(join?.['link']);
+  for (const name of Object.keys(link ?? {})) {
+    if (sources && !names.includes(name)) {
+      const guess = suggest(name, names);
+      out.push(
+        configError(
+          'config.unknown-source',
+          `\`join.link\` names \`${name}\`, which is not a source${guess ? `; did you mean \`${guess}\`?` : ''}`,
+          ['join', 'link', name],
+          positionOfKey(doc, locator, ['join', 'link', name]),
+        ),
+      );
+    } else if (name === (primary ?? names[0])) {
+      out.push(
+        configError(
+          'config.not-applicable',
+          `\`join.link\` names the primary source \`${name}\`; link the other sources to it`,
+          ['join', 'link', name],
+          positionOfKey(doc, locator, ['join', 'link', name]),
+        ),
+      );
+    }
+  }
+
   // target: what each auth method needs
   const auth = asObject(target?.['auth']);
   const method = auth?.['method'];
@@ -467,6 +492,11 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
   return {
     configDigest: configDigest(config),
     primarySource,
+    links: Object.keys(config.join?.link ?? {}).map((source) => ({
+      source,
+      key: expression(formatConfigPath(['join', 'link', source, 'key'])),
+      equals: expression(formatConfigPath(['join', 'link', source, 'equals'])),
+    })),
     marker: {
       attribute: flattenExtensionAttribute(markerAttribute),
       value: target.marker?.value ?? DEFAULT_MARKER_VALUE,

@@ -209,6 +209,23 @@ export const SourcesConfig = Type.Record(Type.String(), SourceConfig, {
 });
 export type SourcesConfig = Static<typeof SourcesConfig>;
 
+export const LinkConfig = Type.Object(
+  {
+    key: ExpressionString(
+      "JSONata over the linked source's record giving its join key, e.g. `employeeID`.",
+    ),
+    equals: ExpressionString(
+      'JSONata over the primary record giving the same key, e.g. `employee_id` (every source is also bound as `$name`).',
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A record of this source belongs to the person whose primary record gives `equals` the value its `key` gives. Keys compare as trimmed text.',
+  },
+);
+export type LinkConfig = Static<typeof LinkConfig>;
+
 export const JoinConfig = Type.Object(
   {
     primary: Type.Optional(
@@ -216,6 +233,12 @@ export const JoinConfig = Type.Object(
         minLength: 1,
         description:
           'Source whose records define who exists. Optional with exactly one source; required with several.',
+      }),
+    ),
+    link: Type.Optional(
+      Type.Record(Type.String(), LinkConfig, {
+        description:
+          'Other sources joined to the primary one, by source name. A person missing from a linked source simply has no record there; if that source is incomplete, the person is held, and if it failed, everyone is held.',
       }),
     ),
   },

@@ -9,9 +9,23 @@ export interface SyncSpec {
   readonly configDigest: string;
   /** Source whose records define who exists (`join.primary`). */
   readonly primarySource: string;
+  /** How records of the other sources attach to a primary record (`join.link`). */
+  readonly links: readonly LinkSpec[];
   readonly marker: MarkerSpec;
   readonly users: UsersSpec;
   readonly safety: SafetySpec;
+}
+
+/**
+ * A record of `source` belongs to the person whose primary record gives `equals` the value its
+ * own `key` gives: `ad: { key: employeeID, equals: employee_id }`.
+ */
+export interface LinkSpec {
+  readonly source: string;
+  /** Evaluated on the linked source's record. */
+  readonly key: Expression;
+  /** Evaluated on the primary record (with every source bound as `$name`). */
+  readonly equals: Expression;
 }
 
 /**

@@ -1,16 +1,20 @@
 /**
- * Join: source records -> one Person per human. This slice joins on the primary source only;
- * linking further sources by key expressions (issue 8) extends `joinSources` without changing its
- * callers.
+ * Join: source records -> one Person per human. The primary source says who exists; each linked
+ * source contributes the record whose `key` equals the person's `equals` (`join.link`).
  *
- * Contract: a person whose identity is ambiguous (their key appears twice in the primary source)
- * is not a person this run: both records become errors and the key is held, so the person is
- * neither created twice nor treated as gone (catalogue S11). A failed source contributes nobody:
- * what it did read cannot be told apart from what it did not.
+ * Contracts, each protecting someone from looking like a leaver or being created twice:
+ * - a key that appears twice in the primary source makes both records errors and holds that
+ *   person (S11); a linked key that appears twice holds the people it would link to;
+ * - a failed primary source contributes nobody: what it did read cannot be told from what not;
+ * - a failed linked source holds everyone (their attributes from it are unknown), and an
+ *   incomplete one holds the people it has no record for (it may have lost theirs);
+ * - a person whose link key cannot be computed is held.
  */
+import { evaluateExpression } from '../expr/jsonata.js';
 import type { Person } from '../model/person.js';
 import type { SourceIssue, SourceRecord, SourceSnapshot } from '../model/source.js';
 import { describeLocation } from '../model/source.js';
+import type { LinkSpec } from '../model/spec.js';
 
 export interface JoinResult {
   readonly people: readonly Person[];
@@ -24,43 +28,173 @@ export interface HeldPerson {
   readonly records: readonly SourceRecord[];
 }
 
-export function joinSources(
+export async function joinSources(
   snapshots: readonly SourceSnapshot[],
   primarySource: string,
-): JoinResult {
+  links: readonly LinkSpec[] = [],
+): Promise<JoinResult> {
   const primary = snapshots.find((s) => s.name === primarySource);
   if (!primary) throw new Error(`join: primary source "${primarySource}" was not read`);
   if (primary.status === 'failed') return { people: [], held: [], issues: [] };
 
-  const byKey = new Map<string, SourceRecord[]>();
-  for (const record of primary.records) {
-    const list = byKey.get(record.key);
-    if (list) list.push(record);
-    else byKey.set(record.key, [record]);
-  }
-
-  const people: Person[] = [];
   const held: HeldPerson[] = [];
   const issues: SourceIssue[] = [];
-  for (const [key, records] of byKey) {
+  const candidates: { personKey: string; record: SourceRecord }[] = [];
+  for (const [key, records] of groupByKey(primary.records)) {
     const personKey = `${primary.name}:${key}`;
     const [first] = records;
     if (!first) continue;
     if (records.length > 1) {
       held.push({ personKey, records });
-      const where = records.map((r) => describeLocation(r.location)).join(', ');
-      for (const r of records) {
-        issues.push({
-          severity: 'error',
-          code: 'source.duplicate-key',
-          message: `key "${key}" appears ${records.length} times in source "${primary.name}" (${where}); this person is held: not created, changed or deprovisioned`,
-          location: r.location,
+      issues.push(
+        ...duplicateIssues(
+          primary.name,
           key,
-        });
-      }
+          records,
+          'this person is held: not created, changed or deprovisioned',
+        ),
+      );
       continue;
     }
-    people.push({ key: personKey, primary: first, records: { [primary.name]: first } });
+    candidates.push({ personKey, record: first });
+  }
+
+  const indexes = [];
+  for (const link of links) {
+    const snapshot = snapshots.find((s) => s.name === link.source);
+    if (!snapshot) throw new Error(`join: linked source "${link.source}" was not read`);
+    indexes.push(await indexLinkedSource(snapshot, link, issues));
+  }
+
+  const people: Person[] = [];
+  for (const { personKey, record } of candidates) {
+    const records: Record<string, SourceRecord> = { [primary.name]: record };
+    let holdReason: string | undefined;
+    for (const index of indexes) {
+      if (index.snapshot.status === 'failed') {
+        holdReason = `source "${index.snapshot.name}" failed`;
+        break;
+      }
+      let value: string | undefined;
+      try {
+        value = keyString(
+          await evaluateExpression(index.link.equals, record.fields, bindingsOf(records)),
+        );
+      } catch (err) {
+        holdReason = `${index.link.equals.configPath}: ${err instanceof Error ? err.message : String(err)}`;
+        break;
+      }
+      if (value === undefined) continue;
+      if (index.ambiguous.has(value)) {
+        holdReason = `its key "${value}" appears more than once in source "${index.snapshot.name}"`;
+        break;
+      }
+      const linked = index.byKey.get(value);
+      if (linked) records[index.snapshot.name] = linked;
+      else if (index.snapshot.status === 'incomplete') {
+        holdReason = `source "${index.snapshot.name}" is incomplete and has no record with key "${value}"`;
+        break;
+      }
+    }
+    if (holdReason) {
+      held.push({ personKey, records: Object.values(records) });
+      issues.push({
+        severity: 'warning',
+        code: 'join.held',
+        message: `${personKey} is held (not created, changed or deprovisioned): ${holdReason}`,
+        location: record.location,
+        key: record.key,
+      });
+      continue;
+    }
+    people.push({ key: personKey, primary: record, records });
   }
   return { people, held, issues };
+}
+
+interface LinkIndex {
+  readonly link: LinkSpec;
+  readonly snapshot: SourceSnapshot;
+  readonly byKey: ReadonlyMap<string, SourceRecord>;
+  readonly ambiguous: ReadonlySet<string>;
+}
+
+async function indexLinkedSource(
+  snapshot: SourceSnapshot,
+  link: LinkSpec,
+  issues: SourceIssue[],
+): Promise<LinkIndex> {
+  const grouped = new Map<string, SourceRecord[]>();
+  for (const record of snapshot.records) {
+    let value: string | undefined;
+    try {
+      value = keyString(
+        await evaluateExpression(link.key, record.fields, { [snapshot.name]: record.fields }),
+      );
+    } catch (err) {
+      issues.push({
+        severity: 'error',
+        code: 'join.key-failed',
+        message: `${link.key.configPath}: ${err instanceof Error ? err.message : String(err)}`,
+        location: record.location,
+        key: record.key,
+      });
+      continue;
+    }
+    if (value === undefined) continue;
+    const list = grouped.get(value);
+    if (list) list.push(record);
+    else grouped.set(value, [record]);
+  }
+  const byKey = new Map<string, SourceRecord>();
+  const ambiguous = new Set<string>();
+  for (const [value, records] of grouped) {
+    const [first] = records;
+    if (records.length === 1 && first) byKey.set(value, first);
+    else {
+      ambiguous.add(value);
+      issues.push(
+        ...duplicateIssues(snapshot.name, value, records, 'the person it links to is held'),
+      );
+    }
+  }
+  return { link, snapshot, byKey, ambiguous };
+}
+
+function groupByKey(records: readonly SourceRecord[]): Map<string, SourceRecord[]> {
+  const byKey = new Map<string, SourceRecord[]>();
+  for (const record of records) {
+    const list = byKey.get(record.key);
+    if (list) list.push(record);
+    else byKey.set(record.key, [record]);
+  }
+  return byKey;
+}
+
+function duplicateIssues(
+  source: string,
+  key: string,
+  records: readonly SourceRecord[],
+  consequence: string,
+): SourceIssue[] {
+  const where = records.map((r) => describeLocation(r.location)).join(', ');
+  return records.map((r) => ({
+    severity: 'error' as const,
+    code: 'source.duplicate-key',
+    message: `key "${key}" appears ${records.length} times in source "${source}" (${where}); ${consequence}`,
+    location: r.location,
+    key,
+  }));
+}
+
+function bindingsOf(records: Readonly<Record<string, SourceRecord>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(records).map(([name, r]) => [name, r.fields]));
+}
+
+/** Join keys compare as trimmed strings; numbers are accepted as their decimal text. */
+function keyString(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
 }

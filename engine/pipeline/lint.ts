@@ -10,12 +10,19 @@ import type { Diagnostic } from '../model/diagnostic.js';
 import type { SourceSnapshot } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
 
-export function specExpressions(spec: SyncSpec): Expression[] {
+/** Every expression of the spec with the source whose record is its input. */
+export function specExpressions(spec: SyncSpec): { expression: Expression; input: string }[] {
   const list: Expression[] = [];
   if (spec.users.scope) list.push(spec.users.scope);
   list.push(spec.users.anchor);
   list.push(...Object.values(spec.users.attributes));
-  return list;
+  return [
+    ...list.map((expression) => ({ expression, input: spec.primarySource })),
+    ...spec.links.flatMap((link) => [
+      { expression: link.key, input: link.source },
+      { expression: link.equals, input: spec.primarySource },
+    ]),
+  ];
 }
 
 export function lintFieldReferences(
@@ -24,9 +31,9 @@ export function lintFieldReferences(
 ): Diagnostic[] {
   const byName = new Map(snapshots.map((s) => [s.name, s]));
   const diagnostics: Diagnostic[] = [];
-  for (const expression of specExpressions(spec)) {
+  for (const { expression, input } of specExpressions(spec)) {
     for (const ref of expression.fieldReferences) {
-      const sourceName = ref.variable ?? spec.primarySource;
+      const sourceName = ref.variable ?? input;
       const source = byName.get(sourceName);
       // `$x.y` where x is not a source is a bound variable or function: not ours to check. A
       // failed source declares nothing trustworthy; its failure is reported on its own.

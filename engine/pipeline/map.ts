@@ -56,9 +56,12 @@ export async function mapPeople(
   for (const held of heldPeople) {
     // Held people still have an account to protect: find its anchor if the records agree on one.
     const anchors = new Set<string>();
-    for (const record of held.records) {
+    const bySource = Object.fromEntries(held.records.map((r) => [r.source, r]));
+    for (const record of held.records.filter((r) => r.source === spec.primarySource)) {
       try {
-        anchors.add(await evaluateAnchor(spec.users.anchor, record, { [record.source]: record }));
+        anchors.add(
+          await evaluateAnchor(spec.users.anchor, record, { ...bySource, [record.source]: record }),
+        );
       } catch {
         anchors.clear();
         break;

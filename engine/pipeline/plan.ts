@@ -82,7 +82,7 @@ export async function computePlan(
   const lint = lintFieldReferences(spec, snapshots);
   if (lint.some((d) => d.severity === 'error')) throw new ConfigError(lint);
 
-  const joined = joinSources(snapshots, spec.primarySource);
+  const joined = await joinSources(snapshots, spec.primarySource, spec.links);
   const mapped = await mapPeople(joined.people, joined.held, spec, mappingView(tenant, spec));
   const classified = classifyTenant(tenant, spec.marker, spec.safety.protect);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);

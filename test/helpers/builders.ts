@@ -38,6 +38,7 @@ export function aSpec(o: SpecOverrides = {}): SyncSpec {
   return {
     configDigest: 'config-digest',
     primarySource: 'hr',
+    links: [],
     marker: { attribute: MARKER, value: 'entrasync' },
     users: {
       ...(o.scope ? { scope: expr(o.scope, 'users.scope') } : {}),
