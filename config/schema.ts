@@ -7,6 +7,8 @@
  */
 import { Type, type Static, type TOptional, type TSchema, type TString } from '@sinclair/typebox';
 import { CsvSourceOptions } from '../connectors/csv/options.js';
+import { HttpSourceOptions } from '../connectors/http/options.js';
+import { LdapSourceOptions } from '../connectors/ldap/options.js';
 import { DEFAULT_MIN_SOURCE_RATIO, DEFAULT_THRESHOLDS } from '../engine/model/spec.js';
 import type { ThresholdAction } from '../engine/model/spec.js';
 import { FUNCTION_NAMES } from '../engine/expr/functions.js';
@@ -191,7 +193,9 @@ export type TargetConfig = Static<typeof TargetConfig>;
  * Options of every source kind, discriminated by `kind`. A new kind (ldap, http) adds its
  * connector's options schema here; the loader picks the branch to report errors from by `kind`.
  */
-export const SourceConfig = Type.Union([CsvSourceOptions]);
+export const SourceConfig = Type.Union([CsvSourceOptions, LdapSourceOptions, HttpSourceOptions], {
+  description: 'One source of people, its kind chosen by `kind`: `csv`, `ldap` or `http`.',
+});
 export type SourceConfig = Static<typeof SourceConfig>;
 export type SourceKind = SourceConfig['kind'];
 

@@ -32,7 +32,9 @@ describe('renderConfigReference', () => {
     expect(reference).toContain(
       '| `users.attributes.accountEnabled` | JSONata expression | no | `true` |',
     );
-    expect(reference).toContain('| `sources.<name>.kind` | `csv` | yes |');
+    expect(reference).toContain(
+      '| `sources.<name>.kind` | string: one of `csv`, `ldap`, `http` | yes |  | Selects the variant: `csv`: A CSV file, e.g. an HR export;',
+    );
     expect(reference).toContain('### `users`');
   });
 });

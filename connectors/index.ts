@@ -5,8 +5,12 @@
 import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
 import { createCsvSource } from './csv/csv-source.js';
 import type { CsvSourceOptions } from './csv/options.js';
+import { createHttpSource } from './http/http-source.js';
+import type { HttpSourceOptions } from './http/options.js';
+import { createLdapSource } from './ldap/ldap-source.js';
+import type { LdapSourceOptions } from './ldap/options.js';
 
-export type SourceOptions = CsvSourceOptions;
+export type SourceOptions = CsvSourceOptions | LdapSourceOptions | HttpSourceOptions;
 
 type SourceFactory<O> = (name: string, options: O, context: ConnectorContext) => SourceConnector;
 
@@ -14,6 +18,8 @@ const SOURCE_FACTORIES: {
   [K in SourceOptions['kind']]: SourceFactory<Extract<SourceOptions, { kind: K }>>;
 } = {
   csv: createCsvSource,
+  ldap: (name, options, context) => createLdapSource(name, options, context),
+  http: createHttpSource,
 };
 
 export function createSource(

@@ -15,6 +15,9 @@ npm run --silent lint
 step "typecheck"
 npm run --silent typecheck
 
+step "test servers (slapd, Samba AD DC): install if missing"
+bash scripts/install-test-servers.sh
+
 step "tests"
 report="$(mktemp -t entrasync-vitest-XXXXXX.json)"
 status=0

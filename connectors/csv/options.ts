@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const CsvSourceOptions = Type.Object(
   {
-    kind: Type.Literal('csv'),
+    kind: Type.Literal('csv', { description: 'A CSV file, e.g. an HR export.' }),
     path: Type.String({
       minLength: 1,
       description:

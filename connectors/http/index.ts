@@ -1,0 +1,2 @@
+export { createHttpSource } from './http-source.js';
+export { HttpSourceOptions } from './options.js';

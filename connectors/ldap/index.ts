@@ -1,0 +1,2 @@
+export { createLdapSource } from './ldap-source.js';
+export { LdapSourceOptions } from './options.js';
