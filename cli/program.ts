@@ -10,6 +10,7 @@ import { ConfigError, EntrasyncError, SafetyBlockedError } from '../engine/error
 import { formatDiagnostic } from '../engine/model/diagnostic.js';
 import { Redactor } from '../engine/secret.js';
 import { runApply } from './commands/apply.js';
+import { runExplain } from './commands/explain.js';
 import type { OverrideFlags } from './overrides.js';
 import { addOverrideOptions, overridesFrom } from './overrides.js';
 import type { PlanFormat } from './commands/plan.js';
@@ -109,6 +110,22 @@ export async function main(
     }
     await withRuntime(opts.config, (runtime) => runApply(runtime, planFile, output, overrides));
   });
+
+  program
+    .command('explain')
+    .description(
+      'show how one or more people go through the pipeline: records, scope, mapped values, matched account, changes',
+    )
+    .argument('<person...>', 'person key (`hr:1001`), primary key (`1001`) or userPrincipalName')
+    .addOption(configOption())
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .action(async (people: string[], opts: { config: string; format: 'text' | 'json' }) => {
+      await withRuntime(opts.config, (runtime) => runExplain(runtime, people, opts.format, output));
+    });
 
   program
     .command('simulator')

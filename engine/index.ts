@@ -15,7 +15,9 @@ import type { SourceConnector, TargetReader, TargetWriter } from './ports.js';
 import type { ApplyOptions } from './apply/apply.js';
 import { applyPlan } from './apply/apply.js';
 import { tenantDigest } from './pipeline/fingerprint.js';
-import { computePlan, tenantReadRequest } from './pipeline/plan.js';
+import { computePlan, computePlanWithStages, tenantReadRequest } from './pipeline/plan.js';
+import { explainPeople } from './pipeline/explain.js';
+import type { Explanation } from './pipeline/explain.js';
 import type { PlanOptions } from './pipeline/plan.js';
 
 export interface PlanIO {
@@ -71,6 +73,20 @@ export async function planRun(
   return computePlan(spec, snapshots, tenant, options);
 }
 
+/** Plans, then explains the given people from the plan's own stage outputs. */
+export async function explainRun(
+  spec: SyncSpec,
+  io: PlanIO,
+  queries: readonly string[],
+): Promise<{ plan: Plan; explanations: Explanation[] }> {
+  const [snapshots, tenant] = await Promise.all([
+    readSources(io.sources),
+    readTenant(spec, io.target),
+  ]);
+  const { plan, stages } = await computePlanWithStages(spec, snapshots, tenant);
+  return { plan, explanations: explainPeople(queries, spec, plan, stages) };
+}
+
 export interface ApplyRunOptions extends ApplyOptions {
   /** Tenant state already read for this apply (e.g. by the plan made just before). */
   readonly tenant?: TenantState;
@@ -119,6 +135,8 @@ export type { PlanOptions } from './pipeline/plan.js';
 export { applyPlan } from './apply/apply.js';
 export { renderPlanText, renderReportText, summaryLine } from './render/text.js';
 export { renderPlanJson, renderReportJson } from './render/json.js';
+export { renderExplanationsText } from './render/explain.js';
+export type { Explanation } from './pipeline/explain.js';
 export * from './errors.js';
 export type * from './model/plan.js';
 export { PLAN_FORMAT_VERSION, isEmptyPlan, hasFailedSource } from './model/plan.js';

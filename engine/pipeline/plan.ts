@@ -11,13 +11,16 @@ import type { TenantReadRequest, TenantState } from '../model/tenant.js';
 import { diffUsers } from './diff.js';
 import { planFingerprint, tenantDigest } from './fingerprint.js';
 import { joinSources } from './join.js';
+import type { JoinResult } from './join.js';
 import { lintFieldReferences } from './lint.js';
 import { mapPeople } from './map.js';
-import type { MappingTenantView } from './map.js';
+import type { MapResult, MappingTenantView } from './map.js';
 import { createUniquenessContext } from '../expr/functions.js';
 import { identifierKey } from '../expr/normalize.js';
 import { matchUsers } from './match.js';
+import type { MatchResult } from './match.js';
 import { classifyTenant, ignoredUsers } from './ownership.js';
+import type { ClassifiedTenant } from './ownership.js';
 import { checkSafety } from './safety.js';
 
 /** Attributes every tenant read selects, whatever the config maps. */
@@ -79,6 +82,23 @@ export async function computePlan(
   tenant: TenantState,
   options: PlanOptions = {},
 ): Promise<Plan> {
+  return (await computePlanWithStages(spec, snapshots, tenant, options)).plan;
+}
+
+/** What each stage produced, for `explain`: the plan is built from exactly these. */
+export interface PlanStages {
+  readonly joined: JoinResult;
+  readonly mapped: MapResult;
+  readonly matched: MatchResult;
+  readonly classified: ClassifiedTenant;
+}
+
+export async function computePlanWithStages(
+  spec: SyncSpec,
+  snapshots: readonly SourceSnapshot[],
+  tenant: TenantState,
+  options: PlanOptions = {},
+): Promise<{ plan: Plan; stages: PlanStages }> {
   const lint = lintFieldReferences(spec, snapshots);
   if (lint.some((d) => d.severity === 'error')) throw new ConfigError(lint);
 
@@ -133,7 +153,7 @@ export async function computePlan(
     ...(options.overrides ? { overrides: options.overrides } : {}),
   });
 
-  return {
+  const plan: Plan = {
     formatVersion: PLAN_FORMAT_VERSION,
     fingerprint,
     configDigest: spec.configDigest,
@@ -147,4 +167,5 @@ export async function computePlan(
     managedUsers,
     ...(Object.keys(safe.overridesUsed).length > 0 ? { overrides: safe.overridesUsed } : {}),
   };
+  return { plan, stages: { joined, mapped, matched, classified } };
 }
