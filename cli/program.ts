@@ -73,7 +73,7 @@ export async function main(
       .addOption(configOption())
       .addOption(
         new Option('-f, --format <format>', 'output format')
-          .choices(['text', 'json'])
+          .choices(['text', 'json', 'markdown'])
           .default('text'),
       )
       .option('-o, --out <file>', 'also save the plan as JSON, for `apply <file>`'),

@@ -136,6 +136,7 @@ export { applyPlan } from './apply/apply.js';
 export { renderPlanText, renderReportText, summaryLine } from './render/text.js';
 export { renderPlanJson, renderReportJson } from './render/json.js';
 export { renderExplanationsText } from './render/explain.js';
+export { renderPlanMarkdown, MARKDOWN_COMMENT_MARKER } from './render/markdown.js';
 export type { Explanation } from './pipeline/explain.js';
 export * from './errors.js';
 export type * from './model/plan.js';

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { planRun, renderPlanJson, renderPlanText } from '../../engine/index.js';
+import { planRun, renderPlanJson, renderPlanMarkdown, renderPlanText } from '../../engine/index.js';
 import type { Plan, ThresholdOverrides } from '../../engine/index.js';
 import { describeLocation } from '../../engine/model/source.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -8,7 +8,7 @@ import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
 
-export type PlanFormat = 'text' | 'json';
+export type PlanFormat = 'text' | 'json' | 'markdown';
 
 export interface PlanCommandOptions {
   readonly format: PlanFormat;
@@ -26,7 +26,10 @@ export async function runPlan(
     { sources: runtime.sources, target: runtime.target.reader },
     options.overrides ? { overrides: options.overrides } : {},
   );
-  output.out(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan));
+  const render = { text: renderPlanText, json: renderPlanJson, markdown: renderPlanMarkdown }[
+    options.format
+  ];
+  output.out(render(plan));
   if (options.out) {
     await mkdir(dirname(options.out), { recursive: true });
     await writeFile(options.out, renderPlanJson(plan), { mode: 0o600 });

@@ -1,0 +1,146 @@
+/**
+ * The plan as Markdown for a pull-request comment: a summary table, changes grouped by kind in
+ * collapsible sections, blocked changes with their reasons, problems and warnings. Stable: the
+ * same plan gives the same text (the first line carries a marker so a bot can find and update
+ * its own comment instead of adding a new one).
+ */
+import type { Change, ChangeKind, Plan } from '../model/plan.js';
+import { describeLocation } from '../model/source.js';
+import type { AttributeValue } from '../model/tenant.js';
+
+export const MARKDOWN_COMMENT_MARKER = '<!-- entrasync-plan -->';
+
+const TITLE: Record<ChangeKind, string> = {
+  createUser: 'Create',
+  adoptUser: 'Adopt',
+  updateUser: 'Update',
+  enableUser: 'Enable',
+  disableUser: 'Disable',
+};
+const KINDS = Object.keys(TITLE) as ChangeKind[];
+const MAX_ROWS = 200;
+
+export function renderPlanMarkdown(plan: Plan): string {
+  const out: string[] = [MARKDOWN_COMMENT_MARKER, ''];
+  const verdict = plan.sources.some((s) => s.status === 'failed')
+    ? ':x: a source failed: nothing will be applied'
+    : plan.blocked.length > 0
+      ? `:no_entry: ${plan.blocked.length} change(s) blocked by safety checks: nothing will be applied`
+      : plan.changes.length === 0
+        ? ':white_check_mark: no changes: the tenant matches the configuration'
+        : `:memo: ${plan.changes.length} change(s) to apply`;
+  out.push(`### entrasync plan \`${plan.fingerprint.slice(0, 12)}\``, '', verdict, '');
+
+  out.push('| | count |', '|---|---:|');
+  for (const kind of KINDS) {
+    const n = plan.changes.filter((c) => c.kind === kind).length;
+    if (n > 0) out.push(`| ${TITLE[kind]} | ${n} |`);
+  }
+  if (plan.blocked.length > 0) out.push(`| **Blocked** | **${plan.blocked.length}** |`);
+  out.push(
+    `| Managed accounts | ${plan.managedUsers} |`,
+    `| Left alone | ${plan.ignored.length} |`,
+    '',
+  );
+
+  out.push(
+    '**Sources:** ' +
+      plan.sources
+        .map((s) => `\`${s.name}\` (${s.kind}) ${s.status}, ${s.records} records`)
+        .join(' · '),
+    '',
+  );
+
+  if (plan.blocked.length > 0) {
+    out.push('#### Blocked', '');
+    const byReason = new Map<string, Change[]>();
+    for (const b of plan.blocked) {
+      const list = byReason.get(b.message);
+      if (list) list.push(b.change);
+      else byReason.set(b.message, [b.change]);
+    }
+    for (const [message, changes] of byReason) {
+      out.push(`- ${escape(message)}`);
+      out.push(`  <details><summary>${changes.length} change(s)</summary>`, '');
+      for (const c of changes.slice(0, MAX_ROWS))
+        out.push(`  - ${TITLE[c.kind]} \`${c.user.userPrincipalName}\``);
+      if (changes.length > MAX_ROWS) out.push(`  - … and ${changes.length - MAX_ROWS} more`);
+      out.push('', '  </details>');
+    }
+    out.push('');
+  }
+
+  for (const kind of KINDS) {
+    const changes = plan.changes.filter((c) => c.kind === kind);
+    if (changes.length === 0) continue;
+    out.push(`<details><summary><b>${TITLE[kind]}</b> (${changes.length})</summary>`, '');
+    out.push('| account | why | details |', '|---|---|---|');
+    for (const c of changes.slice(0, MAX_ROWS)) {
+      out.push(
+        `| \`${c.user.userPrincipalName}\` | ${escape(from(c))} | ${details(c).map(escape).join('<br>')} |`,
+      );
+    }
+    if (changes.length > MAX_ROWS)
+      out.push(`| … | ${changes.length - MAX_ROWS} more | see the JSON plan |`);
+    out.push('', '</details>', '');
+  }
+
+  const problems = plan.issues.filter((i) => i.severity === 'error');
+  if (problems.length > 0 || plan.warnings.length > 0) {
+    out.push(
+      `<details><summary>Problems (${problems.length}) and warnings (${plan.warnings.length})</summary>`,
+      '',
+    );
+    for (const i of problems.slice(0, MAX_ROWS)) {
+      const where = describeLocation(i.location);
+      out.push(
+        `- :x: \`${i.code}\`${where && !i.message.includes(where) ? ` at \`${where}\`` : ''}: ${escape(i.message)}`,
+      );
+    }
+    for (const w of plan.warnings.slice(0, MAX_ROWS))
+      out.push(`- :warning: \`${w.code}\`: ${escape(w.message)}`);
+    out.push('', '</details>', '');
+  }
+  if (plan.overrides) {
+    const given = Object.entries(plan.overrides).map(([action, n]) => `${action} up to ${n}`);
+    out.push(`Threshold overrides bound to this plan: ${given.join(', ')}`, '');
+  }
+  return out.join('\n');
+}
+
+function from(c: Change): string {
+  const reason = c.reason.replace(/-/g, ' ');
+  const where = c.provenance.map(
+    (p) =>
+      `${p.source}:${p.key}${describeLocation(p.location) ? ` (${describeLocation(p.location)})` : ''}`,
+  );
+  return where.length > 0 ? `${reason} · ${where.join(', ')}` : reason;
+}
+
+function details(c: Change): string[] {
+  switch (c.kind) {
+    case 'createUser':
+      return Object.entries(c.attributes)
+        .filter(([k]) => k !== 'userPrincipalName')
+        .map(([k, v]) => `${k}: ${show(v)}`);
+    case 'updateUser':
+    case 'adoptUser':
+      return c.set.map((a) => `${a.attribute}: ${show(a.before)} → ${show(a.after)}`);
+    case 'enableUser':
+    case 'disableUser':
+      return [c.message];
+  }
+}
+
+function show(value: AttributeValue): string {
+  return value === null ? '_(none)_' : `\`${JSON.stringify(value).replace(/`/g, "'")}\``;
+}
+
+/** Keeps user data from breaking the table or injecting markup into the comment. */
+function escape(text: string): string {
+  return text
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r?\n/g, ' ');
+}

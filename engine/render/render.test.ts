@@ -1,0 +1,109 @@
+/** Renderer text is snapshotted (style: snapshots only for large strings); plans are compared as data elsewhere. */
+import { describe, expect, it } from 'vitest';
+import { aPerson, aSnapshot, aSpec, anAccount } from '../../test/helpers/builders.js';
+import { computePlan } from '../pipeline/plan.js';
+import { renderPlanMarkdown } from './markdown.js';
+import { renderPlanText } from './text.js';
+
+async function samplePlan() {
+  const kept = anAccount(
+    'ada.lovelace@contoso.com',
+    {
+      employeeId: '1',
+      displayName: 'Ada Lovelace',
+      department: 'Research',
+      mailNickname: 'ada.lovelace',
+    },
+    { id: 'id-ada' },
+  );
+  const left = anAccount('alan.turing@contoso.com', { employeeId: '2' }, { id: 'id-alan' });
+  const admin = anAccount('admin@contoso.com', {}, { managed: false, id: 'id-admin' });
+  return computePlan(
+    aSpec({ safety: { minSourceRatio: 0.5 } }),
+    [
+      aSnapshot([
+        aPerson('1', 'Ada', 'Lovelace'),
+        aPerson('3', 'Grace', 'Hopper', { department: 'Navy | <b>' }),
+      ]),
+    ],
+    { users: [kept, left, admin] },
+  );
+}
+
+describe('renderers', () => {
+  it('text', async () => {
+    const text = renderPlanText(await samplePlan());
+    expect(text.replace(/Plan [0-9a-f]{12}/, 'Plan <fp>')).toMatchInlineSnapshot(`
+      "Sources
+        hr (csv): complete, 2 records
+
+      Tenant: 2 account(s) managed by this config; 1 other account(s) left alone
+
+      Changes (3)
+        + create  grace.hopper@contoso.com  [new person · hr:3 (hr.csv:3)]
+            accountEnabled: true
+            department: "Navy | <b>"
+            displayName: "Grace Hopper"
+            employeeId: "3"
+            mailNickname: "grace.hopper"
+            onPremisesExtensionAttributes.extensionAttribute15: "entrasync"
+            userPrincipalName: "grace.hopper@contoso.com"
+        ~ update  ada.lovelace@contoso.com  [attribute drift · hr:1 (hr.csv:2)]
+            department: "Research" -> "Sales"
+        - disable alan.turing@contoso.com  [left the sources]
+            disable alan.turing@contoso.com: no person in the sources has anchor "2"
+
+      Left alone (1): admin@contoso.com (unmanaged)
+
+      Plan <fp>: 1 to create, 1 to update, 1 to disable.
+      "
+    `);
+  });
+
+  it('markdown escapes table and markup characters from source data', async () => {
+    const md = renderPlanMarkdown(await samplePlan());
+    expect(md).toContain('Navy \\| &lt;b&gt;');
+    expect(md.replace(/`[0-9a-f]{12}`/, '`<fp>`')).toMatchInlineSnapshot(`
+      "<!-- entrasync-plan -->
+
+      ### entrasync plan \`<fp>\`
+
+      :memo: 3 change(s) to apply
+
+      | | count |
+      |---|---:|
+      | Create | 1 |
+      | Update | 1 |
+      | Disable | 1 |
+      | Managed accounts | 2 |
+      | Left alone | 1 |
+
+      **Sources:** \`hr\` (csv) complete, 2 records
+
+      <details><summary><b>Create</b> (1)</summary>
+
+      | account | why | details |
+      |---|---|---|
+      | \`grace.hopper@contoso.com\` | new person · hr:3 (hr.csv:3) | displayName: \`"Grace Hopper"\`<br>department: \`"Navy \\| &lt;b&gt;"\`<br>accountEnabled: \`true\`<br>mailNickname: \`"grace.hopper"\`<br>employeeId: \`"3"\`<br>onPremisesExtensionAttributes.extensionAttribute15: \`"entrasync"\` |
+
+      </details>
+
+      <details><summary><b>Update</b> (1)</summary>
+
+      | account | why | details |
+      |---|---|---|
+      | \`ada.lovelace@contoso.com\` | attribute drift · hr:1 (hr.csv:2) | department: \`"Research"\` → \`"Sales"\` |
+
+      </details>
+
+      <details><summary><b>Disable</b> (1)</summary>
+
+      | account | why | details |
+      |---|---|---|
+      | \`alan.turing@contoso.com\` | left source | disable alan.turing@contoso.com: no person in the sources has anchor "2" |
+
+      </details>
+      "
+    `);
+  });
+});
