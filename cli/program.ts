@@ -15,7 +15,7 @@ import type { OverrideFlags } from './overrides.js';
 import { addOverrideOptions, overridesFrom } from './overrides.js';
 import type { PlanFormat } from './commands/plan.js';
 import { runPlan } from './commands/plan.js';
-import { runSimulator } from './commands/simulator.js';
+import { runSimulator, runSimulatorSeed } from './commands/simulator.js';
 import { runValidate } from './commands/validate.js';
 import type { ExitCode } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
@@ -50,6 +50,7 @@ export async function main(
     .description('Keep a Microsoft Entra ID tenant in the state your config files declare.')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   const configOption = () =>
     new Option('-c, --config <file>', 'config file').default(DEFAULT_CONFIG_PATH);
@@ -127,16 +128,36 @@ export async function main(
       await withRuntime(opts.config, (runtime) => runExplain(runtime, people, opts.format, output));
     });
 
-  program
+  const simulator = program
     .command('simulator')
+    .enablePositionalOptions()
     .description(
       'run the simulated tenant (Microsoft Graph + token endpoint over HTTPS) until stopped',
     )
     .option('--state <file>', 'SQLite file holding the tenant', '.entrasync/tenant.db')
     .option('--seed <file>', 'JSON seed applied when the state is new')
     .option('--port <port>', 'port on 127.0.0.1 (default: any free port)', parsePort)
-    .action(async (opts: { state: string; seed?: string; port?: number }) => {
+    .option(
+      '--fault-plan <file>',
+      'JSON or YAML fault plan (seeded, reproducible): see simulator/README.md',
+    )
+    .action(async (opts: { state: string; seed?: string; port?: number; faultPlan?: string }) => {
       await runSimulator(opts, output);
+    });
+  simulator
+    .command('seed')
+    .description('fill a new simulated tenant with generated users, groups, licenses and an admin')
+    .option('--state <file>', 'SQLite file holding the tenant', '.entrasync/tenant.db')
+    .requiredOption('--users <n>', 'users to create', parseCount)
+    .option('--groups <n>', 'groups to create', parseCount, 0)
+    .option(
+      '--random-seed <n>',
+      'seed of the generator: the same seed gives the same tenant',
+      parseCount,
+      1,
+    )
+    .action((opts: { state: string; users: number; groups: number; randomSeed: number }) => {
+      exitCode = runSimulatorSeed(opts, output);
     });
 
   try {
@@ -175,6 +196,12 @@ function packageVersion(): string {
     version?: string;
   };
   return pkg.version ?? 'unknown';
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number');
+  return n;
 }
 
 function parsePort(value: string): number {

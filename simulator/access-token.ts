@@ -6,7 +6,9 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { graphErrors } from './errors.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { GraphError, graphErrors } from './errors.js';
 
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 
@@ -26,18 +28,31 @@ export interface AccessTokenService {
   issue(principal: Principal): Promise<IssuedToken>;
   /** The principal of a valid, unexpired token; otherwise throws Graph's 401. */
   verify(authorization: string | undefined): Promise<Principal>;
+  /**
+   * Invalidates every token issued so far (a fault plan's `revokeTokens`), as if consent or
+   * the signing key changed: clients must acquire a new token.
+   */
+  revokeAll(): void;
 }
 
 export function createAccessTokenService(options: {
   readonly tenantId: string;
   readonly lifetimeSeconds: number;
+  readonly clock?: Clock;
 }): AccessTokenService {
   const key = new Uint8Array(randomBytes(32));
   const issuer = `https://sts.windows.net/${options.tenantId}/`;
+  const clock = options.clock ?? systemClock();
+  // Tokens carry the generation they were issued in (a simulator-private claim); revoking
+  // starts a new generation and verification refuses older ones.
+  let generation = 0;
 
   return {
+    revokeAll() {
+      generation += 1;
+    },
     async issue(principal) {
-      const now = Math.floor(Date.now() / 1000);
+      const now = Math.floor(clock.now() / 1000);
       const servicePrincipalId = stableGuid(`${principal.tenantId}/${principal.appId}`);
       const accessToken = await new SignJWT({
         tid: principal.tenantId,
@@ -49,6 +64,7 @@ export function createAccessTokenService(options: {
         roles: [...principal.roles],
         uti: randomUUID(),
         ver: '1.0',
+        xms_sim_gen: generation,
       })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(issuer)
@@ -69,7 +85,11 @@ export function createAccessTokenService(options: {
           algorithms: ['HS256'],
           issuer,
           audience: GRAPH_AUDIENCE,
+          currentDate: new Date(clock.now()),
         });
+        if (payload['xms_sim_gen'] !== generation) {
+          throw graphErrors.invalidToken('Lifetime validation failed, the token is expired.');
+        }
         const roles = Array.isArray(payload['roles'])
           ? payload['roles'].filter((r): r is string => typeof r === 'string')
           : [];
@@ -79,6 +99,7 @@ export function createAccessTokenService(options: {
           roles,
         };
       } catch (error) {
+        if (error instanceof GraphError) throw error;
         if (error instanceof joseErrors.JWTExpired) {
           throw graphErrors.invalidToken('Lifetime validation failed, the token is expired.');
         }

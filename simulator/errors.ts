@@ -211,6 +211,98 @@ export const graphErrors = {
       'The specified password does not comply with password complexity requirements. Please provide a different password.',
     );
   },
+  invalidReference(reference: string): GraphError {
+    return new GraphError(400, 'Request_BadRequest', `Invalid object identifier '${reference}'.`);
+  },
+  /** Adding a member (or owner) that is already there; Graph answers this for $ref and bind. */
+  referenceExists(property: 'members' | 'owners'): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      `One or more added object references already exist for the following modified properties: '${property}'.`,
+    );
+  },
+  tooManyReferences(): GraphError {
+    // Graph documents the limit (20 per request) but not the wording; simulator's own text.
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      'The entrasync simulator allows at most 20 references in one request, as Graph documents.',
+    );
+  },
+  countNotSupported(): GraphError {
+    return new GraphError(400, 'Request_BadRequest', '$count is not currently supported.');
+  },
+  mailEnabledSecurityGroup(): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      'The service does not currently support writes of mail-enabled groups. Please ensure that the mail-enablement property is unset or set to false.',
+    );
+  },
+  invalidUsageLocation(): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      'License assignment cannot be done for user with invalid usage location.',
+    );
+  },
+  noAvailableLicenses(skuId: string): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      `Subscription with SKU ${skuId} does not have any available licenses.`,
+    );
+  },
+  invalidLicense(skuId: string): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      `License ${skuId} does not correspond to a valid company License.`,
+    );
+  },
+  /** Graph's 429 body (throttling guidance page); `Retry-After` carries the wait. */
+  throttled(
+    retryAfterSeconds: number,
+    extraHeaders: Readonly<Record<string, string>> = {},
+  ): GraphError {
+    return new GraphError(429, 'TooManyRequests', 'Please retry again later.', undefined, {
+      'Retry-After': String(retryAfterSeconds),
+      ...extraHeaders,
+    });
+  },
+  serviceFault(status: number, retryAfterSeconds?: number): GraphError {
+    const known: Record<number, [string, string]> = {
+      500: ['UnknownError', 'An internal server error occurred.'],
+      502: ['BadGateway', 'Bad Gateway.'],
+      503: ['ServiceUnavailable', 'The service is currently unavailable.'],
+      504: ['GatewayTimeout', 'The operation timed out.'],
+    };
+    const [code, message] = known[status] ?? ['UnknownError', 'An error occurred.'];
+    return new GraphError(
+      status,
+      code,
+      message,
+      undefined,
+      retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(retryAfterSeconds) },
+    );
+  },
+  failedDependency(): GraphError {
+    return new GraphError(424, 'FailedDependency', 'Failed dependency.');
+  },
+  invalidBatch(message: string): GraphError {
+    return new GraphError(400, 'BadRequest', message);
+  },
+  deltaTokenExpired(): GraphError {
+    // The delta-query overview names a 40X with code syncStateNotFound for expired tokens,
+    // and 410 Gone with a Location header for "resync required"; the simulator answers both
+    // at once: 410, syncStateNotFound, Location = the initial delta query.
+    return new GraphError(
+      410,
+      'syncStateNotFound',
+      'The delta token has expired. A full synchronization is required.',
+    );
+  },
   onPremisesMastered(): GraphError {
     return new GraphError(
       400,

@@ -21,6 +21,8 @@ export interface SimResponse {
   readonly headers?: Readonly<Record<string, string>>;
   /** Serialised as JSON; absent for bodiless responses (204). */
   readonly body?: unknown;
+  /** A plain-text body instead of JSON (`/users/$count`). */
+  readonly text?: string;
 }
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -69,6 +71,14 @@ export function writeResponse(
   extraHeaders: Readonly<Record<string, string>>,
 ): void {
   const headers: Record<string, string> = { ...extraHeaders, ...response.headers };
+  if (response.text !== undefined) {
+    const payload = Buffer.from(response.text, 'utf8');
+    headers['Content-Type'] = 'text/plain';
+    headers['Content-Length'] = String(payload.length);
+    res.writeHead(response.status, headers);
+    res.end(payload);
+    return;
+  }
   if (response.body === undefined) {
     res.writeHead(response.status, headers);
     res.end();

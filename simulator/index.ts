@@ -6,7 +6,8 @@
  * its CA per client (see connectors/entra/graph-client.ts).
  *
  * ```ts
- * const sim = await startSimulator({ statePath: 'tenant.db' });
+ * const clock = createVirtualClock();
+ * const sim = await startSimulator({ statePath: 'tenant.db', clock, faultPlan: { seed: 7, faults: [] } });
  * const conn = { graphUrl: sim.origin, authorityHost: sim.authorityHost, tenantId: sim.tenantId, caPem: sim.caPem };
  * // ... createClientSecretCredential(conn, sim.clients[0].clientId, sim.clients[0].clientSecret)
  * await sim.close();
@@ -19,31 +20,68 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccessTokenService } from './access-token.js';
-import type { RequestLogEntry } from './router.js';
-import { createRequestHandler } from './router.js';
-import { loadSeed } from './seed.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { FaultPlan } from './fault-plan.js';
+import { createFaultEngine, loadFaultPlan, parseFaultPlan } from './fault-plan.js';
+import type { RequestLogEntry, SimulatorCounters } from './router.js';
+import { createCounters, createRequestHandler } from './router.js';
+import { loadSeed, parseSeed } from './seed.js';
+import type { SeedData, TenantStore } from './store.js';
 import { openTenantStore } from './store.js';
-import type { RegisteredClient } from './token-endpoint.js';
-import { secretCredential } from './token-endpoint.js';
+import type { ThrottleOptions } from './throttle.js';
+import { createThrottle } from './throttle.js';
+import type { ClientCredential, FederatedCredential, RegisteredClient } from './token-endpoint.js';
+import { certificateCredential, federatedCredential, secretCredential } from './token-endpoint.js';
 import { createCertificateAuthority, issueServerCertificate } from './tls.js';
 
-export type { RequestLogEntry } from './router.js';
-export type { OpenTenantStoreOptions, TenantStore, UserDocument } from './store.js';
+export type { Clock, VirtualClock } from './clock.js';
+export { createVirtualClock, isVirtualClock, systemClock, VIRTUAL_EPOCH_MS } from './clock.js';
+export type { FaultDecision, FaultPlan, FaultRequest, FaultRule } from './fault-plan.js';
+export { FaultPlanError, FaultPlanSchema, loadFaultPlan, parseFaultPlan } from './fault-plan.js';
+export type { RequestLogEntry, SimulatorCounters } from './router.js';
+export type {
+  DirectoryDocument,
+  OpenTenantStoreOptions,
+  SeedData,
+  StoredObject,
+  TenantStore,
+  UserDocument,
+} from './store.js';
 export { DEFAULT_TENANT_ID, openTenantStore } from './store.js';
-export { SeedError } from './seed.js';
+export { SeedError, loadSeed, parseSeed } from './seed.js';
+export type { SeedTenantOptions, SeedTenantResult } from './seed-generator.js';
+export { seedTenant, DEFAULT_SKUS } from './seed-generator.js';
+export type { ThrottleOptions } from './throttle.js';
+export type { FederatedCredential } from './token-endpoint.js';
+export { BUILT_IN_ROLES } from './roles.js';
 
 /** An app registration in the simulated tenant, with its application permissions (roles). */
 export interface SimulatorClient {
   clientId: string;
+  /** The client secret; '' for an app that authenticates only with a certificate or assertion. */
   clientSecret: string;
   roles: string[];
+}
+
+/** How an app is registered: any mix of a secret, certificates and federated credentials. */
+export interface SimulatorClientOptions {
+  clientId: string;
+  clientSecret?: string;
+  roles: string[];
+  /** PEM certificates whose private keys sign client assertions (ClientCertificateCredential). */
+  certificates?: string[];
+  /** Workload identity federation trusts (ClientAssertionCredential). */
+  federatedCredentials?: FederatedCredential[];
 }
 
 export interface SimulatorOptions {
   /** SQLite file holding the tenant (WAL). Absent: an in-memory tenant, gone on close. */
   statePath?: string;
-  /** JSON seed, applied only to a state that holds no users and was never seeded. */
+  /** JSON seed file, applied only to a state that holds no users and was never seeded. */
   seedPath?: string;
+  /** A seed given as data (same format as a seed file); applied like `seedPath`. */
+  seed?: unknown;
   /** Loopback only: '127.0.0.1' (default), '::1' or 'localhost'. */
   host?: string;
   /** Default 0: an ephemeral port. */
@@ -52,9 +90,9 @@ export interface SimulatorOptions {
   tenantId?: string;
   /**
    * App registrations. Default: one client, `DEFAULT_CLIENT_ID`, with a random secret and the
-   * role User.ReadWrite.All.
+   * least-privileged write set entrasync needs (`DEFAULT_CLIENT_ROLES`).
    */
-  clients?: SimulatorClient[];
+  clients?: SimulatorClientOptions[];
   /**
    * Where `ca.pem` is written (replaced on every start: each start makes a new CA whose key
    * never leaves memory). Default: a fresh temporary directory, removed on close.
@@ -62,6 +100,20 @@ export interface SimulatorOptions {
   certDir?: string;
   /** Lifetime of issued access tokens. Default 3600. */
   tokenLifetimeSeconds?: number;
+  /**
+   * The clock for tokens, throttling, Retry-After, replication lag, delta-token expiry and
+   * recycle-bin retention. Default: the system clock. Pass `createVirtualClock()` to run
+   * simulated time (the simulator then never sleeps; latency faults advance the clock).
+   */
+  clock?: Clock;
+  /** A fault plan (data, or a path to a JSON/YAML file). Default: no faults. */
+  faultPlan?: FaultPlan | string;
+  /** Graph's identity throttling buckets; `false` turns them off. Default: on, Graph's limits. */
+  throttling?: false | ThrottleOptions;
+  /** Delta tokens expire after this long. Default 7 days, as Graph documents for directory objects. */
+  deltaTokenLifetimeSeconds?: number;
+  /** Deleted users and Microsoft 365 groups are purged after this long. Default 30 days. */
+  recycleBinRetentionSeconds?: number;
 }
 
 export interface RunningSimulator {
@@ -73,16 +125,40 @@ export interface RunningSimulator {
   readonly caFile: string;
   readonly tenantId: string;
   readonly clients: readonly SimulatorClient[];
-  /** Every request served, oldest first; holds no secret, token or password. */
+  /** Every request served (batch items included), oldest first; no secret, token or password. */
   readonly requestLog: readonly RequestLogEntry[];
+  /** Live counters: reads, writes, 429s, faults, tokens. */
+  readonly counters: Readonly<SimulatorCounters>;
+  readonly clock: Clock;
+  /** The tenant state this simulator serves (for tests and tooling). */
+  readonly store: TenantStore;
+  /** The fault plan in force, if any. */
+  readonly faultPlan: FaultPlan | undefined;
   close(): Promise<void>;
 }
 
 export const DEFAULT_CLIENT_ID = '2f6c3a51-7d84-4b0e-a9c1-5e1d00e5a1c0';
 
+/**
+ * The default app's application permissions: the least-privileged set for what entrasync does
+ * (test catalogue 4.1), not Directory.ReadWrite.All.
+ */
+export const DEFAULT_CLIENT_ROLES: readonly string[] = [
+  'User.ReadWrite.All',
+  'User.DeleteRestore.All',
+  'Group.Create',
+  'Group.ReadWrite.All',
+  'GroupMember.ReadWrite.All',
+  'LicenseAssignment.ReadWrite.All',
+  'Organization.Read.All',
+  'RoleManagement.Read.Directory',
+  'AdministrativeUnit.Read.All',
+];
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 // Bounds memory in a long-running simulator; tests read far fewer entries.
 const REQUEST_LOG_LIMIT = 100_000;
+const DAY_SECONDS = 24 * 60 * 60;
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const host = options.host ?? '127.0.0.1';
@@ -93,16 +169,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   if (!Number.isInteger(lifetime) || lifetime < 1) {
     throw new Error('tokenLifetimeSeconds must be a positive integer.');
   }
-  const clients = options.clients ?? [
+  const clock = options.clock ?? systemClock();
+  const faultPlan =
+    typeof options.faultPlan === 'string'
+      ? await loadFaultPlan(options.faultPlan)
+      : options.faultPlan === undefined
+        ? undefined
+        : parseFaultPlan(options.faultPlan);
+  const clientOptions: SimulatorClientOptions[] = options.clients ?? [
     {
       clientId: DEFAULT_CLIENT_ID,
       clientSecret: randomBytes(24).toString('base64url'),
-      roles: ['User.ReadWrite.All'],
+      roles: [...DEFAULT_CLIENT_ROLES],
     },
   ];
-  const registered = registerClients(clients);
+  const registered = registerClients(clientOptions);
 
-  const seed = options.seedPath === undefined ? undefined : await loadSeed(options.seedPath);
+  let seed: SeedData | undefined;
+  if (options.seedPath !== undefined) seed = await loadSeed(options.seedPath);
+  else if (options.seed !== undefined) seed = parseSeed(options.seed, '(inline seed)');
   const store = openTenantStore(options.statePath, {
     ...(options.tenantId === undefined ? {} : { tenantId: options.tenantId }),
   });
@@ -119,9 +204,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const leaf = await issueServerCertificate(ca);
 
     const requestLog: RequestLogEntry[] = [];
+    const counters = createCounters();
     const tokens = createAccessTokenService({
       tenantId: store.tenantId,
       lifetimeSeconds: lifetime,
+      clock,
     });
     const server = createServer({ key: leaf.keyPem, cert: leaf.certPem, minVersion: 'TLSv1.2' });
     await new Promise<void>((resolve, reject) => {
@@ -140,6 +227,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         origin,
         store,
         tokens,
+        clock,
+        faults: createFaultEngine(faultPlan),
+        throttle:
+          options.throttling === false ? undefined : createThrottle(clock, options.throttling),
+        counters,
+        deltaTokenLifetimeMs: (options.deltaTokenLifetimeSeconds ?? 7 * DAY_SECONDS) * 1000,
+        recycleBinRetentionMs: (options.recycleBinRetentionSeconds ?? 30 * DAY_SECONDS) * 1000,
         identity: { origin, tenantId: store.tenantId, clients: registered, tokens },
         log: (entry) => {
           requestLog.push(entry);
@@ -155,8 +249,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       caPem: ca.certPem,
       caFile,
       tenantId: store.tenantId,
-      clients: clients.map((c) => ({ ...c, roles: [...c.roles] })),
+      clients: clientOptions.map((c) => ({
+        clientId: c.clientId,
+        clientSecret: c.clientSecret ?? '',
+        roles: [...c.roles],
+      })),
       requestLog,
+      counters,
+      clock,
+      store,
+      faultPlan,
       close() {
         closed ??= (async () => {
           await new Promise<void>((resolve) => {
@@ -176,21 +278,31 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   }
 }
 
-function registerClients(clients: readonly SimulatorClient[]): Map<string, RegisteredClient> {
+function registerClients(
+  clients: readonly SimulatorClientOptions[],
+): Map<string, RegisteredClient> {
   const registered = new Map<string, RegisteredClient>();
   for (const client of clients) {
     const key = client.clientId.toLowerCase();
     if (key === '') throw new Error('Simulator client ids must not be empty.');
-    if (client.clientSecret === '') {
-      throw new Error(`Simulator client ${client.clientId} has an empty secret.`);
-    }
     if (registered.has(key))
       throw new Error(`Simulator client ${client.clientId} is listed twice.`);
-    registered.set(key, {
-      clientId: client.clientId,
-      roles: [...client.roles],
-      credentials: [secretCredential(client.clientSecret)],
-    });
+    const credentials: ClientCredential[] = [];
+    if (client.clientSecret !== undefined) {
+      if (client.clientSecret === '') {
+        throw new Error(`Simulator client ${client.clientId} has an empty secret.`);
+      }
+      credentials.push(secretCredential(client.clientSecret));
+    }
+    for (const pem of client.certificates ?? []) credentials.push(certificateCredential(pem));
+    for (const trust of client.federatedCredentials ?? [])
+      credentials.push(federatedCredential(trust));
+    if (credentials.length === 0) {
+      throw new Error(
+        `Simulator client ${client.clientId} has no secret, certificate or federated credential.`,
+      );
+    }
+    registered.set(key, { clientId: client.clientId, roles: [...client.roles], credentials });
   }
   return registered;
 }

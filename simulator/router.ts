@@ -1,35 +1,78 @@
 /**
  * Dispatches every HTTPS request: the identity endpoints under `/{tenant}/…`, and Graph under
- * `/v1.0/…` (authenticate, resolve the OData path to a route, check the route's permission,
- * run the handler). All Graph failures leave here as Graph's error body with `request-id` and
- * `client-request-id`; every request, whatever its outcome, gets one request-log entry that
- * carries no secret (no body, no Authorization, query values other than OData options
- * redacted).
+ * `/v1.0/…`. A Graph request (top-level, or each item of a `$batch`) runs one pipeline:
+ *
+ *   authenticate (top level) -> resolve the OData route -> fault plan decision
+ *   -> throttling buckets -> route permission -> handler -> lost-response / repeated page
+ *   -> latency
+ *
+ * All Graph failures leave as Graph's error body with `request-id` and `client-request-id`.
+ * Every request and every batch item gets one request-log entry carrying no secret (no body,
+ * no Authorization, query values other than OData options redacted) and updates the counters
+ * benchmarks read.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenService, Principal } from './access-token.js';
+import type { Clock } from './clock.js';
 import { GraphError, graphErrorBody, graphErrors } from './errors.js';
-import type { PathSegment } from './graph/odata.js';
+import type { FaultDecision, FaultEngine, FaultRequest } from './fault-plan.js';
+import { runBatch } from './graph/batch.js';
+import type { DirectoryRules, GraphContext } from './graph/context.js';
+import { pageNumberOf } from './graph/context.js';
 import { parseODataPath } from './graph/odata.js';
-import type { GraphContext } from './graph/users.js';
-import { createUser, getUser, listUsers, updateUser } from './graph/users.js';
+import type { Method } from './graph/routes.js';
+import { resolveRoute } from './graph/routes.js';
 import type { SimRequest, SimResponse } from './http.js';
 import { header, readBody, writeResponse } from './http.js';
 import type { TenantStore } from './store.js';
+import type { Throttle } from './throttle.js';
+import { resourceUnitCost } from './throttle.js';
 import type { IdentityEndpointContext, TokenOutcome } from './token-endpoint.js';
 import { jsonWebKeySet, openIdConfiguration, tokenRequest } from './token-endpoint.js';
 
 export interface RequestLogEntry {
-  /** ISO 8601 time the response was sent. */
+  /** ISO 8601 time (of the simulator's clock) the response was sent. */
   readonly time: string;
   readonly method: string;
   /** Path and query; query values other than OData system options are `redacted`. */
   readonly path: string;
+  /** Status the client saw; 0 when a fault reset the connection instead of answering. */
   readonly status: number;
   /** The app that made the request, when its token or client_id identified it. */
   readonly clientId?: string;
   readonly requestId: string;
+  /** Set on requests that ran inside a `$batch`. */
+  readonly batch?: true;
+  /** Fault-plan rules that fired on this request (kinds), if any. */
+  readonly faults?: readonly string[];
+}
+
+/** Live counters for benchmarks and tests (Graph requests, top-level and inside batches). */
+export interface SimulatorCounters {
+  /** Every HTTP request, identity endpoints included. */
+  requests: number;
+  /** Graph requests answered (batch items count one each; the `$batch` envelope does not). */
+  graphRequests: number;
+  reads: number;
+  writes: number;
+  /** 429 answers, from buckets or from the fault plan. */
+  throttled: number;
+  /** Requests on which at least one fault-plan rule fired. */
+  faulted: number;
+  tokensIssued: number;
+}
+
+export function createCounters(): SimulatorCounters {
+  return {
+    requests: 0,
+    graphRequests: 0,
+    reads: 0,
+    writes: 0,
+    throttled: 0,
+    faulted: 0,
+    tokensIssued: 0,
+  };
 }
 
 export interface RouterContext {
@@ -37,77 +80,60 @@ export interface RouterContext {
   readonly store: TenantStore;
   readonly identity: IdentityEndpointContext;
   readonly tokens: AccessTokenService;
+  readonly clock: Clock;
+  readonly faults: FaultEngine;
+  /** Undefined when throttling is off. */
+  readonly throttle: Throttle | undefined;
+  readonly counters: SimulatorCounters;
+  readonly deltaTokenLifetimeMs: number;
+  readonly recycleBinRetentionMs: number;
   readonly log: (entry: RequestLogEntry) => void;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-type Permission = 'users.read' | 'users.write';
-
-interface RouteHandler {
-  readonly permission: Permission;
-  readonly run: (ctx: GraphContext) => SimResponse;
+interface GraphOutcome {
+  readonly response: SimResponse;
+  readonly lost?: 'gateway-timeout' | 'reset';
+  readonly latencyMs: number;
+  readonly faults: readonly string[];
 }
-
-type Route = Partial<Record<Method, RouteHandler>>;
-
-// Application permissions that grant each capability (Graph permissions reference).
-const GRANTING_ROLES: Readonly<Record<Permission, readonly string[]>> = {
-  'users.read': [
-    'User.Read.All',
-    'User.ReadWrite.All',
-    'Directory.Read.All',
-    'Directory.ReadWrite.All',
-  ],
-  'users.write': ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
-};
-
-// Resources Graph has and the simulator does not (yet): answered 501, not "segment not found".
-const KNOWN_UNIMPLEMENTED_ROOTS = new Set([
-  '$batch',
-  'applications',
-  'devices',
-  'directoryObjects',
-  'directoryRoles',
-  'domains',
-  'groups',
-  'me',
-  'organization',
-  'roleManagement',
-  'servicePrincipals',
-  'subscribedSkus',
-]);
-const KNOWN_USER_NAVIGATION = new Set([
-  'appRoleAssignments',
-  'assignLicense',
-  'checkMemberGroups',
-  'directReports',
-  'licenseDetails',
-  'manager',
-  'memberOf',
-  'ownedObjects',
-  'transitiveMemberOf',
-]);
 
 const GRAPH_JSON =
   'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const SAFE_QUERY_PARAMETERS = new Set(['client-request-id', 'api-version']);
+const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+const HOUSEKEEPING_INTERVAL_MS = 60_000;
+const TENANT_SIZE_REFRESH_MS = 10_000;
 
 export function createRequestHandler(
   ctx: RouterContext,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  const state = createState(ctx);
   return (req, res) => {
-    handle(ctx, req, res).catch((error: unknown) => {
+    handle(ctx, state, req, res).catch((error: unknown) => {
       // Only reached if writing the response itself failed (e.g. the client went away).
       res.destroy(error instanceof Error ? error : undefined);
     });
   };
 }
 
+interface RouterState {
+  /** Object id -> clock time it becomes visible (replication lag). */
+  readonly lag: Map<string, number>;
+  lastHousekeeping: number;
+  tenantUsers: { value: number; at: number } | undefined;
+}
+
+function createState(ctx: RouterContext): RouterState {
+  return { lag: new Map(), lastHousekeeping: ctx.clock.now(), tenantUsers: undefined };
+}
+
 async function handle(
   ctx: RouterContext,
+  state: RouterState,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  ctx.counters.requests += 1;
   const requestId = randomUUID();
   const sentClientRequestId = firstHeader(req, 'client-request-id');
   const clientRequestId =
@@ -118,10 +144,15 @@ async function handle(
   const method = (req.method ?? 'GET').toUpperCase();
   const body = await readBody(req);
 
-  let outcome: { response: SimResponse; clientId?: string; graph: boolean };
+  let outcome: {
+    response: SimResponse;
+    clientId?: string;
+    graph: boolean;
+    graphOutcome?: GraphOutcome;
+  };
   if (body === undefined) {
     outcome = {
-      response: errorResponse(graphErrors.payloadTooLarge(), requestId, clientRequestId),
+      response: errorResponse(graphErrors.payloadTooLarge(), requestId, clientRequestId, ctx.clock),
       graph: true,
     };
   } else {
@@ -133,39 +164,61 @@ async function handle(
       requestId,
       clientRequestId,
     };
-    outcome = await dispatch(ctx, request);
+    outcome = await dispatch(ctx, state, request);
   }
 
-  const baseHeaders: Record<string, string> = {
-    'request-id': requestId,
-    'client-request-id': clientRequestId,
-    'Strict-Transport-Security': 'max-age=31536000',
-  };
-  if (outcome.graph) {
-    baseHeaders['Cache-Control'] = 'no-cache';
-    if (outcome.response.status < 400 && outcome.response.body !== undefined) {
-      baseHeaders['Content-Type'] = GRAPH_JSON;
-      baseHeaders['OData-Version'] = '4.0';
+  const latency = outcome.graphOutcome?.latencyMs ?? 0;
+  if (latency > 0) await ctx.clock.sleep(latency);
+
+  const lost = outcome.graphOutcome?.lost;
+  const faults = outcome.graphOutcome?.faults ?? [];
+  let status = outcome.response.status;
+  if (lost === 'reset') {
+    // The write committed; the client sees the connection drop instead of an answer.
+    status = 0;
+    req.socket.destroy();
+  } else {
+    const baseHeaders: Record<string, string> = {
+      'request-id': requestId,
+      'client-request-id': clientRequestId,
+      'Strict-Transport-Security': 'max-age=31536000',
+    };
+    if (outcome.graph) {
+      baseHeaders['Cache-Control'] = 'no-cache';
+      if (outcome.response.status < 400 && outcome.response.body !== undefined) {
+        baseHeaders['Content-Type'] = GRAPH_JSON;
+        baseHeaders['OData-Version'] = '4.0';
+      }
     }
+    writeResponse(res, outcome.response, baseHeaders);
   }
-  writeResponse(res, outcome.response, baseHeaders);
   ctx.log({
-    time: new Date().toISOString(),
+    time: new Date(ctx.clock.now()).toISOString(),
     method,
     path: loggablePath(url),
-    status: outcome.response.status,
+    status,
     ...(outcome.clientId === undefined ? {} : { clientId: outcome.clientId }),
     requestId,
+    ...(faults.length === 0 ? {} : { faults }),
   });
 }
 
 async function dispatch(
   ctx: RouterContext,
+  state: RouterState,
   req: SimRequest,
-): Promise<{ response: SimResponse; clientId?: string; graph: boolean }> {
+): Promise<{
+  response: SimResponse;
+  clientId?: string;
+  graph: boolean;
+  graphOutcome?: GraphOutcome;
+}> {
   const parts = req.url.pathname.split('/').filter((p) => p !== '');
   const identity = await identityRoute(ctx, req, parts);
-  if (identity !== undefined) return { ...identity, graph: false };
+  if (identity !== undefined) {
+    if (identity.response.status === 200) ctx.counters.tokensIssued += 1;
+    return { ...identity, graph: false };
+  }
 
   let principal: Principal | undefined;
   try {
@@ -178,21 +231,311 @@ async function dispatch(
           : graphErrors.segmentNotFound(version);
     }
     principal = await ctx.tokens.verify(header(req, 'authorization'));
-    const path = req.url.pathname.slice(req.url.pathname.indexOf('/v1.0') + '/v1.0'.length);
-    const handler = resolveRoute(parseODataPath(path))[req.method as Method];
-    if (handler === undefined) throw graphErrors.methodNotAllowed();
-    if (!GRANTING_ROLES[handler.permission].some((role) => principal?.roles.includes(role))) {
-      throw graphErrors.insufficientPrivileges();
-    }
-    const response = handler.run({ store: ctx.store, origin: ctx.origin, principal, request: req });
-    return { response, clientId: principal.appId, graph: true };
   } catch (error) {
     return {
-      response: errorResponse(toGraphError(error), req.requestId, req.clientRequestId),
-      ...(principal === undefined ? {} : { clientId: principal.appId }),
+      response: errorResponse(toGraphError(error), req.requestId, req.clientRequestId, ctx.clock),
       graph: true,
     };
   }
+  housekeeping(ctx, state);
+  const authenticated = principal;
+  const path = graphPath(req.url);
+  if (path === '/$batch') {
+    // The envelope meets the fault plan (lost response, 5xx, latency) but is not throttled
+    // or counted: its items are, one by one.
+    const decision = ctx.faults.decide(faultRequest(req, path, authenticated, false));
+    const pre = preHandlerFault(ctx, decision, req);
+    if (pre !== undefined) {
+      return {
+        response: pre,
+        clientId: authenticated.appId,
+        graph: true,
+        graphOutcome: { response: pre, latencyMs: decision.latencyMs ?? 0, faults: decision.fired },
+      };
+    }
+    let response: SimResponse;
+    if (req.method !== 'POST') {
+      response = errorResponse(
+        graphErrors.methodNotAllowed(),
+        req.requestId,
+        req.clientRequestId,
+        ctx.clock,
+      );
+    } else {
+      try {
+        response = await runBatch(req, async (inner) => {
+          const innerRequest = { ...inner, requestId: randomUUID() };
+          const result = await executeGraph(ctx, state, authenticated, innerRequest, true);
+          ctx.log({
+            time: new Date(ctx.clock.now()).toISOString(),
+            method: innerRequest.method,
+            path: loggablePath(innerRequest.url),
+            status: result.response.status,
+            clientId: authenticated.appId,
+            requestId: innerRequest.requestId,
+            batch: true,
+            ...(result.faults.length === 0 ? {} : { faults: result.faults }),
+          });
+          // Inside a batch a lost response is a 504 item: the write still committed.
+          const itemResponse =
+            result.lost === undefined
+              ? result.response
+              : errorResponse(
+                  graphErrors.serviceFault(504),
+                  innerRequest.requestId,
+                  req.clientRequestId,
+                  ctx.clock,
+                );
+          // Items carry the headers Graph puts on each (json-batching example response).
+          const itemHeaders: Record<string, string> = { 'Cache-Control': 'no-cache' };
+          if (itemResponse.status < 400 && itemResponse.body !== undefined) {
+            itemHeaders['OData-Version'] = '4.0';
+            itemHeaders['Content-Type'] = GRAPH_JSON;
+          }
+          return {
+            response: { ...itemResponse, headers: { ...itemHeaders, ...itemResponse.headers } },
+            requestId: innerRequest.requestId,
+          };
+        });
+      } catch (error) {
+        response = errorResponse(
+          toGraphError(error),
+          req.requestId,
+          req.clientRequestId,
+          ctx.clock,
+        );
+      }
+    }
+    const lost = response.status < 400 ? decision.lost : undefined;
+    const finalResponse =
+      lost === 'gateway-timeout'
+        ? errorResponse(
+            graphErrors.serviceFault(504),
+            req.requestId,
+            req.clientRequestId,
+            ctx.clock,
+          )
+        : response;
+    return {
+      response: finalResponse,
+      clientId: authenticated.appId,
+      graph: true,
+      graphOutcome: {
+        response: finalResponse,
+        ...(lost === undefined ? {} : { lost }),
+        latencyMs: decision.latencyMs ?? 0,
+        faults: decision.fired,
+      },
+    };
+  }
+  const result = await executeGraph(ctx, state, authenticated, req, false);
+  const response =
+    result.lost === 'gateway-timeout'
+      ? errorResponse(graphErrors.serviceFault(504), req.requestId, req.clientRequestId, ctx.clock)
+      : result.response;
+  return {
+    response,
+    clientId: authenticated.appId,
+    graph: true,
+    graphOutcome: { ...result, response },
+  };
+}
+
+/** One Graph request (top level or batch item), already authenticated. */
+async function executeGraph(
+  ctx: RouterContext,
+  state: RouterState,
+  principal: Principal,
+  req: SimRequest,
+  inner: boolean,
+): Promise<GraphOutcome> {
+  const path = graphPath(req.url);
+  let decision: FaultDecision = { fired: [] };
+  try {
+    const handler = resolveRoute(parseODataPath(path))[req.method as Method];
+    if (handler === undefined) throw graphErrors.methodNotAllowed();
+    const info = faultRequest(req, path, principal, inner);
+    decision = ctx.faults.decide(info);
+    const pre = preHandlerFault(ctx, decision, req);
+    if (pre !== undefined)
+      return finish(
+        ctx,
+        { response: pre, latencyMs: decision.latencyMs ?? 0, faults: decision.fired },
+        req,
+      );
+
+    const write = WRITES.has(req.method);
+    let throttleHeaders: Readonly<Record<string, string>> = {};
+    if (ctx.throttle !== undefined) {
+      const taken = ctx.throttle.take({
+        appId: principal.appId,
+        tenantId: principal.tenantId,
+        resourceUnits: resourceUnitCost(handler.cost ?? 1, req.url),
+        writes: write ? 1 : 0,
+        tenantUsers: tenantUsers(ctx, state),
+      });
+      if (!taken.ok) throw graphErrors.throttled(taken.retryAfterSeconds, taken.headers);
+      throttleHeaders = taken.headers;
+    }
+    if (
+      handler.permission.length > 0 &&
+      !handler.permission.some((r) => principal.roles.includes(r))
+    ) {
+      throw graphErrors.insufficientPrivileges();
+    }
+    const rules: DirectoryRules = {
+      created: (id) => {
+        const lag = ctx.faults.lagFor(info);
+        if (lag > 0) state.lag.set(id.toLowerCase(), ctx.clock.now() + lag);
+      },
+      visible: (id) => {
+        const until = state.lag.get(id.toLowerCase());
+        if (until === undefined) return true;
+        if (ctx.clock.now() >= until) {
+          state.lag.delete(id.toLowerCase());
+          return true;
+        }
+        return false;
+      },
+      deltaTokenLifetimeMs: ctx.deltaTokenLifetimeMs,
+      recycleBinRetentionMs: ctx.recycleBinRetentionMs,
+    };
+    const graphContext: GraphContext = {
+      store: ctx.store,
+      origin: ctx.origin,
+      principal,
+      request: req,
+      clock: ctx.clock,
+      rules,
+    };
+    let response = handler.run(graphContext);
+    response = { ...response, headers: { ...throttleHeaders, ...response.headers } };
+    if (
+      decision.repeatPage === true &&
+      isRecord(response.body) &&
+      response.body['@odata.nextLink'] !== undefined
+    ) {
+      response = {
+        ...response,
+        body: {
+          ...response.body,
+          '@odata.nextLink': `${ctx.origin}${req.url.pathname}${req.url.search}`,
+        },
+      };
+    }
+    const lost = response.status < 400 ? decision.lost : undefined;
+    return finish(
+      ctx,
+      {
+        response,
+        ...(lost === undefined ? {} : { lost }),
+        latencyMs: decision.latencyMs ?? 0,
+        faults: decision.fired,
+      },
+      req,
+    );
+  } catch (error) {
+    return finish(
+      ctx,
+      {
+        response: errorResponse(toGraphError(error), req.requestId, req.clientRequestId, ctx.clock),
+        latencyMs: decision.latencyMs ?? 0,
+        faults: decision.fired,
+      },
+      req,
+    );
+  }
+}
+
+function finish(ctx: RouterContext, outcome: GraphOutcome, req: SimRequest): GraphOutcome {
+  ctx.counters.graphRequests += 1;
+  if (WRITES.has(req.method)) ctx.counters.writes += 1;
+  else ctx.counters.reads += 1;
+  if (outcome.response.status === 429) ctx.counters.throttled += 1;
+  if (outcome.faults.length > 0) ctx.counters.faulted += 1;
+  return outcome;
+}
+
+/** The response a fault plan gives instead of running the handler, if any. */
+function preHandlerFault(
+  ctx: RouterContext,
+  decision: FaultDecision,
+  req: SimRequest,
+): SimResponse | undefined {
+  if (decision.unauthorized !== undefined) {
+    if (decision.unauthorized.revokeTokens) ctx.tokens.revokeAll();
+    return errorResponse(
+      graphErrors.invalidToken('Lifetime validation failed, the token is expired.'),
+      req.requestId,
+      req.clientRequestId,
+      ctx.clock,
+    );
+  }
+  const respond = decision.respond;
+  if (respond === undefined) return undefined;
+  const error = respond.throttle
+    ? graphErrors.throttled(respond.retryAfterSeconds ?? 1)
+    : respond.status >= 500
+      ? graphErrors.serviceFault(respond.status, respond.retryAfterSeconds)
+      : injectedClientError(respond.status, req);
+  return errorResponse(error, req.requestId, req.clientRequestId, ctx.clock);
+}
+
+/** A 4xx a fault plan asks for, with the body Graph sends for that status. */
+function injectedClientError(status: number, req: SimRequest): GraphError {
+  switch (status) {
+    case 401:
+      return graphErrors.invalidToken('Lifetime validation failed, the token is expired.');
+    case 403:
+      // e.g. consent revoked mid-run (catalogue G10)
+      return graphErrors.insufficientPrivileges();
+    case 404:
+      return graphErrors.resourceNotFound(graphPath(req.url));
+    default:
+      return new GraphError(
+        status,
+        'BadRequest',
+        'Injected by the entrasync simulator fault plan.',
+      );
+  }
+}
+
+function faultRequest(
+  req: SimRequest,
+  path: string,
+  principal: Principal,
+  inner: boolean,
+): FaultRequest {
+  return {
+    method: req.method,
+    path,
+    clientId: principal.appId,
+    inner,
+    page: pageNumberOf(req.url),
+  };
+}
+
+/** The path after `/v1.0`, percent-decoding left to the OData parser. */
+function graphPath(url: URL): string {
+  const index = url.pathname.indexOf('/v1.0');
+  const path = index === -1 ? url.pathname : url.pathname.slice(index + '/v1.0'.length);
+  return path === '' ? '/' : path.replace(/\/+$/, '') || '/';
+}
+
+function tenantUsers(ctx: RouterContext, state: RouterState): number {
+  const now = ctx.clock.now();
+  if (state.tenantUsers === undefined || now - state.tenantUsers.at >= TENANT_SIZE_REFRESH_MS) {
+    state.tenantUsers = { value: ctx.store.countUsers(), at: now };
+  }
+  return state.tenantUsers.value;
+}
+
+/** Empties the recycle bin of objects past retention and drops old delta tombstones. */
+function housekeeping(ctx: RouterContext, state: RouterState): void {
+  const now = ctx.clock.now();
+  if (now - state.lastHousekeeping < HOUSEKEEPING_INTERVAL_MS) return;
+  state.lastHousekeeping = now;
+  ctx.store.expire(now - ctx.recycleBinRetentionMs, now - ctx.deltaTokenLifetimeMs);
 }
 
 async function identityRoute(
@@ -214,43 +557,6 @@ async function identityRoute(
   return undefined;
 }
 
-function resolveRoute(segments: readonly PathSegment[]): Route {
-  const [root, second, third] = segments;
-  if (root === undefined) throw graphErrors.notImplemented('the service document');
-  if (root.name === 'users') {
-    if (root.keys !== undefined) {
-      if (second === undefined) return userEntityRoute(root);
-      throw navigationError(second);
-    }
-    if (second === undefined) return usersCollectionRoute;
-    if (second.name.startsWith('$') || second.name.startsWith('delta')) {
-      throw graphErrors.notImplemented(`/users/${second.raw}`);
-    }
-    if (third === undefined) return userEntityRoute(second);
-    throw navigationError(third);
-  }
-  if (KNOWN_UNIMPLEMENTED_ROOTS.has(root.name)) throw graphErrors.notImplemented(`/${root.name}`);
-  throw graphErrors.segmentNotFound(root.raw);
-}
-
-const usersCollectionRoute: Route = {
-  GET: { permission: 'users.read', run: listUsers },
-  POST: { permission: 'users.write', run: createUser },
-};
-
-function userEntityRoute(key: PathSegment): Route {
-  return {
-    GET: { permission: 'users.read', run: (ctx) => getUser(ctx, key) },
-    PATCH: { permission: 'users.write', run: (ctx) => updateUser(ctx, key) },
-  };
-}
-
-function navigationError(segment: PathSegment): GraphError {
-  return KNOWN_USER_NAVIGATION.has(segment.name)
-    ? graphErrors.notImplemented(`/users/{id}/${segment.name}`)
-    : graphErrors.segmentNotFound(segment.raw);
-}
-
 function toGraphError(error: unknown): GraphError {
   if (error instanceof GraphError) return error;
   // A simulator bug: report it as Graph reports its own internal failures, and say where.
@@ -262,11 +568,16 @@ function toGraphError(error: unknown): GraphError {
   );
 }
 
-function errorResponse(error: GraphError, requestId: string, clientRequestId: string): SimResponse {
+function errorResponse(
+  error: GraphError,
+  requestId: string,
+  clientRequestId: string,
+  clock: Clock,
+): SimResponse {
   return {
     status: error.status,
     headers: { ...error.headers, 'Content-Type': 'application/json' },
-    body: graphErrorBody(error, requestId, clientRequestId),
+    body: graphErrorBody(error, requestId, clientRequestId, new Date(clock.now())),
   };
 }
 
@@ -282,4 +593,8 @@ function loggablePath(url: URL): string {
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -5,21 +5,78 @@
  *   GET  /{tenant}/v2.0/.well-known/openid-configuration
  *   POST /{tenant}/oauth2/v2.0/token   (client_credentials; msal adds ?client-request-id=)
  *
- * Client authentication is one function per method. Only `client_secret` is implemented; a
- * certificate or workload-identity client sends `client_assertion` instead, and is added by
- * giving a client a credential of a new kind plus a verifier for it, without touching the
- * request handling around them. Errors follow Entra's token error body (`error`,
- * `error_description` starting with the AADSTS code, `error_codes`, `timestamp`, `trace_id`,
- * `correlation_id`).
+ * Client authentication is one function per method, as `@azure/identity` v4 uses them:
+ * - `client_secret` (ClientSecretCredential);
+ * - `client_assertion` signed by a registered certificate's private key (ClientCertificate-
+ *   Credential: a PS256/RS256 JWT with `x5t#S256` or `x5t`, iss = sub = client id, aud = the
+ *   token endpoint, a short lifetime);
+ * - `client_assertion` issued by an external identity provider and matched against a
+ *   federated identity credential (ClientAssertionCredential, workload identity federation:
+ *   issuer, subject and audience must match exactly; the provider's signing keys are given to
+ *   the simulator, since it cannot fetch them).
+ * Assertions are checked against wall-clock time (they come from real clients), whatever clock
+ * the simulator runs on. Errors follow Entra's token error body (`error`, `error_description`
+ * starting with the AADSTS code, `error_codes`, `timestamp`, `trace_id`, `correlation_id`);
+ * assertions and secrets are never logged or echoed.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createPublicKey, timingSafeEqual, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import type { JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
 import type { AccessTokenService } from './access-token.js';
 import { GRAPH_AUDIENCE } from './access-token.js';
 import type { SimRequest, SimResponse } from './http.js';
 import { header } from './http.js';
 
+/** A federated identity credential: which external tokens may act as the app. */
+export interface FederatedCredential {
+  /** e.g. `https://token.actions.githubusercontent.com`. */
+  readonly issuer: string;
+  /** e.g. `repo:contoso/entrasync-config:environment:production`. */
+  readonly subject: string;
+  /** Default `['api://AzureADTokenExchange']`. */
+  readonly audiences?: readonly string[];
+  /** The issuer's signing keys (its JWKS document), or one public key as PEM. */
+  readonly jwks?: JSONWebKeySet;
+  readonly publicKeyPem?: string;
+}
+
 /** How a registered app proves its identity. Secrets are held as SHA-256 digests only. */
-export type ClientCredential = { readonly kind: 'secret'; readonly sha256: Buffer };
+export type ClientCredential =
+  | { readonly kind: 'secret'; readonly sha256: Buffer }
+  | {
+      readonly kind: 'certificate';
+      readonly key: KeyObject;
+      /** base64url SHA-1 and SHA-256 thumbprints (x5t, x5t#S256). */
+      readonly x5t: string;
+      readonly x5tS256: string;
+    }
+  | { readonly kind: 'federated'; readonly credential: FederatedCredential };
+
+export function certificateCredential(pem: string): ClientCredential {
+  const certificate = new X509Certificate(pem);
+  const thumbprint = (hex: string): string =>
+    Buffer.from(hex.replace(/:/g, ''), 'hex').toString('base64url');
+  return {
+    kind: 'certificate',
+    key: createPublicKey(certificate.publicKey.export({ type: 'spki', format: 'pem' })),
+    x5t: thumbprint(certificate.fingerprint),
+    x5tS256: thumbprint(certificate.fingerprint256),
+  };
+}
+
+export function federatedCredential(credential: FederatedCredential): ClientCredential {
+  if (credential.jwks === undefined && credential.publicKeyPem === undefined) {
+    throw new Error(`Federated credential for ${credential.issuer} needs jwks or publicKeyPem.`);
+  }
+  return { kind: 'federated', credential };
+}
 
 export interface RegisteredClient {
   readonly clientId: string;
@@ -144,9 +201,21 @@ export async function tokenRequest(
   }
 
   const clientId = client.clientId;
-  const authError = authenticateClient(client, form);
+  const authError = await authenticateClient(
+    client,
+    form,
+    `${ctx.origin}/${ctx.tenantId}/oauth2/v2.0/token`,
+  );
   if (authError !== undefined) {
-    return { ...fail(401, 'invalid_client', authError.code, authError.description), clientId };
+    return {
+      ...fail(
+        authError.status ?? 401,
+        authError.error ?? 'invalid_client',
+        authError.code,
+        authError.description,
+      ),
+      clientId,
+    };
   }
 
   const scope = form.get('scope') ?? '';
@@ -178,6 +247,9 @@ export async function tokenRequest(
 interface AuthFailure {
   readonly code: number;
   readonly description: string;
+  /** Entra answers some assertion failures with 400 invalid_request rather than 401. */
+  readonly error?: string;
+  readonly status?: number;
 }
 
 type ClientAuthentication =
@@ -203,10 +275,11 @@ function readClientAuthentication(form: URLSearchParams): ClientAuthentication |
 }
 
 /** Undefined when `form` proves it is `client`; otherwise Entra's invalid_client reason. */
-function authenticateClient(
+async function authenticateClient(
   client: RegisteredClient,
   form: URLSearchParams,
-): AuthFailure | undefined {
+  tokenUrl: string,
+): Promise<AuthFailure | undefined> {
   const auth = readClientAuthentication(form);
   if (auth === undefined) {
     return {
@@ -219,7 +292,7 @@ function authenticateClient(
     case 'client_secret':
       return verifySecret(client, auth.secret);
     case 'client_assertion':
-      return verifyAssertion(client, auth.assertionType);
+      return verifyAssertion(client, auth.assertionType, auth.assertion, tokenUrl);
   }
 }
 
@@ -235,8 +308,15 @@ function verifySecret(client: RegisteredClient, secret: string): AuthFailure | u
   };
 }
 
-// Certificate (private_key_jwt) and federated (workload identity) assertions land here.
-function verifyAssertion(client: RegisteredClient, assertionType: string): AuthFailure {
+const CLOCK_SKEW_SECONDS = 300;
+
+/** Certificate (private_key_jwt) and federated (workload identity) assertions. */
+async function verifyAssertion(
+  client: RegisteredClient,
+  assertionType: string,
+  assertion: string,
+  tokenUrl: string,
+): Promise<AuthFailure | undefined> {
   if (assertionType !== JWT_BEARER_ASSERTION) {
     return {
       code: 7000219,
@@ -244,9 +324,136 @@ function verifyAssertion(client: RegisteredClient, assertionType: string): AuthF
         "'client_assertion_type' must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.",
     };
   }
+  let claims: Record<string, unknown>;
+  let protectedHeader: Record<string, unknown>;
+  try {
+    claims = decodeJwt(assertion);
+    protectedHeader = decodeProtectedHeader(assertion);
+  } catch {
+    return {
+      code: 50027,
+      description: 'JWT token is invalid or malformed.',
+      status: 400,
+      error: 'invalid_request',
+    };
+  }
+  if (claims['iss'] === client.clientId || claims['sub'] === client.clientId) {
+    return verifyCertificateAssertion(client, assertion, claims, protectedHeader, tokenUrl);
+  }
+  return verifyFederatedAssertion(client, assertion, claims);
+}
+
+async function verifyCertificateAssertion(
+  client: RegisteredClient,
+  assertion: string,
+  claims: Record<string, unknown>,
+  protectedHeader: Record<string, unknown>,
+  tokenUrl: string,
+): Promise<AuthFailure | undefined> {
+  if (claims['iss'] !== client.clientId || claims['sub'] !== client.clientId) {
+    return {
+      code: 700021,
+      description: "Client assertion application identifier doesn't match 'client_id' parameter.",
+    };
+  }
+  const certificate = client.credentials.find(
+    (c): c is Extract<ClientCredential, { kind: 'certificate' }> =>
+      c.kind === 'certificate' &&
+      (c.x5tS256 === protectedHeader['x5t#S256'] || c.x5t === protectedHeader['x5t']),
+  );
+  if (certificate === undefined) {
+    return {
+      code: 700027,
+      description: `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${client.clientId}'.]`,
+    };
+  }
+  try {
+    await jwtVerify(assertion, certificate.key, {
+      algorithms: ['PS256', 'RS256'],
+      audience: [tokenUrl, tokenUrl.toLowerCase()],
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      requiredClaims: ['exp', 'aud', 'iss', 'sub'],
+    });
+    return undefined;
+  } catch (error) {
+    return assertionFailure(error, true);
+  }
+}
+
+async function verifyFederatedAssertion(
+  client: RegisteredClient,
+  assertion: string,
+  claims: Record<string, unknown>,
+): Promise<AuthFailure | undefined> {
+  const issuer = String(claims['iss'] ?? '');
+  const subject = String(claims['sub'] ?? '');
+  const audiences = Array.isArray(claims['aud'])
+    ? claims['aud'].map(String)
+    : [String(claims['aud'] ?? '')];
+  const federated = client.credentials.filter(
+    (c): c is Extract<ClientCredential, { kind: 'federated' }> => c.kind === 'federated',
+  );
+  const forIssuer = federated.filter((c) => c.credential.issuer === issuer);
+  if (forIssuer.length === 0) {
+    return {
+      status: 400,
+      error: 'invalid_request',
+      code: 700211,
+      description: `No matching federated identity record found for presented assertion issuer '${issuer}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+    };
+  }
+  const match = forIssuer.find(
+    (c) =>
+      c.credential.subject === subject &&
+      (c.credential.audiences ?? ['api://AzureADTokenExchange']).some((a) => audiences.includes(a)),
+  );
+  if (match === undefined) {
+    return {
+      status: 400,
+      error: 'invalid_request',
+      code: 70021,
+      description: `No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'. Assertion Subject: '${subject}'. Assertion Audience: '${audiences.join(',')}'.`,
+    };
+  }
+  try {
+    const { credential } = match;
+    const options = {
+      issuer,
+      subject,
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      requiredClaims: ['exp'],
+    };
+    if (credential.jwks !== undefined) {
+      await jwtVerify(assertion, createLocalJWKSet(credential.jwks), options);
+    } else {
+      await jwtVerify(assertion, createPublicKey(credential.publicKeyPem ?? ''), options);
+    }
+    return undefined;
+  } catch (error) {
+    return assertionFailure(error, false);
+  }
+}
+
+function assertionFailure(error: unknown, certificate: boolean): AuthFailure {
+  if (error instanceof joseErrors.JWTExpired) {
+    return { code: 700024, description: 'Client assertion is not within its valid time range.' };
+  }
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf' || error.claim === 'iat') {
+      return { code: 700024, description: 'Client assertion is not within its valid time range.' };
+    }
+    if (error.claim === 'aud') {
+      return {
+        code: 700027,
+        description: `Client assertion contains an invalid audience; the simulator expects the token endpoint URL.`,
+      };
+    }
+  }
   return {
-    code: 7000216,
-    description: `The entrasync simulator does not yet accept client assertions (app '${client.clientId}' has no certificate or federated credential).`,
+    code: 700027,
+    description: certificate
+      ? 'Client assertion failed signature validation.'
+      : 'Client assertion failed signature validation against the federated issuer keys.',
   };
 }
 

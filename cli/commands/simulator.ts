@@ -1,6 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { startSimulator } from '../../simulator/index.js';
+import { openTenantStore, seedTenant, startSimulator } from '../../simulator/index.js';
+import type { ExitCode } from '../exit-codes.js';
+import { EXIT } from '../exit-codes.js';
+import { EntrasyncError } from '../../engine/errors.js';
 import type { Output } from '../output.js';
 import { DEFAULT_SIMULATOR_STATE } from '../../config/schema.js';
 
@@ -8,6 +11,7 @@ export interface SimulatorCommandOptions {
   readonly state?: string;
   readonly seed?: string;
   readonly port?: number;
+  readonly faultPlan?: string;
 }
 
 /**
@@ -23,6 +27,7 @@ export async function runSimulator(
     statePath,
     ...(options.seed ? { seedPath: resolve(options.seed) } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.faultPlan ? { faultPlan: resolve(options.faultPlan) } : {}),
   });
   const client = simulator.clients[0];
   const secretFile = join(resolve(simulator.caFile, '..'), 'client-secret');
@@ -55,4 +60,35 @@ export async function runSimulator(
     process.once('SIGTERM', stop);
   });
   await simulator.close();
+}
+
+export interface SimulatorSeedOptions {
+  readonly state: string;
+  readonly users: number;
+  readonly groups: number;
+  readonly randomSeed: number;
+}
+
+/** `entrasync simulator seed`: a generated tenant for demos and benchmarks; refuses a non-empty one. */
+export function runSimulatorSeed(options: SimulatorSeedOptions, output: Output): ExitCode {
+  const statePath = resolve(options.state);
+  const store = openTenantStore(statePath);
+  try {
+    let result: ReturnType<typeof seedTenant>;
+    try {
+      result = seedTenant(store, {
+        users: options.users,
+        groups: options.groups,
+        seed: options.randomSeed,
+      });
+    } catch (err) {
+      throw new EntrasyncError('simulator.seed', err instanceof Error ? err.message : String(err));
+    }
+    output.out(
+      `seeded ${statePath}: ${result.users} users, ${result.groups} groups, ${result.memberships} memberships in ${result.durationMs} ms\n`,
+    );
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
 }

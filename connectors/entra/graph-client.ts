@@ -21,7 +21,11 @@
  * Without `caPem` neither option is set and both clients use the system's default trust.
  */
 import type { TokenCredential } from '@azure/identity';
-import { ClientSecretCredential } from '@azure/identity';
+import {
+  ClientAssertionCredential,
+  ClientCertificateCredential,
+  ClientSecretCredential,
+} from '@azure/identity';
 import type { ClientOptions, FetchOptions } from '@microsoft/microsoft-graph-client';
 import { Client } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
@@ -63,6 +67,60 @@ export function createClientSecretCredential(
         }),
     ...(conn.caPem === undefined ? {} : { tlsOptions: { ca: conn.caPem } }),
   });
+}
+
+/**
+ * A certificate credential (recommended over secrets by Microsoft): `certificatePem` holds the
+ * certificate and its private key (PEM). @azure/identity signs a short-lived client assertion
+ * with the key for each token request; the key never leaves the process.
+ */
+export function createClientCertificateCredential(
+  conn: GraphConnection,
+  clientId: string,
+  certificatePem: string,
+): TokenCredential {
+  return new ClientCertificateCredential(
+    conn.tenantId,
+    clientId,
+    { certificate: certificatePem },
+    credentialOptions(conn),
+  );
+}
+
+/**
+ * A workload identity federation credential: `getAssertion` returns a token from an external
+ * identity provider (e.g. GitHub Actions' OIDC token). @azure/identity calls it on every token
+ * acquisition, so it must fetch a fresh token each time, never cache one (catalogue G7).
+ */
+export function createClientAssertionCredential(
+  conn: GraphConnection,
+  clientId: string,
+  getAssertion: () => Promise<string>,
+): TokenCredential {
+  return new ClientAssertionCredential(
+    conn.tenantId,
+    clientId,
+    getAssertion,
+    credentialOptions(conn),
+  );
+}
+
+function credentialOptions(conn: GraphConnection): {
+  authorityHost?: string;
+  disableInstanceDiscovery?: boolean;
+  tlsOptions?: { ca: string };
+} {
+  return {
+    ...(conn.authorityHost === undefined
+      ? {}
+      : {
+          authorityHost: conn.authorityHost,
+          disableInstanceDiscovery: !MICROSOFT_AUTHORITY_HOSTS.has(
+            new URL(conn.authorityHost).hostname.toLowerCase(),
+          ),
+        }),
+    ...(conn.caPem === undefined ? {} : { tlsOptions: { ca: conn.caPem } }),
+  };
 }
 
 /** A Graph client for `${graphUrl}/v1.0`, authenticated by `credential`. */

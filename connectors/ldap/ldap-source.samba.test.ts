@@ -10,7 +10,7 @@ import { createSecretRef } from '../../config/secrets.js';
 import { applyRun, planRun } from '../../engine/index.js';
 import type { SourceSnapshot } from '../../engine/model/source.js';
 import type { SyncSpec } from '../../engine/model/spec.js';
-import { connection, credentialFor, simulator } from '../../simulator/test-support.js';
+import { connection, credentialFor, simulator } from '../../simulator/test-helpers/simulator.js';
 import { createEntraTarget } from '../entra/index.js';
 import { aSpec } from '../../test/helpers/builders.js';
 import { aConnectorContext } from '../../test/helpers/connector-context.js';

@@ -57,6 +57,19 @@ describe('explain', () => {
     ]);
 
     expect(nobody?.decision).toBe('not-found');
+    expect(nobody?.account).toBeUndefined();
+
+    const { plan: plan2, stages: stages2 } = await computePlanWithStages(
+      aSpec({ safety: { minSourceRatio: 0 } }),
+      [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])],
+      { users: [account, gone] },
+    );
+    const [left] = explainPeople(['alan.turing@contoso.com'], aSpec(), plan2, stages2);
+    expect(left).toMatchObject({
+      decision: 'not-found',
+      account: { id: gone.id, ownership: 'managed' },
+    });
+    expect(left?.changes.map((c) => [c.kind, c.reason])).toEqual([['disableUser', 'left-source']]);
 
     const text = renderExplanationsText([ada!]);
     expect(text).toContain('hr:1: in scope: should have an account');

@@ -59,7 +59,24 @@ function explainOne(query: string, spec: SyncSpec, plan: Plan, stages: PlanStage
     ...Object.values(spec.users.attributes),
   ].map((e) => ({ configPath: e.configPath, expression: e.text }));
   const empty = { query, rules, records: [], changes: [], blocked: [], issues: [] };
-  if (!personKey) return { ...empty, decision: 'not-found' };
+  if (!personKey) {
+    // A UPN nobody in the sources maps to may still be an account the plan acts on (a leaver).
+    const upn = query.includes('@') ? identifierKey(query) : undefined;
+    const account = stages.classified.users.find((u) => identifierKey(u.userPrincipalName) === upn);
+    if (!account) return { ...empty, decision: 'not-found' };
+    const ownership = stages.classified.ownership.get(account.id);
+    return {
+      ...empty,
+      decision: 'not-found',
+      account: {
+        id: account.id,
+        userPrincipalName: account.userPrincipalName,
+        ...(ownership ? { ownership } : {}),
+      },
+      changes: plan.changes.filter((c) => c.user.id === account.id),
+      blocked: plan.blocked.filter((b) => b.change.user.id === account.id),
+    };
+  }
 
   const person = stages.joined.people.find((p) => p.key === personKey);
   const held = stages.joined.held.find((h) => h.personKey === personKey);

@@ -7,7 +7,7 @@ const DECISION: Record<Explanation['decision'], string> = {
   'in-scope': 'in scope: should have an account',
   'out-of-scope': 'out of scope: users.scope does not hold, so a managed account is deprovisioned',
   held: 'held: records have errors this run, so the account is neither created, changed nor deprovisioned',
-  'not-found': 'not found in any source',
+  'not-found': 'no person in the sources',
 };
 
 export function renderExplanationsText(explanations: readonly Explanation[]): string {

@@ -92,28 +92,34 @@ function parseKeys(text: string, raw: string): Record<string, string> {
   return keys;
 }
 
-const KNOWN_UNIMPLEMENTED = new Set([
+const KNOWN_OPTIONS = new Set([
+  '$select',
+  '$top',
+  '$skiptoken',
   '$filter',
-  '$orderby',
-  '$expand',
   '$count',
+  '$expand',
+  '$deltatoken',
+  '$orderby',
   '$search',
   '$skip',
   '$format',
   '$levels',
   '$apply',
   '$compute',
-  '$deltatoken',
 ]);
 
-export type SystemQueryOption = '$select' | '$top' | '$skiptoken';
+export type SystemQueryOption =
+  '$select' | '$top' | '$skiptoken' | '$filter' | '$count' | '$expand' | '$deltatoken';
 
 /**
  * The system query options of a request (`$`-prefixed; Graph v1.0 requires the prefix and
- * ignores other parameters). Each may appear once.
+ * ignores other parameters). Each may appear once. An option Graph knows but this route does
+ * not implement (`allowed`) is a 501, so it is never silently ignored.
  */
 export function parseSystemQuery(
   params: URLSearchParams,
+  allowed: readonly SystemQueryOption[] = ['$select', '$top', '$skiptoken'],
 ): Partial<Record<SystemQueryOption, string>> {
   const out: Partial<Record<SystemQueryOption, string>> = {};
   const seen = new Set<string>();
@@ -124,10 +130,10 @@ export function parseSystemQuery(
       throw graphErrors.duplicateQueryOption(rawName);
     }
     seen.add(name);
-    if (name === '$select' || name === '$top' || name === '$skiptoken') {
-      out[name] = value;
-    } else if (KNOWN_UNIMPLEMENTED.has(name)) {
-      throw graphErrors.notImplemented(`the ${name} query option`);
+    if ((allowed as readonly string[]).includes(name)) {
+      out[name as SystemQueryOption] = value;
+    } else if (KNOWN_OPTIONS.has(name)) {
+      throw graphErrors.notImplemented(`the ${name} query option here`);
     } else {
       throw graphErrors.unsupportedQueryOption(rawName);
     }

@@ -11,6 +11,7 @@
  */
 import { graphErrors } from '../errors.js';
 import type { UserDocument } from '../store.js';
+import type { FilterableProperty, FilterSchema, Support } from './filter.js';
 
 export const USER_TYPE = 'microsoft.graph.user';
 export const USER_RESOURCE = 'User';
@@ -23,7 +24,8 @@ type PropertyKind =
   | 'stringCollection'
   | 'dateTimeOffset'
   | 'extensionAttributes'
-  | 'passwordProfile';
+  | 'passwordProfile'
+  | 'assignedLicenses';
 
 interface PropertySpec {
   readonly kind: PropertyKind;
@@ -97,6 +99,9 @@ export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
   employeeHireDate: { kind: 'dateTimeOffset' },
   employeeLeaveDateTime: { kind: 'dateTimeOffset', cloudMastered: true },
   passwordProfile: { kind: 'passwordProfile', requiredOnCreate: true },
+  // Set through assignLicense only; the seed may set it.
+  assignedLicenses: { kind: 'assignedLicenses', readOnly: true },
+  deletedDateTime: { kind: 'dateTimeOffset', readOnly: true },
 };
 
 /** Graph v1.0's default property set for users, in Graph's output order. */
@@ -138,6 +143,18 @@ function renderProperty(user: UserDocument, name: string): unknown {
   switch (USER_PROPERTIES[name]?.kind) {
     case 'stringCollection':
       return Array.isArray(value) ? value : [];
+    case 'assignedLicenses':
+      return Array.isArray(value)
+        ? value.map((l: unknown) => {
+            const license = isPlainObject(l) ? l : {};
+            return {
+              disabledPlans: Array.isArray(license['disabledPlans'])
+                ? license['disabledPlans']
+                : [],
+              skuId: license['skuId'] ?? null,
+            };
+          })
+        : [];
     case 'extensionAttributes': {
       const stored = isPlainObject(value) ? value : {};
       return Object.fromEntries(EXTENSION_ATTRIBUTE_NAMES.map((n) => [n, stored[n] ?? null]));
@@ -252,7 +269,33 @@ function validateValue(name: string, spec: PropertySpec, value: unknown, mode: W
       return validateExtensionAttributes(value);
     case 'passwordProfile':
       return validatePasswordProfile(value, mode);
+    case 'assignedLicenses':
+      return validateSeedLicenses(value);
   }
+}
+
+/** Seeds may give users licenses: `[{ skuId, disabledPlans? }]`. */
+function validateSeedLicenses(value: unknown): { skuId: string; disabledPlans: string[] }[] {
+  const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  if (!Array.isArray(value))
+    throw graphErrors.cannotConvert('Collection(microsoft.graph.assignedLicense)', literal(value));
+  return value.map((entry: unknown) => {
+    const license = isPlainObject(entry) ? entry : {};
+    const skuId = license['skuId'];
+    const disabled = license['disabledPlans'] ?? [];
+    if (
+      typeof skuId !== 'string' ||
+      !guid.test(skuId) ||
+      !Array.isArray(disabled) ||
+      disabled.some((p) => typeof p !== 'string' || !guid.test(p))
+    ) {
+      throw graphErrors.invalidValue('assignedLicenses', USER_RESOURCE);
+    }
+    return {
+      skuId: skuId.toLowerCase(),
+      disabledPlans: (disabled as string[]).map((p) => p.toLowerCase()),
+    };
+  });
 }
 
 function validateExtensionAttributes(value: unknown): Record<string, string | null> {
@@ -329,9 +372,9 @@ function normaliseDateTimeOffset(value: unknown): string {
   return formatDateTimeOffset(new Date(time));
 }
 
-/** Now, to the second, as Graph stamps `createdDateTime`. */
-export function nowDateTimeOffset(): string {
-  return formatDateTimeOffset(new Date(Math.floor(Date.now() / 1000) * 1000));
+/** Now (or `nowMs`), to the second, as Graph stamps `createdDateTime`. */
+export function nowDateTimeOffset(nowMs: number = Date.now()): string {
+  return formatDateTimeOffset(new Date(Math.floor(nowMs / 1000) * 1000));
 }
 
 export function formatDateTimeOffset(date: Date): string {
@@ -346,3 +389,90 @@ function literal(value: unknown): string {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * `$filter` support per user property, from Graph's advanced-queries table
+ * (https://learn.microsoft.com/graph/aad-advanced-queries): `default` works on any request,
+ * `advanced` needs `ConsistencyLevel: eventual` and `$count=true`; absent means unsupported.
+ * `in` follows `eq`; `ne` and `not` always need advanced queries.
+ */
+function userFilterProperties(): FilterableProperty[] {
+  const text = (
+    name: string,
+    eq: Support,
+    startsWith: Support | undefined,
+    extra: Partial<FilterableProperty> = {},
+  ): FilterableProperty => ({
+    name,
+    type: 'string',
+    jsonPath: `$.${name}`,
+    eq,
+    ...(startsWith === undefined ? {} : { startsWith }),
+    nullValues: 'advanced',
+    ...extra,
+  });
+  return [
+    { name: 'id', type: 'guid', jsonPath: '$.id', column: 'id', eq: 'default' },
+    text('userPrincipalName', 'default', 'default', {
+      column: 'key',
+      endsWith: 'advanced',
+      nullValues: undefined,
+    }),
+    text('mail', 'default', 'default', { endsWith: 'advanced' }),
+    text('mailNickname', 'default', 'default'),
+    text('displayName', 'default', 'default'),
+    text('givenName', 'default', 'default'),
+    text('surname', 'default', 'default'),
+    text('department', 'default', 'default'),
+    text('jobTitle', 'default', 'default'),
+    text('city', 'default', 'default'),
+    text('country', 'default', 'default'),
+    text('state', 'default', 'default'),
+    text('usageLocation', 'default', 'default'),
+    text('employeeId', 'default', 'default'),
+    text('userType', 'default', undefined),
+    text('companyName', 'advanced', 'advanced'),
+    text('employeeType', 'advanced', 'advanced'),
+    text('officeLocation', 'advanced', 'advanced'),
+    text('mobilePhone', 'advanced', 'advanced'),
+    text('postalCode', 'advanced', 'advanced'),
+    text('preferredLanguage', 'advanced', 'advanced'),
+    text('streetAddress', 'advanced', 'advanced'),
+    text('onPremisesImmutableId', 'advanced', undefined),
+    { name: 'accountEnabled', type: 'boolean', jsonPath: '$.accountEnabled', eq: 'default' },
+    {
+      name: 'onPremisesSyncEnabled',
+      type: 'boolean',
+      jsonPath: '$.onPremisesSyncEnabled',
+      eq: 'default',
+      nullValues: 'advanced',
+    },
+    {
+      name: 'businessPhones',
+      type: 'stringCollection',
+      jsonPath: '$.businessPhones',
+      eq: 'default',
+    },
+    {
+      name: 'assignedLicenses',
+      type: 'objectCollection',
+      jsonPath: '$.assignedLicenses',
+      eq: 'default',
+      members: { skuId: 'guid' },
+    },
+    ...EXTENSION_ATTRIBUTE_NAMES.map((n): FilterableProperty => ({
+      name: `onPremisesExtensionAttributes/${n}`,
+      type: 'string',
+      jsonPath: `$.onPremisesExtensionAttributes.${n}`,
+      eq: 'advanced',
+      nullValues: 'advanced',
+    })),
+  ];
+}
+
+export const USER_FILTER_SCHEMA: FilterSchema = {
+  typeName: USER_TYPE,
+  resourceName: USER_RESOURCE,
+  properties: userFilterProperties(),
+  knownProperty: canonicalUserProperty,
+};

@@ -1,82 +1,129 @@
 /**
- * Graph v1.0 `/users`: list (with `$select`, `$top`, `$skiptoken` paging), get by id or
- * userPrincipalName, create and update. Handlers take plain data and return plain data; the
- * router has already authenticated the caller and checked the route's permission.
+ * Graph v1.0 `/users`: list (`$select`, `$top`, `$filter`, `$count` with advanced queries,
+ * `$skiptoken` paging), `/users/$count`, get by id or userPrincipalName, create, update, delete
+ * to the recycle bin, the `manager` reference, and `assignLicense`.
  *
- * Paging: `@odata.nextLink` carries an opaque `$skiptoken` that encodes the insertion sequence
- * of the last user on the page, so the next page is the keyset range after it: every user is
+ * Paging: `@odata.nextLink` carries an opaque `$skiptoken` holding the insertion sequence of
+ * the last user on the page, so the next page is the keyset range after it: every user is
  * returned exactly once, in a stable order, even while users are being created.
  */
 import { randomUUID } from 'node:crypto';
-import type { Principal } from '../access-token.js';
 import { graphErrors } from '../errors.js';
-import type { SimRequest, SimResponse } from '../http.js';
+import type { SimResponse } from '../http.js';
 import { jsonObjectBody } from '../http.js';
-import type { StoredUser, TenantStore, UserDocument } from '../store.js';
-import type { PathSegment } from './odata.js';
-import { parseSystemQuery, segmentKey } from './odata.js';
+import type { AssignedLicense, StoredObject, UserDocument } from '../store.js';
+import type { GraphContext } from './context.js';
 import {
-  DEFAULT_USER_SELECT,
+  assertNotRestricted,
+  decodeSkipToken,
+  DEFAULT_PAGE_SIZE,
+  encodeSkipToken,
+  findUser,
+  GUID,
+  hasAnyRole,
+  isAdvancedQuery,
+  nextLink,
+  odataType,
+  parseSelect,
+  parseTop,
+  resolveReference,
+} from './context.js';
+import { checkFilter, filterToSql } from './filter.js';
+import type { PathSegment } from './odata.js';
+import { parseSystemQuery } from './odata.js';
+import {
   canonicalUserProperty,
   compactUser,
-  nowDateTimeOffset,
+  DEFAULT_USER_SELECT,
   isPlainObject,
+  nowDateTimeOffset,
   onPremisesMasteredIn,
   renderUser,
+  USER_FILTER_SCHEMA,
   USER_TYPE,
   validateUserWrite,
 } from './user-schema.js';
 
-export interface GraphContext {
-  readonly store: TenantStore;
-  /** `https://127.0.0.1:port`; Graph's absolute URLs (`@odata.context`, nextLink) use it. */
-  readonly origin: string;
-  readonly principal: Principal;
-  readonly request: SimRequest;
-}
-
-const DEFAULT_PAGE_SIZE = 100;
-const MAX_PAGE_SIZE = 999;
-const SKIPTOKEN_PREFIX = 'esim1.';
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Properties a password reset needs beyond User.ReadWrite.All (app-only). */
 const PASSWORD_WRITE_ROLE = 'User-PasswordProfile.ReadWrite.All';
+const FULL_WRITE_ROLES = ['User.ReadWrite.All', 'Directory.ReadWrite.All'];
+/** Properties app-only User permissions cannot change on a user holding a directory role. */
+const SENSITIVE_ON_ADMINS = new Set([
+  'accountEnabled',
+  'passwordProfile',
+  'userPrincipalName',
+  'mobilePhone',
+  'businessPhones',
+  'otherMails',
+]);
 
 export function listUsers(ctx: GraphContext): SimResponse {
-  const query = parseSystemQuery(ctx.request.url.searchParams);
-  const select = parseSelect(query.$select);
+  const query = parseSystemQuery(ctx.request.url.searchParams, [
+    '$select',
+    '$top',
+    '$skiptoken',
+    '$filter',
+    '$count',
+  ]);
+  const select = parseSelect(query.$select, canonicalUserProperty, USER_TYPE, DEFAULT_USER_SELECT);
   const top = parseTop(query.$top);
-  const afterSeq = query.$skiptoken === undefined ? 0 : decodeSkipToken(query.$skiptoken);
+  const advanced = isAdvancedQuery(ctx, query.$count);
+  const where =
+    query.$filter === undefined
+      ? undefined
+      : filterToSql(checkFilter(query.$filter, USER_FILTER_SCHEMA, advanced));
+  const state = query.$skiptoken === undefined ? undefined : decodeSkipToken(query.$skiptoken);
   const pageSize = top ?? DEFAULT_PAGE_SIZE;
 
-  const rows = ctx.store.pageUsers(afterSeq, pageSize + 1);
+  const rows = ctx.store.queryObjects({
+    kind: 'user',
+    state: 'active',
+    afterSeq: state?.after ?? 0,
+    limit: pageSize + 1,
+    ...(where === undefined ? {} : { where }),
+  });
   const page = rows.slice(0, pageSize);
   const last = page.at(-1);
   const body: Record<string, unknown> = {
     '@odata.context': `${ctx.origin}/v1.0/$metadata#users${select.contextSuffix}`,
   };
+  // `$count=true` without ConsistencyLevel is silently ignored by Graph (advanced-queries page).
+  if (advanced) body['@odata.count'] = ctx.store.countObjects('user', 'active', where);
   if (rows.length > pageSize && last !== undefined) {
-    const params = [
-      ...(select.explicit ? [`$select=${select.names.join(',')}`] : []),
-      ...(top === undefined ? [] : [`$top=${top}`]),
-      `$skiptoken=${encodeSkipToken(last.seq)}`,
-    ];
-    body['@odata.nextLink'] = `${ctx.origin}/v1.0/users?${params.join('&')}`;
+    body['@odata.nextLink'] = nextLink(ctx, '/users', [
+      ['$select', select.explicit ? select.names.join(',') : undefined],
+      ['$filter', query.$filter],
+      ['$count', query.$count],
+      ['$top', top === undefined ? undefined : String(top)],
+      ['$skiptoken', encodeSkipToken({ after: last.seq, page: (state?.page ?? 1) + 1 })],
+    ]);
   }
-  body['value'] = page.map((row) => renderUser(row.user, select.output));
+  body['value'] = page.map((row) => renderUser(row.doc as UserDocument, select.output));
   return { status: 200, body };
 }
 
+/** `GET /users/$count`: plain text, and only with `ConsistencyLevel: eventual`. */
+export function countUsers(ctx: GraphContext): SimResponse {
+  const query = parseSystemQuery(ctx.request.url.searchParams, ['$filter']);
+  if ((ctx.request.headers['consistencylevel'] ?? '').toString().toLowerCase() !== 'eventual') {
+    throw graphErrors.countNotSupported();
+  }
+  const where =
+    query.$filter === undefined
+      ? undefined
+      : filterToSql(checkFilter(query.$filter, USER_FILTER_SCHEMA, true));
+  return { status: 200, text: String(ctx.store.countObjects('user', 'active', where)) };
+}
+
 export function getUser(ctx: GraphContext, segment: PathSegment): SimResponse {
-  const query = parseSystemQuery(ctx.request.url.searchParams);
-  const select = parseSelect(query.$select);
-  const found = findUser(ctx.store, segment);
+  const query = parseSystemQuery(ctx.request.url.searchParams, ['$select']);
+  const select = parseSelect(query.$select, canonicalUserProperty, USER_TYPE, DEFAULT_USER_SELECT);
+  const found = findUser(ctx, segment);
   return {
     status: 200,
     body: {
       '@odata.context': `${ctx.origin}/v1.0/$metadata#users${select.contextSuffix}/$entity`,
-      ...renderUser(found.user, select.output),
+      ...renderUser(found.doc as UserDocument, select.output),
     },
   };
 }
@@ -88,10 +135,11 @@ export function createUser(ctx: GraphContext): SimResponse {
     ...changes,
     id: randomUUID(),
     userType: changes['userType'] ?? 'Member',
-    createdDateTime: nowDateTimeOffset(),
+    createdDateTime: nowDateTimeOffset(ctx.clock.now()),
   }) as UserDocument;
   const result = ctx.store.insertUser(user);
   if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+  ctx.rules.created(user.id);
   // Graph answers with the new id first, then the default property set.
   const { id, ...rest } = renderUser(user, DEFAULT_USER_SELECT);
   return {
@@ -102,17 +150,57 @@ export function createUser(ctx: GraphContext): SimResponse {
 
 export function updateUser(ctx: GraphContext, segment: PathSegment): SimResponse {
   const body = jsonObjectBody(ctx.request);
-  const found = findUser(ctx.store, segment);
+  const found = findUser(ctx, segment);
   const changes = validateUserWrite(body, 'update');
-  if ('passwordProfile' in changes && !ctx.principal.roles.includes(PASSWORD_WRITE_ROLE)) {
+  const names = Object.keys(changes);
+  // Narrower write permissions (Graph's permissions reference, Dec 2024): enabling and
+  // disabling alone needs User.EnableDisableAccount.All; other profile properties
+  // User.ReadUpdate.All; a password reset User-PasswordProfile.ReadWrite.All.
+  if (!hasAnyRole(ctx, FULL_WRITE_ROLES)) {
+    const allowed = names.every((name) =>
+      name === 'accountEnabled'
+        ? hasAnyRole(ctx, ['User.EnableDisableAccount.All'])
+        : name === 'passwordProfile' || hasAnyRole(ctx, ['User.ReadUpdate.All']),
+    );
+    if (!allowed) throw graphErrors.insufficientPrivileges();
+  }
+  if ('passwordProfile' in changes && !hasAnyRole(ctx, [PASSWORD_WRITE_ROLE])) {
     throw graphErrors.insufficientPrivileges();
   }
-  if (found.user['onPremisesSyncEnabled'] === true && onPremisesMasteredIn(changes).length > 0) {
+  assertWritable(ctx, found, names);
+  if (found.doc['onPremisesSyncEnabled'] === true && onPremisesMasteredIn(changes).length > 0) {
     throw graphErrors.onPremisesMastered();
   }
-  const result = ctx.store.replaceUser(applyChanges(found.user, changes));
+  const next = applyChanges(found.doc as UserDocument, changes);
+  const result = ctx.store.updateObject('user', next, names);
   if (!result.ok) throw graphErrors.objectConflict(result.conflict);
   return { status: 204 };
+}
+
+export function deleteUser(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const found = findUser(ctx, segment);
+  assertWritable(ctx, found, ['@delete']);
+  ctx.store.softDelete(found.doc.id, ctx.clock.now());
+  return { status: 204 };
+}
+
+/**
+ * Refuses writes Entra refuses: targets in a restricted-management administrative unit, and
+ * sensitive changes or deletion of users holding an active directory role (app-only User
+ * permissions cannot touch privileged accounts).
+ */
+function assertWritable(ctx: GraphContext, user: StoredObject, changes: readonly string[]): void {
+  assertNotRestricted(ctx, user.doc);
+  const sensitive = changes.some((name) => name === '@delete' || SENSITIVE_ON_ADMINS.has(name));
+  if (sensitive && holdsDirectoryRole(ctx, user.doc.id)) {
+    throw graphErrors.insufficientPrivileges();
+  }
+}
+
+function holdsDirectoryRole(ctx: GraphContext, userId: string): boolean {
+  return ctx.store
+    .listDocs('roleAssignment')
+    .some((a) => String(a['principalId']).toLowerCase() === userId.toLowerCase());
 }
 
 /**
@@ -136,56 +224,125 @@ function applyChanges(
   return compactUser(next) as UserDocument;
 }
 
-/** `/users/{id}`, `/users/{userPrincipalName}` or `/users('{key}')`. */
-function findUser(store: TenantStore, segment: PathSegment): StoredUser {
-  const key = segmentKey(segment, 'id') ?? segment.name;
-  const found = GUID.test(key) ? store.getUserById(key) : store.getUserByUpn(key);
-  if (found === undefined) throw graphErrors.resourceNotFound(segment.raw);
-  return found;
-}
+// ---------------------------------------------------------------------------- manager
 
-interface Selection {
-  /** Properties to render, in output order. */
-  readonly output: readonly string[];
-  /** Canonical names as selected (for nextLink). */
-  readonly names: readonly string[];
-  readonly explicit: boolean;
-  /** `(a,b)` for `@odata.context`, or '' without `$select`. */
-  readonly contextSuffix: string;
-}
-
-function parseSelect(raw: string | undefined): Selection {
-  if (raw === undefined || raw.trim() === '') {
-    return { output: DEFAULT_USER_SELECT, names: [], explicit: false, contextSuffix: '' };
+/** `GET /users/{id}/manager`: the manager as a directoryObject, or 404. */
+export function getManager(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const query = parseSystemQuery(ctx.request.url.searchParams, ['$select']);
+  const select = parseSelect(query.$select, canonicalUserProperty, USER_TYPE, DEFAULT_USER_SELECT);
+  const user = findUser(ctx, segment);
+  const managerId = ctx.store.getManagerId(user.doc.id);
+  const manager = managerId === undefined ? undefined : ctx.store.getObject(managerId);
+  if (manager === undefined || manager.state !== 'active') {
+    throw graphErrors.resourceNotFound('manager');
   }
-  const names: string[] = [];
-  for (const part of raw.split(',')) {
-    const name = part.trim();
-    const canonical = canonicalUserProperty(name);
-    if (canonical === undefined) throw graphErrors.unknownSelectProperty(name, USER_TYPE);
-    if (!names.includes(canonical)) names.push(canonical);
+  return {
+    status: 200,
+    body: {
+      '@odata.context': `${ctx.origin}/v1.0/$metadata#directoryObjects/$entity`,
+      '@odata.type': odataType(manager.kind),
+      ...renderUser(manager.doc as UserDocument, select.output),
+    },
+  };
+}
+
+/** `PUT /users/{id}/manager/$ref` with `{"@odata.id": ".../users/{managerId}"}`: 204. */
+export function setManager(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const body = jsonObjectBody(ctx.request);
+  const user = findUser(ctx, segment);
+  assertNotRestricted(ctx, user.doc);
+  const manager = resolveReference(ctx, body['@odata.id']);
+  if (manager.doc.id === user.doc.id) {
+    throw graphErrors.invalidReference(String(body['@odata.id']));
   }
-  const output = names.includes('id') ? names : [...names, 'id'];
-  return { output, names, explicit: true, contextSuffix: `(${names.join(',')})` };
+  ctx.store.setManager(user.doc.id, manager.doc.id);
+  return { status: 204 };
 }
 
-function parseTop(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw graphErrors.invalidTop(raw);
-  const top = Number(raw);
-  if (top < 1 || top > MAX_PAGE_SIZE) throw graphErrors.pageSizeOutOfRange(raw);
-  return top;
-}
-
-function encodeSkipToken(seq: number): string {
-  return SKIPTOKEN_PREFIX + Buffer.from(`seq:${seq}`, 'utf8').toString('base64url');
-}
-
-function decodeSkipToken(token: string): number {
-  if (token.startsWith(SKIPTOKEN_PREFIX)) {
-    const decoded = Buffer.from(token.slice(SKIPTOKEN_PREFIX.length), 'base64url').toString('utf8');
-    const match = /^seq:(\d{1,15})$/.exec(decoded);
-    if (match?.[1] !== undefined) return Number(match[1]);
+/** `DELETE /users/{id}/manager/$ref`: 204, or 404 when there is no manager. */
+export function removeManager(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const user = findUser(ctx, segment);
+  assertNotRestricted(ctx, user.doc);
+  if (ctx.store.getManagerId(user.doc.id) === undefined) {
+    throw graphErrors.resourceNotFound('manager');
   }
-  throw graphErrors.invalidSkipToken();
+  ctx.store.setManager(user.doc.id, null);
+  return { status: 204 };
+}
+
+// ---------------------------------------------------------------------------- licenses
+
+/**
+ * `POST /users/{id}/assignLicense` with `addLicenses` ([{skuId, disabledPlans}]) and
+ * `removeLicenses` ([skuId]); both are required (empty arrays allowed). Answers 200 with the
+ * user. Seats are checked per SKU against prepaid enabled + warning units.
+ */
+export function assignLicense(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const body = jsonObjectBody(ctx.request);
+  const user = findUser(ctx, segment);
+  assertNotRestricted(ctx, user.doc);
+  for (const name of Object.keys(body)) {
+    if (name !== 'addLicenses' && name !== 'removeLicenses') {
+      throw graphErrors.invalidProperty(name);
+    }
+  }
+  const add = parseAddLicenses(body['addLicenses']);
+  const remove = parseRemoveLicenses(body['removeLicenses']);
+  if (add.length > 0 && typeof user.doc['usageLocation'] !== 'string') {
+    throw graphErrors.invalidUsageLocation();
+  }
+  const result = ctx.store.assignLicenses(user.doc.id, add, remove);
+  if (!result.ok) {
+    throw result.reason === 'noSeats'
+      ? graphErrors.noAvailableLicenses(result.skuId)
+      : graphErrors.invalidLicense(result.skuId);
+  }
+  const { id, ...rest } = renderUser(result.user, DEFAULT_USER_SELECT);
+  return {
+    status: 200,
+    body: { '@odata.context': `${ctx.origin}/v1.0/$metadata#users/$entity`, id, ...rest },
+  };
+}
+
+function parseAddLicenses(value: unknown): AssignedLicense[] {
+  if (value === undefined || value === null) {
+    throw graphErrors.propertyRequired('addLicenses', 'assignLicense');
+  }
+  if (!Array.isArray(value)) {
+    throw graphErrors.cannotConvert('Collection(microsoft.graph.assignedLicense)', String(value));
+  }
+  return value.map((entry: unknown) => {
+    if (!isPlainObject(entry)) {
+      throw graphErrors.cannotConvert('microsoft.graph.assignedLicense', JSON.stringify(entry));
+    }
+    const skuId = entry['skuId'];
+    const disabled = entry['disabledPlans'] ?? [];
+    if (typeof skuId !== 'string' || !GUID.test(skuId)) {
+      throw graphErrors.cannotConvert('Edm.Guid', String(skuId));
+    }
+    if (!Array.isArray(disabled)) {
+      throw graphErrors.cannotConvert('Collection(Edm.Guid)', JSON.stringify(disabled));
+    }
+    for (const plan of disabled) {
+      if (typeof plan !== 'string' || !GUID.test(plan)) {
+        throw graphErrors.cannotConvert('Edm.Guid', String(plan));
+      }
+    }
+    return { skuId, disabledPlans: disabled as string[] };
+  });
+}
+
+function parseRemoveLicenses(value: unknown): string[] {
+  if (value === undefined || value === null) {
+    throw graphErrors.propertyRequired('removeLicenses', 'assignLicense');
+  }
+  if (!Array.isArray(value)) {
+    throw graphErrors.cannotConvert('Collection(Edm.Guid)', String(value));
+  }
+  for (const skuId of value) {
+    if (typeof skuId !== 'string' || !GUID.test(skuId)) {
+      throw graphErrors.cannotConvert('Edm.Guid', String(skuId));
+    }
+  }
+  return value as string[];
 }

@@ -1,0 +1,368 @@
+/**
+ * Graph v1.0 `/groups`: list (`$select`, `$top`, `$filter`, `$count`), get by id or
+ * `(uniqueName='…')`, create, update (including `members@odata.bind`, at most 20 per request),
+ * upsert (`PATCH /groups(uniqueName='…')` with `Prefer: create-if-missing`), delete (Microsoft
+ * 365 groups to the recycle bin, security groups permanently, as Entra does), and members:
+ * list, add by `$ref`, remove by `/{id}/$ref`.
+ *
+ * Adding an existing member answers Graph's 400 for both `$ref` and `@odata.bind`, and a bind
+ * that fails adds nothing. Role-assignable groups (`isAssignableToRole`) need
+ * RoleManagement.ReadWrite.Directory to create or to change membership.
+ */
+import { randomUUID } from 'node:crypto';
+import { graphErrors } from '../errors.js';
+import type { SimResponse } from '../http.js';
+import { header, jsonObjectBody } from '../http.js';
+import type { DirectoryDocument, StoredObject, UserDocument } from '../store.js';
+import type { GraphContext } from './context.js';
+import {
+  assertNotRestricted,
+  decodeSkipToken,
+  DEFAULT_PAGE_SIZE,
+  encodeSkipToken,
+  findGroup,
+  hasAnyRole,
+  isAdvancedQuery,
+  nextLink,
+  odataType,
+  parseSelect,
+  parseTop,
+  resolveReference,
+} from './context.js';
+import { checkFilter, filterToSql } from './filter.js';
+import {
+  canonicalGroupProperty,
+  checkGroupShape,
+  DEFAULT_GROUP_SELECT,
+  derivedGroupProperties,
+  GROUP_FILTER_SCHEMA,
+  GROUP_TYPE,
+  renderGroup,
+  validateGroupWrite,
+} from './group-schema.js';
+import type { PathSegment } from './odata.js';
+import { parseSystemQuery } from './odata.js';
+import {
+  canonicalUserProperty,
+  DEFAULT_USER_SELECT,
+  nowDateTimeOffset,
+  renderUser,
+} from './user-schema.js';
+
+const ROLE_ASSIGNABLE_ROLE = 'RoleManagement.ReadWrite.Directory';
+const GROUP_WRITE_ROLES = ['Group.ReadWrite.All', 'Directory.ReadWrite.All'];
+const MEMBER_WRITE_ROLES = ['GroupMember.ReadWrite.All', ...GROUP_WRITE_ROLES];
+const UPSERT_ROLES = ['Group.Create', ...GROUP_WRITE_ROLES];
+/** Graph: "up to 20 members can be added in a single request" (owners and members together). */
+const MAX_BINDS = 20;
+
+export function listGroups(ctx: GraphContext): SimResponse {
+  const query = parseSystemQuery(ctx.request.url.searchParams, [
+    '$select',
+    '$top',
+    '$skiptoken',
+    '$filter',
+    '$count',
+  ]);
+  const select = parseSelect(
+    query.$select,
+    canonicalGroupProperty,
+    GROUP_TYPE,
+    DEFAULT_GROUP_SELECT,
+  );
+  const top = parseTop(query.$top);
+  const advanced = isAdvancedQuery(ctx, query.$count);
+  const where =
+    query.$filter === undefined
+      ? undefined
+      : filterToSql(checkFilter(query.$filter, GROUP_FILTER_SCHEMA, advanced));
+  const state = query.$skiptoken === undefined ? undefined : decodeSkipToken(query.$skiptoken);
+  const pageSize = top ?? DEFAULT_PAGE_SIZE;
+  const rows = ctx.store.queryObjects({
+    kind: 'group',
+    state: 'active',
+    afterSeq: state?.after ?? 0,
+    limit: pageSize + 1,
+    ...(where === undefined ? {} : { where }),
+  });
+  const page = rows.slice(0, pageSize);
+  const last = page.at(-1);
+  const body: Record<string, unknown> = {
+    '@odata.context': `${ctx.origin}/v1.0/$metadata#groups${select.contextSuffix}`,
+  };
+  if (advanced) body['@odata.count'] = ctx.store.countObjects('group', 'active', where);
+  if (rows.length > pageSize && last !== undefined) {
+    body['@odata.nextLink'] = nextLink(ctx, '/groups', [
+      ['$select', select.explicit ? select.names.join(',') : undefined],
+      ['$filter', query.$filter],
+      ['$count', query.$count],
+      ['$top', top === undefined ? undefined : String(top)],
+      ['$skiptoken', encodeSkipToken({ after: last.seq, page: (state?.page ?? 1) + 1 })],
+    ]);
+  }
+  body['value'] = page.map((row) => renderGroup(row.doc, select.output));
+  return { status: 200, body };
+}
+
+export function getGroup(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const query = parseSystemQuery(ctx.request.url.searchParams, ['$select']);
+  const select = parseSelect(
+    query.$select,
+    canonicalGroupProperty,
+    GROUP_TYPE,
+    DEFAULT_GROUP_SELECT,
+  );
+  const found = findGroup(ctx, segment);
+  return {
+    status: 200,
+    body: {
+      '@odata.context': `${ctx.origin}/v1.0/$metadata#groups${select.contextSuffix}/$entity`,
+      ...renderGroup(found.doc, select.output),
+    },
+  };
+}
+
+export function createGroup(ctx: GraphContext): SimResponse {
+  const body = jsonObjectBody(ctx.request);
+  return insertGroup(ctx, body);
+}
+
+/**
+ * `PATCH /groups/{id}`: properties and/or `members@odata.bind`. `PATCH /groups(uniqueName=…)`
+ * is an update too, or with `Prefer: create-if-missing` an upsert (201 on create, 204 on
+ * update; without the header a missing group is 404).
+ */
+export function updateGroup(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const body = jsonObjectBody(ctx.request);
+  const uniqueName = segment.keys?.['uniqueName'];
+  if (uniqueName !== undefined) {
+    // Upsert takes the permissions of create group (Group.Create or higher), update or not.
+    if (!hasAnyRole(ctx, UPSERT_ROLES)) throw graphErrors.insufficientPrivileges();
+    const existing = ctx.store.getGroupByUniqueName(uniqueName);
+    if (existing === undefined || existing.state !== 'active') {
+      if (!prefersCreate(ctx)) throw graphErrors.resourceNotFound(uniqueName);
+      if (existing !== undefined) {
+        // A deleted group still holds its uniqueName until it is purged.
+        throw graphErrors.objectConflict('uniqueName');
+      }
+      if (body['uniqueName'] !== undefined && body['uniqueName'] !== uniqueName) {
+        throw graphErrors.invalidValue('uniqueName', 'Group');
+      }
+      return insertGroup(ctx, { ...body, uniqueName });
+    }
+  }
+  const group = findGroup(ctx, segment);
+  const { binds, properties } = splitBinds(body);
+  const onlyMembers = Object.keys(properties).length === 0 && binds.owners.length === 0;
+  if (
+    uniqueName === undefined &&
+    !hasAnyRole(ctx, onlyMembers ? MEMBER_WRITE_ROLES : GROUP_WRITE_ROLES)
+  ) {
+    throw graphErrors.insufficientPrivileges();
+  }
+  // Create-only properties may be repeated with their current value (an upsert replays the
+  // same body every run); only a different value is refused.
+  const current = (name: string): unknown =>
+    group.doc[name] ?? (name === 'isAssignableToRole' ? false : null);
+  for (const name of ['uniqueName', 'isAssignableToRole']) {
+    if (name in properties && (properties[name] ?? false) === current(name))
+      delete properties[name];
+  }
+  const changes = validateGroupWrite(properties, 'update');
+  assertNotRestricted(ctx, group.doc);
+  if (binds.members.length > 0 || binds.owners.length > 0) assertMembershipWrite(ctx, group);
+  const next = compact({ ...group.doc, ...changes }) as DirectoryDocument;
+  checkGroupShape(next);
+  const members = binds.members.map((ref) => resolveReference(ctx, ref).doc.id);
+  const owners = binds.owners.map((ref) => resolveReference(ctx, ref).doc.id);
+  ctx.store.transaction(() => {
+    if (Object.keys(changes).length > 0) {
+      const result = ctx.store.updateObject('group', next, Object.keys(changes));
+      if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+    }
+    addReferences(ctx, group.doc.id, members, owners);
+  });
+  return { status: 204 };
+}
+
+export function deleteGroup(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const group = findGroup(ctx, segment);
+  assertNotRestricted(ctx, group.doc);
+  if (isUnified(group.doc)) ctx.store.softDelete(group.doc.id, ctx.clock.now());
+  else ctx.store.purge(group.doc.id, ctx.clock.now());
+  return { status: 204 };
+}
+
+// ---------------------------------------------------------------------------- members
+
+/** `GET /groups/{id}/members`: directoryObjects with `@odata.type`, paged by link order. */
+export function listMembers(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const query = parseSystemQuery(ctx.request.url.searchParams, ['$select', '$top', '$skiptoken']);
+  const select = parseSelect(
+    query.$select,
+    (name) => canonicalUserProperty(name) ?? canonicalGroupProperty(name),
+    'microsoft.graph.directoryObject',
+    [],
+  );
+  const top = parseTop(query.$top);
+  const state = query.$skiptoken === undefined ? undefined : decodeSkipToken(query.$skiptoken);
+  const group = findGroup(ctx, segment);
+  const pageSize = top ?? DEFAULT_PAGE_SIZE;
+  const links = ctx.store.pageLinks('member', group.doc.id, state?.after ?? 0, pageSize + 1);
+  const page = links.slice(0, pageSize);
+  const value = page.flatMap((link) => {
+    const member = ctx.store.getObject(link.targetId);
+    return member === undefined || member.state !== 'active'
+      ? []
+      : [renderDirectoryObject(member, select.explicit ? select.output : undefined)];
+  });
+  const body: Record<string, unknown> = {
+    '@odata.context': `${ctx.origin}/v1.0/$metadata#directoryObjects${select.contextSuffix}`,
+  };
+  const last = page.at(-1);
+  if (links.length > pageSize && last !== undefined) {
+    body['@odata.nextLink'] = nextLink(ctx, `/groups/${group.doc.id}/members`, [
+      ['$select', select.explicit ? select.names.join(',') : undefined],
+      ['$top', top === undefined ? undefined : String(top)],
+      ['$skiptoken', encodeSkipToken({ after: last.seq, page: (state?.page ?? 1) + 1 })],
+    ]);
+  }
+  body['value'] = value;
+  return { status: 200, body };
+}
+
+/** `POST /groups/{id}/members/$ref` with `{"@odata.id": ".../directoryObjects/{id}"}`: 204. */
+export function addMember(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const body = jsonObjectBody(ctx.request);
+  const group = findGroup(ctx, segment);
+  assertNotRestricted(ctx, group.doc);
+  assertMembershipWrite(ctx, group);
+  const member = resolveReference(ctx, body['@odata.id']);
+  ctx.store.transaction(() => addReferences(ctx, group.doc.id, [member.doc.id], []));
+  return { status: 204 };
+}
+
+/** `DELETE /groups/{id}/members/{memberId}/$ref`: 204, or 404 when not a member. */
+export function removeMember(
+  ctx: GraphContext,
+  segment: PathSegment,
+  memberId: string,
+): SimResponse {
+  const group = findGroup(ctx, segment);
+  assertNotRestricted(ctx, group.doc);
+  assertMembershipWrite(ctx, group);
+  if (!ctx.store.removeLink('member', group.doc.id, memberId)) {
+    throw graphErrors.resourceNotFound(memberId);
+  }
+  return { status: 204 };
+}
+
+/** A user or group as a directoryObject: `@odata.type` first, then its properties. */
+export function renderDirectoryObject(
+  object: StoredObject,
+  select: readonly string[] | undefined,
+): Record<string, unknown> {
+  if (object.kind === 'user') {
+    const names = (select ?? DEFAULT_USER_SELECT).filter((n) => canonicalUserProperty(n) === n);
+    return { '@odata.type': odataType('user'), ...renderUser(object.doc as UserDocument, names) };
+  }
+  const names = (select ?? DEFAULT_GROUP_SELECT).filter((n) => canonicalGroupProperty(n) === n);
+  return { '@odata.type': odataType('group'), ...renderGroup(object.doc, names) };
+}
+
+// ---------------------------------------------------------------------------- internals
+
+function insertGroup(ctx: GraphContext, body: Readonly<Record<string, unknown>>): SimResponse {
+  const { binds, properties } = splitBinds(body);
+  const changes = validateGroupWrite(properties, 'create');
+  checkGroupShape(changes);
+  if (changes['isAssignableToRole'] === true && !hasAnyRole(ctx, [ROLE_ASSIGNABLE_ROLE])) {
+    throw graphErrors.insufficientPrivileges();
+  }
+  if (binds.members.length + binds.owners.length > MAX_BINDS) {
+    throw graphErrors.tooManyReferences();
+  }
+  const members = binds.members.map((ref) => resolveReference(ctx, ref).doc.id);
+  const owners = binds.owners.map((ref) => resolveReference(ctx, ref).doc.id);
+  const id = randomUUID();
+  const created = nowDateTimeOffset(ctx.clock.now());
+  const group = compact({
+    ...changes,
+    id,
+    groupTypes: changes['groupTypes'] ?? [],
+    ...derivedGroupProperties({ ...changes, id }, ctx.store.defaultDomain, created),
+  }) as DirectoryDocument;
+  ctx.store.transaction(() => {
+    const result = ctx.store.insertObject('group', group);
+    if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+    addReferences(ctx, id, members, owners);
+  });
+  ctx.rules.created(id);
+  return {
+    status: 201,
+    body: {
+      '@odata.context': `${ctx.origin}/v1.0/$metadata#groups/$entity`,
+      ...renderGroup(group, DEFAULT_GROUP_SELECT),
+    },
+  };
+}
+
+/** Adds members and owners inside the caller's transaction; any existing one adds nothing. */
+function addReferences(
+  ctx: GraphContext,
+  groupId: string,
+  members: readonly string[],
+  owners: readonly string[],
+): void {
+  if (members.length + owners.length > MAX_BINDS) throw graphErrors.tooManyReferences();
+  if (members.includes(groupId.toLowerCase())) {
+    throw graphErrors.invalidReference(groupId);
+  }
+  const addedMembers = ctx.store.addLinks('member', groupId, members);
+  if (!addedMembers.ok) throw graphErrors.referenceExists('members');
+  const addedOwners = ctx.store.addLinks('owner', groupId, owners);
+  if (!addedOwners.ok) throw graphErrors.referenceExists('owners');
+}
+
+function splitBinds(body: Readonly<Record<string, unknown>>): {
+  binds: { members: unknown[]; owners: unknown[] };
+  properties: Record<string, unknown>;
+} {
+  const properties: Record<string, unknown> = {};
+  const binds = { members: [] as unknown[], owners: [] as unknown[] };
+  for (const [name, value] of Object.entries(body)) {
+    if (name === 'members@odata.bind' || name === 'owners@odata.bind') {
+      if (!Array.isArray(value)) {
+        throw graphErrors.cannotConvert('Collection(Edm.String)', JSON.stringify(value));
+      }
+      binds[name === 'members@odata.bind' ? 'members' : 'owners'].push(...value);
+    } else {
+      properties[name] = value;
+    }
+  }
+  if (binds.members.length + binds.owners.length > MAX_BINDS) {
+    throw graphErrors.tooManyReferences();
+  }
+  return { binds, properties };
+}
+
+function assertMembershipWrite(ctx: GraphContext, group: StoredObject): void {
+  if (!hasAnyRole(ctx, MEMBER_WRITE_ROLES)) throw graphErrors.insufficientPrivileges();
+  if (group.doc['isAssignableToRole'] === true && !hasAnyRole(ctx, [ROLE_ASSIGNABLE_ROLE])) {
+    throw graphErrors.insufficientPrivileges();
+  }
+}
+
+function prefersCreate(ctx: GraphContext): boolean {
+  return (header(ctx.request, 'prefer') ?? '')
+    .split(',')
+    .some((p) => p.trim().toLowerCase() === 'create-if-missing');
+}
+
+function isUnified(group: DirectoryDocument): boolean {
+  return Array.isArray(group['groupTypes']) && group['groupTypes'].includes('Unified');
+}
+
+function compact(doc: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== null && v !== undefined));
+}
