@@ -18,6 +18,19 @@ export interface TenantUser {
 
 export interface TenantState {
   readonly users: readonly TenantUser[];
+  /**
+   * Accounts holding power in the tenant: an active or PIM-eligible directory role, or
+   * membership/ownership of a role-assignable group. Never adopted, changed or deprovisioned
+   * without an explicit config rule (P3). Absent means the reader could not tell, which the
+   * engine treats as "unknown", never as "nobody".
+   */
+  readonly privileged?: readonly PrivilegedAccount[];
+}
+
+export interface PrivilegedAccount {
+  readonly userId: string;
+  /** e.g. `active role Global Administrator`, `eligible role User Administrator`. */
+  readonly reason: string;
 }
 
 /** What the engine asks the tenant reader for. */
