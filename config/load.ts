@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { isScalar, LineCounter, parseDocument, type Document } from 'yaml';
@@ -25,8 +25,19 @@ import {
   type Expression,
 } from '../engine/expr/jsonata.js';
 import type { Diagnostic, SourcePosition } from '../engine/model/diagnostic.js';
-import type { MatchRule, SafetySpec, SyncSpec, ThresholdAction } from '../engine/model/spec.js';
-import { DEFAULT_MIN_SOURCE_RATIO, DEFAULT_THRESHOLDS } from '../engine/model/spec.js';
+import type {
+  ApprovalAction,
+  MatchRule,
+  SafetySpec,
+  SyncSpec,
+  ThresholdAction,
+} from '../engine/model/spec.js';
+import {
+  DEFAULT_MIN_SOURCE_RATIO,
+  DEFAULT_THRESHOLDS,
+  NO_APPROVALS,
+} from '../engine/model/spec.js';
+import { DEFAULT_APPROVALS_FILE, loadApprovals } from './approvals.js';
 import {
   configError,
   createSourceLocator,
@@ -102,7 +113,16 @@ export async function loadConfig(
       configError('config.read', `cannot read config file \`${path}\` (${code})`, [], undefined),
     ]);
   }
-  return parseConfig(text, { file: path });
+  const loaded = parseConfig(text, { file: path });
+  // Approvals live beside the config, in their own reviewed file (config/approvals.ts).
+  const named = loaded.config.safety?.approvals;
+  const file = named ?? DEFAULT_APPROVALS_FILE;
+  const approvals = await loadApprovals(
+    resolve(loaded.baseDir, file),
+    join(dirname(path), file),
+    named !== undefined && named !== DEFAULT_APPROVALS_FILE,
+  );
+  return { ...loaded, spec: { ...loaded.spec, approvals } };
 }
 
 /** Parses and validates config text; no I/O. Throws `ConfigError`. */
@@ -510,6 +530,7 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
       deprovision: { action: users.deprovision?.action ?? 'disable' },
     },
     safety: buildSafety(config.safety),
+    approvals: NO_APPROVALS,
   };
 }
 
@@ -531,6 +552,8 @@ function buildSafety(safety: Config['safety']): SafetySpec {
     },
     minSourceRatio: safety?.minSourceRatio ?? DEFAULT_MIN_SOURCE_RATIO,
     protect: (safety?.protect ?? []).map((p) => p.toLowerCase()),
+    allowPrivileged: (safety?.allowPrivileged ?? []).map((p) => p.toLowerCase()),
+    requireApproval: (safety?.requireApproval ?? []) as ApprovalAction[],
   };
 }
 

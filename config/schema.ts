@@ -450,6 +450,34 @@ export const SafetyConfig = Type.Object(
           'Accounts entrasync never adopts, changes or deprovisions, by userPrincipalName or object id (break-glass accounts, service accounts).',
       }),
     ),
+    allowPrivileged: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description:
+          'Privileged accounts (an active or eligible directory role, or a role-assignable group) this config may manage anyway, by userPrincipalName or object id. Every other privileged account is left alone.',
+      }),
+    ),
+    requireApproval: Type.Optional(
+      Type.Array(
+        StringEnum(['creates', 'adoptions', 'updates', 'enables', 'disables'], {
+          description: 'An action.',
+        }),
+        {
+          uniqueItems: true,
+          default: [],
+          description:
+            'Actions whose changes each need an approval in the approvals file before apply. Adopting an account found by userPrincipalName or mail always does.',
+        },
+      ),
+    ),
+    approvals: Type.Optional(
+      Type.String({
+        minLength: 1,
+        default: 'approvals.yaml',
+        description:
+          'Approvals file, relative to the config file: `plans` (fingerprints) and `changes` (`{ action, subject }`). Optional unless named here.',
+      }),
+    ),
   },
   {
     additionalProperties: false,

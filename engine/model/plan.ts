@@ -1,6 +1,6 @@
 import type { Provenance } from './person.js';
 import type { SourceIssue, SourceStatus } from './source.js';
-import type { ThresholdAction } from './spec.js';
+import type { MatchRule, ThresholdAction } from './spec.js';
 import type { AttributeValue, Attributes } from './tenant.js';
 
 /** Bumped when a saved plan's shape changes incompatibly; apply refuses other versions. */
@@ -51,6 +51,8 @@ export interface UpdateUserChange extends ChangeBase {
   readonly kind: 'updateUser' | 'adoptUser';
   readonly user: Required<UserRef>;
   readonly set: readonly AttributeChange[];
+  /** For `adoptUser`: the rule that matched the existing account (soft matches need approval). */
+  readonly matchedBy?: MatchRule;
 }
 
 export interface SetAccountEnabledChange extends ChangeBase {
@@ -103,7 +105,7 @@ export interface PlanIssue extends SourceIssue {
 /** Tenant accounts the plan deliberately leaves alone, and why (P1, P5). */
 export interface IgnoredUser {
   readonly user: Required<UserRef>;
-  readonly reason: 'unmanaged' | 'synced-from-on-premises' | 'guest' | 'protected';
+  readonly reason: 'unmanaged' | 'synced-from-on-premises' | 'guest' | 'protected' | 'privileged';
 }
 
 export interface Plan {

@@ -14,7 +14,23 @@ export interface SyncSpec {
   readonly marker: MarkerSpec;
   readonly users: UsersSpec;
   readonly safety: SafetySpec;
+  /**
+   * Approvals reviewed in git (`approvals.yaml` beside the config). Not part of `configDigest`:
+   * approving a plan must not change the plan's fingerprint.
+   */
+  readonly approvals: Approvals;
 }
+
+/**
+ * A whole plan approved by fingerprint (at least its first 12 characters), or one action on one
+ * account (by UPN, object id or person key such as `hr:1001`).
+ */
+export interface Approvals {
+  readonly plans: readonly string[];
+  readonly changes: readonly { readonly action: ApprovalAction; readonly subject: string }[];
+}
+
+export const NO_APPROVALS: Approvals = { plans: [], changes: [] };
 
 /**
  * A record of `source` belongs to the person whose primary record gives `equals` the value its
@@ -83,7 +99,17 @@ export interface SafetySpec {
   readonly minSourceRatio: number;
   /** UPNs (lower case) and object ids entrasync must never write, whatever the sources say (P2). */
   readonly protect: readonly string[];
+  /**
+   * Privileged accounts (a directory role, a role-assignable group) this config may manage
+   * anyway, by UPN (lower case) or object id. Every other privileged account is read-only (P3).
+   */
+  readonly allowPrivileged: readonly string[];
+  /** Actions whose changes each need an approval (`approvals.yaml`) before they are applied. */
+  readonly requireApproval: readonly ApprovalAction[];
 }
+
+/** What an approval can approve: a threshold action, or adopting an existing account. */
+export type ApprovalAction = ThresholdAction;
 
 export const DEFAULT_THRESHOLDS: Readonly<Record<ThresholdAction, Threshold>> = {
   creates: { count: 100, percent: 50 },
@@ -99,4 +125,6 @@ export const DEFAULT_SAFETY: SafetySpec = {
   thresholds: DEFAULT_THRESHOLDS,
   minSourceRatio: DEFAULT_MIN_SOURCE_RATIO,
   protect: [],
+  allowPrivileged: [],
+  requireApproval: [],
 };

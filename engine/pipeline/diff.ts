@@ -71,6 +71,7 @@ export function diffUsers(
         user: ref,
         provenance: d.provenance,
         set,
+        ...(pair.matchedBy ? { matchedBy: pair.matchedBy } : {}),
       });
     } else if (set.length > 0) {
       changes.push({
@@ -172,6 +173,7 @@ const READ_ONLY_REASON: Partial<Record<Ownership, string>> = {
   guest: 'a guest account',
   'synced-from-on-premises': 'owned by Entra Connect (onPremisesSyncEnabled)',
   protected: 'on the protect list',
+  privileged: 'a privileged account (directory role or role-assignable group)',
 };
 
 const KIND_ORDER: Record<Change['kind'], number> = {

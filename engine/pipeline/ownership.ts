@@ -12,25 +12,42 @@ import type { MarkerSpec } from '../model/spec.js';
 import type { TenantState, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
 
-export type Ownership = 'managed' | 'adoptable' | 'protected' | 'synced-from-on-premises' | 'guest';
+export type Ownership =
+  'managed' | 'adoptable' | 'protected' | 'privileged' | 'synced-from-on-premises' | 'guest';
 
 export interface ClassifiedTenant {
   readonly users: readonly TenantUser[];
   readonly ownership: ReadonlyMap<string, Ownership>;
 }
 
+export interface OwnershipRules {
+  /** UPNs (lower case) and object ids never written. */
+  readonly protect: readonly string[];
+  /** Privileged accounts this config may manage anyway. */
+  readonly allowPrivileged: readonly string[];
+}
+
 export function classifyTenant(
   tenant: TenantState,
   marker: MarkerSpec,
-  protect: readonly string[] = [],
+  rules: OwnershipRules = { protect: [], allowPrivileged: [] },
 ): ClassifiedTenant {
-  const protectedIds = new Set(protect.map((p) => p.toLowerCase()));
+  const listed = (list: readonly string[]) => {
+    const set = new Set(list.map((p) => p.toLowerCase()));
+    return (u: TenantUser) =>
+      set.has(u.id.toLowerCase()) || set.has(u.userPrincipalName.toLowerCase());
+  };
+  const isProtected = listed(rules.protect);
+  const isAllowedPrivileged = listed(rules.allowPrivileged);
+  const privileged = new Set((tenant.privileged ?? []).map((p) => p.userId));
   const ownership = new Map<string, Ownership>();
   for (const user of tenant.users) {
-    const isProtected =
-      protectedIds.has(user.id.toLowerCase()) ||
-      protectedIds.has(user.userPrincipalName.toLowerCase());
-    ownership.set(user.id, isProtected ? 'protected' : ownershipOf(user, marker));
+    const o: Ownership = isProtected(user)
+      ? 'protected'
+      : privileged.has(user.id) && !isAllowedPrivileged(user)
+        ? 'privileged'
+        : ownershipOf(user, marker);
+    ownership.set(user.id, o);
   }
   return { users: tenant.users, ownership };
 }
@@ -57,7 +74,10 @@ export function ignoredUsers(
     const reason =
       o === 'adoptable'
         ? 'unmanaged'
-        : o === 'synced-from-on-premises' || o === 'guest' || o === 'protected'
+        : o === 'synced-from-on-premises' ||
+            o === 'guest' ||
+            o === 'protected' ||
+            o === 'privileged'
           ? o
           : undefined;
     if (reason)

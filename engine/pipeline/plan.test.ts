@@ -148,25 +148,104 @@ describe('computePlan', () => {
     ]);
   });
 
-  it('adopts an unmarked account matched by UPN, writing the marker and anchor', async () => {
+  it('P6: adopting an unmarked account found by UPN needs an approval; approved, it writes the marker and anchor', async () => {
     const existing = anAccount(
       'ada.lovelace@contoso.com',
       { displayName: 'Ada Lovelace', department: 'Sales', mailNickname: 'ada.lovelace' },
       { managed: false },
     );
-    const plan = await computePlan(aSpec(), [aSnapshot([aPerson('1', 'Ada', 'Lovelace')])], {
-      users: [existing],
-    });
+    const snapshot = aSnapshot([aPerson('1', 'Ada', 'Lovelace')]);
+    const tenant = { users: [existing], privileged: [] };
+    const unapproved = await computePlan(aSpec(), [snapshot], tenant);
+    expect(unapproved.changes).toEqual([]);
+    expect(unapproved.blocked.map((b) => [b.change.kind, b.code])).toEqual([
+      ['adoptUser', 'needs-approval'],
+    ]);
+    expect(unapproved.blocked[0]?.message).toContain(
+      '{ action: adoptions, subject: ada.lovelace@contoso.com }',
+    );
+
+    const approvals = {
+      plans: [],
+      changes: [{ action: 'adoptions' as const, subject: 'Ada.Lovelace@contoso.com' }],
+    };
+    const plan = await computePlan(aSpec({ approvals }), [snapshot], tenant);
     expect(plan.changes).toEqual([
       expect.objectContaining({
         kind: 'adoptUser',
         reason: 'adopt',
+        matchedBy: 'userPrincipalName',
         set: [
           { attribute: 'employeeId', before: null, after: '1' },
           { attribute: MARKER, before: null, after: 'entrasync' },
         ],
       }),
     ]);
+    expect(plan.fingerprint).toBe(unapproved.fingerprint);
+  });
+
+  it('adopts an unmarked account found by anchor without approval, when admin detection worked', async () => {
+    const existing = anAccount('a.lovelace@contoso.com', { employeeId: '1' }, { managed: false });
+    const snapshot = aSnapshot([aPerson('1', 'Ada', 'Lovelace')]);
+    const plan = await computePlan(aSpec(), [snapshot], { users: [existing], privileged: [] });
+    expect(plan.changes.map((c) => c.kind)).toEqual(['adoptUser']);
+    const unknown = await computePlan(aSpec(), [snapshot], { users: [existing] });
+    expect(unknown.blocked.map((b) => b.code)).toEqual(['needs-approval']);
+    expect(unknown.blocked[0]?.message).toContain('could not tell whether');
+  });
+
+  it('P3: a privileged account is never adopted, changed or deprovisioned unless allowPrivileged names it', async () => {
+    const admin = anAccount('ada.lovelace@contoso.com', { employeeId: '1', displayName: 'Old' });
+    const leaverAdmin = anAccount('alan.turing@contoso.com', { employeeId: '2' });
+    const tenant = {
+      users: [admin, leaverAdmin],
+      privileged: [
+        { userId: admin.id, reason: 'active role Global Administrator' },
+        { userId: leaverAdmin.id, reason: 'eligible role User Administrator' },
+      ],
+    };
+    const snapshot = aSnapshot([aPerson('1', 'Ada', 'Lovelace')]);
+    const spec = aSpec({ safety: { minSourceRatio: 0 } });
+    const plan = await computePlan(spec, [snapshot], tenant);
+    expect(plan.changes).toEqual([]);
+    expect(plan.blocked).toEqual([]);
+    expect(plan.ignored.map((i) => [i.user.userPrincipalName, i.reason])).toEqual([
+      ['alan.turing@contoso.com', 'privileged'],
+    ]);
+    expect(plan.warnings.map((w) => w.code)).toEqual(['match.privileged']);
+
+    const allowed = await computePlan(
+      aSpec({ safety: { minSourceRatio: 0, allowPrivileged: ['ada.lovelace@contoso.com'] } }),
+      [snapshot],
+      tenant,
+    );
+    expect(allowed.changes.map((c) => c.kind)).toEqual(['updateUser']);
+  });
+
+  it('requireApproval: listed actions wait for an approval of the plan or of the change', async () => {
+    const leaver = anAccount('alan.turing@contoso.com', { employeeId: '2' });
+    const snapshot = aSnapshot([]);
+    const spec = aSpec({ safety: { minSourceRatio: 0, requireApproval: ['disables'] } });
+    const plan = await computePlan(spec, [snapshot], { users: [leaver], privileged: [] });
+    expect(plan.blocked.map((b) => b.code)).toEqual(['needs-approval']);
+    const byPlan = await computePlan(
+      aSpec({
+        safety: spec.safety,
+        approvals: { plans: [plan.fingerprint.slice(0, 12)], changes: [] },
+      }),
+      [snapshot],
+      { users: [leaver], privileged: [] },
+    );
+    expect(byPlan.changes.map((c) => c.kind)).toEqual(['disableUser']);
+    const byChange = await computePlan(
+      aSpec({
+        safety: spec.safety,
+        approvals: { plans: [], changes: [{ action: 'disables', subject: leaver.id }] },
+      }),
+      [snapshot],
+      { users: [leaver], privileged: [] },
+    );
+    expect(byChange.changes.map((c) => c.kind)).toEqual(['disableUser']);
   });
 
   it('P5: leaves accounts synced from on-premises alone even when a person matches them', async () => {

@@ -104,7 +104,7 @@ export async function computePlanWithStages(
 
   const joined = await joinSources(snapshots, spec.primarySource, spec.links);
   const mapped = await mapPeople(joined.people, joined.held, spec, mappingView(tenant, spec));
-  const classified = classifyTenant(tenant, spec.marker, spec.safety.protect);
+  const classified = classifyTenant(tenant, spec.marker, spec.safety);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);
 
   const desired = {
@@ -151,6 +151,8 @@ export async function computePlanWithStages(
     spec: spec.safety,
     fingerprint,
     ...(options.overrides ? { overrides: options.overrides } : {}),
+    approvals: spec.approvals,
+    adminDetection: tenant.privileged !== undefined,
   });
 
   const plan: Plan = {

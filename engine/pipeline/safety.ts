@@ -8,8 +8,13 @@
  *    so every deprovisioning change is blocked (S1, S7, S8).
  * 2. Unidentified people: someone in the sources whose account cannot be told apart from a
  *    leaver's blocks every deprovisioning change.
- * 3. Thresholds per action (M2, A5): too many changes of one kind at once is a symptom (a mapping
- *    typo, a half-written export) until a reviewer says otherwise for this very plan.
+ * 3. Approvals (P6): adopting an existing account found by UPN or mail (or any adoption while
+ *    admin detection is unavailable), and every action the config lists under
+ *    `requireApproval`, needs an entry in `approvals.yaml`: the plan's fingerprint or the action on
+ *    that account.
+ * 4. Thresholds per action (M2, A5): too many changes of one kind at once is a symptom (a mapping
+ *    typo, a half-written export) until a reviewer says otherwise for this very plan: an override
+ *    bound to its fingerprint, or the plan approved in `approvals.yaml`.
  */
 import type {
   BlockedChange,
@@ -19,7 +24,7 @@ import type {
   ThresholdOverrides,
 } from '../model/plan.js';
 import { DEPROVISIONING_KINDS, THRESHOLD_ACTION_OF } from '../model/plan.js';
-import type { SafetySpec, ThresholdAction } from '../model/spec.js';
+import type { Approvals, SafetySpec, ThresholdAction } from '../model/spec.js';
 import type { AttributeValue } from '../model/tenant.js';
 
 export interface SafetyContext {
@@ -34,6 +39,9 @@ export interface SafetyContext {
   /** This plan's fingerprint, for override binding and for the messages that offer one. */
   readonly fingerprint: string;
   readonly overrides?: ThresholdOverrides;
+  readonly approvals: Approvals;
+  /** False when the tenant read could not tell who holds directory roles. */
+  readonly adminDetection: boolean;
 }
 
 export interface SafetyResult {
@@ -69,6 +77,19 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
     else allowed.push(change);
   }
 
+  const planApproved = context.approvals.plans.some(
+    (p) => p.length >= 12 && context.fingerprint.startsWith(p.toLowerCase()),
+  );
+  if (!planApproved) {
+    const stillAllowed: Change[] = [];
+    for (const change of allowed) {
+      const verdict = approvalVerdict(change, context);
+      if (verdict) blocked.push({ change, ...verdict });
+      else stillAllowed.push(change);
+    }
+    allowed = stillAllowed;
+  }
+
   const overrides = boundOverrides(context, warnings);
   const overridesUsed: Partial<Record<ThresholdAction, number>> = {};
   const byAction = new Map<ThresholdAction, Change[]>();
@@ -83,6 +104,7 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
     const threshold = context.spec.thresholds[action];
     const limitByPercent = (threshold.percent / 100) * context.managedUsers;
     if (list.length <= threshold.count || list.length <= limitByPercent) continue;
+    if (planApproved) continue;
     const allowance = overrides[action];
     if (allowance !== undefined && list.length <= allowance) {
       overridesUsed[action] = allowance;
@@ -126,6 +148,42 @@ function unhealthySourceVerdict(context: SafetyContext): Verdict | undefined {
     code: 'source-unhealthy',
     message: `blocked: ${reasons.join('; ')}; nothing is deprovisioned until every source reads completely`,
   };
+}
+
+function approvalVerdict(change: Change, context: SafetyContext): Verdict | undefined {
+  const action = THRESHOLD_ACTION_OF[change.kind];
+  const approved = context.approvals.changes.some(
+    (a) => a.action === action && subjectMatches(a.subject, change),
+  );
+  if (approved) return undefined;
+  if (change.kind === 'adoptUser' && change.matchedBy !== 'anchor') {
+    return {
+      code: 'needs-approval',
+      message: `needs approval: adopting the existing account ${change.user.userPrincipalName}, found by ${change.matchedBy ?? 'a soft match'}, could hand someone else's account to this person (P6); approve it in approvals.yaml with \`- { action: adoptions, subject: ${change.user.userPrincipalName} }\``,
+    };
+  }
+  if (change.kind === 'adoptUser' && !context.adminDetection) {
+    return {
+      code: 'needs-approval',
+      message: `needs approval: the tenant read could not tell whether ${change.user.userPrincipalName} holds a directory role; approve adopting it in approvals.yaml`,
+    };
+  }
+  if (context.spec.requireApproval.includes(action)) {
+    return {
+      code: 'needs-approval',
+      message: `needs approval: the config requires approval for ${action}; approve this plan (\`plans: [${context.fingerprint.slice(0, 12)}]\`) or this change (\`- { action: ${action}, subject: ${change.user.userPrincipalName} }\`) in approvals.yaml`,
+    };
+  }
+  return undefined;
+}
+
+function subjectMatches(subject: string, change: Change): boolean {
+  const s = subject.toLowerCase();
+  return (
+    s === change.user.userPrincipalName.toLowerCase() ||
+    (change.user.id !== undefined && s === change.user.id.toLowerCase()) ||
+    change.provenance.some((p) => s === `${p.source}:${p.key}`.toLowerCase())
+  );
 }
 
 function unidentifiedPeopleVerdict(context: SafetyContext): Verdict | undefined {

@@ -3,7 +3,8 @@ import { compileExpression } from '../../engine/expr/jsonata.js';
 import type { Expression } from '../../engine/expr/jsonata.js';
 import type { SourceRecord, SourceSnapshot } from '../../engine/model/source.js';
 import type { MatchRule, SafetySpec, SyncSpec } from '../../engine/model/spec.js';
-import { DEFAULT_SAFETY } from '../../engine/model/spec.js';
+import { DEFAULT_SAFETY, NO_APPROVALS } from '../../engine/model/spec.js';
+import type { Approvals } from '../../engine/model/spec.js';
 import type { AttributeValue, TenantUser } from '../../engine/model/tenant.js';
 
 export const MARKER = 'onPremisesExtensionAttributes.extensionAttribute15';
@@ -26,6 +27,7 @@ export interface SpecOverrides {
   attributes?: Record<string, string>;
   deprovision?: 'disable' | 'none';
   safety?: Partial<SafetySpec>;
+  approvals?: Approvals;
 }
 
 export function aSpec(o: SpecOverrides = {}): SyncSpec {
@@ -51,6 +53,7 @@ export function aSpec(o: SpecOverrides = {}): SyncSpec {
       deprovision: { action: o.deprovision ?? 'disable' },
     },
     safety: { ...DEFAULT_SAFETY, ...o.safety },
+    approvals: o.approvals ?? NO_APPROVALS,
   };
 }
 
