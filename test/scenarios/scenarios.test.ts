@@ -6,6 +6,9 @@
  * process on the same state) -> the plan must be empty (A4); the first plan, applied again, must
  * be refused as stale (A2).
  *
+ * A scenario with `"expect": "blocked"` instead checks that the plan blocks changes and that
+ * apply refuses it whole, leaving the simulated tenant exactly as it was.
+ *
  * UPDATE_GOLDEN=1 rewrites expected-plan.json; review the diff before committing it.
  */
 import {
@@ -22,7 +25,14 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRuntime } from '../../cli/runtime.js';
-import { StalePlanError, applyRun, planRun, renderPlanJson } from '../../engine/index.js';
+import {
+  SafetyBlockedError,
+  StalePlanError,
+  applyRun,
+  planRun,
+  renderPlanJson,
+} from '../../engine/index.js';
+import { openTenantStore } from '../../simulator/index.js';
 import { Redactor } from '../../engine/secret.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,13 +45,27 @@ afterAll(() => {
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
 
+function tenantUsers(statePath: string) {
+  const store = openTenantStore(statePath);
+  try {
+    return store.listUsers();
+  } finally {
+    store.close();
+  }
+}
+
 describe.each(scenarios)('scenario %s', (name) => {
   const dir = join(here, name);
   const scenario = JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8')) as {
     config: string;
+    expect?: 'converge' | 'blocked';
   };
+  const blocked = scenario.expect === 'blocked';
+  const title = blocked
+    ? 'plans as expected, blocks, and apply refuses the plan whole (tenant unchanged)'
+    : 'plans as expected, applies, then re-plans to nothing (A4) and refuses the old plan (A2)';
 
-  it('plans as expected, applies, then re-plans to nothing (A4) and refuses the old plan (A2)', async () => {
+  it(title, async () => {
     const source = join(dir, scenario.config);
     const work = mkdtempSync(join(tmpdir(), `entrasync-scenario-${name}-`));
     temps.push(work);
@@ -61,6 +85,18 @@ describe.each(scenarios)('scenario %s', (name) => {
         JSON.parse(readFileSync(expectedFile, 'utf8')),
       );
 
+      if (blocked) {
+        expect(plan.blocked.length).toBeGreaterThan(0);
+        const before = tenantUsers(join(work, '.entrasync', 'tenant.db'));
+        await expect(
+          applyRun(plan, first.loaded.spec, {
+            target: first.target.reader,
+            writer: first.target.writer,
+          }),
+        ).rejects.toBeInstanceOf(SafetyBlockedError);
+        expect(tenantUsers(join(work, '.entrasync', 'tenant.db'))).toEqual(before);
+        return;
+      }
       const report = await applyRun(plan, first.loaded.spec, {
         target: first.target.reader,
         writer: first.target.writer,
