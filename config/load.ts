@@ -528,6 +528,7 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
       match: (users.match ?? ['anchor', 'userPrincipalName']) as readonly MatchRule[],
       attributes,
       deprovision: { action: users.deprovision?.action ?? 'disable' },
+      createOnly: [...(users.createOnly ?? [])],
     },
     safety: buildSafety(config.safety),
     approvals: NO_APPROVALS,

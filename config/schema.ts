@@ -389,6 +389,14 @@ export const UsersConfig = Type.Object(
     ),
     attributes: UserAttributesConfig,
     deprovision: Type.Optional(DeprovisionConfig),
+    createOnly: Type.Optional(
+      Type.Array(StringEnum(USER_ATTRIBUTE_NAMES, { description: 'A mapped attribute.' }), {
+        uniqueItems: true,
+        default: [],
+        description:
+          'Mapped attributes set only when entrasync creates an account, never updated afterwards (e.g. `mailNickname`, or `usageLocation` an admin may change).',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'Which people get user accounts, and how.' },
 );

@@ -69,6 +69,8 @@ export interface UsersSpec {
   /** Graph attribute path -> expression. Has userPrincipalName and displayName. */
   readonly attributes: Readonly<Record<string, Expression>>;
   readonly deprovision: DeprovisionSpec;
+  /** Attributes written when an account is created and never compared again (kept as users edit them). */
+  readonly createOnly: readonly string[];
 }
 
 export interface DeprovisionSpec {

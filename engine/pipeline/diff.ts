@@ -56,7 +56,7 @@ export function diffUsers(
       continue;
     }
     const ref = { id: account.id, userPrincipalName: account.userPrincipalName };
-    const set = attributeChanges(account, d);
+    const set = attributeChanges(account, d, spec.users.createOnly);
     if (ownership === 'adoptable') {
       set.push({
         attribute: spec.marker.attribute,
@@ -134,10 +134,14 @@ export function diffUsers(
   return { changes: orderChanges(changes), warnings, touched };
 }
 
-function attributeChanges(account: TenantUser, desired: DesiredUser): AttributeChange[] {
+function attributeChanges(
+  account: TenantUser,
+  desired: DesiredUser,
+  createOnly: readonly string[],
+): AttributeChange[] {
   const changes: AttributeChange[] = [];
   for (const [attribute, after] of Object.entries(desired.attributes)) {
-    if (attribute === 'accountEnabled') continue;
+    if (attribute === 'accountEnabled' || createOnly.includes(attribute)) continue;
     const before = account.attributes[attribute] ?? null;
     if (!sameValue(attribute, before, after)) changes.push({ attribute, before, after });
   }

@@ -182,11 +182,47 @@ async function evaluateAttributes(
       );
     }
   }
+  validateIdentifiers(spec, attributes);
   if (attributes.accountEnabled === undefined) attributes.accountEnabled = true;
   if (attributes.mailNickname === undefined || attributes.mailNickname === null) {
     attributes.mailNickname = mailNicknameFromUpn(attributes.userPrincipalName as string);
   }
   return attributes;
+}
+
+/**
+ * Graph's rules for the identifiers it rejects at create time, checked per person at plan time
+ * so a bad record is a plan error naming the record, not a 400 halfway through an apply.
+ */
+const UPN = /^[A-Za-z0-9'._!#^~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+const MAIL_NICKNAME = /^[\x21-\x7e]+$/;
+
+function validateIdentifiers(spec: SyncSpec, attributes: Record<string, AttributeValue>): void {
+  const upn = attributes.userPrincipalName;
+  const path = (a: string) => spec.users.attributes[a]?.configPath ?? `users.attributes.${a}`;
+  if (typeof upn === 'string') {
+    const local = upn.slice(0, upn.lastIndexOf('@'));
+    if (
+      !UPN.test(upn) ||
+      local.length > 64 ||
+      local.startsWith('.') ||
+      local.endsWith('.') ||
+      local.includes('..')
+    ) {
+      throw new MappingError(
+        `${path('userPrincipalName')}: ${JSON.stringify(upn)} is not a valid userPrincipalName (ASCII letters, digits and ' . _ ! # ^ ~ - before a single @ and a domain; at most 64 characters before the @; use $foldDiacritics)`,
+      );
+    }
+  }
+  const nickname = attributes.mailNickname;
+  if (
+    typeof nickname === 'string' &&
+    (!MAIL_NICKNAME.test(nickname) || /[@()\\[\]";:<>,]/.test(nickname) || nickname.length > 64)
+  ) {
+    throw new MappingError(
+      `${path('mailNickname')}: ${JSON.stringify(nickname)} is not a valid mailNickname (ASCII without spaces or @ ( ) \\ [ ] " ; : < > , and at most 64 characters; use $mailNickname)`,
+    );
+  }
 }
 
 function toAttributeValue(

@@ -3,7 +3,14 @@
  * over plain data; this module only wires them in the order design.md draws.
  */
 import { ConfigError } from '../errors.js';
-import type { Plan, PlanIssue, SourceSummary, ThresholdOverrides } from '../model/plan.js';
+import type {
+  Plan,
+  PlanIssue,
+  PlanWarning,
+  SourceSummary,
+  ThresholdOverrides,
+} from '../model/plan.js';
+import type { Expression } from '../expr/jsonata.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
@@ -69,6 +76,53 @@ export function mappingView(tenant: TenantState, spec: SyncSpec): MappingTenantV
     },
     uniqueness: createUniquenessContext(holders),
   };
+}
+
+/** Below this many people, identical values are ordinary (a small team, one office). */
+const SAME_FOR_EVERYONE_MIN_PEOPLE = 10;
+
+/**
+ * A mapping that reads source fields but gives every person the same value usually reads the
+ * wrong thing: `status = 'Active'` against `active`, a renamed column lint could not see (M1).
+ * Constant mappings (`companyName: "'Contoso'"`) read no field and are not reported.
+ */
+export function sameForEveryone(spec: SyncSpec, mapped: MapResult): PlanWarning[] {
+  const users = mapped.desired.users;
+  const warnings: PlanWarning[] = [];
+  const everyone = users.length + mapped.desired.outOfScope.length;
+  if (
+    spec.users.scope &&
+    spec.users.scope.fieldReferences.length > 0 &&
+    users.length === 0 &&
+    everyone >= SAME_FOR_EVERYONE_MIN_PEOPLE
+  ) {
+    warnings.push({
+      code: 'map.same-for-everyone',
+      message: `users.scope is false for all ${everyone} people: check the fields it reads (${fieldsOf(spec.users.scope)})`,
+      subject: 'users.scope',
+    });
+  }
+  if (users.length < SAME_FOR_EVERYONE_MIN_PEOPLE) return warnings;
+  for (const [attribute, expression] of Object.entries(spec.users.attributes)) {
+    if (expression.fieldReferences.length === 0) continue;
+    const first = JSON.stringify(users[0]?.attributes[attribute] ?? null);
+    if (users.every((u) => JSON.stringify(u.attributes[attribute] ?? null) === first)) {
+      warnings.push({
+        code: 'map.same-for-everyone',
+        message: `${expression.configPath} gives ${first} for all ${users.length} people: check the fields it reads (${fieldsOf(expression)})`,
+        subject: expression.configPath,
+      });
+    }
+  }
+  return warnings;
+}
+
+function fieldsOf(expression: Expression): string {
+  return [
+    ...new Set(
+      expression.fieldReferences.map((r) => (r.variable ? `$${r.variable}.${r.field}` : r.field)),
+    ),
+  ].join(', ');
 }
 
 export interface PlanOptions {
@@ -163,7 +217,7 @@ export async function computePlanWithStages(
     sources,
     changes: safe.changes,
     blocked: safe.blocked,
-    warnings: [...diff.warnings, ...safe.warnings],
+    warnings: [...diff.warnings, ...sameForEveryone(spec, mapped), ...safe.warnings],
     issues,
     ignored: ignoredUsers(classified, diff.touched),
     managedUsers,

@@ -26,6 +26,7 @@ export interface SpecOverrides {
   match?: MatchRule[];
   attributes?: Record<string, string>;
   deprovision?: 'disable' | 'none';
+  createOnly?: string[];
   safety?: Partial<SafetySpec>;
   approvals?: Approvals;
 }
@@ -51,6 +52,7 @@ export function aSpec(o: SpecOverrides = {}): SyncSpec {
         Object.entries(attributes).map(([k, v]) => [k, expr(v, `users.attributes.${k}`)]),
       ),
       deprovision: { action: o.deprovision ?? 'disable' },
+      createOnly: o.createOnly ?? [],
     },
     safety: { ...DEFAULT_SAFETY, ...o.safety },
     approvals: o.approvals ?? NO_APPROVALS,

@@ -34,6 +34,7 @@ import {
 } from '../../engine/index.js';
 import { openTenantStore } from '../../simulator/index.js';
 import { Redactor } from '../../engine/secret.js';
+import { createHash } from 'node:crypto';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const scenarios = readdirSync(here, { withFileTypes: true })
@@ -124,5 +125,16 @@ describe.each(scenarios)('scenario %s', (name) => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('golden plans across versions (M7)', () => {
+  const changelog = readFileSync(join(here, '..', '..', 'CHANGELOG.md'), 'utf8');
+  it.each(scenarios)('%s: its expected-plan.json is named in CHANGELOG.md', (name) => {
+    const golden = readFileSync(join(here, name, 'expected-plan.json'));
+    const line = `golden: ${name} ${createHash('sha256').update(golden).digest('hex').slice(0, 12)}`;
+    // A golden plan changes only with a changelog entry naming it: add this line under
+    // "Unreleased" together with what changed and why.
+    expect(changelog).toContain(line);
   });
 });
