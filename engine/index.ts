@@ -13,6 +13,7 @@ import type { SyncSpec } from './model/spec.js';
 import type { TenantState } from './model/tenant.js';
 import type { SourceConnector, TargetReader, TargetWriter } from './ports.js';
 import type { ApplyOptions } from './apply/apply.js';
+import type { ApplyLock } from './apply/lock.js';
 import { applyPlan } from './apply/apply.js';
 import { tenantDigest } from './pipeline/fingerprint.js';
 import { computePlan, computePlanWithStages, tenantReadRequest } from './pipeline/plan.js';
@@ -90,6 +91,13 @@ export async function explainRun(
 export interface ApplyRunOptions extends ApplyOptions {
   /** Tenant state already read for this apply (e.g. by the plan made just before). */
   readonly tenant?: TenantState;
+  /**
+   * One applier at a time (A3): taken before the tenant is re-read for the stale-plan check,
+   * so two appliers cannot both pass it, and released when the run ends.
+   */
+  readonly lock?: ApplyLock;
+  /** Who takes the lock, e.g. `apply` or `daemon`. */
+  readonly lockOwner?: string;
 }
 
 /**
@@ -120,19 +128,37 @@ export async function applyRun(
       `${plan.blocked.length} change(s) are blocked by safety checks; nothing is applied (first: ${plan.blocked[0]?.message ?? ''})`,
     );
   }
-  const tenant = options.tenant ?? (await readTenant(spec, io.target));
-  const live = tenantDigest(tenant, spec.marker, plan.changes);
-  if (live !== plan.tenantDigest) {
-    throw new StalePlanError(
-      'the tenant changed since this plan was made (accounts it manages or targets differ); plan again',
-    );
+  const lease = options.lock ? await options.lock.acquire(options.lockOwner ?? 'apply') : undefined;
+  try {
+    const tenant = options.tenant ?? (await readTenant(spec, io.target));
+    const live = tenantDigest(tenant, spec.marker, plan.changes);
+    if (live !== plan.tenantDigest) {
+      throw new StalePlanError(
+        'the tenant changed since this plan was made (accounts it manages or targets differ); plan again',
+      );
+    }
+    return await applyPlan(plan, io.writer, { configDigest: spec.configDigest, ...options });
+  } finally {
+    await lease?.release();
   }
-  return applyPlan(plan, io.writer, options);
 }
 
 export { computePlan, tenantReadRequest } from './pipeline/plan.js';
 export type { PlanOptions } from './pipeline/plan.js';
 export { applyPlan } from './apply/apply.js';
+export type { ApplyOptions } from './apply/apply.js';
+export type { BreakerSettings } from './apply/breaker.js';
+export type {
+  Journal,
+  JournalEntry,
+  JournalRun,
+  JournaledChange,
+  ResumeState,
+  RunStatus,
+} from './apply/journal.js';
+export { foldResume } from './apply/journal.js';
+export type { ApplyLock, LockHolder, LockLease } from './apply/lock.js';
+export { LockHeldError, describeHolder } from './apply/lock.js';
 export { renderPlanText, renderReportText, summaryLine } from './render/text.js';
 export { renderPlanJson, renderReportJson } from './render/json.js';
 export { renderExplanationsText } from './render/explain.js';

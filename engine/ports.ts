@@ -4,7 +4,7 @@
  * their own interface rather than widening these.
  */
 import type { Change } from './model/plan.js';
-import type { TargetError } from './model/report.js';
+import type { TargetError, WriteStats } from './model/report.js';
 import type { SourceSnapshot } from './model/source.js';
 import type { TenantReadRequest, TenantState } from './model/tenant.js';
 import type { Redactor, SecretResolver } from './secret.js';
@@ -32,13 +32,63 @@ export interface TargetReader {
 }
 
 export type WriteResult =
-  | { readonly ok: true; readonly targetId?: string }
-  | { readonly ok: false; readonly error: TargetError };
+  | { readonly ok: true; readonly targetId?: string; readonly recovered?: true }
+  | { readonly ok: false; readonly error: TargetError }
+  /** Not attempted (the run is stopping: time budget, abort); safe to apply in a later run. */
+  | { readonly ok: false; readonly notRun: true; readonly code: string; readonly reason: string };
 
 export interface TargetWriter {
   readonly apiVersion: typeof PORT_API_VERSION;
   /** Carries out one change. Never throws for a per-object failure: returns it (invariant 6). */
   apply(change: Change): Promise<WriteResult>;
+}
+
+/** What a batching writer is told about the run a batch belongs to. */
+export interface WriteContext {
+  /**
+   * Ids of changes an interrupted earlier run started but recorded no outcome for (from the
+   * journal): their write may have committed with the response lost, so the writer proves
+   * whether it did before writing again (G4). Empty without a journal; the writer still
+   * reconciles every lost response and every "already exists" it meets.
+   */
+  readonly inDoubt: ReadonlySet<string>;
+  /**
+   * Object ids created by this run or by the interrupted run it resumes. A 404 on one of them
+   * is replication lag and is retried within a bounded window; a 404 on any other object means
+   * the plan is stale, and never leads to deprovisioning (G6). The writer adds what it creates.
+   */
+  readonly created: Set<string>;
+  /** Aborted when the run stops: the writer sends nothing more and answers `notRun`. */
+  readonly signal: AbortSignal;
+  /**
+   * The run may start no wait that ends later than this long after its first write; what is
+   * left answers `notRun` (resumable) rather than being retried early (G2).
+   */
+  readonly timeBudgetMs?: number;
+}
+
+/**
+ * A writer that carries out many independent changes per call: batched round trips, paced to
+ * the target's write limits, retried and reconciled so each change is applied exactly once.
+ * The engine guarantees the changes of one call touch distinct objects, and that a change runs
+ * only after every earlier change to the same object finished.
+ */
+export interface BatchTargetWriter extends TargetWriter {
+  /** Most changes the engine passes in one call. */
+  readonly maxBatchSize: number;
+  /** Calls the engine keeps in flight at once. */
+  readonly concurrency: number;
+  /**
+   * One result per change, in order. Never throws for a per-object failure (invariant 6); a
+   * throw means the writer itself broke and the run stops.
+   */
+  applyBatch(changes: readonly Change[], context: WriteContext): Promise<readonly WriteResult[]>;
+  /** Figures since the writer was made. */
+  stats(): WriteStats;
+}
+
+export function isBatchTargetWriter(writer: TargetWriter): writer is BatchTargetWriter {
+  return typeof (writer as Partial<BatchTargetWriter>).applyBatch === 'function';
 }
 
 /** What every connector factory receives besides its own options. */

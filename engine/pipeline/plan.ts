@@ -33,6 +33,7 @@ import { checkSafety } from './safety.js';
 /** Attributes every tenant read selects, whatever the config maps. */
 const BASE_USER_ATTRIBUTES = [
   'userPrincipalName',
+  'displayName',
   'accountEnabled',
   'mail',
   'userType',
@@ -207,6 +208,13 @@ export async function computePlanWithStages(
     ...(options.overrides ? { overrides: options.overrides } : {}),
     approvals: spec.approvals,
     adminDetection: tenant.privileged !== undefined,
+    displayNames: new Map(
+      tenant.users.flatMap((u) =>
+        typeof u.attributes.displayName === 'string'
+          ? [[u.id, u.attributes.displayName] as const]
+          : [],
+      ),
+    ),
   });
 
   const plan: Plan = {

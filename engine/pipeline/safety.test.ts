@@ -184,3 +184,45 @@ describe('safety: protected accounts', () => {
     ]);
   });
 });
+
+describe('safety: churn', () => {
+  it('a changed key format that would replace people with new accounts of the same names is blocked', async () => {
+    const { rows, accounts } = population(12);
+    const rekeyed = rows.map((r) => ({ ...r, id: `E${r.id.padStart(4, '0')}` }));
+    const spec = aSpec({ match: ['anchor'], safety: { minSourceRatio: 0.5 } });
+    const plan = await computePlan(spec, [aSnapshot(rekeyed)], { users: accounts, privileged: [] });
+    expect(plan.changes).toEqual([]);
+    expect(blockedCodes(plan)).toEqual(['churn']);
+    expect(plan.blocked).toHaveLength(24);
+    expect(plan.blocked[0]?.message).toMatch(
+      /^blocked: 12 people would be replaced by new accounts with the same names \(e\.g\. P0 Person: p0\.person@contoso\.com disabled, p0\.person@contoso\.com created/,
+    );
+
+    const approved = await computePlan(
+      aSpec({
+        match: ['anchor'],
+        safety: { minSourceRatio: 0.5 },
+        approvals: { plans: [plan.fingerprint.slice(0, 12)], changes: [] },
+      }),
+      [aSnapshot(rekeyed)],
+      { users: accounts, privileged: [] },
+    );
+    expect(approved.blocked).toEqual([]);
+  });
+
+  it('a few rehires or namesakes are not churn', async () => {
+    const { rows, accounts } = population(12);
+    const twoRekeyed = rows.map((r, i) => (i < 2 ? { ...r, id: `E${r.id}` } : r));
+    const plan = await computePlan(aSpec({ match: ['anchor'] }), [aSnapshot(twoRekeyed)], {
+      users: accounts,
+      privileged: [],
+    });
+    expect(plan.blocked).toEqual([]);
+    expect(plan.changes.map((c) => c.kind).sort()).toEqual([
+      'createUser',
+      'createUser',
+      'disableUser',
+      'disableUser',
+    ]);
+  });
+});

@@ -42,6 +42,8 @@ export interface SafetyContext {
   readonly approvals: Approvals;
   /** False when the tenant read could not tell who holds directory roles. */
   readonly adminDetection: boolean;
+  /** Display names of tenant accounts by id, to recognise one person replaced by another account. */
+  readonly displayNames: ReadonlyMap<string, string>;
 }
 
 export interface SafetyResult {
@@ -88,6 +90,15 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
       else stillAllowed.push(change);
     }
     allowed = stillAllowed;
+  }
+
+  if (!planApproved) {
+    const churned = churn(allowed, context);
+    if (churned) {
+      for (const change of churned.changes)
+        blocked.push({ change, code: 'churn', message: churned.message });
+      allowed = allowed.filter((c) => !churned.changes.has(c));
+    }
   }
 
   const overrides = boundOverrides(context, warnings);
@@ -148,6 +159,60 @@ function unhealthySourceVerdict(context: SafetyContext): Verdict | undefined {
     code: 'source-unhealthy',
     message: `blocked: ${reasons.join('; ')}; nothing is deprovisioned until every source reads completely`,
   };
+}
+
+/** Pairs below this never count as churn: a rehire or a namesake is ordinary. */
+const CHURN_MIN_PAIRS = 5;
+
+/**
+ * A changed key or anchor format makes every person look new: the plan creates N accounts and
+ * disables N others with the same names. Each change looks fine alone; together they replace
+ * people. Blocks the paired creates and disables until the plan is approved.
+ */
+function churn(
+  changes: readonly Change[],
+  context: SafetyContext,
+): { changes: Set<Change>; message: string } | undefined {
+  const disabledByName = new Map<string, Change[]>();
+  for (const c of changes) {
+    if (c.kind !== 'disableUser' || c.reason === 'source-status' || !c.user.id) continue;
+    const name = context.displayNames.get(c.user.id);
+    if (!name) continue;
+    const key = nameKey(name);
+    const list = disabledByName.get(key);
+    if (list) list.push(c);
+    else disabledByName.set(key, [c]);
+  }
+  const paired = new Set<Change>();
+  const examples: string[] = [];
+  for (const c of changes) {
+    if (c.kind !== 'createUser') continue;
+    const name = c.attributes.displayName;
+    const twins = typeof name === 'string' ? disabledByName.get(nameKey(name)) : undefined;
+    const twin = twins?.shift();
+    if (!twin) continue;
+    paired.add(c).add(twin);
+    if (examples.length < 3)
+      examples.push(
+        `${String(name)}: ${twin.user.userPrincipalName} disabled, ${c.user.userPrincipalName} created`,
+      );
+  }
+  const pairs = paired.size / 2;
+  const creates = changes.filter((c) => c.kind === 'createUser').length;
+  if (pairs < CHURN_MIN_PAIRS || pairs < creates / 2) return undefined;
+  return {
+    changes: paired,
+    message: `blocked: ${pairs} people would be replaced by new accounts with the same names (e.g. ${examples.join('; ')}); the key or anchor format probably changed (users.anchor, join keys). Fix the mapping, or approve this plan in approvals.yaml (plans: [${context.fingerprint.slice(0, 12)}]) if the replacement is intended`,
+  };
+}
+
+function nameKey(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ');
 }
 
 function approvalVerdict(change: Change, context: SafetyContext): Verdict | undefined {
