@@ -9,7 +9,12 @@ import { packageRoot } from '../config/write-schema.js';
 import { ConfigError, EntrasyncError, SafetyBlockedError } from '../engine/errors.js';
 import { formatDiagnostic } from '../engine/model/diagnostic.js';
 import { Redactor } from '../engine/secret.js';
-import { runApply } from './commands/apply.js';
+import { addApplyOptions, applyOptionsFrom, runApply } from './commands/apply.js';
+import type { CommandContext } from './commands/command-context.js';
+import { registerDaemonCommand } from './commands/daemon.js';
+import { registerImportCommand } from './commands/import.js';
+import { registerReportCommand } from './commands/report.js';
+import { registerSnapshotCommand, runPlanWithSnapshot } from './commands/snapshot.js';
 import { runExplain } from './commands/explain.js';
 import type { OverrideFlags } from './overrides.js';
 import { addOverrideOptions, overridesFrom } from './overrides.js';
@@ -77,40 +82,76 @@ export async function main(
           .choices(['text', 'json', 'markdown'])
           .default('text'),
       )
-      .option('-o, --out <file>', 'also save the plan as JSON, for `apply <file>`'),
-  ).action(async (opts: { config: string; format: PlanFormat; out?: string } & OverrideFlags) => {
-    const overrides = overridesFrom(opts);
-    await withRuntime(opts.config, (runtime) =>
-      runPlan(
-        runtime,
-        {
-          format: opts.format,
-          ...(opts.out ? { out: opts.out } : {}),
-          ...(overrides ? { overrides } : {}),
-        },
-        output,
+      .option('-o, --out <file>', 'also save the plan as JSON, for `apply <file>`')
+      .option(
+        '--tenant-snapshot <file>',
+        'plan against a tenant snapshot (entrasync snapshot) instead of the live tenant; no Graph credentials needed',
       ),
-    );
-  });
-
-  addOverrideOptions(
-    program
-      .command('apply')
-      .description(
-        'apply a saved plan (refused if the tenant changed since), or plan and apply now',
-      )
-      .argument('[plan]', 'plan file saved by `plan --out`')
-      .addOption(configOption()),
-  ).action(async (planFile: string | undefined, opts: { config: string } & OverrideFlags) => {
-    const overrides = overridesFrom(opts);
-    if (planFile && overrides) {
-      throw new EntrasyncError(
-        'cli.usage',
-        'a saved plan already carries its overrides: make it with `plan --allow-... --plan <fingerprint> --out`',
+  ).action(
+    async (
+      opts: {
+        config: string;
+        format: PlanFormat;
+        out?: string;
+        tenantSnapshot?: string;
+      } & OverrideFlags,
+    ) => {
+      const overrides = overridesFrom(opts);
+      if (opts.tenantSnapshot) {
+        exitCode = await runPlanWithSnapshot(
+          opts.config,
+          opts.tenantSnapshot,
+          {
+            format: opts.format,
+            ...(opts.out ? { out: opts.out } : {}),
+            ...(overrides ? { overrides } : {}),
+          },
+          output,
+          redactor,
+        );
+        return;
+      }
+      await withRuntime(opts.config, (runtime) =>
+        runPlan(
+          runtime,
+          {
+            format: opts.format,
+            ...(opts.out ? { out: opts.out } : {}),
+            ...(overrides ? { overrides } : {}),
+          },
+          output,
+        ),
       );
-    }
-    await withRuntime(opts.config, (runtime) => runApply(runtime, planFile, output, overrides));
-  });
+    },
+  );
+
+  addApplyOptions(
+    addOverrideOptions(
+      program
+        .command('apply')
+        .description(
+          'apply a saved plan (refused if the tenant changed since), or plan and apply now',
+        )
+        .argument('[plan]', 'plan file saved by `plan --out`')
+        .addOption(configOption()),
+    ),
+  ).action(
+    async (
+      planFile: string | undefined,
+      opts: { config: string } & OverrideFlags & Record<string, unknown>,
+    ) => {
+      const overrides = overridesFrom(opts);
+      if (planFile && overrides) {
+        throw new EntrasyncError(
+          'cli.usage',
+          'a saved plan already carries its overrides: make it with `plan --allow-... --plan <fingerprint> --out`',
+        );
+      }
+      await withRuntime(opts.config, (runtime) =>
+        runApply(runtime, planFile, output, overrides, applyOptionsFrom(opts)),
+      );
+    },
+  );
 
   program
     .command('explain')
@@ -159,6 +200,19 @@ export async function main(
     .action((opts: { state: string; users: number; groups: number; randomSeed: number }) => {
       exitCode = runSimulatorSeed(opts, output);
     });
+
+  const context: CommandContext = {
+    output,
+    redactor,
+    withRuntime,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  };
+  registerDaemonCommand(program, context);
+  registerReportCommand(program, context);
+  registerSnapshotCommand(program, context);
+  registerImportCommand(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -2,10 +2,15 @@
  * Builds what a command needs from a config file: the compiled spec, the source connectors and
  * the target (starting the embedded simulator when the config asks for it). I/O lives here and
  * in connectors; the engine only receives the ports.
+ *
+ * Credentials are built as factories: a 401 mid-run makes the connector build a fresh one (a
+ * fresh token, and for workload identity a fresh federated assertion), see
+ * connectors/entra/graph-client.ts. Every secret resolved here is registered with the redactor.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TokenCredential } from '@azure/identity';
+import { DEFAULT_FEDERATION_AUDIENCE } from '../config/auth-schema.js';
 import { loadConfig } from '../config/load.js';
 import type { LoadedConfig } from '../config/load.js';
 import {
@@ -13,10 +18,24 @@ import {
   DEFAULT_GRAPH_URL,
   DEFAULT_SIMULATOR_STATE,
 } from '../config/schema.js';
+import type { TargetConfig } from '../config/schema.js';
 import { resolveSecret, revealConfigValue } from '../config/secrets.js';
 import { createSource } from '../connectors/index.js';
-import { createClientSecretCredential, createEntraTarget } from '../connectors/entra/index.js';
-import type { EntraTarget, GraphConnection } from '../connectors/entra/index.js';
+import {
+  createClientAssertionCredential,
+  createClientCertificateCredential,
+  createClientSecretCredential,
+  createEntraTarget,
+  createManagedIdentityCredential,
+  fileAssertion,
+  githubActionsAssertion,
+} from '../connectors/entra/index.js';
+import type {
+  Clock,
+  EntraTarget,
+  EntraTargetOptions,
+  GraphConnection,
+} from '../connectors/entra/index.js';
 import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
 import type { Redactor } from '../engine/secret.js';
 import { startSimulator } from '../simulator/index.js';
@@ -25,7 +44,16 @@ export interface Runtime {
   readonly loaded: LoadedConfig;
   readonly sources: readonly SourceConnector[];
   readonly target: EntraTarget;
+  /** Graph's origin and authority the target talks to. */
+  readonly connection: GraphConnection;
   close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Clock for the target's waits (Retry-After, pacing); default wall time. */
+  readonly clock?: Clock;
+  /** `low` for background work (the daemon): `x-ms-throttle-priority: low`. */
+  readonly priority?: 'low' | 'normal';
 }
 
 export const DEFAULT_CONFIG_PATH = 'entrasync.yaml';
@@ -34,6 +62,7 @@ export async function openRuntime(
   configPath: string,
   redactor: Redactor,
   env = process.env,
+  options: RuntimeOptions = {},
 ): Promise<Runtime> {
   const loaded = await loadConfig(configPath);
   const secretContext = { env, baseDir: loaded.baseDir, redactor };
@@ -46,6 +75,7 @@ export async function openRuntime(
     createSource(name, options, context),
   );
   const target = loaded.config.target;
+  const targetOptions = entraTargetOptions(loaded, options);
 
   if (target.auth.method === 'simulator') {
     const simulator = await startSimulator({
@@ -63,42 +93,113 @@ export async function openRuntime(
       tenantId: simulator.tenantId,
       caPem: simulator.caPem,
     };
-    const credential = createClientSecretCredential(
-      connection,
-      client.clientId,
-      client.clientSecret,
-    );
     return {
       loaded,
       sources,
-      target: createEntraTarget(connection, credential),
+      connection,
+      target: createEntraTarget(
+        connection,
+        () => createClientSecretCredential(connection, client.clientId, client.clientSecret),
+        targetOptions,
+      ),
       close: () => simulator.close(),
     };
   }
 
-  // The loader guarantees tenantId and clientId with `method: secret`.
-  if (target.tenantId === undefined || target.clientId === undefined) {
-    throw new Error('target.tenantId and target.clientId are required with auth.method: secret');
-  }
-  const tenantId = revealConfigValue(target.tenantId, secretContext);
-  const clientId = revealConfigValue(target.clientId, secretContext);
   const connection: GraphConnection = {
     graphUrl: target.graphUrl ?? DEFAULT_GRAPH_URL,
     authorityHost: target.authorityHost ?? DEFAULT_AUTHORITY_HOST,
-    tenantId,
+    tenantId:
+      target.tenantId === undefined
+        ? 'organizations'
+        : revealConfigValue(target.tenantId, secretContext),
     ...(target.caFile
       ? { caPem: await readFile(resolve(loaded.baseDir, target.caFile), 'utf8') }
       : {}),
   };
-  const credential: TokenCredential = createClientSecretCredential(
-    connection,
-    clientId,
-    resolveSecret(target.auth.clientSecret, secretContext).reveal(),
-  );
+  const credential = await credentialFactory(target, connection, {
+    clientId: () => {
+      // The loader guarantees tenantId and clientId for app-registration methods.
+      if (target.clientId === undefined) {
+        throw new Error(`target.clientId is required with auth.method: ${target.auth.method}`);
+      }
+      return revealConfigValue(target.clientId, secretContext);
+    },
+    secret: (ref) => resolveSecret(ref, secretContext).reveal(),
+    baseDir: loaded.baseDir,
+    env,
+  });
   return {
     loaded,
     sources,
-    target: createEntraTarget(connection, credential),
+    connection,
+    target: createEntraTarget(connection, credential, targetOptions),
     close: async () => {},
   };
+}
+
+function entraTargetOptions(loaded: LoadedConfig, options: RuntimeOptions): EntraTargetOptions {
+  const target = loaded.config.target;
+  return {
+    identity: {
+      anchorAttribute: loaded.spec.users.anchorAttribute,
+      markerAttribute: loaded.spec.marker.attribute,
+    },
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.priority ? { priority: options.priority } : {}),
+    ...(target.writes?.perSecond === undefined ? {} : { writesPerSecond: target.writes.perSecond }),
+    ...(target.writes?.concurrency === undefined ? {} : { concurrency: target.writes.concurrency }),
+  };
+}
+
+interface CredentialInputs {
+  clientId(): string;
+  secret(ref: Parameters<typeof resolveSecret>[0]): string;
+  readonly baseDir: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A factory of the credential `target.auth` asks for (see the module comment). */
+async function credentialFactory(
+  target: TargetConfig,
+  connection: GraphConnection,
+  inputs: CredentialInputs,
+): Promise<() => TokenCredential> {
+  const auth = target.auth;
+  switch (auth.method) {
+    case 'simulator':
+      throw new Error('internal: the simulator has its own credential');
+    case 'secret': {
+      const clientId = inputs.clientId();
+      const secret = inputs.secret(auth.clientSecret);
+      return () => createClientSecretCredential(connection, clientId, secret);
+    }
+    case 'certificate': {
+      const clientId = inputs.clientId();
+      const pem = inputs.secret(auth.certificate);
+      const chain = auth.sendCertificateChain ?? false;
+      return () => createClientCertificateCredential(connection, clientId, pem, chain);
+    }
+    case 'workload-identity': {
+      const clientId = inputs.clientId();
+      const audience = auth.audience ?? DEFAULT_FEDERATION_AUDIENCE;
+      let assertion: () => Promise<string>;
+      if (auth.provider === 'github-actions') {
+        assertion = githubActionsAssertion(inputs.env, audience);
+      } else {
+        const file = auth.tokenFile ?? inputs.env['AZURE_FEDERATED_TOKEN_FILE'];
+        if (file === undefined || file === '') {
+          throw new Error(
+            'workload identity with provider: file needs target.auth.tokenFile or AZURE_FEDERATED_TOKEN_FILE',
+          );
+        }
+        assertion = fileAssertion(resolve(inputs.baseDir, file), (p) => readFile(p, 'utf8'));
+      }
+      return () => createClientAssertionCredential(connection, clientId, assertion);
+    }
+    case 'managed-identity': {
+      const clientId = auth.clientId;
+      return () => createManagedIdentityCredential(clientId);
+    }
+  }
 }

@@ -357,7 +357,7 @@ describe('loadConfig: each kind of problem, at its line and column', () => {
   it('a discriminated union reports against the branch its discriminator picks', async () => {
     const [method] = await problems(validWith({ 4: '    method: secrets' }));
     expect(method?.message).toBe(
-      'unknown method `secrets` for `target.auth`: expected one of `simulator`, `secret` (did you mean `secret`?)',
+      'unknown method `secrets` for `target.auth`: expected one of `simulator`, `secret`, `certificate`, `workload-identity`, `managed-identity` (did you mean `secret`?)',
     );
     expect(at(method)).toBe('4:13');
 
@@ -375,7 +375,7 @@ describe('loadConfig: each kind of problem, at its line and column', () => {
 
     const [noMethod] = await problems(validWith({ 3: '  auth: {}', 4: [] }));
     expect(noMethod?.message).toBe(
-      'missing required key `method` in `target.auth` (one of `simulator`, `secret`)',
+      'missing required key `method` in `target.auth` (one of `simulator`, `secret`, `certificate`, `workload-identity`, `managed-identity`)',
     );
   });
 
@@ -509,7 +509,7 @@ describe('loadConfig: each kind of problem, at its line and column', () => {
     ]);
     expect(ds[0]?.message).toMatch(/must be the whole value/);
     expect(ds[1]?.message).toMatch(
-      /^a secret reference is not allowed in `target\.caFile` \(it would be used as literal text\); references are allowed in `target\.auth\.clientSecret`, `target\.tenantId`, `target\.clientId`, `sources\.<name>\.password`/,
+      /^a secret reference is not allowed in `target\.caFile` \(it would be used as literal text\); references are allowed in `target\.auth\.clientSecret`, `target\.auth\.certificate`, `target\.tenantId`, `target\.clientId`, `sources\.<name>\.password`/,
     );
     expect(ds[3]?.message).toMatch(
       /is a JSONata expression, where a secret reference is not allowed/,

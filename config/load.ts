@@ -37,6 +37,7 @@ import {
   DEFAULT_THRESHOLDS,
   NO_APPROVALS,
 } from '../engine/model/spec.js';
+import { APP_REGISTRATION_METHODS } from './auth-schema.js';
 import { DEFAULT_APPROVALS_FILE, loadApprovals } from './approvals.js';
 import {
   configError,
@@ -409,18 +410,36 @@ function crossFieldDiagnostics(
   // target: what each auth method needs
   const auth = asObject(target?.['auth']);
   const method = auth?.['method'];
-  if (target && method === 'secret') {
+  if (
+    target &&
+    typeof method === 'string' &&
+    (APP_REGISTRATION_METHODS as readonly string[]).includes(method)
+  ) {
     for (const key of ['tenantId', 'clientId']) {
       if (target[key] !== undefined) continue;
       out.push(
         configError(
           'config.missing-key',
-          `missing required key \`${key}\` in \`target\`: required with \`auth.method: secret\``,
+          `missing required key \`${key}\` in \`target\`: required with \`auth.method: ${method}\``,
           ['target', key],
           positionOfParent(doc, locator, ['target']),
         ),
       );
     }
+  }
+  if (
+    method === 'workload-identity' &&
+    auth?.['tokenFile'] !== undefined &&
+    auth['provider'] !== 'file'
+  ) {
+    out.push(
+      configError(
+        'config.not-applicable',
+        '`target.auth.tokenFile` applies only with `provider: file`',
+        ['target', 'auth', 'tokenFile'],
+        positionOfKey(doc, locator, ['target', 'auth', 'tokenFile']),
+      ),
+    );
   }
   if (
     target &&
@@ -564,7 +583,10 @@ function buildSafety(safety: Config['safety']): SafetySpec {
  * changes exactly when the effective configuration does.
  */
 export function configDigest(config: Config): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+  // How and when entrasync runs (schedule, daemon, history) does not change what a plan does, so
+  // changing a port or a cron line must not make a reviewed plan stale.
+  const { schedule: _schedule, daemon: _daemon, history: _history, ...effective } = config;
+  return createHash('sha256').update(canonicalJson(effective)).digest('hex');
 }
 
 export function canonicalJson(value: unknown): string {

@@ -12,7 +12,9 @@ import { LdapSourceOptions } from '../connectors/ldap/options.js';
 import { DEFAULT_MIN_SOURCE_RATIO, DEFAULT_THRESHOLDS } from '../engine/model/spec.js';
 import type { ThresholdAction } from '../engine/model/spec.js';
 import { FUNCTION_NAMES } from '../engine/expr/functions.js';
-import { ExpressionString, SecretOrText, SecretReference, StringEnum } from './schema-slots.js';
+import { ExcessPrivilege, TargetAuth, WritesConfig } from './auth-schema.js';
+import { DaemonConfig, HistoryConfig, ScheduleConfig } from './operations-schema.js';
+import { ExpressionString, SecretOrText, StringEnum } from './schema-slots.js';
 
 export {
   ConfigSlot,
@@ -55,44 +57,7 @@ export function flattenExtensionAttribute(name: ExtensionAttributeName): string 
 // ---------------------------------------------------------------------------------------------
 // target
 
-const SimulatorAuth = Type.Object(
-  {
-    method: Type.Literal('simulator', {
-      description: 'The embedded simulated tenant: nothing leaves this machine.',
-    }),
-  },
-  {
-    additionalProperties: false,
-    description: 'Use the embedded simulator as the tenant (see `target.simulator`).',
-  },
-);
-
-const ClientSecretAuth = Type.Object(
-  {
-    method: Type.Literal('secret', {
-      description: 'An app registration with a client secret.',
-    }),
-    clientSecret: SecretReference(
-      'Client secret of the app registration, as a reference: `${env:NAME}` or `${file:path}`.',
-    ),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'Client credentials with a client secret. Needs `target.tenantId` and `target.clientId`.',
-  },
-);
-
-/**
- * How entrasync authenticates to the tenant, discriminated by `method`. Certificate, workload
- * identity and managed identity become further members of this union.
- */
-export const TargetAuth = Type.Union([SimulatorAuth, ClientSecretAuth], {
-  description:
-    'How entrasync authenticates to Microsoft Graph, chosen by `method`: `simulator` or `secret`.',
-});
-export type TargetAuth = Static<typeof TargetAuth>;
-export type AuthMethod = TargetAuth['method'];
+export { TargetAuth, type AuthMethod } from './auth-schema.js';
 
 export const SimulatorTarget = Type.Object(
   {
@@ -158,12 +123,12 @@ export const TargetConfig = Type.Object(
     auth: TargetAuth,
     tenantId: Type.Optional(
       SecretOrText(
-        'Directory (tenant) id or verified domain. Required with `auth.method: secret`; optional for the simulator.',
+        'Directory (tenant) id or verified domain. Required with `auth.method` `secret`, `certificate` and `workload-identity`; optional for the simulator and a managed identity.',
       ),
     ),
     clientId: Type.Optional(
       SecretOrText(
-        'Application (client) id of the app registration. Required with `auth.method: secret`; optional for the simulator.',
+        'Application (client) id of the app registration. Required with `auth.method` `secret`, `certificate` and `workload-identity`; optional for the simulator.',
       ),
     ),
     graphUrl: Type.Optional(
@@ -181,6 +146,8 @@ export const TargetConfig = Type.Object(
     ),
     simulator: Type.Optional(SimulatorTarget),
     marker: Type.Optional(MarkerConfig),
+    writes: Type.Optional(WritesConfig),
+    excessPrivilege: Type.Optional(ExcessPrivilege),
   },
   { additionalProperties: false, description: 'The Microsoft Entra tenant to keep in sync.' },
 );
@@ -508,6 +475,9 @@ export const Config = Type.Object(
     join: Type.Optional(JoinConfig),
     users: UsersConfig,
     safety: Type.Optional(SafetyConfig),
+    schedule: Type.Optional(ScheduleConfig),
+    daemon: Type.Optional(DaemonConfig),
+    history: Type.Optional(HistoryConfig),
   },
   {
     additionalProperties: false,

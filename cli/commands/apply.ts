@@ -1,55 +1,353 @@
+/**
+ * `apply [plan.json]`: with a saved plan, applies exactly that plan if it still fits the tenant
+ * (StalePlanError otherwise); without one, plans now, prints the plan and applies it.
+ *
+ * Around the engine's applyRun this command adds what needs I/O:
+ * - the permission check before anything is planned (X5): the app's roles are read from its
+ *   token; a missing permission stops with "missing permission X for action Y", excess
+ *   privilege warns (or refuses, `target.excessPrivilege: refuse`);
+ * - the journal and lock in `.entrasync/apply.db` beside the config (cli/apply-store.ts): one
+ *   applier at a time (A3), every change recorded before and after its write, and a resume of
+ *   an interrupted run (A1). Resuming re-plans from the tenant, so it works without the journal
+ *   too (a GitOps runner); a saved plan whose run was interrupted is continued only when what
+ *   is left of it is exactly what a fresh plan wants (nothing else changed since review);
+ * - progress: a bar with rate and ETA on a terminal, a line every 10 s otherwise; then every
+ *   change's outcome, the write figures, and why a run stopped.
+ */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { DEFAULT_APPLY_STORE, openApplyStore } from '../apply-store.js';
+import type { ApplyStore } from '../apply-store.js';
 import {
   applyRun,
   countOutcomes,
+  EntrasyncError,
   planRun,
   renderPlanText,
   renderReportText,
   StalePlanError,
 } from '../../engine/index.js';
-import type { Plan, ThresholdOverrides } from '../../engine/index.js';
+import type { Change, OpResult, Plan, RunReport, ThresholdOverrides } from '../../engine/index.js';
 import { PLAN_FORMAT_VERSION } from '../../engine/index.js';
+import type { SyncSpec } from '../../engine/model/spec.js';
+import type { EntraAction } from '../../connectors/entra/index.js';
+import { ACTION_OF_CHANGE, checkAccess, readGrantedAccess } from '../../connectors/entra/index.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
 import { reportFailedSources } from './plan.js';
 
+/** Flags of `apply` beyond the config and the overrides (see `addApplyOptions`). */
+export interface ApplyCommandOptions {
+  /** Batches of up to 20 writes in flight (default: `target.writes.concurrency`, 4). */
+  readonly concurrency?: number;
+  /** Stop starting waits after this many seconds; what is left resumes next time (G2). */
+  readonly timeBudget?: number;
+  /** Remove the apply lock with this id (a holder that is gone) and exit. */
+  readonly forceUnlock?: string;
+  /** `false` (`--no-journal`): keep no journal or lock (resume then re-plans from the tenant). */
+  readonly journal?: boolean;
+  /** `false` (`--no-progress`): no progress bar or progress lines. */
+  readonly progress?: boolean;
+}
+
 /**
- * `apply [plan.json]`: with a saved plan, applies exactly that plan if it still fits the tenant
- * (StalePlanError otherwise); without one, plans now, prints the plan and applies it.
+ * Adds the flags of ApplyCommandOptions to the `apply` command. In cli/program.ts:
+ * `addApplyOptions(addOverrideOptions(program.command('apply')...))`, then pass
+ * `applyOptionsFrom(opts)` as runApply's fifth argument.
  */
+export function addApplyOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--concurrency <n>', 'batches of up to 20 writes in flight').argParser(
+        positiveInteger('--concurrency'),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--time-budget <seconds>',
+        'start no wait past this many seconds (a long Retry-After); the rest resumes on the next apply',
+      ).argParser(positiveInteger('--time-budget')),
+    )
+    .addOption(
+      new Option(
+        '--force-unlock <lockId>',
+        'remove a stale apply lock (the id it printed) and exit',
+      ),
+    )
+    .addOption(new Option('--no-journal', 'keep no journal or lock in .entrasync/apply.db'))
+    .addOption(new Option('--no-progress', 'print no progress while applying'));
+}
+
+/** commander's parsed flags -> ApplyCommandOptions. */
+export function applyOptionsFrom(opts: Record<string, unknown>): ApplyCommandOptions {
+  return {
+    ...(typeof opts['concurrency'] === 'number' ? { concurrency: opts['concurrency'] } : {}),
+    ...(typeof opts['timeBudget'] === 'number' ? { timeBudget: opts['timeBudget'] } : {}),
+    ...(typeof opts['forceUnlock'] === 'string' ? { forceUnlock: opts['forceUnlock'] } : {}),
+    ...(opts['journal'] === false ? { journal: false } : {}),
+    ...(opts['progress'] === false ? { progress: false } : {}),
+  };
+}
+
 export async function runApply(
   runtime: Runtime,
   planFile: string | undefined,
   output: Output,
   overrides?: ThresholdOverrides,
+  options: ApplyCommandOptions = {},
 ): Promise<ExitCode> {
-  let plan: Plan;
-  if (planFile) {
-    plan = await readPlanFile(planFile);
-  } else {
-    plan = await planRun(
-      runtime.loaded.spec,
-      { sources: runtime.sources, target: runtime.target.reader },
-      overrides ? { overrides } : {},
+  const spec = runtime.loaded.spec;
+  const store =
+    options.journal === false
+      ? undefined
+      : openApplyStore(resolve(runtime.loaded.baseDir, DEFAULT_APPLY_STORE));
+  try {
+    if (options.forceUnlock !== undefined) {
+      const removed = await requireStore(store).lock.forceUnlock(options.forceUnlock);
+      output.out(
+        removed
+          ? `Removed apply lock ${options.forceUnlock}.\n`
+          : `No apply lock with id ${options.forceUnlock}; nothing removed.\n`,
+      );
+      return removed ? EXIT.ok : EXIT.error;
+    }
+
+    const access = await checkPermissions(runtime, actionsForSpec(spec), output);
+    if (access !== undefined) return access;
+
+    let plan: Plan;
+    if (planFile) {
+      plan = await readPlanFile(planFile);
+      const unfinished = store?.unfinishedRun(spec.configDigest);
+      if (unfinished !== undefined && unfinished.planFingerprint === plan.fingerprint) {
+        plan = await remainderOf(plan, runtime, output);
+      }
+    } else {
+      plan = await planRun(
+        spec,
+        { sources: runtime.sources, target: runtime.target.reader },
+        overrides ? { overrides } : {},
+      );
+      output.out(renderPlanText(plan));
+      reportFailedSources(plan, output);
+    }
+    const unfinished = store?.unfinishedRun(spec.configDigest);
+    if (plan.changes.length === 0 && plan.blocked.length === 0 && unfinished === undefined) {
+      output.out('Nothing to apply.\n');
+      return EXIT.ok;
+    }
+    const foreseen = new Set(actionsForSpec(spec));
+    const needed = [...new Set(plan.changes.map((c) => ACTION_OF_CHANGE[c.kind]))];
+    if (needed.some((a) => !foreseen.has(a))) {
+      const stop = await checkPermissions(runtime, needed, output);
+      if (stop !== undefined) return stop;
+    }
+    if (unfinished !== undefined) {
+      output.out(`\nResuming interrupted run ${unfinished.runId}.\n`);
+    }
+    output.out(`\nApplying ${plan.changes.length} change(s)...\n`);
+    const progress =
+      options.progress === false ? undefined : createProgress(output, plan.changes.length);
+    let report: RunReport;
+    try {
+      report = await applyRun(
+        plan,
+        spec,
+        { target: runtime.target.reader, writer: runtime.target.writer },
+        {
+          ...(store ? { journal: store.journal, lock: store.lock, lockOwner: 'apply' } : {}),
+          ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+          ...(options.timeBudget === undefined ? {} : { timeBudgetMs: options.timeBudget * 1000 }),
+          ...(progress ? { onResult: (result: OpResult) => progress.update(result) } : {}),
+        },
+      );
+    } finally {
+      progress?.stop();
+    }
+    output.out(renderReportText(report));
+    output.out(renderRunDetails(report));
+    if (report.stopped) {
+      output.err(
+        `\nThe run stopped: ${report.stopped.message}\nRun \`entrasync apply\` again to resume; it re-plans from the tenant, so what was applied is not applied twice.\n`,
+      );
+      return EXIT.error;
+    }
+    return countOutcomes(report).failed > 0 ? EXIT.error : EXIT.ok;
+  } finally {
+    store?.close();
+  }
+}
+
+function requireStore(store: ApplyStore | undefined): ApplyStore {
+  if (!store)
+    throw new EntrasyncError('cli.usage', '--force-unlock needs the journal (drop --no-journal)');
+  return store;
+}
+
+/** What a config may plan, as Graph actions: checked before planning (X5). */
+export function actionsForSpec(spec: SyncSpec): EntraAction[] {
+  const actions: EntraAction[] = ['read users', 'create users', 'update users'];
+  if (spec.users.deprovision.action === 'disable' || 'accountEnabled' in spec.users.attributes) {
+    actions.push('enable and disable users');
+  }
+  return actions;
+}
+
+/**
+ * Reads the app's permissions from its token and reports missing and excess ones. Returns an
+ * exit code when the run must stop, undefined to go on.
+ */
+async function checkPermissions(
+  runtime: Runtime,
+  actions: readonly EntraAction[],
+  output: Output,
+): Promise<ExitCode | undefined> {
+  const granted = await readGrantedAccess(runtime.target.credential, runtime.connection.graphUrl);
+  const findings = checkAccess(granted, [...actions, 'find privileged users']);
+  let stop = false;
+  for (const finding of findings) {
+    if (finding.code === 'permission.missing' && finding.action === 'find privileged users') {
+      output.err(
+        `warning: ${finding.message}; admins cannot be told apart, so none of them is touched\n`,
+      );
+      continue;
+    }
+    if (finding.code === 'permission.missing') {
+      output.err(`error: ${finding.message}\n`);
+      stop = true;
+      continue;
+    }
+    const refuse = runtime.loaded.config.target.excessPrivilege === 'refuse';
+    output.err(`${refuse ? 'error' : 'warning'}: ${finding.message}\n`);
+    if (refuse) stop = true;
+  }
+  return stop ? EXIT.error : undefined;
+}
+
+/**
+ * What is left of a saved plan whose run was interrupted: a fresh plan, accepted only if every
+ * change it holds is one of the saved plan's, unchanged. Then the reviewed plan is finished and
+ * nothing unreviewed slips in; otherwise the saved plan is stale (A2).
+ */
+async function remainderOf(saved: Plan, runtime: Runtime, output: Output): Promise<Plan> {
+  const fresh = await planRun(runtime.loaded.spec, {
+    sources: runtime.sources,
+    target: runtime.target.reader,
+  });
+  const reviewed = new Map(saved.changes.map((c) => [c.id, canonical(c)]));
+  const unreviewed = fresh.changes.filter((c) => reviewed.get(c.id) !== canonical(c));
+  if (unreviewed.length > 0 || fresh.blocked.length > 0) {
+    throw new StalePlanError(
+      `plan ${saved.fingerprint.slice(0, 12)} was interrupted, and the tenant or sources changed since beyond what it applied (${unreviewed.length} change(s) it did not review, e.g. ${unreviewed[0]?.id ?? fresh.blocked[0]?.change.id ?? ''}); plan again`,
     );
-    output.out(renderPlanText(plan));
-    reportFailedSources(plan, output);
   }
-  if (plan.changes.length === 0 && plan.blocked.length === 0) {
-    output.out('Nothing to apply.\n');
-    return EXIT.ok;
-  }
-  output.out(`\nApplying ${plan.changes.length} change(s)...\n`);
-  const report = await applyRun(
-    plan,
-    runtime.loaded.spec,
-    { target: runtime.target.reader, writer: runtime.target.writer },
-    {},
+  output.out(
+    `Plan ${saved.fingerprint.slice(0, 12)} was interrupted: ${fresh.changes.length} of its ${saved.changes.length} change(s) are left.\n`,
   );
-  output.out(renderReportText(report));
-  return countOutcomes(report).failed > 0 ? EXIT.error : EXIT.ok;
+  return fresh;
+}
+
+function canonical(change: Change): string {
+  const { message: _m, provenance: _p, reason: _r, ...rest } = change;
+  return JSON.stringify(rest);
+}
+
+function renderRunDetails(report: RunReport): string {
+  const out: string[] = [];
+  for (const op of report.ops) {
+    if (op.recovered)
+      out.push(`  recovered ${op.changeId}: its write had committed; read back and verified`);
+    else if (op.note && op.outcome !== 'applied')
+      out.push(`  ${op.outcome} ${op.changeId}: ${op.note}`);
+  }
+  if (report.resumed && report.resumed.alreadyApplied.length > 0) {
+    out.push(
+      `  ${report.resumed.alreadyApplied.length} change(s) were applied by interrupted run(s) ${report.resumed.runIds.join(', ')} and are not repeated`,
+    );
+  }
+  const s = report.stats;
+  if (s && s.writes > 0) {
+    const seconds = s.elapsedMs / 1000;
+    out.push(
+      `Writes: ${s.writes} in ${s.requests} request(s)${seconds >= 1 ? `, ${(s.writes / seconds).toFixed(1)}/s` : ''}; ${s.throttled} throttled (429), ${s.retries} retried, ${s.reconciled} reconciled, ${s.tokenRefreshes} token refresh(es)${s.longestRetryAfterMs > 0 ? `, longest Retry-After ${Math.round(s.longestRetryAfterMs / 1000)} s` : ''}.`,
+    );
+  }
+  return out.length > 0 ? `${out.join('\n')}\n` : '';
+}
+
+interface Progress {
+  update(result: OpResult): void;
+  stop(): void;
+}
+
+/** A bar with rate and ETA on a terminal; a line every 10 s (and at the end) otherwise. */
+function createProgress(output: Output, total: number): Progress | undefined {
+  if (total === 0) return undefined;
+  let done = 0;
+  let failed = 0;
+  const started = Date.now();
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format:
+          'Applying [{bar}] {percentage}% | {value}/{total} | {rate}/s | {failed} failed | ETA {eta_formatted}',
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { rate: '0.0', failed: 0 });
+    return {
+      update(result) {
+        done++;
+        if (result.outcome === 'failed') failed++;
+        const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+        bar.update(done, { rate: (done / seconds).toFixed(1), failed });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let lastLine = started;
+  const line = (): void => {
+    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+    const rate = done / seconds;
+    const eta = rate > 0 ? Math.round((total - done) / rate) : undefined;
+    output.err(
+      `progress: ${done}/${total} (${Math.floor((done / total) * 100)}%), ${failed} failed, ${rate.toFixed(1)} changes/s${eta === undefined ? '' : `, ETA ${eta} s`}\n`,
+    );
+  };
+  return {
+    update(result) {
+      done++;
+      if (result.outcome === 'failed') failed++;
+      if (Date.now() - lastLine >= 10_000) {
+        lastLine = Date.now();
+        line();
+      }
+    },
+    stop() {
+      if (total >= 100) line();
+    },
+  };
+}
+
+function positiveInteger(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new EntrasyncError(
+        'cli.usage',
+        `${flag} needs a positive whole number, not "${value}"`,
+      );
+    }
+    return n;
+  };
 }
 
 async function readPlanFile(path: string): Promise<Plan> {

@@ -20,14 +20,22 @@
  *
  * Without `caPem` neither option is set and both clients use the system's default trust.
  */
-import type { TokenCredential } from '@azure/identity';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import {
   ClientAssertionCredential,
   ClientCertificateCredential,
   ClientSecretCredential,
+  ManagedIdentityCredential,
 } from '@azure/identity';
-import type { ClientOptions, FetchOptions } from '@microsoft/microsoft-graph-client';
-import { Client } from '@microsoft/microsoft-graph-client';
+import type { ClientOptions, FetchOptions, Middleware } from '@microsoft/microsoft-graph-client';
+import {
+  AuthenticationHandler,
+  Client,
+  HTTPMessageHandler,
+  RedirectHandler,
+  RedirectHandlerOptions,
+  TelemetryHandler,
+} from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { Agent } from 'undici';
 
@@ -78,12 +86,13 @@ export function createClientCertificateCredential(
   conn: GraphConnection,
   clientId: string,
   certificatePem: string,
+  sendCertificateChain = false,
 ): TokenCredential {
   return new ClientCertificateCredential(
     conn.tenantId,
     clientId,
     { certificate: certificatePem },
-    credentialOptions(conn),
+    { ...credentialOptions(conn), sendCertificateChain },
   );
 }
 
@@ -105,6 +114,115 @@ export function createClientAssertionCredential(
   );
 }
 
+/**
+ * A managed identity (Azure VM, App Service, Functions, AKS): no secret anywhere. `clientId`
+ * selects a user-assigned identity; without it the system-assigned one is used.
+ */
+export function createManagedIdentityCredential(clientId?: string): TokenCredential {
+  return clientId === undefined
+    ? new ManagedIdentityCredential()
+    : new ManagedIdentityCredential({ clientId });
+}
+
+/** A credential whose cached tokens can be dropped (see `createRefreshableCredential`). */
+export interface RefreshableCredential extends TokenCredential {
+  /**
+   * Drops every cached token unless a refresh already happened since `generation` was read:
+   * concurrent requests that met the same 401 refresh once, not once each.
+   */
+  refresh(generation: number): void;
+  /** Bumped by every refresh; read it before a request to refresh only on a current token. */
+  readonly generation: number;
+}
+
+/**
+ * Wraps a credential factory so a 401 mid-run can force a new token (catalogue G7). msal
+ * caches tokens by wall-clock expiry, and a token can be refused before that (consent or keys
+ * changed, clock skew, a simulated clock); @azure/identity offers no "forget the cache" call,
+ * so a refresh builds a fresh credential, whose empty cache makes the next `getToken` acquire
+ * a new token (for workload identity federation: with a freshly fetched assertion).
+ */
+export function createRefreshableCredential(factory: () => TokenCredential): RefreshableCredential {
+  // Built at first use, so a credential that cannot be built fails the first request with
+  // its own message rather than the construction of the target.
+  let current: TokenCredential | undefined;
+  let generation = 0;
+  // Tokens are kept here too: ClientAssertionCredential fetches an assertion on every getToken
+  // call before consulting its cache, which for GitHub's OIDC would be one request to GitHub
+  // per Graph request. A token is reused until 5 minutes before it expires (msal's margin).
+  const tokens = new Map<string, Promise<AccessToken | null>>();
+  return {
+    get generation() {
+      return generation;
+    },
+    refresh(seen: number) {
+      if (seen !== generation) return;
+      generation += 1;
+      current = undefined;
+      tokens.clear();
+    },
+    async getToken(
+      scopes: string | string[],
+      options?: GetTokenOptions,
+    ): Promise<AccessToken | null> {
+      const key = [scopes].flat().join(' ');
+      const cached = tokens.get(key);
+      if (cached !== undefined) {
+        const token = await cached.catch(() => null);
+        if (token !== null && token.expiresOnTimestamp - 300_000 > Date.now()) return token;
+        if (tokens.get(key) === cached) tokens.delete(key);
+      }
+      current ??= factory();
+      const fresh = current.getToken(scopes, options);
+      tokens.set(key, fresh);
+      return fresh;
+    },
+  };
+}
+
+/**
+ * The client assertion of GitHub Actions' OIDC provider for workload identity federation: a
+ * fresh token is requested from the runner on every call, because @azure/identity calls this
+ * on every token acquisition and GitHub's tokens expire after about 5 minutes (G7). Needs the
+ * workflow permission `id-token: write` (which sets both variables).
+ */
+export function githubActionsAssertion(
+  env: NodeJS.ProcessEnv = process.env,
+  audience = 'api://AzureADTokenExchange',
+): () => Promise<string> {
+  return async () => {
+    const url = env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+    const token = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+    if (!url || !token) {
+      throw new Error(
+        'workload identity federation with GitHub Actions needs ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN: give the job `permissions: id-token: write`',
+      );
+    }
+    const requestUrl = new URL(url);
+    requestUrl.searchParams.set('audience', audience);
+    const response = await fetch(requestUrl, {
+      headers: { Authorization: `bearer ${token}`, Accept: 'application/json' },
+    });
+    if (!response.ok) {
+      // The body may echo the request token; it is never included.
+      throw new Error(`GitHub's OIDC token endpoint answered ${response.status}`);
+    }
+    const body = (await response.json()) as { value?: unknown };
+    if (typeof body.value !== 'string' || body.value === '') {
+      throw new Error("GitHub's OIDC token endpoint returned no token");
+    }
+    return body.value;
+  };
+}
+
+/** A federated token read from a file on every call (Kubernetes projected service account tokens). */
+export function fileAssertion(
+  path: string,
+  read: (path: string) => Promise<string>,
+): () => Promise<string> {
+  return async () => (await read(path)).trim();
+}
+
 function credentialOptions(conn: GraphConnection): {
   authorityHost?: string;
   disableInstanceDiscovery?: boolean;
@@ -123,14 +241,28 @@ function credentialOptions(conn: GraphConnection): {
   };
 }
 
-/** A Graph client for `${graphUrl}/v1.0`, authenticated by `credential`. */
+/**
+ * A Graph client for `${graphUrl}/v1.0`, authenticated by `credential`.
+ *
+ * The middleware chain is the SDK's default minus its RetryHandler: that handler caps every
+ * Retry-After at 180 s (retrying early on longer ones), retries POSTs blindly (a create whose
+ * response was lost would be sent twice) and never looks inside `$batch`. entrasync's own
+ * policies (transport.ts, batch-executor.ts) retry instead, honouring every Retry-After in full,
+ * so there is exactly one retry loop.
+ */
 export function createGraphClient(conn: GraphConnection, credential: TokenCredential): Client {
   const graphUrl = conn.graphUrl.replace(/\/+$/, '');
   const authProvider = new TokenCredentialAuthenticationProvider(credential, {
     scopes: [graphScope(graphUrl)],
   });
+  const middleware: Middleware[] = [
+    new AuthenticationHandler(authProvider),
+    new RedirectHandler(new RedirectHandlerOptions()),
+    new TelemetryHandler(),
+    new HTTPMessageHandler(),
+  ];
   const options: ClientOptions = {
-    authProvider,
+    middleware,
     baseUrl: graphUrl,
     defaultVersion: 'v1.0',
     // The SDK attaches the bearer token only to Graph's own hosts and to these; without it,

@@ -1,15 +1,29 @@
 /**
- * Full tenant read: every user, `$top=999`, following `@odata.nextLink` to the end. Any failed
- * page, or a nextLink seen before, fails the whole read (catalogue G8): a plan made from part of
- * a tenant would create duplicates of everyone on the missing pages.
+ * Full tenant read. Users: every attribute the config manages plus the marker, `$top=999`,
+ * following `@odata.nextLink` to the end. Privileged accounts (for P3): active role assignments,
+ * PIM eligibility schedules, and members of role-assignable groups (roles assigned to a group
+ * reach its members). Optionally the groups entrasync manages with their members, and
+ * `subscribedSkus` (seat inventory), for features that plug in later.
+ *
+ * Any failed page, or a nextLink seen before, fails the whole read (G8): a plan made from part
+ * of a tenant would create duplicates of everyone on the missing pages. Pages are read through
+ * the transport's retry policy (429 honoured in full, 503/504 and resets retried), so only a
+ * page that keeps failing fails the read. The one exception is a 403 on the role reads (the app
+ * lacks RoleManagement.Read.Directory): `privileged` is then left out, which the engine reads
+ * as "unknown", never as "nobody".
  */
-import type { Client } from '@microsoft/microsoft-graph-client';
 import { TenantReadError } from '../../engine/errors.js';
-import type { TenantReadRequest, TenantState, TenantUser } from '../../engine/model/tenant.js';
+import type {
+  PrivilegedAccount,
+  TenantReadRequest,
+  TenantState,
+  TenantUser,
+} from '../../engine/model/tenant.js';
 import type { TargetReader } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
 import { flatten, selectFor } from './attributes.js';
-import { describeTargetError, toTargetError } from './errors.js';
+import type { GraphTransport } from './transport.js';
+import { graphErrorOf } from './transport.js';
 
 export const PAGE_SIZE = 999;
 
@@ -18,53 +32,294 @@ interface GraphPage {
   '@odata.nextLink'?: string;
 }
 
-export function createEntraReader(client: Client): TargetReader {
+/** A group entrasync manages, with its members' ids. */
+export interface TenantGroup {
+  readonly id: string;
+  readonly displayName: string;
+  readonly uniqueName?: string;
+  readonly isAssignableToRole: boolean;
+  readonly memberIds: readonly string[];
+}
+
+export interface SubscribedSku {
+  readonly skuId: string;
+  readonly skuPartNumber: string;
+  /** Seats: enabled + warning prepaid units. */
+  readonly seats: number;
+  readonly consumed: number;
+}
+
+/** The entra reader's state: the engine's TenantState plus what only this connector reads. */
+export interface EntraTenantState extends TenantState {
+  /** Objects the tenant itself protects from this app: restricted-management AU members (P4). */
+  readonly protectedByTenant?: readonly string[];
+  readonly groups?: readonly TenantGroup[];
+  readonly subscribedSkus?: readonly SubscribedSku[];
+}
+
+export interface EntraReaderOptions {
+  /** Read privileged accounts (roles, PIM, role-assignable groups). Default true. */
+  readonly privileged?: boolean;
+  /** Read groups whose `uniqueName` starts with this prefix, with their members. */
+  readonly managedGroupPrefix?: string;
+  /** Read `subscribedSkus`. Default false. */
+  readonly subscribedSkus?: boolean;
+  /** Called with each completed read (the writer learns the protected objects from it). */
+  readonly onRead?: (state: EntraTenantState) => void;
+}
+
+export interface EntraReader extends TargetReader {
+  read(request: TenantReadRequest): Promise<EntraTenantState>;
+}
+
+export function createEntraReader(
+  transport: GraphTransport,
+  options: EntraReaderOptions = {},
+): EntraReader {
   return {
     apiVersion: PORT_API_VERSION,
-    async read(request: TenantReadRequest): Promise<TenantState> {
+    async read(request: TenantReadRequest): Promise<EntraTenantState> {
       const paths = [...new Set(request.userAttributes)];
       const select = selectFor(paths).join(',');
-      let url: string | undefined = `/users?$select=${select}&$top=${PAGE_SIZE}`;
-      const seen = new Set<string>();
       const users: TenantUser[] = [];
-      let page = 0;
-      while (url) {
-        page++;
-        let body: GraphPage;
-        try {
-          body = (await client.api(url).get()) as GraphPage;
-        } catch (err) {
-          throw new TenantReadError(
-            `reading users failed on page ${page} (${describeTargetError(toTargetError(err))}); no plan is made from a partial tenant`,
-          );
+      for (const raw of await readAll(
+        transport,
+        `/users?$select=${select}&$top=${PAGE_SIZE}`,
+        'users',
+      )) {
+        const id = raw['id'];
+        const upn = raw['userPrincipalName'];
+        if (typeof id !== 'string' || typeof upn !== 'string') {
+          throw new TenantReadError('reading users: a user without id or userPrincipalName');
         }
-        if (!Array.isArray(body.value)) {
-          throw new TenantReadError(
-            `reading users: page ${page} has no "value" array; no plan is made from a partial tenant`,
-          );
-        }
-        for (const raw of body.value) {
-          const id = raw.id;
-          const upn = raw.userPrincipalName;
-          if (typeof id !== 'string' || typeof upn !== 'string') {
-            throw new TenantReadError(
-              `reading users: page ${page} has a user without id or userPrincipalName`,
-            );
-          }
-          users.push({ id, userPrincipalName: upn, attributes: flatten(raw, paths) });
-        }
-        const next = body['@odata.nextLink'];
-        if (next !== undefined) {
-          if (seen.has(next)) {
-            throw new TenantReadError(
-              `reading users: @odata.nextLink repeats on page ${page}; no plan is made from a partial tenant`,
-            );
-          }
-          seen.add(next);
-        }
-        url = next;
+        users.push({ id, userPrincipalName: upn, attributes: flatten(raw, paths) });
       }
-      return { users };
+      const privileged = options.privileged === false ? undefined : await readPrivileged(transport);
+      const protectedByTenant = await readRestrictedUnitMembers(transport);
+      const state: EntraTenantState = {
+        users,
+        ...(privileged === undefined ? {} : { privileged }),
+        ...(protectedByTenant === undefined ? {} : { protectedByTenant }),
+        ...(options.managedGroupPrefix === undefined
+          ? {}
+          : { groups: await readManagedGroups(transport, options.managedGroupPrefix) }),
+        ...(options.subscribedSkus ? { subscribedSkus: await readSubscribedSkus(transport) } : {}),
+      };
+      options.onRead?.(state);
+      return state;
     },
   };
+}
+
+class ForbiddenRead extends Error {}
+
+/**
+ * Every item of a paged collection, or TenantReadError. `forbiddenOk`: a 403 throws
+ * ForbiddenRead instead (the caller decides what a missing permission means).
+ */
+export async function readAll(
+  transport: GraphTransport,
+  first: string,
+  what: string,
+  forbiddenOk = false,
+): Promise<Record<string, unknown>[]> {
+  let url: string | undefined = first;
+  const seen = new Set<string>();
+  const items: Record<string, unknown>[] = [];
+  let page = 0;
+  while (url !== undefined) {
+    page++;
+    let response;
+    try {
+      response = await transport.get(url);
+    } catch (err) {
+      throw new TenantReadError(
+        `reading ${what} failed on page ${page} (${err instanceof Error ? err.message : String(err)}); no plan is made from a partial tenant`,
+      );
+    }
+    if (response.status === 403 && forbiddenOk) throw new ForbiddenRead(what);
+    if (response.status !== 200) {
+      const graph = graphErrorOf(response.body);
+      throw new TenantReadError(
+        `reading ${what} failed on page ${page} (${response.status} ${graph.code ?? ''}: ${graph.message ?? ''}); no plan is made from a partial tenant`,
+      );
+    }
+    const body = response.body as GraphPage | undefined;
+    if (!body || !Array.isArray(body.value)) {
+      throw new TenantReadError(
+        `reading ${what}: page ${page} has no "value" array; no plan is made from a partial tenant`,
+      );
+    }
+    items.push(...body.value);
+    const next: string | undefined = body['@odata.nextLink'];
+    if (next !== undefined) {
+      if (seen.has(next) || next === url) {
+        throw new TenantReadError(
+          `reading ${what}: @odata.nextLink repeats on page ${page}; no plan is made from a partial tenant`,
+        );
+      }
+      seen.add(next);
+    }
+    url = next;
+  }
+  return items;
+}
+
+/**
+ * Accounts with an active or PIM-eligible directory role, directly or through a role-assignable
+ * group, and members of every role-assignable group. Undefined when the app may not read roles.
+ */
+export async function readPrivileged(
+  transport: GraphTransport,
+): Promise<PrivilegedAccount[] | undefined> {
+  try {
+    const definitions = await readAll(
+      transport,
+      '/roleManagement/directory/roleDefinitions',
+      'role definitions',
+      true,
+    );
+    const roleName = new Map(
+      definitions.map((d) => [String(d['id']), String(d['displayName'] ?? d['id'])]),
+    );
+    const assignments = [
+      ...(
+        await readAll(
+          transport,
+          '/roleManagement/directory/roleAssignments?$expand=principal',
+          'role assignments',
+          true,
+        )
+      ).map((a) => ({ a, how: 'active' })),
+      ...(
+        await readAll(
+          transport,
+          '/roleManagement/directory/roleEligibilitySchedules?$expand=principal',
+          'role eligibility schedules',
+          true,
+        )
+      ).map((a) => ({ a, how: 'eligible' })),
+    ];
+    const groups = await readAll(
+      transport,
+      '/groups?$filter=isAssignableToRole eq true&$select=id,displayName',
+      'role-assignable groups',
+      true,
+    );
+    const out = new Map<string, string[]>();
+    const add = (userId: string, reason: string): void => {
+      const list = out.get(userId) ?? [];
+      if (!list.includes(reason)) list.push(reason);
+      out.set(userId, list);
+    };
+    const groupRoles = new Map<string, string[]>();
+    for (const { a, how } of assignments) {
+      const principalId = String(a['principalId'] ?? '');
+      const principal = a['principal'] as Record<string, unknown> | undefined;
+      const type = String(principal?.['@odata.type'] ?? '');
+      const role = roleName.get(String(a['roleDefinitionId'])) ?? String(a['roleDefinitionId']);
+      const reason = `${how} role ${role}`;
+      if (type.endsWith('.group')) {
+        groupRoles.set(principalId, [...(groupRoles.get(principalId) ?? []), reason]);
+      } else if (type === '' || type.endsWith('.user')) {
+        add(principalId, reason);
+      }
+    }
+    for (const group of groups) {
+      const groupId = String(group['id']);
+      const name = String(group['displayName'] ?? groupId);
+      const members = await readAll(
+        transport,
+        `/groups/${encodeURIComponent(groupId)}/members?$select=id`,
+        `members of role-assignable group ${name}`,
+      );
+      const reasons = groupRoles.get(groupId) ?? [];
+      for (const member of members) {
+        const memberId = String(member['id']);
+        add(memberId, `member of role-assignable group ${name}`);
+        for (const reason of reasons) add(memberId, `${reason} (through group ${name})`);
+      }
+    }
+    return [...out.entries()].map(([userId, reasons]) => ({ userId, reason: reasons.join('; ') }));
+  } catch (err) {
+    if (err instanceof ForbiddenRead) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Members of restricted-management administrative units: Graph refuses this app's writes to
+ * them (403), which is the tenant protecting them, not an outage (P4). Undefined when the app
+ * may not read administrative units.
+ */
+export async function readRestrictedUnitMembers(
+  transport: GraphTransport,
+): Promise<string[] | undefined> {
+  try {
+    const units = await readAll(
+      transport,
+      '/directory/administrativeUnits',
+      'administrative units',
+      true,
+    );
+    const ids = new Set<string>();
+    for (const unit of units) {
+      if (unit['isMemberManagementRestricted'] !== true) continue;
+      const members = await readAll(
+        transport,
+        `/directory/administrativeUnits/${encodeURIComponent(String(unit['id']))}/members`,
+        `members of administrative unit ${String(unit['displayName'] ?? unit['id'])}`,
+        true,
+      );
+      for (const m of members) ids.add(String(m['id']));
+    }
+    return [...ids];
+  } catch (err) {
+    if (err instanceof ForbiddenRead) return undefined;
+    throw err;
+  }
+}
+
+/** Groups whose uniqueName starts with `prefix`, each with its members' ids. */
+export async function readManagedGroups(
+  transport: GraphTransport,
+  prefix: string,
+): Promise<TenantGroup[]> {
+  const literal = prefix.replace(/'/g, "''");
+  const groups = await readAll(
+    transport,
+    `/groups?$filter=startsWith(uniqueName,'${encodeURIComponent(literal)}')&$select=id,displayName,uniqueName,isAssignableToRole&$top=${PAGE_SIZE}`,
+    'groups',
+  );
+  const out: TenantGroup[] = [];
+  for (const g of groups) {
+    const id = String(g['id']);
+    const members = await readAll(
+      transport,
+      `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
+      `members of group ${String(g['displayName'] ?? id)}`,
+    );
+    out.push({
+      id,
+      displayName: String(g['displayName'] ?? ''),
+      ...(typeof g['uniqueName'] === 'string' ? { uniqueName: g['uniqueName'] } : {}),
+      isAssignableToRole: g['isAssignableToRole'] === true,
+      memberIds: members.map((m) => String(m['id'])),
+    });
+  }
+  return out;
+}
+
+/** Seat inventory: every subscribed SKU with its seats and consumed units. */
+export async function readSubscribedSkus(transport: GraphTransport): Promise<SubscribedSku[]> {
+  const skus = await readAll(transport, '/subscribedSkus', 'subscribed SKUs');
+  return skus.map((s) => {
+    const prepaid = (s['prepaidUnits'] ?? {}) as { enabled?: number; warning?: number };
+    return {
+      skuId: String(s['skuId']),
+      skuPartNumber: String(s['skuPartNumber'] ?? ''),
+      seats: (prepaid.enabled ?? 0) + (prepaid.warning ?? 0),
+      consumed: Number(s['consumedUnits'] ?? 0),
+    };
+  });
 }

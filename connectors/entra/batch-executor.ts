@@ -1,0 +1,562 @@
+/**
+ * Carries out Graph write operations exactly once each, in as few round trips as possible,
+ * paced under Graph's write ceiling, and survives every failure of the test catalogue.
+ *
+ * One call takes up to 20 operations on distinct objects and runs rounds until each has a
+ * final result. A round: reconcile what may have committed unseen, wait until the latest
+ * `notBefore` of the remaining operations (so inner 429s are retried after the longest
+ * `retry-after`, G3), take write tokens from the pacer, send them (one request alone, several as
+ * one `$batch`), then class each answer:
+ *
+ * | answer | what happens |
+ * | 2xx | done (a create's id joins the run's created set) |
+ * | 429 (envelope or item) | wait its Retry-After in full, however long (G1, G2); the pacer slows |
+ * | 401 | the credential is refreshed and the operation resent once (G7) |
+ * | 404 on an object created this run | replication lag: retried with backoff for `lagWindowMs` (G6) |
+ * | 404 on any other object | `stale`: the plan no longer fits the tenant; never a deprovision (G6) |
+ * | 400 "already exists" on a user create | read the user back by UPN and check our anchor (G4) |
+ * | 400 "references already exist" on members | added one by one, "already exists" is success |
+ * | 403 | `protected-by-tenant` for objects the read found protected, else `permission`; final |
+ * | other 4xx | final, recorded against the object, never retried (G9, invariant 6) |
+ * | 5xx, reset, no answer | retried with backoff; a create is reconciled first (it may have committed, G4) |
+ *
+ * A wait that would pass the run's time budget is not taken: the operation answers `notRun`
+ * (resumable) instead of being retried early (G2). Inner-batch retries exist nowhere else: the
+ * SDK does not look inside `$batch` (throttling docs), so this loop is ours; backoff durations
+ * come from cockatiel's ExponentialBackoff and every wait runs on the injected clock.
+ */
+import type { IBackoff } from 'cockatiel';
+import { ExponentialBackoff } from 'cockatiel';
+import type { AttributeValue } from '../../engine/model/tenant.js';
+import type { FailureClass, TargetError } from '../../engine/model/report.js';
+import type { WriteContext, WriteResult } from '../../engine/ports.js';
+import { flatten, selectFor } from './attributes.js';
+import { parseRetryAfter } from './clock.js';
+import type { WritePacer } from './pacer.js';
+import type { GraphHttpRequest, GraphHttpResponse, GraphTransport } from './transport.js';
+import { TransportError, graphErrorOf } from './transport.js';
+
+/** What a write means, which decides how its answers are read. */
+export type OperationSemantics =
+  | {
+      readonly kind: 'create-user';
+      readonly userPrincipalName: string;
+      /** Attributes that prove a found account is the one this operation creates (anchor, marker). */
+      readonly proof: Readonly<Record<string, AttributeValue>>;
+    }
+  | { readonly kind: 'update'; readonly objectId: string }
+  | { readonly kind: 'upsert-group'; readonly uniqueName: string }
+  | {
+      readonly kind: 'add-members';
+      readonly groupId: string;
+      readonly memberIds: readonly string[];
+    }
+  | { readonly kind: 'assign-license'; readonly objectId: string };
+
+export interface GraphOperation {
+  /** The change this operation carries out (journal key for `inDoubt`). */
+  readonly changeId: string;
+  readonly request: GraphHttpRequest;
+  readonly semantics: OperationSemantics;
+}
+
+export interface ExecutorStats {
+  writes: number;
+  throttled: number;
+  retries: number;
+  reconciled: number;
+  firstWriteAt?: number;
+  lastWriteAt?: number;
+}
+
+export interface ExecutorOptions {
+  readonly transport: GraphTransport;
+  readonly pacer: WritePacer;
+  readonly stats: ExecutorStats;
+  /** Clock time after which no wait is started; operations answer `notRun` instead. */
+  readonly deadline?: () => number | undefined;
+  /** How long a 404 on an object created this run counts as replication lag. Default 60 s. */
+  readonly lagWindowMs?: number;
+  /** Object ids the tenant protects (restricted administrative units, role holders): P4. */
+  readonly protectedIds?: ReadonlySet<string>;
+  /** Headers for each request inside a `$batch` (e.g. `x-ms-throttle-priority`). */
+  readonly itemHeaders?: Readonly<Record<string, string>>;
+  /** Base of `@odata.id` references: `https://graph.microsoft.com/v1.0`. */
+  readonly referenceBase: string;
+  /** Sends of one operation before a throttled or transient one gives up. Default 12 / 6. */
+  readonly maxThrottledAttempts?: number;
+  readonly maxTransientAttempts?: number;
+}
+
+export const MAX_BATCH_SIZE = 20;
+
+interface OpState {
+  readonly op: GraphOperation;
+  result?: WriteResult;
+  throttledAttempts: number;
+  transientAttempts: number;
+  notBefore: number;
+  /** Read back before (re)sending: a create that may have committed unseen. */
+  reconcile: boolean;
+  /** Graph said the create's UPN exists: the account must be found (lag may hide it briefly). */
+  conflictSeen: boolean;
+  /** Graph's "already exists" error, reported if the account found is not ours. */
+  conflict?: TargetError;
+  refreshed: boolean;
+  lagSince?: number;
+  backoff?: IBackoff<unknown>;
+  /** add-members met "already exist": add them one by one. */
+  oneByOne: boolean;
+}
+
+export async function executeOperations(
+  operations: readonly GraphOperation[],
+  context: WriteContext,
+  options: ExecutorOptions,
+): Promise<WriteResult[]> {
+  if (operations.length > MAX_BATCH_SIZE) {
+    throw new Error(`at most ${MAX_BATCH_SIZE} operations per call`);
+  }
+  const { transport, pacer, stats } = options;
+  const clock = transport.clock;
+  const lagWindowMs = options.lagWindowMs ?? 60_000;
+  const states: OpState[] = operations.map((op) => ({
+    op,
+    throttledAttempts: 0,
+    transientAttempts: 0,
+    notBefore: 0,
+    reconcile: op.semantics.kind === 'create-user' && context.inDoubt.has(op.changeId),
+    conflictSeen: false,
+    refreshed: false,
+    oneByOne: false,
+  }));
+  const open = (): OpState[] => states.filter((s) => s.result === undefined);
+
+  const stop = (s: OpState, code: string, reason: string): void => {
+    s.result = { ok: false, notRun: true, code, reason };
+  };
+  const fail = (s: OpState, error: TargetError): void => {
+    s.result = { ok: false, error };
+  };
+  const nextBackoff = (s: OpState): number => {
+    s.backoff = s.backoff
+      ? s.backoff.next(undefined)
+      : new ExponentialBackoff({ initialDelay: 1000, maxDelay: 30_000 }).next();
+    return s.backoff.duration;
+  };
+
+  while (open().length > 0) {
+    if (context.signal.aborted) {
+      for (const s of open()) stop(s, 'aborted', 'the run stopped before this change was sent');
+      break;
+    }
+    for (const s of open().filter((x) => x.reconcile)) await reconcileCreate(s);
+    for (const s of open().filter((x) => x.oneByOne)) await addOneByOne(s);
+    const sendable = open();
+    if (sendable.length === 0) break;
+
+    const wakeAt = Math.max(...sendable.map((s) => s.notBefore));
+    const deadline = options.deadline?.();
+    if (deadline !== undefined && Math.max(wakeAt, clock.now()) > deadline) {
+      const seconds = Math.ceil((wakeAt - clock.now()) / 1000);
+      for (const s of sendable) {
+        stop(
+          s,
+          'time-budget',
+          `waiting ${seconds} s (Retry-After) would pass the run's time budget; not retried early, resumable`,
+        );
+      }
+      break;
+    }
+    const wait = wakeAt - clock.now();
+    if (wait > 0) await clock.sleep(wait);
+    if (context.signal.aborted) continue;
+
+    await pacer.acquire(sendable.length);
+    try {
+      stats.writes += sendable.length;
+      stats.firstWriteAt ??= clock.now();
+      if (sendable.length === 1 && sendable[0] !== undefined) {
+        await sendAlone(sendable[0]);
+      } else {
+        await sendBatch(sendable);
+      }
+      stats.lastWriteAt = clock.now();
+    } finally {
+      pacer.done();
+    }
+  }
+  return states.map(
+    (s) =>
+      s.result ?? {
+        ok: false,
+        error: { code: 'internal', message: 'no outcome', class: 'transient' },
+      },
+  );
+
+  // ------------------------------------------------------------------------------------------
+
+  async function sendAlone(s: OpState): Promise<void> {
+    let response: GraphHttpResponse;
+    try {
+      response = await transport.send(s.op.request);
+    } catch (err) {
+      noAnswer(s, err);
+      return;
+    }
+    pacer.observe(response.headers);
+    // The transport already refreshed and resent once after a 401.
+    s.refreshed = true;
+    interpret(s, response.status, response.headers, response.body);
+  }
+
+  async function sendBatch(batch: readonly OpState[]): Promise<void> {
+    const generation = transport.credentialGeneration;
+    const requests = batch.map((s, i) => ({
+      id: String(i + 1),
+      method: s.op.request.method,
+      url: s.op.request.url,
+      headers: {
+        ...options.itemHeaders,
+        ...(s.op.request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...s.op.request.headers,
+      },
+      ...(s.op.request.body === undefined ? {} : { body: s.op.request.body }),
+    }));
+    let envelope: GraphHttpResponse;
+    try {
+      envelope = await transport.send({ method: 'POST', url: '/$batch', body: { requests } });
+    } catch (err) {
+      for (const s of batch) noAnswer(s, err);
+      return;
+    }
+    pacer.observe(envelope.headers);
+    if (envelope.status !== 200) {
+      // The envelope itself failed: every item answered the same. The transport already
+      // refreshed the credential and resent once after a 401.
+      for (const s of batch) {
+        s.refreshed = true;
+        interpret(s, envelope.status, envelope.headers, envelope.body);
+      }
+      return;
+    }
+    const responses = (envelope.body as { responses?: unknown } | undefined)?.responses;
+    const byId = new Map<
+      string,
+      { status: number; headers: Record<string, string>; body: unknown }
+    >();
+    if (Array.isArray(responses)) {
+      for (const raw of responses as Record<string, unknown>[]) {
+        const headers: Record<string, string> = {};
+        const rawHeaders = raw['headers'];
+        if (rawHeaders && typeof rawHeaders === 'object') {
+          for (const [k, v] of Object.entries(rawHeaders as Record<string, unknown>)) {
+            headers[k.toLowerCase()] = String(v);
+          }
+        }
+        byId.set(String(raw['id']), {
+          status: typeof raw['status'] === 'number' ? raw['status'] : 0,
+          headers,
+          body: raw['body'],
+        });
+      }
+    }
+    let refreshNeeded = false;
+    for (const [i, s] of batch.entries()) {
+      const item = byId.get(String(i + 1));
+      if (item === undefined) {
+        // No answer for this item: as if the response were lost.
+        noAnswer(
+          s,
+          new TransportError('network', 'missing', 'the $batch answer left this request out'),
+        );
+        continue;
+      }
+      if (item.status === 429) stats.throttled += 1;
+      if (item.status === 401 && !s.refreshed) refreshNeeded = true;
+      pacer.observe(item.headers);
+      interpret(s, item.status, item.headers, item.body);
+    }
+    if (refreshNeeded) transport.refreshCredential(generation);
+  }
+
+  /** No HTTP answer: the write may or may not have happened. */
+  function noAnswer(s: OpState, err: unknown): void {
+    if (err instanceof TransportError && err.kind === 'auth') {
+      fail(s, { code: err.code || 'auth', message: err.message, class: 'auth' });
+      return;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    transientRetry(
+      s,
+      { code: err instanceof TransportError ? err.code : 'network', message },
+      undefined,
+    );
+  }
+
+  function transientRetry(s: OpState, error: TargetError, retryAfterMs: number | undefined): void {
+    s.transientAttempts += 1;
+    if (s.transientAttempts >= (options.maxTransientAttempts ?? 6)) {
+      fail(s, { ...error, class: 'transient' });
+      return;
+    }
+    stats.retries += 1;
+    // A create may have committed before the answer was lost: prove it before resending (G4).
+    if (s.op.semantics.kind === 'create-user') s.reconcile = true;
+    s.notBefore = clock.now() + Math.max(nextBackoff(s), retryAfterMs ?? 0);
+  }
+
+  function interpret(
+    s: OpState,
+    status: number,
+    headers: Readonly<Record<string, string>>,
+    body: unknown,
+  ): void {
+    const semantics = s.op.semantics;
+    if (status >= 200 && status < 300) {
+      const id = (body as { id?: unknown } | undefined)?.id;
+      if (semantics.kind === 'create-user' && typeof id === 'string') context.created.add(id);
+      if (semantics.kind === 'upsert-group' && typeof id === 'string') context.created.add(id);
+      s.result = {
+        ok: true,
+        ...(typeof id === 'string'
+          ? { targetId: id }
+          : 'objectId' in semantics
+            ? { targetId: semantics.objectId }
+            : 'groupId' in semantics
+              ? { targetId: semantics.groupId }
+              : {}),
+      };
+      return;
+    }
+    const graph = graphErrorOf(body);
+    const error: TargetError = {
+      status,
+      code: graph.code ?? `HTTP${status}`,
+      message: graph.message ?? `Graph answered ${status}`,
+    };
+    if (status === 429) {
+      const ms = parseRetryAfter(headers['retry-after'], clock.now()) ?? nextBackoff(s);
+      if (ms > transport.counters.longestRetryAfterMs) transport.counters.longestRetryAfterMs = ms;
+      pacer.throttled(ms, headers['x-ms-throttle-scope'] !== undefined);
+      s.throttledAttempts += 1;
+      if (s.throttledAttempts >= (options.maxThrottledAttempts ?? 12)) {
+        fail(s, { ...error, class: 'throttled' });
+        return;
+      }
+      stats.retries += 1;
+      s.notBefore = Math.max(s.notBefore, clock.now() + ms);
+      return;
+    }
+    if (status === 401) {
+      if (s.refreshed) {
+        fail(s, { ...error, class: 'auth' });
+        return;
+      }
+      s.refreshed = true;
+      stats.retries += 1;
+      return;
+    }
+    if (status === 404) {
+      const ids = objectIdsOf(semantics);
+      if (ids.some((id) => context.created.has(id))) {
+        s.lagSince ??= clock.now();
+        if (clock.now() - s.lagSince < lagWindowMs) {
+          stats.retries += 1;
+          s.notBefore = clock.now() + nextBackoff(s);
+          return;
+        }
+      }
+      fail(s, {
+        ...error,
+        class: 'stale',
+        message: `${error.message} (the object is gone or changed since the plan: re-plan; nothing is deprovisioned because of this)`,
+      });
+      return;
+    }
+    if (status === 400 && semantics.kind === 'create-user' && isAlreadyExists(graph)) {
+      s.conflictSeen = true;
+      s.conflict = error;
+      s.reconcile = true;
+      return;
+    }
+    if (status === 400 && semantics.kind === 'add-members' && isReferenceExists(graph)) {
+      s.oneByOne = true;
+      return;
+    }
+    if (status === 403) {
+      const isProtected = objectIdsOf(semantics).some((id) =>
+        options.protectedIds?.has(id.toLowerCase()),
+      );
+      fail(s, { ...error, class: isProtected ? 'protected-by-tenant' : 'permission' });
+      return;
+    }
+    if (status >= 500 || status === 0) {
+      transientRetry(s, error, parseRetryAfter(headers['retry-after'], clock.now()));
+      return;
+    }
+    fail(s, { ...error, class: 'final' });
+  }
+
+  /**
+   * Proves whether a create whose answer was lost, or that met "already exists", is in the
+   * tenant: read the user by UPN and compare the attributes that make it ours (anchor, marker).
+   */
+  async function reconcileCreate(s: OpState): Promise<void> {
+    const semantics = s.op.semantics;
+    if (semantics.kind !== 'create-user') {
+      s.reconcile = false;
+      return;
+    }
+    const paths = Object.keys(semantics.proof);
+    const select = selectFor(paths).join(',');
+    const url = `/users/${encodeURIComponent(semantics.userPrincipalName)}?$select=${select}`;
+    const started = clock.now();
+    for (;;) {
+      let response: GraphHttpResponse;
+      try {
+        response = await transport.get(url);
+      } catch (err) {
+        fail(s, {
+          code: 'network',
+          message: `could not read ${semantics.userPrincipalName} back to settle a lost create: ${err instanceof Error ? err.message : String(err)}`,
+          class: 'transient',
+        });
+        return;
+      }
+      if (response.status === 200) {
+        const found = response.body as Record<string, unknown>;
+        const attributes = flatten(found, paths);
+        const mismatch = paths.find(
+          (p) => !sameValue(attributes[p] ?? null, semantics.proof[p] ?? null),
+        );
+        stats.reconciled += 1;
+        s.reconcile = false;
+        if (mismatch !== undefined) {
+          const held = `${semantics.userPrincipalName} is held by another account (its ${mismatch} is not this person's)`;
+          fail(s, {
+            status: s.conflict?.status ?? 400,
+            code: s.conflict?.code ?? 'ObjectConflict',
+            message: s.conflict ? `${s.conflict.message} (${held})` : held,
+            class: 'final',
+          });
+          return;
+        }
+        const id = typeof found['id'] === 'string' ? found['id'] : undefined;
+        if (id !== undefined) context.created.add(id);
+        s.result = { ok: true, recovered: true, ...(id === undefined ? {} : { targetId: id }) };
+        return;
+      }
+      if (response.status === 404) {
+        if (!s.conflictSeen) {
+          // Not there: the lost create never committed. Send it (again).
+          s.reconcile = false;
+          return;
+        }
+        // Graph says it exists but it cannot be read yet: replication lag (G6).
+        if (clock.now() - started < lagWindowMs) {
+          stats.retries += 1;
+          await clock.sleep(nextBackoff(s));
+          continue;
+        }
+      }
+      const graph = graphErrorOf(response.body);
+      fail(s, {
+        status: response.status,
+        code: graph.code ?? `HTTP${response.status}`,
+        message: `could not read ${semantics.userPrincipalName} back to settle its create: ${graph.message ?? response.status}`,
+        class: response.status === 403 ? 'permission' : 'transient',
+      });
+      return;
+    }
+  }
+
+  /** Members one `$ref` at a time, where "already a member" is success. */
+  async function addOneByOne(s: OpState): Promise<void> {
+    const semantics = s.op.semantics;
+    s.oneByOne = false;
+    if (semantics.kind !== 'add-members') return;
+    for (const memberId of semantics.memberIds) {
+      for (;;) {
+        await pacer.acquire(1);
+        let response: GraphHttpResponse;
+        try {
+          stats.writes += 1;
+          response = await transport.send({
+            method: 'POST',
+            url: `/groups/${encodeURIComponent(semantics.groupId)}/members/$ref`,
+            body: { '@odata.id': `${options.referenceBase}/directoryObjects/${memberId}` },
+          });
+        } catch (err) {
+          fail(s, {
+            code: 'network',
+            message: err instanceof Error ? err.message : String(err),
+            class: 'transient',
+          });
+          return;
+        } finally {
+          pacer.done();
+        }
+        pacer.observe(response.headers);
+        if (response.status === 429) {
+          stats.throttled += 1;
+          stats.retries += 1;
+          const ms = parseRetryAfter(response.headers['retry-after'], clock.now()) ?? 1000;
+          pacer.throttled(ms, response.headers['x-ms-throttle-scope'] !== undefined);
+          await clock.sleep(ms);
+          continue;
+        }
+        const graph = graphErrorOf(response.body);
+        if (response.status < 300 || (response.status === 400 && isReferenceExists(graph))) break;
+        fail(s, {
+          status: response.status,
+          code: graph.code ?? `HTTP${response.status}`,
+          message: `adding member ${memberId}: ${graph.message ?? response.status}`,
+          class: classOfStatus(response.status),
+        });
+        return;
+      }
+    }
+    s.result = { ok: true, targetId: semantics.groupId };
+  }
+}
+
+function objectIdsOf(semantics: OperationSemantics): string[] {
+  switch (semantics.kind) {
+    case 'update':
+    case 'assign-license':
+      return [semantics.objectId];
+    case 'add-members':
+      return [semantics.groupId, ...semantics.memberIds];
+    default:
+      return [];
+  }
+}
+
+function classOfStatus(status: number): FailureClass {
+  if (status === 403) return 'permission';
+  if (status === 401) return 'auth';
+  if (status === 429) return 'throttled';
+  if (status >= 500) return 'transient';
+  return 'final';
+}
+
+/** "Another object with the same value for property userPrincipalName already exists." */
+export function isAlreadyExists(graph: {
+  message?: string;
+  detailCodes: readonly string[];
+}): boolean {
+  return (
+    graph.detailCodes.includes('ObjectConflict') || /already exists/i.test(graph.message ?? '')
+  );
+}
+
+/** "One or more added object references already exist for the following modified properties". */
+export function isReferenceExists(graph: { message?: string }): boolean {
+  return /added object references already exist/i.test(graph.message ?? '');
+}
+
+function sameValue(a: AttributeValue, b: AttributeValue): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,219 @@
+/**
+ * Delta reads for the daemon: after one full read, each cycle asks Graph only what changed
+ * (`/users/delta` with the deltaLink kept from the last cycle) and applies it to the state it
+ * holds. Kept apart from the full read (read-tenant.ts), which stays the only way `plan` and
+ * `apply` read.
+ *
+ * - The first cycle is a full read. The delta token is taken *before* it
+ *   (`$deltatoken=latest`), so a change made during the full read shows up in the next delta
+ *   (replayed, harmless: delta answers the object's current state) rather than being missed.
+ * - An expired or unknown token (410 Gone, or any answer with `syncStateNotFound`) falls back
+ *   to a full read, never to "everything changed" and never to "nothing is there".
+ * - Every `fullReadIntervalMs` (default a day) a full read runs anyway: delta does not report
+ *   everything (license states assigned through groups, for one).
+ * - Privileged accounts are read again every cycle (cheap, and P3 must not act on an admin
+ *   granted a role since the last full read).
+ * - Any failed page fails the cycle (G8) and keeps the previous token, so the next cycle
+ *   retries the same delta.
+ */
+import { TenantReadError } from '../../engine/errors.js';
+import type { TenantReadRequest, TenantUser } from '../../engine/model/tenant.js';
+import { flatten, selectFor } from './attributes.js';
+import type { Clock } from './clock.js';
+import type { EntraReader, EntraTenantState } from './read-tenant.js';
+import { readPrivileged } from './read-tenant.js';
+import type { GraphTransport } from './transport.js';
+import { graphErrorOf } from './transport.js';
+
+export interface DeltaReadResult {
+  readonly tenant: EntraTenantState;
+  /** `full`: read everything; `delta`: applied the changes since the last cycle. */
+  readonly mode: 'full' | 'delta';
+  /** Why a full read ran: `first`, `expired`, `interval`, `attributes`. */
+  readonly reason?: string;
+  readonly changed: number;
+  readonly removed: number;
+}
+
+/** What the daemon may persist between restarts (no secrets: a Graph URL and a time). */
+export interface DeltaCheckpoint {
+  readonly usersDeltaLink: string;
+  readonly lastFullReadAt: number;
+  /** The `$select` the link was made with; a different request needs a full read. */
+  readonly select: string;
+}
+
+/** The delta token is gone (expired, or never issued by this tenant): read in full. */
+export class DeltaTokenExpiredError extends TenantReadError {
+  constructor() {
+    super('the users delta token expired (syncStateNotFound); read the whole tenant');
+  }
+}
+
+export interface DeltaTenantReader {
+  /**
+   * A full read when one is due (first cycle, expired token, `fullReadIntervalMs` passed,
+   * other attributes asked), otherwise the delta since the last cycle.
+   */
+  read(request: TenantReadRequest): Promise<DeltaReadResult>;
+  /** Full read that also (re)establishes the delta baseline. */
+  readFull(request: TenantReadRequest): Promise<EntraTenantState>;
+  /**
+   * The whole tenant state (the last baseline with every change since applied), never only
+   * the changes. Throws DeltaTokenExpiredError when the token expired and TenantReadError when
+   * there is no baseline yet or a page fails: the caller then reads in full.
+   */
+  readDelta(request: TenantReadRequest): Promise<EntraTenantState>;
+  /** The token and time of the last full read, once there has been one. */
+  checkpoint(): DeltaCheckpoint | undefined;
+}
+
+export interface DeltaReaderOptions {
+  readonly transport: GraphTransport;
+  /** The full reader (the same one `plan` uses). */
+  readonly full: EntraReader;
+  readonly clock: Clock;
+  /** Default 24 h. */
+  readonly fullReadIntervalMs?: number;
+  /** Delta page size (`Prefer: odata.maxpagesize`). Default 999. */
+  readonly pageSize?: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenantReader {
+  const { transport, full, clock } = options;
+  const interval = options.fullReadIntervalMs ?? DAY_MS;
+  const prefer = { Prefer: `odata.maxpagesize=${options.pageSize ?? 999}` };
+  let checkpoint: DeltaCheckpoint | undefined;
+  let cache: { users: Map<string, TenantUser>; base: EntraTenantState } | undefined;
+
+  async function fullRead(request: TenantReadRequest, reason: string): Promise<DeltaReadResult> {
+    const select = selectOf(request);
+    const latest = await follow(`/users/delta?$select=${select}&$deltatoken=latest`);
+    if (latest.kind === 'expired') throw new TenantReadError('users delta refused a fresh token');
+    const tenant = await full.read(request);
+    cache = { users: new Map(tenant.users.map((u) => [u.id, u])), base: tenant };
+    checkpoint = { usersDeltaLink: latest.deltaLink, lastFullReadAt: clock.now(), select };
+    return { tenant, mode: 'full', reason, changed: tenant.users.length, removed: 0 };
+  }
+
+  /** Follows a delta round to its deltaLink; `expired` when Graph no longer knows the token. */
+  async function follow(
+    first: string,
+  ): Promise<
+    { kind: 'ok'; items: Record<string, unknown>[]; deltaLink: string } | { kind: 'expired' }
+  > {
+    const items: Record<string, unknown>[] = [];
+    const seen = new Set<string>();
+    let url = first;
+    let page = 0;
+    for (;;) {
+      page++;
+      const response = await transport.get(url, prefer).catch((err: unknown) => {
+        throw new TenantReadError(
+          `users delta failed on page ${page}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      });
+      const graph = graphErrorOf(response.body);
+      if (response.status === 410 || graph.code === 'syncStateNotFound') return { kind: 'expired' };
+      if (response.status !== 200) {
+        throw new TenantReadError(
+          `users delta failed on page ${page} (${response.status} ${graph.code ?? ''}: ${graph.message ?? ''})`,
+        );
+      }
+      const body = response.body as {
+        value?: Record<string, unknown>[];
+        '@odata.nextLink'?: string;
+        '@odata.deltaLink'?: string;
+      };
+      if (!Array.isArray(body.value)) {
+        throw new TenantReadError(`users delta: page ${page} has no "value" array`);
+      }
+      items.push(...body.value);
+      const next = body['@odata.nextLink'];
+      if (next !== undefined) {
+        if (seen.has(next) || next === url) {
+          throw new TenantReadError(`users delta: @odata.nextLink repeats on page ${page}`);
+        }
+        seen.add(next);
+        url = next;
+        continue;
+      }
+      const deltaLink = body['@odata.deltaLink'];
+      if (deltaLink === undefined) {
+        throw new TenantReadError(`users delta: page ${page} has neither nextLink nor deltaLink`);
+      }
+      return { kind: 'ok', items, deltaLink };
+    }
+  }
+
+  async function deltaRead(request: TenantReadRequest): Promise<DeltaReadResult> {
+    if (checkpoint === undefined || cache === undefined) {
+      throw new TenantReadError('no delta baseline yet: read the whole tenant first');
+    }
+    if (checkpoint.select !== selectOf(request)) {
+      throw new TenantReadError('the attributes asked changed since the baseline: read in full');
+    }
+    const round = await follow(checkpoint.usersDeltaLink);
+    if (round.kind === 'expired') throw new DeltaTokenExpiredError();
+    const paths = [...new Set(request.userAttributes)];
+    let changed = 0;
+    let removed = 0;
+    for (const item of round.items) {
+      const id = item['id'];
+      if (typeof id !== 'string') continue;
+      if (item['@removed'] !== undefined) {
+        if (cache.users.delete(id)) removed++;
+        continue;
+      }
+      const before = cache.users.get(id);
+      const upn = item['userPrincipalName'];
+      const fresh = flatten(item, paths);
+      // Delta returns at least the changed properties: keep what it left out.
+      const attributes = before
+        ? Object.fromEntries(
+            paths.map((p) => [
+              p,
+              (p.split('.')[0] ?? p) in item ? (fresh[p] ?? null) : (before.attributes[p] ?? null),
+            ]),
+          )
+        : fresh;
+      const userPrincipalName = typeof upn === 'string' ? upn : before?.userPrincipalName;
+      if (userPrincipalName === undefined) continue;
+      cache.users.set(id, { id, userPrincipalName, attributes });
+      changed++;
+    }
+    const privileged = await readPrivileged(transport);
+    const { privileged: _stale, ...rest } = cache.base;
+    const tenant: EntraTenantState = {
+      ...rest,
+      users: [...cache.users.values()],
+      ...(privileged === undefined ? {} : { privileged }),
+    };
+    cache.base = tenant;
+    checkpoint = { ...checkpoint, usersDeltaLink: round.deltaLink };
+    return { tenant, mode: 'delta', changed, removed };
+  }
+
+  return {
+    checkpoint: () => checkpoint,
+    readFull: async (request) => (await fullRead(request, 'asked')).tenant,
+    readDelta: async (request) => (await deltaRead(request)).tenant,
+    async read(request) {
+      if (checkpoint === undefined || cache === undefined) return fullRead(request, 'first');
+      if (checkpoint.select !== selectOf(request)) return fullRead(request, 'attributes');
+      if (clock.now() - checkpoint.lastFullReadAt >= interval) return fullRead(request, 'interval');
+      try {
+        return await deltaRead(request);
+      } catch (err) {
+        if (err instanceof DeltaTokenExpiredError) return fullRead(request, 'expired');
+        throw err;
+      }
+    },
+  };
+}
+
+function selectOf(request: TenantReadRequest): string {
+  return selectFor([...new Set(request.userAttributes)]).join(',');
+}

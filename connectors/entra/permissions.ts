@@ -1,0 +1,161 @@
+/**
+ * What the app may do, read from its own access token (the `roles` claim of an app-only token
+ * holds its application permissions; `wids` its directory roles), checked against what the
+ * run needs before anything is planned (catalogue X5):
+ * - a missing permission is "missing permission X for action Y", before planning or writing;
+ * - excess privilege (Directory.ReadWrite.All, RoleManagement.ReadWrite.Directory, any
+ *   directory role) is a warning, or a refusal when the config says so. With app-only `User.*`
+ *   permissions Graph itself refuses to change or delete privileged admins: a backstop that a
+ *   directory role or Directory.ReadWrite.All would remove.
+ *
+ * The table is the least-privilege list of the test catalogue (4.1); README "Microsoft Graph
+ * permissions" shows the same per feature. The token is decoded, never verified (Graph verifies
+ * it) and never logged.
+ */
+import type { TokenCredential } from '@azure/identity';
+import type { ChangeKind } from '../../engine/model/plan.js';
+import { graphScope } from './graph-client.js';
+
+export type EntraAction =
+  | 'read users'
+  | 'find privileged users'
+  | 'create users'
+  | 'update users'
+  | 'enable and disable users'
+  | 'delete and restore users'
+  | 'create groups'
+  | 'manage group members'
+  | 'assign licenses'
+  | 'read license seats';
+
+/** Each action: alternative permission sets, least privileged first; any one set suffices. */
+export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly string[])[]>> = {
+  'read users': [
+    ['User.Read.All'],
+    ['User.ReadWrite.All'],
+    ['Directory.Read.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+  'find privileged users': [
+    ['RoleManagement.Read.Directory'],
+    ['RoleManagement.Read.All'],
+    ['RoleManagement.ReadWrite.Directory'],
+    ['Directory.Read.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+  'create users': [['User.ReadWrite.All'], ['Directory.ReadWrite.All']],
+  'update users': [['User.ReadWrite.All'], ['Directory.ReadWrite.All']],
+  'enable and disable users': [
+    ['User.EnableDisableAccount.All', 'User.Read.All'],
+    ['User.ReadWrite.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+  'delete and restore users': [['User.DeleteRestore.All'], ['Directory.ReadWrite.All']],
+  'create groups': [['Group.Create'], ['Group.ReadWrite.All'], ['Directory.ReadWrite.All']],
+  'manage group members': [
+    ['GroupMember.ReadWrite.All'],
+    ['Group.ReadWrite.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+  'assign licenses': [
+    ['LicenseAssignment.ReadWrite.All'],
+    ['User.ReadWrite.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+  'read license seats': [
+    ['Organization.Read.All'],
+    ['Directory.Read.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+};
+
+export const ACTION_OF_CHANGE: Readonly<Record<ChangeKind, EntraAction>> = {
+  createUser: 'create users',
+  adoptUser: 'update users',
+  updateUser: 'update users',
+  enableUser: 'enable and disable users',
+  disableUser: 'enable and disable users',
+};
+
+/** Permissions broader than entrasync ever needs. */
+export const EXCESS_PERMISSIONS: readonly string[] = [
+  'Directory.ReadWrite.All',
+  'RoleManagement.ReadWrite.Directory',
+  'Application.ReadWrite.All',
+  'AppRoleAssignment.ReadWrite.All',
+];
+
+// The "User" directory role every principal's token may list in `wids`; not a privilege.
+const DEFAULT_USER_ROLE_TEMPLATE = 'b79fbf4d-3ef9-4689-8143-76b194e85509';
+
+export interface GrantedAccess {
+  /** Application permissions (`roles` claim). */
+  readonly roles: readonly string[];
+  /** Directory role template ids held by the app (`wids` claim), the default user role excluded. */
+  readonly directoryRoles: readonly string[];
+}
+
+export interface AccessFinding {
+  readonly code: 'permission.missing' | 'permission.excess' | 'permission.directory-role';
+  readonly message: string;
+  readonly action?: EntraAction;
+}
+
+/** Reads the app's granted roles from a fresh token of `credential` for Graph at `graphUrl`. */
+export async function readGrantedAccess(
+  credential: TokenCredential,
+  graphUrl: string,
+): Promise<GrantedAccess> {
+  const token = await credential.getToken(graphScope(graphUrl));
+  if (token === null) throw new Error('no access token for Microsoft Graph');
+  return grantedAccessOf(token.token);
+}
+
+export function grantedAccessOf(accessToken: string): GrantedAccess {
+  const payload = accessToken.split('.')[1];
+  let claims: { roles?: unknown; wids?: unknown } = {};
+  try {
+    claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as typeof claims;
+  } catch {
+    // Not a JWT (an opaque token): nothing can be told; every check reports "missing".
+  }
+  const strings = (v: unknown): string[] =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  return {
+    roles: strings(claims.roles),
+    directoryRoles: strings(claims.wids).filter((w) => w !== DEFAULT_USER_ROLE_TEMPLATE),
+  };
+}
+
+/** Missing permissions for `actions`, and excess privilege, as findings. */
+export function checkAccess(
+  granted: GrantedAccess,
+  actions: Iterable<EntraAction>,
+): AccessFinding[] {
+  const findings: AccessFinding[] = [];
+  const held = new Set(granted.roles);
+  for (const action of new Set(actions)) {
+    const options = ACTION_PERMISSIONS[action];
+    if (options.some((set) => set.every((p) => held.has(p)))) continue;
+    const least = options[0] ?? [];
+    findings.push({
+      code: 'permission.missing',
+      action,
+      message: `missing permission ${least.join(' + ')} for action "${action}" (the app holds: ${granted.roles.length > 0 ? granted.roles.join(', ') : 'no application permissions'})`,
+    });
+  }
+  for (const permission of EXCESS_PERMISSIONS) {
+    if (!held.has(permission)) continue;
+    findings.push({
+      code: 'permission.excess',
+      message: `the app holds ${permission}, more than entrasync needs: grant the least-privileged permissions instead (README "Microsoft Graph permissions")`,
+    });
+  }
+  if (granted.directoryRoles.length > 0) {
+    findings.push({
+      code: 'permission.directory-role',
+      message: `the app holds ${granted.directoryRoles.length} directory role(s) (${granted.directoryRoles.join(', ')}); entrasync needs none, and without one Graph refuses app-only changes to admins`,
+    });
+  }
+  return findings;
+}
