@@ -7,6 +7,7 @@ import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
+import type { TargetReader } from '../../engine/ports.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
 
@@ -16,8 +17,13 @@ export interface PlanCommandOptions {
   readonly overrides?: ThresholdOverrides;
 }
 
+/** What planning needs of a runtime: the live tenant or a snapshot behind the same reader port. */
+export type PlanRuntime = Pick<Runtime, 'loaded' | 'sources'> & {
+  readonly target: { readonly reader: TargetReader };
+};
+
 export async function runPlan(
-  runtime: Runtime,
+  runtime: PlanRuntime,
   options: PlanCommandOptions,
   output: Output,
 ): Promise<ExitCode> {

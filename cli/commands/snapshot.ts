@@ -7,8 +7,6 @@
  * The snapshot reads every user attribute a config can map, not only what this config maps, so
  * a pull request that maps one more attribute can still be planned from it.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { USER_ATTRIBUTE_NAMES } from '../../config/schema.js';
@@ -19,13 +17,7 @@ import {
   tenantSnapshotReader,
   writeTenantSnapshot,
 } from '../../connectors/snapshot/tenant-snapshot.js';
-import {
-  planRun,
-  renderPlanJson,
-  renderPlanMarkdown,
-  renderPlanText,
-  tenantReadRequest,
-} from '../../engine/index.js';
+import { tenantReadRequest } from '../../engine/index.js';
 import type { ThresholdOverrides } from '../../engine/index.js';
 import type { SyncSpec } from '../../engine/model/spec.js';
 import type { TenantReadRequest } from '../../engine/model/tenant.js';
@@ -38,7 +30,7 @@ import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
 import { DEFAULT_CONFIG_PATH } from '../runtime.js';
 import type { CommandContext } from './command-context.js';
-import { planExitCode, reportFailedSources } from './plan.js';
+import { runPlan } from './plan.js';
 
 export { tenantSnapshotReader } from '../../connectors/snapshot/tenant-snapshot.js';
 
@@ -118,24 +110,7 @@ export async function runPlanWithSnapshot(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ExitCode> {
   const runtime = await openSnapshotRuntime(configPath, snapshotFile, redactor, env);
-  const plan = await planRun(
-    runtime.loaded.spec,
-    { sources: runtime.sources, target: runtime.target.reader },
-    options.overrides ? { overrides: options.overrides } : {},
-  );
-  const render = { text: renderPlanText, json: renderPlanJson, markdown: renderPlanMarkdown }[
-    options.format
-  ];
-  output.out(render(plan));
-  if (options.out) {
-    await mkdir(dirname(options.out), { recursive: true });
-    await writeFile(options.out, renderPlanJson(plan), { mode: 0o600 });
-    output.err(
-      `Saved plan ${plan.fingerprint.slice(0, 12)} (from tenant snapshot ${snapshotFile}) to ${options.out}\n`,
-    );
-  }
-  reportFailedSources(plan, output);
-  return planExitCode(plan);
+  return runPlan(runtime, options, output);
 }
 
 export function buildSnapshotCommand(context: CommandContext): Command {
