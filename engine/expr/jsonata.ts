@@ -5,6 +5,7 @@
  */
 import jsonata from 'jsonata';
 import type { SourcePosition } from '../model/diagnostic.js';
+import { UNDECIDED, compileFastPath } from './fast-path.js';
 
 export interface ExpressionLimits {
   /** Milliseconds one evaluation may run (D1012). */
@@ -90,7 +91,9 @@ export function compileExpression(
       },
     };
   }
-  const fieldReferences = collectFieldReferences(compiled.ast());
+  const ast = compiled.ast();
+  const fieldReferences = collectFieldReferences(ast);
+  const fast = compileFastPath(ast);
   return {
     ok: true,
     expression: {
@@ -99,7 +102,12 @@ export function compileExpression(
       position,
       fieldReferences,
       positionAt: locate,
-      evaluate: (input, bindings) => compiled.evaluate(input, { ...bindings }),
+      evaluate: (input, bindings) => {
+        const quick = fast ? fast(input, bindings) : UNDECIDED;
+        return quick === UNDECIDED
+          ? compiled.evaluate(input, { ...bindings })
+          : Promise.resolve(quick);
+      },
     },
   };
 }
