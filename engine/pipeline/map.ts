@@ -6,6 +6,7 @@
  * error that names the record and the config path; it never becomes "absent".
  */
 import type { Expression } from '../expr/jsonata.js';
+import { ConfigError } from '../errors.js';
 import { ExpressionEvaluationError, evaluateExpression } from '../expr/jsonata.js';
 import { mailNicknameFromUpn } from '../expr/normalize.js';
 import type { UniquenessContext } from '../expr/functions.js';
@@ -253,7 +254,35 @@ function toAttributeValue(
   );
 }
 
+/** JSONata's guardrail codes: time (D1012), stack depth (D1011), sequence length (D2015). */
+const RUNAWAY_CODES: Readonly<Record<string, string>> = {
+  D1012: 'the time bound',
+  D1011: 'the stack depth bound',
+  D2015: 'the sequence length bound',
+};
+
+/**
+ * A runaway expression is a config problem, not a person's: it would run away for everyone, so
+ * the plan stops with the expression's position instead of holding every person one by one (M3).
+ */
+function rethrowIfRunaway(err: unknown): void {
+  if (!(err instanceof ExpressionEvaluationError) || !err.jsonataCode) return;
+  const bound = RUNAWAY_CODES[err.jsonataCode];
+  if (!bound) return;
+  const e = err.expression;
+  throw new ConfigError([
+    {
+      severity: 'error',
+      code: 'expr.runaway',
+      message: `\`${e.configPath}\` was stopped by ${bound} (${err.jsonataCode}): the expression runs away; simplify it`,
+      path: e.configPath,
+      position: e.position,
+    },
+  ]);
+}
+
 function mappingIssue(person: Person, err: unknown): SourceIssue {
+  rethrowIfRunaway(err);
   const detail =
     err instanceof ExpressionEvaluationError || err instanceof MappingError
       ? err.message
