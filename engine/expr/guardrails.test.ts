@@ -3,7 +3,6 @@
  * reach Object.prototype (M4), and the jsonata release that fixed prototype pollution is the
  * floor (M4's dependency check).
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { aPerson, aSnapshot, aSpec } from '../../test/helpers/builders.js';
