@@ -66,9 +66,7 @@ describe('JSONata guardrails', () => {
 
   it('M4: the installed jsonata is 2.2.2 or later (prototype-pollution fix)', () => {
     const require = createRequire(import.meta.url);
-    const pkg = JSON.parse(readFileSync(require.resolve('jsonata/package.json'), 'utf8')) as {
-      version: string;
-    };
+    const pkg = require('jsonata/package.json') as { version: string };
     const [major = 0, minor = 0, patch = 0] = pkg.version.split('.').map(Number);
     expect(major * 1e6 + minor * 1e3 + patch).toBeGreaterThanOrEqual(2 * 1e6 + 2 * 1e3 + 2);
   });
