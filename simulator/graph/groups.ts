@@ -22,14 +22,13 @@ import {
   encodeSkipToken,
   findGroup,
   hasAnyRole,
-  isAdvancedQuery,
   nextLink,
   odataType,
   parseSelect,
   parseTop,
   resolveReference,
 } from './context.js';
-import { checkFilter, filterToSql } from './filter.js';
+import { listCollection } from './list.js';
 import {
   canonicalGroupProperty,
   checkGroupShape,
@@ -57,51 +56,15 @@ const UPSERT_ROLES = ['Group.Create', ...GROUP_WRITE_ROLES];
 const MAX_BINDS = 20;
 
 export function listGroups(ctx: GraphContext): SimResponse {
-  const query = parseSystemQuery(ctx.request.url.searchParams, [
-    '$select',
-    '$top',
-    '$skiptoken',
-    '$filter',
-    '$count',
-  ]);
-  const select = parseSelect(
-    query.$select,
-    canonicalGroupProperty,
-    GROUP_TYPE,
-    DEFAULT_GROUP_SELECT,
-  );
-  const top = parseTop(query.$top);
-  const advanced = isAdvancedQuery(ctx, query.$count);
-  const where =
-    query.$filter === undefined
-      ? undefined
-      : filterToSql(checkFilter(query.$filter, GROUP_FILTER_SCHEMA, advanced));
-  const state = query.$skiptoken === undefined ? undefined : decodeSkipToken(query.$skiptoken);
-  const pageSize = top ?? DEFAULT_PAGE_SIZE;
-  const rows = ctx.store.queryObjects({
+  return listCollection(ctx, {
     kind: 'group',
-    state: 'active',
-    afterSeq: state?.after ?? 0,
-    limit: pageSize + 1,
-    ...(where === undefined ? {} : { where }),
+    collection: 'groups',
+    canonicalProperty: canonicalGroupProperty,
+    typeName: GROUP_TYPE,
+    defaultSelect: DEFAULT_GROUP_SELECT,
+    filterSchema: GROUP_FILTER_SCHEMA,
+    render: renderGroup,
   });
-  const page = rows.slice(0, pageSize);
-  const last = page.at(-1);
-  const body: Record<string, unknown> = {
-    '@odata.context': `${ctx.origin}/v1.0/$metadata#groups${select.contextSuffix}`,
-  };
-  if (advanced) body['@odata.count'] = ctx.store.countObjects('group', 'active', where);
-  if (rows.length > pageSize && last !== undefined) {
-    body['@odata.nextLink'] = nextLink(ctx, '/groups', [
-      ['$select', select.explicit ? select.names.join(',') : undefined],
-      ['$filter', query.$filter],
-      ['$count', query.$count],
-      ['$top', top === undefined ? undefined : String(top)],
-      ['$skiptoken', encodeSkipToken({ after: last.seq, page: (state?.page ?? 1) + 1 })],
-    ]);
-  }
-  body['value'] = page.map((row) => renderGroup(row.doc, select.output));
-  return { status: 200, body };
 }
 
 export function getGroup(ctx: GraphContext, segment: PathSegment): SimResponse {

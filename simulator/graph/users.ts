@@ -15,20 +15,15 @@ import type { AssignedLicense, StoredObject, UserDocument } from '../store.js';
 import type { GraphContext } from './context.js';
 import {
   assertNotRestricted,
-  decodeSkipToken,
-  DEFAULT_PAGE_SIZE,
-  encodeSkipToken,
   findUser,
   GUID,
   hasAnyRole,
-  isAdvancedQuery,
-  nextLink,
   odataType,
   parseSelect,
-  parseTop,
   resolveReference,
 } from './context.js';
 import { checkFilter, filterToSql } from './filter.js';
+import { listCollection } from './list.js';
 import type { PathSegment } from './odata.js';
 import { parseSystemQuery } from './odata.js';
 import {
@@ -58,48 +53,15 @@ const SENSITIVE_ON_ADMINS = new Set([
 ]);
 
 export function listUsers(ctx: GraphContext): SimResponse {
-  const query = parseSystemQuery(ctx.request.url.searchParams, [
-    '$select',
-    '$top',
-    '$skiptoken',
-    '$filter',
-    '$count',
-  ]);
-  const select = parseSelect(query.$select, canonicalUserProperty, USER_TYPE, DEFAULT_USER_SELECT);
-  const top = parseTop(query.$top);
-  const advanced = isAdvancedQuery(ctx, query.$count);
-  const where =
-    query.$filter === undefined
-      ? undefined
-      : filterToSql(checkFilter(query.$filter, USER_FILTER_SCHEMA, advanced));
-  const state = query.$skiptoken === undefined ? undefined : decodeSkipToken(query.$skiptoken);
-  const pageSize = top ?? DEFAULT_PAGE_SIZE;
-
-  const rows = ctx.store.queryObjects({
+  return listCollection(ctx, {
     kind: 'user',
-    state: 'active',
-    afterSeq: state?.after ?? 0,
-    limit: pageSize + 1,
-    ...(where === undefined ? {} : { where }),
+    collection: 'users',
+    canonicalProperty: canonicalUserProperty,
+    typeName: USER_TYPE,
+    defaultSelect: DEFAULT_USER_SELECT,
+    filterSchema: USER_FILTER_SCHEMA,
+    render: (doc, select) => renderUser(doc as UserDocument, select),
   });
-  const page = rows.slice(0, pageSize);
-  const last = page.at(-1);
-  const body: Record<string, unknown> = {
-    '@odata.context': `${ctx.origin}/v1.0/$metadata#users${select.contextSuffix}`,
-  };
-  // `$count=true` without ConsistencyLevel is silently ignored by Graph (advanced-queries page).
-  if (advanced) body['@odata.count'] = ctx.store.countObjects('user', 'active', where);
-  if (rows.length > pageSize && last !== undefined) {
-    body['@odata.nextLink'] = nextLink(ctx, '/users', [
-      ['$select', select.explicit ? select.names.join(',') : undefined],
-      ['$filter', query.$filter],
-      ['$count', query.$count],
-      ['$top', top === undefined ? undefined : String(top)],
-      ['$skiptoken', encodeSkipToken({ after: last.seq, page: (state?.page ?? 1) + 1 })],
-    ]);
-  }
-  body['value'] = page.map((row) => renderUser(row.doc as UserDocument, select.output));
-  return { status: 200, body };
 }
 
 /** `GET /users/$count`: plain text, and only with `ConsistencyLevel: eventual`. */

@@ -1,0 +1,82 @@
+/**
+ * `GET /users` and `GET /groups`: one list implementation for both collections, so paging,
+ * `$select`, `$filter`, `$count` and `@odata.nextLink` behave the same way on each, as Graph's
+ * do. Pages are O(page): rows after the skiptoken's insertion sequence, one extra to know
+ * whether another page follows.
+ */
+import type { SimResponse } from '../http.js';
+import type { DirectoryDocument, ObjectKind } from '../store.js';
+import type { GraphContext } from './context.js';
+import {
+  decodeSkipToken,
+  DEFAULT_PAGE_SIZE,
+  encodeSkipToken,
+  isAdvancedQuery,
+  nextLink,
+  parseSelect,
+  parseTop,
+} from './context.js';
+import type { FilterSchema } from './filter.js';
+import { checkFilter, filterToSql } from './filter.js';
+import { parseSystemQuery } from './odata.js';
+
+export interface CollectionShape {
+  readonly kind: ObjectKind;
+  /** Collection segment: `users` or `groups`. */
+  readonly collection: string;
+  readonly canonicalProperty: (name: string) => string | undefined;
+  readonly typeName: string;
+  readonly defaultSelect: readonly string[];
+  readonly filterSchema: FilterSchema;
+  readonly render: (doc: DirectoryDocument, select: readonly string[]) => Record<string, unknown>;
+}
+
+export function listCollection(ctx: GraphContext, shape: CollectionShape): SimResponse {
+  const query = parseSystemQuery(ctx.request.url.searchParams, [
+    '$select',
+    '$top',
+    '$skiptoken',
+    '$filter',
+    '$count',
+  ]);
+  const select = parseSelect(
+    query.$select,
+    shape.canonicalProperty,
+    shape.typeName,
+    shape.defaultSelect,
+  );
+  const top = parseTop(query.$top);
+  const advanced = isAdvancedQuery(ctx, query.$count);
+  const where =
+    query.$filter === undefined
+      ? undefined
+      : filterToSql(checkFilter(query.$filter, shape.filterSchema, advanced));
+  const state = query.$skiptoken === undefined ? undefined : decodeSkipToken(query.$skiptoken);
+  const pageSize = top ?? DEFAULT_PAGE_SIZE;
+
+  const rows = ctx.store.queryObjects({
+    kind: shape.kind,
+    state: 'active',
+    afterSeq: state?.after ?? 0,
+    limit: pageSize + 1,
+    ...(where === undefined ? {} : { where }),
+  });
+  const page = rows.slice(0, pageSize);
+  const last = page.at(-1);
+  const body: Record<string, unknown> = {
+    '@odata.context': `${ctx.origin}/v1.0/$metadata#${shape.collection}${select.contextSuffix}`,
+  };
+  // `$count=true` without ConsistencyLevel is silently ignored by Graph (advanced-queries page).
+  if (advanced) body['@odata.count'] = ctx.store.countObjects(shape.kind, 'active', where);
+  if (rows.length > pageSize && last !== undefined) {
+    body['@odata.nextLink'] = nextLink(ctx, `/${shape.collection}`, [
+      ['$select', select.explicit ? select.names.join(',') : undefined],
+      ['$filter', query.$filter],
+      ['$count', query.$count],
+      ['$top', top === undefined ? undefined : String(top)],
+      ['$skiptoken', encodeSkipToken({ after: last.seq, page: (state?.page ?? 1) + 1 })],
+    ]);
+  }
+  body['value'] = page.map((row) => shape.render(row.doc, select.output));
+  return { status: 200, body };
+}
