@@ -70,7 +70,8 @@ export function overridesFrom(flags: OverrideFlags): ThresholdOverrides | undefi
   return { fingerprint: flags.plan, allow };
 }
 
-function parseCount(value: string): number {
+/** Commander argument parser for a whole number of zero or more. */
+export function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number');
   return n;

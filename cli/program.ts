@@ -17,7 +17,7 @@ import { registerReportCommand } from './commands/report.js';
 import { registerSnapshotCommand, runPlanWithSnapshot } from './commands/snapshot.js';
 import { runExplain } from './commands/explain.js';
 import type { OverrideFlags } from './overrides.js';
-import { addOverrideOptions, overridesFrom } from './overrides.js';
+import { addOverrideOptions, overridesFrom, parseCount } from './overrides.js';
 import type { PlanFormat } from './commands/plan.js';
 import { runPlan } from './commands/plan.js';
 import { runSimulator, runSimulatorSeed } from './commands/simulator.js';
@@ -250,12 +250,6 @@ function packageVersion(): string {
     version?: string;
   };
   return pkg.version ?? 'unknown';
-}
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a whole number');
-  return n;
 }
 
 function parsePort(value: string): number {

@@ -15,6 +15,7 @@ import type { Person } from '../model/person.js';
 import type { SourceIssue, SourceRecord, SourceSnapshot } from '../model/source.js';
 import { describeLocation } from '../model/source.js';
 import type { LinkSpec } from '../model/spec.js';
+import { groupBy } from './group-by.js';
 
 export interface JoinResult {
   readonly people: readonly Person[];
@@ -40,7 +41,7 @@ export async function joinSources(
   const held: HeldPerson[] = [];
   const issues: SourceIssue[] = [];
   const candidates: { personKey: string; record: SourceRecord }[] = [];
-  for (const [key, records] of groupByKey(primary.records)) {
+  for (const [key, records] of groupBy(primary.records, (r) => r.key)) {
     const personKey = `${primary.name}:${key}`;
     const [first] = records;
     if (!first) continue;
@@ -159,16 +160,6 @@ async function indexLinkedSource(
     }
   }
   return { link, snapshot, byKey, ambiguous };
-}
-
-function groupByKey(records: readonly SourceRecord[]): Map<string, SourceRecord[]> {
-  const byKey = new Map<string, SourceRecord[]>();
-  for (const record of records) {
-    const list = byKey.get(record.key);
-    if (list) list.push(record);
-    else byKey.set(record.key, [record]);
-  }
-  return byKey;
 }
 
 function duplicateIssues(

@@ -10,6 +10,7 @@ import { identifierKey } from '../expr/normalize.js';
 import type { DesiredUser } from '../model/desired.js';
 import type { MatchRule, SyncSpec } from '../model/spec.js';
 import type { TenantUser } from '../model/tenant.js';
+import { groupBy } from './group-by.js';
 
 export interface MatchedPair {
   readonly desired: DesiredUser;
@@ -36,22 +37,19 @@ export function matchUsers(
   spec: SyncSpec,
 ): MatchResult {
   const indexes: Record<MatchRule, Map<string, TenantUser[]>> = {
-    anchor: indexBy(accounts, (u) => stringAttr(u, spec.users.anchorAttribute)?.trim()),
-    userPrincipalName: indexBy(accounts, (u) => identifierKey(u.userPrincipalName)),
-    mail: indexBy(accounts, (u) => {
+    anchor: groupBy(
+      accounts,
+      (u) => stringAttr(u, spec.users.anchorAttribute)?.trim() || undefined,
+    ),
+    userPrincipalName: groupBy(accounts, (u) => identifierKey(u.userPrincipalName)),
+    mail: groupBy(accounts, (u) => {
       const mail = stringAttr(u, 'mail');
       return mail ? identifierKey(mail) : undefined;
     }),
   };
 
   const problems: MatchProblem[] = [];
-  const upnOwners = new Map<string, DesiredUser[]>();
-  for (const d of desired) {
-    const key = identifierKey(String(d.attributes.userPrincipalName));
-    const list = upnOwners.get(key);
-    if (list) list.push(d);
-    else upnOwners.set(key, [d]);
-  }
+  const upnOwners = groupBy(desired, (d) => identifierKey(String(d.attributes.userPrincipalName)));
   const ambiguous = new Set<DesiredUser>();
   for (const [upn, owners] of upnOwners) {
     if (owners.length < 2) continue;
@@ -119,21 +117,6 @@ function findAccount(
     if (first) return { kind: 'one', account: first, rule };
   }
   return { kind: 'none' };
-}
-
-function indexBy(
-  accounts: readonly TenantUser[],
-  keyOf: (u: TenantUser) => string | undefined,
-): Map<string, TenantUser[]> {
-  const index = new Map<string, TenantUser[]>();
-  for (const account of accounts) {
-    const key = keyOf(account);
-    if (key === undefined || key === '') continue;
-    const list = index.get(key);
-    if (list) list.push(account);
-    else index.set(key, [account]);
-  }
-  return index;
 }
 
 function stringAttr(user: TenantUser, attribute: string): string | undefined {

@@ -21,6 +21,7 @@ import { joinSources } from './join.js';
 import type { JoinResult } from './join.js';
 import { lintFieldReferences } from './lint.js';
 import { mapPeople } from './map.js';
+import { groupBy } from './group-by.js';
 import type { MapResult, MappingTenantView } from './map.js';
 import { createUniquenessContext } from '../expr/functions.js';
 import { identifierKey } from '../expr/normalize.js';
@@ -57,23 +58,28 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
  */
 export function mappingView(tenant: TenantState, spec: SyncSpec): MappingTenantView {
   const holders = new Map<string, string[]>();
-  const byAnchor = new Map<string, string[]>();
-  const add = (map: Map<string, string[]>, key: string, id: string) => {
-    const list = map.get(key);
-    if (list) list.push(id);
-    else map.set(key, [id]);
-  };
-  for (const user of tenant.users) {
-    add(holders, identifierKey(user.userPrincipalName), user.id);
-    const mail = user.attributes.mail;
-    if (typeof mail === 'string' && mail !== '') add(holders, identifierKey(mail), user.id);
-    const anchor = user.attributes[spec.users.anchorAttribute];
-    if (typeof anchor === 'string' && anchor.trim() !== '') add(byAnchor, anchor.trim(), user.id);
+  for (const [key, ids] of groupBy(
+    tenant.users.flatMap((u) => {
+      const mail = u.attributes.mail;
+      const keys = [identifierKey(u.userPrincipalName)];
+      if (typeof mail === 'string' && mail !== '') keys.push(identifierKey(mail));
+      return keys.map((key) => ({ key, id: u.id }));
+    }),
+    (h) => h.key,
+  )) {
+    holders.set(
+      key,
+      ids.map((h) => h.id),
+    );
   }
+  const byAnchor = groupBy(tenant.users, (u) => {
+    const anchor = u.attributes[spec.users.anchorAttribute];
+    return typeof anchor === 'string' ? anchor.trim() || undefined : undefined;
+  });
   return {
     accountIdByAnchor: (anchor) => {
-      const ids = byAnchor.get(anchor);
-      return ids?.length === 1 ? ids[0] : undefined;
+      const owners = byAnchor.get(anchor);
+      return owners?.length === 1 ? owners[0]?.id : undefined;
     },
     uniqueness: createUniquenessContext(holders),
   };
