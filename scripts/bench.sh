@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # `npm run bench [-- name...]`: compiles the benchmarks and runs them (all, or the named ones:
-# ldap-read, http-read, simulator-scale). Each prints its figures; none asserts a timing.
+# ldap-read, http-read, simulator-scale, naive). Each prints its figures; none asserts a timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=node_modules/.cache/entrasync-bench
 npx tsc -p tsconfig.json --noEmit false --outDir "$out"
 names=("$@")
-if [ ${#names[@]} -eq 0 ]; then names=(simulator-scale http-read ldap-read); fi
+if [ ${#names[@]} -eq 0 ]; then names=(simulator-scale http-read ldap-read naive); fi
 for name in "${names[@]}"; do
   printf '\n=== bench/%s\n' "$name"
   node --expose-gc "$out/bench/$name.js"
