@@ -6,6 +6,7 @@
 import jsonata from 'jsonata';
 import type { SourcePosition } from '../model/diagnostic.js';
 import { UNDECIDED, compileFastPath } from './fast-path.js';
+import { SafeRegexEngine, UnsupportedRegexError, compileSafeRegex } from './safe-regex.js';
 
 export interface ExpressionLimits {
   /** Milliseconds one evaluation may run (D1012). */
@@ -79,6 +80,9 @@ export function compileExpression(
       timeout: limits.timeoutMs,
       stack: limits.stackDepth,
       sequence: limits.sequenceLength,
+      // Regexes run on RE2 (linear time): a backtracking RegExp blocks the event loop, and
+      // with it the timeout above (M3).
+      RegexEngine: SafeRegexEngine,
     });
   } catch (err) {
     const e = err as JsonataErrorLike;
@@ -92,6 +96,8 @@ export function compileExpression(
     };
   }
   const ast = compiled.ast();
+  const unsupportedRegex = checkRegexes(ast, text);
+  if (unsupportedRegex) return { ok: false, error: unsupportedRegex };
   const fieldReferences = collectFieldReferences(ast);
   const fast = compileFastPath(ast);
   return {
@@ -110,6 +116,52 @@ export function compileExpression(
       },
     },
   };
+}
+
+/** Code of a regex literal RE2 cannot run (backreferences, lookaround); in JSONata's 03xx range. */
+export const UNSUPPORTED_REGEX_CODE = 'S0399';
+
+/**
+ * Compiles every regex literal for the safe engine now, so that one it cannot run is a config
+ * error at load, pointing at the literal, instead of a failure on the first record.
+ */
+function checkRegexes(ast: jsonata.ExprNode, text: string): ExpressionSyntaxError | undefined {
+  const seen = new Set<object>();
+  const visit = (node: unknown): ExpressionSyntaxError | undefined => {
+    if (node === null || typeof node !== 'object' || node instanceof RegExp || seen.has(node))
+      return undefined;
+    seen.add(node);
+    const { type, value, position } = node as {
+      type?: unknown;
+      value?: unknown;
+      position?: unknown;
+    };
+    if (type === 'regex' && value instanceof RegExp) {
+      try {
+        compileSafeRegex(value);
+      } catch (err) {
+        if (!(err instanceof UnsupportedRegexError)) throw err;
+        return {
+          code: UNSUPPORTED_REGEX_CODE,
+          message: err.message,
+          offset: regexStart(text, value, typeof position === 'number' ? position : 0),
+        };
+      }
+    }
+    for (const child of Object.values(node)) {
+      const found = visit(child);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return visit(ast);
+}
+
+/** Offset of a regex literal's opening `/`; JSONata's position is just past its flags. */
+function regexStart(text: string, regex: RegExp, end: number): number {
+  const closing = end - regex.flags.length; // `flags` has JSONata's added `g`
+  const opening = closing - regex.source.length - 1;
+  return opening >= 0 && text[opening] === '/' ? opening : Math.max(0, closing);
 }
 
 /** Thrown for a failed evaluation; carries the expression so the message can point at config. */
