@@ -28,11 +28,20 @@ export function foldDiacritics(value: string): string {
 export function toMailNickname(value: string): string {
   const cleaned = foldDiacritics(value)
     .replace(/[^\x21-\x7e]/g, '')
-    .replace(/[@()\\[\]";:<>,]/g, '')
-    .replace(/^\.+|\.+$/g, '')
-    .slice(0, 64)
-    .replace(/\.+$/g, '');
-  return cleaned;
+    .replace(/[@()\\[\]";:<>,]/g, '');
+  return trimDots(trimDots(cleaned).slice(0, 64));
+}
+
+/**
+ * `value` without leading or trailing dots. A loop: `/\.+$/` backtracks from every dot of a long
+ * inner run, quadratic in its length (50,000 dots block the event loop for seconds; M3).
+ */
+function trimDots(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && value[start] === '.') start += 1;
+  while (end > start && value[end - 1] === '.') end -= 1;
+  return value.slice(start, end);
 }
 
 /** The default mailNickname for an account: its UPN's local part, cleaned. */
