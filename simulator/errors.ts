@@ -261,6 +261,47 @@ export const graphErrors = {
       `License ${skuId} does not correspond to a valid company License.`,
     );
   },
+  /** Observed (not documented) answer to removing a group-inherited SKU with user assignLicense. */
+  licenseInheritedFromGroup(): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      'User license is inherited from a group membership and it cannot be removed directly from the user.',
+    );
+  },
+  licensedGroupNotSecurityEnabled(): GraphError {
+    // Entra documents group-based licensing for security-enabled groups only; the wording of
+    // Graph's refusal is not documented.
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      'The entrasync simulator assigns licenses only to security-enabled groups, as Entra documents for group-based licensing.',
+    );
+  },
+  /** Microsoft.OData.Core's text for `$expand` of a structural property. */
+  notNavigationProperty(name: string, type: string): GraphError {
+    return new GraphError(
+      400,
+      'BadRequest',
+      `Property '${name}' on type '${type}' is not a navigation property or complex property. Only navigation properties can be expanded.`,
+    );
+  },
+  expandWithAdvancedQuery(): GraphError {
+    // Documented as unsupported (advanced-queries page); the wording is not documented.
+    return new GraphError(
+      400,
+      'Request_UnsupportedQuery',
+      'The entrasync simulator refuses $expand with advanced queries (ConsistencyLevel: eventual and $count=true), which Graph documents as not supported.',
+    );
+  },
+  nestedExpand(): GraphError {
+    // Documented as unsupported for directory objects (one level of $expand); wording not documented.
+    return new GraphError(
+      400,
+      'Request_UnsupportedQuery',
+      'The entrasync simulator refuses nested $expand: Graph expands directory objects one level deep.',
+    );
+  },
   /** Graph's 429 body (throttling guidance page); `Retry-After` carries the wait. */
   throttled(
     retryAfterSeconds: number,

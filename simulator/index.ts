@@ -193,7 +193,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   });
   let ownedCertDir: string | undefined;
   try {
-    if (seed !== undefined) store.seedIfNew(seed);
+    if (seed !== undefined) store.seedIfNew(seed, clock.now());
 
     const certDir =
       options.certDir ?? (ownedCertDir = await mkdtemp(join(tmpdir(), 'entrasync-sim-')));

@@ -18,7 +18,10 @@
  * - `cseq` is a tenant-wide change sequence; each write stamps the object's `cseq` and, per
  *   property, `pcseq` (for delta with `$select`). `link_log` records reference changes.
  * - `links`: group members and owners, user managers, administrative unit members.
- * - `skus`: subscribed SKUs with a consumed-units counter kept in step with assignments.
+ * - `skus`: subscribed SKUs with a consumed-units counter kept in step with assignments: one
+ *   unit per user and SKU held, directly or through a licensed group. Users' documents carry
+ *   `assignedLicenses` (SKUs held) and `licenseAssignmentStates` (one per path), recomputed in
+ *   the same transaction as every write that can change them (see licensing.ts).
  * - `docs`: read-mostly directory data (role assignments, PIM eligibility schedules,
  *   administrative units, role definitions) as JSON documents.
  *
@@ -28,6 +31,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { GroupGrant } from './licensing.js';
+import {
+  assignedLicensesOf,
+  assignmentStatesOf,
+  computeLicenses,
+  directLicensesOf,
+} from './licensing.js';
 import { roleDefinitionDocs } from './roles.js';
 
 /** A directory object as stored: Graph property names to JSON values; unset ones absent. */
@@ -89,7 +99,16 @@ export interface AssignedLicense {
 
 export type LicenseResult =
   | { readonly ok: true; readonly user: UserDocument }
-  | { readonly ok: false; readonly reason: 'unknownSku' | 'noSeats'; readonly skuId: string };
+  | {
+      readonly ok: false;
+      /** `inherited`: a SKU to remove is held only through a group (Graph refuses that). */
+      readonly reason: 'unknownSku' | 'noSeats' | 'inherited';
+      readonly skuId: string;
+    };
+
+export type GroupLicenseResult =
+  | { readonly ok: true; readonly group: DirectoryDocument }
+  | { readonly ok: false; readonly reason: 'unknownSku'; readonly skuId: string };
 
 export interface LinkChange {
   readonly sourceId: string;
@@ -133,22 +152,34 @@ export interface TenantStore {
   insertObject(kind: ObjectKind, doc: DirectoryDocument): WriteResult;
   /** Replaces an active object's document; `changed` names the properties that changed. */
   updateObject(kind: ObjectKind, doc: DirectoryDocument, changed: readonly string[]): WriteResult;
-  /** Active -> deleted (recycle bin). Releases the user's licenses. */
+  /**
+   * Active -> deleted (recycle bin). A user releases its seats; a group stops passing its
+   * licenses on to its members (recomputed at `nowMs`).
+   */
   softDelete(id: string, nowMs: number): void;
-  /** Deleted -> active; fails when its UPN or uniqueName has been taken meanwhile. */
-  restore(id: string, doc: DirectoryDocument): WriteResult;
-  /** Any state -> purged tombstone; drops its links. */
+  /**
+   * Deleted -> active; fails when its UPN or uniqueName has been taken meanwhile. A user takes
+   * its direct seats back and re-inherits from its licensed groups (seat-checked); a group's
+   * members re-inherit its licenses.
+   */
+  restore(id: string, doc: DirectoryDocument, nowMs: number): WriteResult;
+  /** Any state -> purged tombstone; drops its links (a group's members lose its licenses). */
   purge(id: string, nowMs: number): void;
   /** Purges recycle-bin objects deleted before `deletedBeforeMs`; drops tombstones before `tombstonesBeforeMs`. */
   expire(deletedBeforeMs: number, tombstonesBeforeMs: number): void;
 
-  /** Adds links atomically; nothing is added when any already exists. */
+  /**
+   * Adds links atomically; nothing is added when any already exists. New user members of a
+   * licensed group inherit its licenses (recomputed at `nowMs`, in the same transaction).
+   */
   addLinks(
     rel: LinkRelation,
     sourceId: string,
     targetIds: readonly string[],
+    nowMs: number,
   ): { ok: true } | { ok: false; existing: string };
-  removeLink(rel: LinkRelation, sourceId: string, targetId: string): boolean;
+  /** Removes one link; a user leaving a licensed group loses what it inherited from it. */
+  removeLink(rel: LinkRelation, sourceId: string, targetId: string, nowMs: number): boolean;
   /** Link targets of `sourceId` with `seq > afterSeq`, in link order. */
   pageLinks(
     rel: LinkRelation,
@@ -162,12 +193,28 @@ export interface TenantStore {
   getManagerId(userId: string): string | undefined;
 
   listSkus(): StoredSku[];
-  /** Adds and removes licenses in one transaction, checking seats and SKUs. */
+  /**
+   * Adds and removes a user's direct licenses in one transaction, checking SKUs, seats (for
+   * SKUs the user does not already hold) and that removed SKUs are not held only through a
+   * group. Inherited paths are recomputed with it.
+   */
   assignLicenses(
     userId: string,
     add: readonly AssignedLicense[],
     remove: readonly string[],
+    nowMs: number,
   ): LicenseResult;
+  /**
+   * Adds and removes a group's licenses and recomputes every user member's inherited paths in
+   * the same transaction (seats are checked per member, in membership order: members without
+   * a free seat get a CountViolation path instead of a failure).
+   */
+  assignGroupLicenses(
+    groupId: string,
+    add: readonly AssignedLicense[],
+    remove: readonly string[],
+    nowMs: number,
+  ): GroupLicenseResult;
 
   listDocs(kind: DocKind): DirectoryDocument[];
   getDoc(kind: DocKind, id: string): DirectoryDocument | undefined;
@@ -197,8 +244,9 @@ export interface TenantStore {
   /**
    * Inserts a seed only if this state was never seeded and holds no users; returns whether it
    * did. Atomic across processes, so two simulators starting on one new file seed it once.
+   * Members of seeded licensed groups inherit their licenses, dated `nowMs` (default: now).
    */
-  seedIfNew(seed: SeedData | readonly UserDocument[]): boolean;
+  seedIfNew(seed: SeedData | readonly UserDocument[], nowMs?: number): boolean;
   /** Runs `fn` in one immediate (write-locked) transaction. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -535,6 +583,102 @@ export function openTenantStore(
     for (const license of licensesOf(doc)) addConsumed.run(sign, license.skuId);
   }
 
+  // ------------------------------------------------------------------ group-based licensing
+
+  /** An active group's licenses; none for a deleted, purged or missing group. */
+  function groupLicensesTx(groupId: string): AssignedLicense[] {
+    const row = selectById.get(groupId.toLowerCase());
+    if (row === undefined || row.state !== 'active' || row.kind !== 'group') return [];
+    return licensesOf(JSON.parse(row.doc) as DirectoryDocument);
+  }
+
+  /** User members of a group (any state), in membership order. */
+  function memberIdsTx(groupId: string): string[] {
+    const out: string[] = [];
+    let after = 0;
+    for (;;) {
+      const links = pageLinksStmt.all('member', groupId.toLowerCase(), after, 1000);
+      for (const link of links) out.push(link.target_id);
+      const last = links.at(-1);
+      if (last === undefined || links.length < 1000) return out;
+      after = last.seq;
+    }
+  }
+
+  /**
+   * Recomputes an active user's assignment paths (see licensing.ts) and keeps the SKU
+   * consumed-unit counters in step; writes the user only when its licensing changed, so delta
+   * reports `assignedLicenses` / `licenseAssignmentStates` exactly when they move. `directs`
+   * replaces the direct assignments (user assignLicense); `previouslyHeld` overrides the SKUs
+   * the user is taken to hold a seat of (a restored user holds none). Returns the user as
+   * stored afterwards, or undefined when it is not an active user.
+   */
+  function relicenseUserTx(
+    userId: string,
+    nowMs: number,
+    options: { directs?: readonly AssignedLicense[]; previouslyHeld?: ReadonlySet<string> } = {},
+  ): UserDocument | undefined {
+    const row = selectById.get(userId.toLowerCase());
+    if (row === undefined || row.state !== 'active' || row.kind !== 'user') return undefined;
+    const user = JSON.parse(row.doc) as UserDocument;
+    const grants: GroupGrant[] = linkSourcesStmt
+      .all('member', user.id.toLowerCase())
+      .map((link) => ({ groupId: link.source_id, licenses: groupLicensesTx(link.source_id) }))
+      .filter((grant) => grant.licenses.length > 0);
+    const previouslyHeld =
+      options.previouslyHeld ?? new Set(licensesOf(user).map((l) => l.skuId.toLowerCase()));
+    const previous = assignmentStatesOf(user);
+    const result = computeLicenses({
+      directs: options.directs ?? directLicensesOf(user),
+      grants,
+      previous,
+      previouslyHeld,
+      now: dateTimeOf(nowMs),
+      takeSeat: (skuId, required) => {
+        const sku = selectSku.get(skuId);
+        if (sku === undefined) return false;
+        if (!required && sku.consumed >= seatsOf(JSON.parse(sku.doc) as Record<string, unknown>)) {
+          return false;
+        }
+        addConsumed.run(1, skuId);
+        return true;
+      },
+    });
+    for (const skuId of previouslyHeld) if (!result.held.has(skuId)) addConsumed.run(-1, skuId);
+    const changed: string[] = [];
+    if (JSON.stringify(result.assignedLicenses) !== JSON.stringify(licensesOf(user))) {
+      changed.push('assignedLicenses');
+    }
+    if (JSON.stringify(result.states) !== JSON.stringify(previous)) {
+      changed.push('licenseAssignmentStates');
+    }
+    if (changed.length === 0) return user;
+    const updated = {
+      ...user,
+      assignedLicenses: result.assignedLicenses,
+      licenseAssignmentStates: result.states,
+    } as UserDocument;
+    updateObjectTx('user', updated, changed);
+    return updated;
+  }
+
+  /**
+   * Recomputes the user members of a group that carries licenses (in any state: a group in
+   * the recycle bin keeps them), or the given ones; a group without licenses costs nothing.
+   */
+  function relicenseMembersTx(groupId: string, nowMs: number, memberIds?: readonly string[]): void {
+    if (licensesOf(groupDocTx(groupId)).length === 0) return;
+    for (const memberId of memberIds ?? memberIdsTx(groupId)) relicenseUserTx(memberId, nowMs);
+  }
+
+  /** A group's document in any state (licenses survive soft deletion), or an empty one. */
+  function groupDocTx(groupId: string): DirectoryDocument {
+    const row = selectById.get(groupId.toLowerCase());
+    return row === undefined || row.kind !== 'group'
+      ? { id: groupId }
+      : (JSON.parse(row.doc) as DirectoryDocument);
+  }
+
   function softDeleteTx(id: string, nowMs: number): void {
     const row = selectById.get(id.toLowerCase());
     if (row === undefined || row.state !== 'active') return;
@@ -562,16 +706,17 @@ export function openTenantStore(
       JSON.stringify(pcseq),
       id.toLowerCase(),
     );
+    // Members keep their membership in the recycle bin but no longer inherit its licenses.
+    if (row.kind === 'group') relicenseMembersTx(id, nowMs);
   }
 
-  function restoreTx(id: string, doc: DirectoryDocument): WriteResult {
+  function restoreTx(id: string, doc: DirectoryDocument, nowMs: number): WriteResult {
     const row = selectById.get(id.toLowerCase());
     if (row === undefined || row.state !== 'deleted') {
       throw new Error(`restore: no deleted object with id ${id}`);
     }
     const conflict = conflictFor(row.kind, doc, id.toLowerCase());
     if (!conflict.ok) return conflict;
-    if (row.kind === 'user') releaseLicenses(doc, 1);
     const cseq = nextCseq();
     const pcseq = JSON.parse(selectPcseq.get(id.toLowerCase())?.pcseq ?? '{}') as Record<
       string,
@@ -588,6 +733,10 @@ export function openTenantStore(
       JSON.stringify(pcseq),
       id.toLowerCase(),
     );
+    // A restored user held no seats in the recycle bin: its direct licenses take theirs back
+    // (as before deletion, unchecked) and inherited ones are seat-checked again.
+    if (row.kind === 'user') relicenseUserTx(id, nowMs, { previouslyHeld: new Set() });
+    else relicenseMembersTx(id, nowMs);
     return { ok: true };
   }
 
@@ -598,6 +747,13 @@ export function openTenantStore(
     if (row.state === 'active' && row.kind === 'user') {
       releaseLicenses(JSON.parse(row.doc) as DirectoryDocument, -1);
     }
+    // Members of an active licensed group, found before the links go.
+    const members =
+      row.kind === 'group' &&
+      row.state === 'active' &&
+      licensesOf(JSON.parse(row.doc) as DirectoryDocument).length > 0
+        ? memberIdsTx(lower)
+        : [];
     const cseq = nextCseq();
     for (const link of linksOfObject.all(lower, lower)) {
       logLink.run(cseq, link.rel, link.source_id, link.target_id, 1);
@@ -613,6 +769,8 @@ export function openTenantStore(
       JSON.stringify({ '@state': cseq }),
       lower,
     );
+    // Former members of a purged licensed group lose what they inherited from it.
+    for (const memberId of members) relicenseUserTx(memberId, nowMs);
   }
 
   const expireDeleted = db.prepare<[number], { id: string }>(
@@ -666,23 +824,28 @@ export function openTenantStore(
     userId: string,
     add: readonly AssignedLicense[],
     remove: readonly string[],
+    nowMs: number,
   ): LicenseResult {
     const row = selectById.get(userId.toLowerCase());
     if (row === undefined || row.state !== 'active' || row.kind !== 'user') {
       throw new Error(`assignLicenses: no active user ${userId}`);
     }
     const user = JSON.parse(row.doc) as UserDocument;
-    const current = new Map(licensesOf(user).map((l) => [l.skuId.toLowerCase(), l]));
+    const unknown = unknownSku(add, remove);
+    if (unknown !== undefined) return { ok: false, reason: 'unknownSku', skuId: unknown };
+    const directs = new Map(directLicensesOf(user).map((l) => [l.skuId, l]));
+    const inherited = new Set(
+      assignmentStatesOf(user)
+        .filter((s) => s.assignedByGroup !== null)
+        .map((s) => s.skuId.toLowerCase()),
+    );
     for (const skuId of remove) {
-      if (selectSku.get(skuId.toLowerCase()) === undefined) {
-        return { ok: false, reason: 'unknownSku', skuId };
+      const lower = skuId.toLowerCase();
+      if (!directs.has(lower) && inherited.has(lower)) {
+        return { ok: false, reason: 'inherited', skuId };
       }
     }
-    for (const license of add) {
-      const sku = selectSku.get(license.skuId.toLowerCase());
-      if (sku === undefined) return { ok: false, reason: 'unknownSku', skuId: license.skuId };
-    }
-    const next = new Map(current);
+    const next = new Map(directs);
     for (const skuId of remove) next.delete(skuId.toLowerCase());
     for (const license of add) {
       next.set(license.skuId.toLowerCase(), {
@@ -690,19 +853,63 @@ export function openTenantStore(
         disabledPlans: license.disabledPlans.map((p) => p.toLowerCase()),
       });
     }
+    // A SKU the user already holds (directly or through a group) needs no new seat.
+    const held = new Set(licensesOf(user).map((l) => l.skuId.toLowerCase()));
     for (const skuId of next.keys()) {
-      if (current.has(skuId)) continue;
+      if (held.has(skuId)) continue;
       const sku = selectSku.get(skuId);
       if (sku === undefined) return { ok: false, reason: 'unknownSku', skuId };
       if (sku.consumed >= seatsOf(JSON.parse(sku.doc) as Record<string, unknown>)) {
         return { ok: false, reason: 'noSeats', skuId };
       }
-      addConsumed.run(1, skuId);
     }
-    for (const skuId of current.keys()) if (!next.has(skuId)) addConsumed.run(-1, skuId);
-    const updated = { ...user, assignedLicenses: [...next.values()] } as UserDocument;
-    updateObjectTx('user', updated, ['assignedLicenses']);
+    const updated = relicenseUserTx(userId, nowMs, { directs: [...next.values()] }) ?? user;
     return { ok: true, user: updated };
+  }
+
+  function assignGroupLicensesTx(
+    groupId: string,
+    add: readonly AssignedLicense[],
+    remove: readonly string[],
+    nowMs: number,
+  ): GroupLicenseResult {
+    const row = selectById.get(groupId.toLowerCase());
+    if (row === undefined || row.state !== 'active' || row.kind !== 'group') {
+      throw new Error(`assignGroupLicenses: no active group ${groupId}`);
+    }
+    const group = JSON.parse(row.doc) as DirectoryDocument;
+    const unknown = unknownSku(add, remove);
+    if (unknown !== undefined) return { ok: false, reason: 'unknownSku', skuId: unknown };
+    const current = licensesOf(group);
+    const next = new Map(current.map((l) => [l.skuId, l]));
+    for (const skuId of remove) next.delete(skuId.toLowerCase());
+    for (const license of add) {
+      next.set(license.skuId.toLowerCase(), {
+        skuId: license.skuId.toLowerCase(),
+        disabledPlans: license.disabledPlans.map((p) => p.toLowerCase()),
+      });
+    }
+    const licenses = [...next.values()];
+    let updated = group;
+    if (JSON.stringify(licenses) !== JSON.stringify(current)) {
+      updated = { ...group, assignedLicenses: licenses };
+      updateObjectTx('group', updated, ['assignedLicenses']);
+    }
+    // Every member is recomputed even when the group's licenses did not change, so repeating
+    // an assignment retries members that found no free seat before.
+    for (const memberId of memberIdsTx(group.id)) relicenseUserTx(memberId, nowMs);
+    return { ok: true, group: updated };
+  }
+
+  /** The first SKU named in `add` or `remove` that the tenant does not subscribe to. */
+  function unknownSku(
+    add: readonly AssignedLicense[],
+    remove: readonly string[],
+  ): string | undefined {
+    for (const skuId of [...remove, ...add.map((l) => l.skuId)]) {
+      if (selectSku.get(skuId.toLowerCase()) === undefined) return skuId;
+    }
+    return undefined;
   }
 
   const changedStmtCache = new Map<string, Database.Statement>();
@@ -754,7 +961,7 @@ export function openTenantStore(
   const objectPageCache = new Map<string, Database.Statement>();
   const objectCountCache = new Map<string, Database.Statement>();
 
-  const seedTx = db.transaction((seed: SeedData): boolean => {
+  const seedTx = db.transaction((seed: SeedData, nowMs: number): boolean => {
     if (getMeta.get('seeded') !== undefined || (countActive.get('user')?.n ?? 0) !== 0)
       return false;
     for (const [index, user] of seed.users.entries()) {
@@ -777,6 +984,8 @@ export function openTenantStore(
     for (const user of seed.users) {
       for (const license of licensesOf(user)) addConsumed.run(1, license.skuId.toLowerCase());
     }
+    // Members of seeded licensed groups inherit, in seed order (seats checked as in Entra).
+    for (const group of seed.groups ?? []) relicenseMembersTx(group.id, nowMs);
     setMeta.run('seeded', new Date().toISOString());
     return true;
   });
@@ -845,7 +1054,7 @@ export function openTenantStore(
     updateObject: (kind, doc, changed) =>
       db.transaction(() => updateObjectTx(kind, doc, changed)).immediate(),
     softDelete: (id, nowMs) => db.transaction(() => softDeleteTx(id, nowMs)).immediate(),
-    restore: (id, doc) => db.transaction(() => restoreTx(id, doc)).immediate(),
+    restore: (id, doc, nowMs) => db.transaction(() => restoreTx(id, doc, nowMs)).immediate(),
     purge: (id, nowMs) => db.transaction(() => purgeTx(id, nowMs)).immediate(),
     expire: (deletedBeforeMs, tombstonesBeforeMs) => {
       db.transaction(() => {
@@ -855,10 +1064,22 @@ export function openTenantStore(
       db.pragma('optimize');
     },
 
-    addLinks: (rel, sourceId, targetIds) =>
-      db.transaction(() => addLinksTx(rel, sourceId, targetIds)).immediate(),
-    removeLink: (rel, sourceId, targetId) =>
-      db.transaction(() => removeLinkTx(rel, sourceId, targetId)).immediate(),
+    addLinks: (rel, sourceId, targetIds, nowMs) =>
+      db
+        .transaction(() => {
+          const result = addLinksTx(rel, sourceId, targetIds);
+          if (result.ok && rel === 'member') relicenseMembersTx(sourceId, nowMs, targetIds);
+          return result;
+        })
+        .immediate(),
+    removeLink: (rel, sourceId, targetId, nowMs) =>
+      db
+        .transaction(() => {
+          const removed = removeLinkTx(rel, sourceId, targetId);
+          if (removed && rel === 'member') relicenseMembersTx(sourceId, nowMs, [targetId]);
+          return removed;
+        })
+        .immediate(),
     pageLinks: (rel, sourceId, afterSeq, limit) =>
       pageLinksStmt
         .all(rel, sourceId.toLowerCase(), afterSeq, limit)
@@ -875,8 +1096,10 @@ export function openTenantStore(
         doc: JSON.parse(row.doc) as Record<string, unknown>,
         consumedUnits: row.consumed,
       })),
-    assignLicenses: (userId, add, remove) =>
-      db.transaction(() => assignLicensesTx(userId, add, remove)).immediate(),
+    assignLicenses: (userId, add, remove, nowMs) =>
+      db.transaction(() => assignLicensesTx(userId, add, remove, nowMs)).immediate(),
+    assignGroupLicenses: (groupId, add, remove, nowMs) =>
+      db.transaction(() => assignGroupLicensesTx(groupId, add, remove, nowMs)).immediate(),
 
     listDocs: (kind) => selectDocs.all(kind).map((r) => JSON.parse(r.doc) as DirectoryDocument),
     getDoc: (kind, id) => {
@@ -908,8 +1131,11 @@ export function openTenantStore(
       }));
     },
 
-    seedIfNew: (seed) => {
-      const seeded = seedTx.immediate(Array.isArray(seed) ? { users: seed } : (seed as SeedData));
+    seedIfNew: (seed, nowMs = Date.now()) => {
+      const seeded = seedTx.immediate(
+        Array.isArray(seed) ? { users: seed } : (seed as SeedData),
+        nowMs,
+      );
       if (seeded) analyze();
       return seeded;
     },
@@ -923,24 +1149,14 @@ function linkProperty(rel: LinkRelation): string {
   return rel === 'member' ? 'members' : rel === 'owner' ? 'owners' : rel;
 }
 
+/** A user's or group's `assignedLicenses` (the SKUs a user holds a seat of), lowercased. */
 export function licensesOf(doc: DirectoryDocument): AssignedLicense[] {
-  const value = doc['assignedLicenses'];
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((entry: unknown) => {
-    if (typeof entry !== 'object' || entry === null) return [];
-    const skuId = (entry as Record<string, unknown>)['skuId'];
-    const disabled = (entry as Record<string, unknown>)['disabledPlans'];
-    return typeof skuId === 'string'
-      ? [
-          {
-            skuId,
-            disabledPlans: Array.isArray(disabled)
-              ? disabled.filter((p): p is string => typeof p === 'string')
-              : [],
-          },
-        ]
-      : [];
-  });
+  return assignedLicensesOf(doc);
+}
+
+/** Graph's DateTimeOffset form, to the second (`lastUpdatedDateTime`). */
+function dateTimeOf(ms: number): string {
+  return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }
 
 /** Seats that can be assigned: enabled plus warning units (warning units still work). */

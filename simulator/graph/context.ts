@@ -160,8 +160,13 @@ export function nextLink(
 }
 
 function encodeQueryValue(value: string): string {
-  // Keep OData syntax readable as Graph does, but never break the URL.
-  return encodeURIComponent(value).replace(/%2C/gi, ',').replace(/%24/g, '$').replace(/%27/g, "'");
+  // Keep OData syntax readable as Graph does (`$expand=manager($select=id)`), but never
+  // break the URL: `&`, `#`, `+`, spaces and the like stay encoded.
+  return encodeURIComponent(value)
+    .replace(/%2C/gi, ',')
+    .replace(/%24/g, '$')
+    .replace(/%27/g, "'")
+    .replace(/%3D/gi, '=');
 }
 
 // ---------------------------------------------------------------------------- lookups

@@ -109,7 +109,7 @@ export function restoreDeletedItem(ctx: GraphContext, id: string): SimResponse {
   if (!canWriteKind(ctx, object.kind)) throw graphErrors.insufficientPrivileges();
   const { deletedDateTime: _deleted, ...doc } = object.doc;
   const restored = doc as DirectoryDocument;
-  const result = ctx.store.restore(object.doc.id, restored);
+  const result = ctx.store.restore(object.doc.id, restored, ctx.clock.now());
   if (!result.ok) throw graphErrors.objectConflict(result.conflict);
   const fresh = ctx.store.getObject(object.doc.id);
   return { status: 200, body: deletedEntity(ctx, fresh ?? object) };

@@ -12,12 +12,18 @@
 import { graphErrors } from '../errors.js';
 import type { DirectoryDocument } from '../store.js';
 import type { FilterableProperty, FilterSchema } from './filter.js';
-import { formatDateTimeOffset, isPlainObject } from './user-schema.js';
+import {
+  formatDateTimeOffset,
+  isPlainObject,
+  renderAssignedLicenses,
+  validateSeedLicenses,
+} from './user-schema.js';
 
 export const GROUP_TYPE = 'microsoft.graph.group';
 export const GROUP_RESOURCE = 'Group';
 
-type GroupPropertyKind = 'string' | 'boolean' | 'stringCollection' | 'dateTimeOffset' | 'json';
+type GroupPropertyKind =
+  'string' | 'boolean' | 'stringCollection' | 'dateTimeOffset' | 'json' | 'assignedLicenses';
 
 interface GroupPropertySpec {
   readonly kind: GroupPropertyKind;
@@ -73,6 +79,9 @@ export const GROUP_PROPERTIES: Readonly<Record<string, GroupPropertySpec>> = {
   },
   uniqueName: { kind: 'string', createOnly: true, maxLength: 256 },
   onPremisesProvisioningErrors: { kind: 'json', readOnly: true },
+  // Group-based licensing: set through POST /groups/{id}/assignLicense (the seed may set it);
+  // "Returned only on $select", so not in the default set.
+  assignedLicenses: { kind: 'assignedLicenses', readOnly: true },
 };
 
 /** Graph v1.0's default property set for groups, in Graph's output order. */
@@ -122,7 +131,9 @@ export function renderGroup(
   for (const name of select) {
     const spec = GROUP_PROPERTIES[name];
     const value = group[name];
-    if (spec?.kind === 'stringCollection' || name === 'onPremisesProvisioningErrors') {
+    if (spec?.kind === 'assignedLicenses') {
+      out[name] = renderAssignedLicenses(value);
+    } else if (spec?.kind === 'stringCollection' || name === 'onPremisesProvisioningErrors') {
       out[name] = Array.isArray(value) ? value : [];
     } else {
       out[name] = value ?? null;
@@ -206,6 +217,8 @@ function validateGroupValue(name: string, spec: GroupPropertySpec, value: unknow
     }
     case 'json':
       return value;
+    case 'assignedLicenses':
+      return validateSeedLicenses(value, GROUP_RESOURCE);
   }
 }
 
@@ -318,6 +331,13 @@ export const GROUP_FILTER_SCHEMA: FilterSchema = {
       jsonPath: '$.proxyAddresses',
       eq: 'default',
       startsWith: 'default',
+    },
+    {
+      name: 'assignedLicenses',
+      type: 'objectCollection',
+      jsonPath: '$.assignedLicenses',
+      eq: 'default',
+      members: { skuId: 'guid' },
     },
   ] satisfies FilterableProperty[],
   knownProperty: canonicalGroupProperty,

@@ -214,7 +214,7 @@ export function removeMember(
   const group = findGroup(ctx, segment);
   assertNotRestricted(ctx, group.doc);
   assertMembershipWrite(ctx, group);
-  if (!ctx.store.removeLink('member', group.doc.id, memberId)) {
+  if (!ctx.store.removeLink('member', group.doc.id, memberId, ctx.clock.now())) {
     throw graphErrors.resourceNotFound(memberId);
   }
   return { status: 204 };
@@ -281,9 +281,9 @@ function addReferences(
   if (members.includes(groupId.toLowerCase())) {
     throw graphErrors.invalidReference(groupId);
   }
-  const addedMembers = ctx.store.addLinks('member', groupId, members);
+  const addedMembers = ctx.store.addLinks('member', groupId, members, ctx.clock.now());
   if (!addedMembers.ok) throw graphErrors.referenceExists('members');
-  const addedOwners = ctx.store.addLinks('owner', groupId, owners);
+  const addedOwners = ctx.store.addLinks('owner', groupId, owners, ctx.clock.now());
   if (!addedOwners.ok) throw graphErrors.referenceExists('owners');
 }
 

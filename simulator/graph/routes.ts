@@ -38,9 +38,9 @@ import {
   removeMember,
   updateGroup,
 } from './groups.js';
+import { assignGroupLicense, assignUserLicense } from './licenses.js';
 import type { PathSegment } from './odata.js';
 import {
-  assignLicense,
   countUsers,
   createUser,
   deleteUser,
@@ -48,6 +48,7 @@ import {
   getUser,
   listUsers,
   removeManager,
+  revokeSignInSessions,
   setManager,
   updateUser,
 } from './users.js';
@@ -79,6 +80,10 @@ export const PERMISSIONS = {
   usersDelete: ['User.DeleteRestore.All', 'User.ReadWrite.All', ...DIR_WRITE],
   usersManager: ['User.ReadWrite.All', ...DIR_WRITE],
   licenses: ['LicenseAssignment.ReadWrite.All', 'User.ReadWrite.All', ...DIR_WRITE],
+  /** group: assignLicense (least privileged LicenseAssignment.ReadWrite.All). */
+  groupLicenses: ['LicenseAssignment.ReadWrite.All', ...DIR_WRITE],
+  /** user: revokeSignInSessions (least privileged User.RevokeSessions.All). */
+  usersRevokeSessions: ['User.RevokeSessions.All', 'User.ReadWrite.All', ...DIR_WRITE],
   groupsRead: [
     'GroupMember.Read.All',
     'Group.Read.All',
@@ -188,7 +193,18 @@ function userEntityRoute(key: PathSegment, rest: readonly PathSegment[]): Route 
     case 'assignLicense':
     case 'microsoft.graph.assignLicense':
       if (ref !== undefined) throw graphErrors.segmentNotFound(ref.raw);
-      return { POST: { permission: PERMISSIONS.licenses, run: (ctx) => assignLicense(ctx, key) } };
+      return {
+        POST: { permission: PERMISSIONS.licenses, run: (ctx) => assignUserLicense(ctx, key) },
+      };
+    case 'revokeSignInSessions':
+    case 'microsoft.graph.revokeSignInSessions':
+      if (ref !== undefined) throw graphErrors.segmentNotFound(ref.raw);
+      return {
+        POST: {
+          permission: PERMISSIONS.usersRevokeSessions,
+          run: (ctx) => revokeSignInSessions(ctx, key),
+        },
+      };
     default:
       throw unknownNavigation(nav);
   }
@@ -237,6 +253,12 @@ function groupEntityRoute(key: PathSegment, rest: readonly PathSegment[]): Route
       GET: { permission: PERMISSIONS.groupsRead, run: (ctx) => getGroup(ctx, key) },
       PATCH: { permission: PERMISSIONS.groupsUpdate, run: (ctx) => updateGroup(ctx, key) },
       DELETE: { permission: PERMISSIONS.groupsDelete, run: (ctx) => deleteGroup(ctx, key) },
+    };
+  }
+  if (nav.name === 'assignLicense' || nav.name === 'microsoft.graph.assignLicense') {
+    if (third !== undefined) throw graphErrors.segmentNotFound(third.raw);
+    return {
+      POST: { permission: PERMISSIONS.groupLicenses, run: (ctx) => assignGroupLicense(ctx, key) },
     };
   }
   if (nav.name !== 'members' || extra !== undefined) throw unknownNavigation(nav);

@@ -10,6 +10,7 @@
  * in the README.
  */
 import { graphErrors } from '../errors.js';
+import { assignmentStatesOf } from '../licensing.js';
 import type { UserDocument } from '../store.js';
 import type { FilterableProperty, FilterSchema, Support } from './filter.js';
 
@@ -25,12 +26,15 @@ type PropertyKind =
   | 'dateTimeOffset'
   | 'extensionAttributes'
   | 'passwordProfile'
-  | 'assignedLicenses';
+  | 'assignedLicenses'
+  | 'licenseAssignmentStates';
 
 interface PropertySpec {
   readonly kind: PropertyKind;
   /** Client writes are rejected with Graph's read-only error; the seed may still set it. */
   readonly readOnly?: boolean;
+  /** Computed by the directory from other state; not even a seed may set it. */
+  readonly derived?: boolean;
   readonly requiredOnCreate?: boolean;
   /** Null (clearing) is rejected with InvalidValue. */
   readonly notNullable?: boolean;
@@ -99,8 +103,13 @@ export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
   employeeHireDate: { kind: 'dateTimeOffset' },
   employeeLeaveDateTime: { kind: 'dateTimeOffset', cloudMastered: true },
   passwordProfile: { kind: 'passwordProfile', requiredOnCreate: true },
-  // Set through assignLicense only; the seed may set it.
+  // Set through assignLicense (directly) and group-based licensing; the seed may set direct
+  // licenses. One entry per SKU held, as Graph shows it.
   assignedLicenses: { kind: 'assignedLicenses', readOnly: true },
+  // One entry per assignment path (direct or per group), kept by the store: see licensing.ts.
+  licenseAssignmentStates: { kind: 'licenseAssignmentStates', readOnly: true, derived: true },
+  // Set by revokeSignInSessions ("Read-only. Returned only on $select.").
+  signInSessionsValidFromDateTime: { kind: 'dateTimeOffset', readOnly: true },
   deletedDateTime: { kind: 'dateTimeOffset', readOnly: true },
 };
 
@@ -144,17 +153,18 @@ function renderProperty(user: UserDocument, name: string): unknown {
     case 'stringCollection':
       return Array.isArray(value) ? value : [];
     case 'assignedLicenses':
-      return Array.isArray(value)
-        ? value.map((l: unknown) => {
-            const license = isPlainObject(l) ? l : {};
-            return {
-              disabledPlans: Array.isArray(license['disabledPlans'])
-                ? license['disabledPlans']
-                : [],
-              skuId: license['skuId'] ?? null,
-            };
-          })
-        : [];
+      return renderAssignedLicenses(value);
+    case 'licenseAssignmentStates':
+      // Graph's property order (licenseAssignmentState resource); error is "None" when the
+      // assignment succeeded (as Graph answers, although the page says null).
+      return assignmentStatesOf(user).map((state) => ({
+        assignedByGroup: state.assignedByGroup,
+        disabledPlans: state.disabledPlans,
+        error: state.error,
+        lastUpdatedDateTime: state.lastUpdatedDateTime,
+        skuId: state.skuId,
+        state: state.state,
+      }));
     case 'extensionAttributes': {
       const stored = isPlainObject(value) ? value : {};
       return Object.fromEntries(EXTENSION_ATTRIBUTE_NAMES.map((n) => [n, stored[n] ?? null]));
@@ -174,6 +184,19 @@ function renderProperty(user: UserDocument, name: string): unknown {
     default:
       return value ?? null;
   }
+}
+
+/** `assignedLicenses` of a user or group as Graph renders it: `[{ disabledPlans, skuId }]`. */
+export function renderAssignedLicenses(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value)
+    ? value.map((l: unknown) => {
+        const license = isPlainObject(l) ? l : {};
+        return {
+          disabledPlans: Array.isArray(license['disabledPlans']) ? license['disabledPlans'] : [],
+          skuId: license['skuId'] ?? null,
+        };
+      })
+    : [];
 }
 
 /**
@@ -211,7 +234,9 @@ export function validateUserWrite(
     if (name.startsWith('@odata.')) continue;
     const spec = USER_PROPERTIES[name];
     if (spec === undefined) throw graphErrors.invalidProperty(name);
-    if (spec.readOnly === true && mode !== 'seed') throw graphErrors.readOnlyProperty(name);
+    if (spec.derived === true || (spec.readOnly === true && mode !== 'seed')) {
+      throw graphErrors.readOnlyProperty(name);
+    }
     changes[name] = validateValue(name, spec, value, mode);
   }
   if (mode !== 'update') {
@@ -270,12 +295,17 @@ function validateValue(name: string, spec: PropertySpec, value: unknown, mode: W
     case 'passwordProfile':
       return validatePasswordProfile(value, mode);
     case 'assignedLicenses':
-      return validateSeedLicenses(value);
+      return validateSeedLicenses(value, USER_RESOURCE);
+    case 'licenseAssignmentStates':
+      throw graphErrors.readOnlyProperty(name);
   }
 }
 
-/** Seeds may give users licenses: `[{ skuId, disabledPlans? }]`. */
-function validateSeedLicenses(value: unknown): { skuId: string; disabledPlans: string[] }[] {
+/** Seeds may give users and groups licenses: `[{ skuId, disabledPlans? }]`. */
+export function validateSeedLicenses(
+  value: unknown,
+  resource: string,
+): { skuId: string; disabledPlans: string[] }[] {
   const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   if (!Array.isArray(value))
     throw graphErrors.cannotConvert('Collection(microsoft.graph.assignedLicense)', literal(value));
@@ -289,7 +319,7 @@ function validateSeedLicenses(value: unknown): { skuId: string; disabledPlans: s
       !Array.isArray(disabled) ||
       disabled.some((p) => typeof p !== 'string' || !guid.test(p))
     ) {
-      throw graphErrors.invalidValue('assignedLicenses', USER_RESOURCE);
+      throw graphErrors.invalidValue('assignedLicenses', resource);
     }
     return {
       skuId: skuId.toLowerCase(),

@@ -1,7 +1,8 @@
 /**
  * Graph v1.0 `/users`: list (`$select`, `$top`, `$filter`, `$count` with advanced queries,
  * `$skiptoken` paging), `/users/$count`, get by id or userPrincipalName, create, update, delete
- * to the recycle bin, the `manager` reference, and `assignLicense`.
+ * to the recycle bin, the `manager` reference (and `$expand=manager`), and
+ * `revokeSignInSessions`. License assignment is in licenses.ts.
  *
  * Paging: `@odata.nextLink` carries an opaque `$skiptoken` holding the insertion sequence of
  * the last user on the page, so the next page is the keyset range after it: every user is
@@ -11,19 +12,19 @@ import { randomUUID } from 'node:crypto';
 import { graphErrors } from '../errors.js';
 import type { SimResponse } from '../http.js';
 import { jsonObjectBody } from '../http.js';
-import type { AssignedLicense, StoredObject, UserDocument } from '../store.js';
+import type { DirectoryDocument, StoredObject, UserDocument } from '../store.js';
 import type { GraphContext } from './context.js';
 import {
   assertNotRestricted,
   findUser,
-  GUID,
   hasAnyRole,
   odataType,
   parseSelect,
   resolveReference,
 } from './context.js';
 import { checkFilter, filterToSql } from './filter.js';
-import { listCollection } from './list.js';
+import { parseUserExpand } from './expand.js';
+import { contextSuffix, listCollection, parseExpansion } from './list.js';
 import type { PathSegment } from './odata.js';
 import { parseSystemQuery } from './odata.js';
 import {
@@ -61,6 +62,7 @@ export function listUsers(ctx: GraphContext): SimResponse {
     defaultSelect: DEFAULT_USER_SELECT,
     filterSchema: USER_FILTER_SCHEMA,
     render: (doc, select) => renderUser(doc as UserDocument, select),
+    parseExpand: parseUserExpand,
   });
 }
 
@@ -78,14 +80,17 @@ export function countUsers(ctx: GraphContext): SimResponse {
 }
 
 export function getUser(ctx: GraphContext, segment: PathSegment): SimResponse {
-  const query = parseSystemQuery(ctx.request.url.searchParams, ['$select']);
+  const query = parseSystemQuery(ctx.request.url.searchParams, ['$select', '$expand']);
   const select = parseSelect(query.$select, canonicalUserProperty, USER_TYPE, DEFAULT_USER_SELECT);
+  const expansion = parseExpansion({ parseExpand: parseUserExpand }, query.$expand);
   const found = findUser(ctx, segment);
+  const out = renderUser(found.doc as UserDocument, select.output);
+  expansion?.apply(ctx, found.doc, out);
   return {
     status: 200,
     body: {
-      '@odata.context': `${ctx.origin}/v1.0/$metadata#users${select.contextSuffix}/$entity`,
-      ...renderUser(found.doc as UserDocument, select.output),
+      '@odata.context': `${ctx.origin}/v1.0/$metadata#users${contextSuffix(select, expansion)}/$entity`,
+      ...out,
     },
   };
 }
@@ -232,79 +237,26 @@ export function removeManager(ctx: GraphContext, segment: PathSegment): SimRespo
   return { status: 204 };
 }
 
-// ---------------------------------------------------------------------------- licenses
+// ---------------------------------------------------------------------------- sessions
 
 /**
- * `POST /users/{id}/assignLicense` with `addLicenses` ([{skuId, disabledPlans}]) and
- * `removeLicenses` ([skuId]); both are required (empty arrays allowed). Answers 200 with the
- * user. Seats are checked per SKU against prepaid enabled + warning units.
+ * `POST /users/{id}/revokeSignInSessions` (no body): sets `signInSessionsValidFromDateTime`
+ * to now (clock time, to the second) and answers 200 with an `Edm.Boolean` `true`, as the
+ * reference page's example does (Graph lists this status among its known issues: 204 would be
+ * the usual answer for an action; the simulator answers what Graph answers). The simulator
+ * issues no user tokens, so nothing else changes.
  */
-export function assignLicense(ctx: GraphContext, segment: PathSegment): SimResponse {
-  const body = jsonObjectBody(ctx.request);
-  const user = findUser(ctx, segment);
-  assertNotRestricted(ctx, user.doc);
-  for (const name of Object.keys(body)) {
-    if (name !== 'addLicenses' && name !== 'removeLicenses') {
-      throw graphErrors.invalidProperty(name);
-    }
-  }
-  const add = parseAddLicenses(body['addLicenses']);
-  const remove = parseRemoveLicenses(body['removeLicenses']);
-  if (add.length > 0 && typeof user.doc['usageLocation'] !== 'string') {
-    throw graphErrors.invalidUsageLocation();
-  }
-  const result = ctx.store.assignLicenses(user.doc.id, add, remove);
-  if (!result.ok) {
-    throw result.reason === 'noSeats'
-      ? graphErrors.noAvailableLicenses(result.skuId)
-      : graphErrors.invalidLicense(result.skuId);
-  }
-  const { id, ...rest } = renderUser(result.user, DEFAULT_USER_SELECT);
+export function revokeSignInSessions(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const found = findUser(ctx, segment);
+  assertNotRestricted(ctx, found.doc);
+  const next: DirectoryDocument = {
+    ...found.doc,
+    signInSessionsValidFromDateTime: nowDateTimeOffset(ctx.clock.now()),
+  };
+  const result = ctx.store.updateObject('user', next, ['signInSessionsValidFromDateTime']);
+  if (!result.ok) throw graphErrors.objectConflict(result.conflict);
   return {
     status: 200,
-    body: { '@odata.context': `${ctx.origin}/v1.0/$metadata#users/$entity`, id, ...rest },
+    body: { '@odata.context': `${ctx.origin}/v1.0/$metadata#Edm.Boolean`, value: true },
   };
-}
-
-function parseAddLicenses(value: unknown): AssignedLicense[] {
-  if (value === undefined || value === null) {
-    throw graphErrors.propertyRequired('addLicenses', 'assignLicense');
-  }
-  if (!Array.isArray(value)) {
-    throw graphErrors.cannotConvert('Collection(microsoft.graph.assignedLicense)', String(value));
-  }
-  return value.map((entry: unknown) => {
-    if (!isPlainObject(entry)) {
-      throw graphErrors.cannotConvert('microsoft.graph.assignedLicense', JSON.stringify(entry));
-    }
-    const skuId = entry['skuId'];
-    const disabled = entry['disabledPlans'] ?? [];
-    if (typeof skuId !== 'string' || !GUID.test(skuId)) {
-      throw graphErrors.cannotConvert('Edm.Guid', String(skuId));
-    }
-    if (!Array.isArray(disabled)) {
-      throw graphErrors.cannotConvert('Collection(Edm.Guid)', JSON.stringify(disabled));
-    }
-    for (const plan of disabled) {
-      if (typeof plan !== 'string' || !GUID.test(plan)) {
-        throw graphErrors.cannotConvert('Edm.Guid', String(plan));
-      }
-    }
-    return { skuId, disabledPlans: disabled as string[] };
-  });
-}
-
-function parseRemoveLicenses(value: unknown): string[] {
-  if (value === undefined || value === null) {
-    throw graphErrors.propertyRequired('removeLicenses', 'assignLicense');
-  }
-  if (!Array.isArray(value)) {
-    throw graphErrors.cannotConvert('Collection(Edm.Guid)', String(value));
-  }
-  for (const skuId of value) {
-    if (typeof skuId !== 'string' || !GUID.test(skuId)) {
-      throw graphErrors.cannotConvert('Edm.Guid', String(skuId));
-    }
-  }
-  return value as string[];
 }
