@@ -124,6 +124,7 @@ async function run(name: string, users: number, writesPerSecond?: number): Promi
   const context: WriteContext = {
     inDoubt: new Set(),
     created: new Set(ids),
+    createdIds: new Map(),
     signal: new AbortController().signal,
   };
   const groupIds = [0, 1, 2].map((g) => sim.store.getGroupByUniqueName(`team-${g}`)?.doc.id ?? '');

@@ -7,15 +7,10 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import type { ThresholdOverrides } from '../engine/model/plan.js';
 import type { ThresholdAction } from '../engine/model/spec.js';
+import { THRESHOLD_ACTIONS, THRESHOLD_FLAG } from '../engine/model/spec.js';
 import { EntrasyncError } from '../engine/errors.js';
 
-const ACTIONS: readonly ThresholdAction[] = [
-  'creates',
-  'adoptions',
-  'updates',
-  'enables',
-  'disables',
-];
+const ACTIONS = THRESHOLD_ACTIONS;
 
 export interface OverrideFlags {
   readonly plan?: string;
@@ -24,14 +19,17 @@ export interface OverrideFlags {
   readonly allowUpdates?: number;
   readonly allowEnables?: number;
   readonly allowDisables?: number;
+  readonly allowDeletes?: number;
+  readonly allowLicenseRemovals?: number;
+  readonly allowMembershipRemovals?: number;
 }
 
 export function addOverrideOptions(command: Command): Command {
   for (const action of ACTIONS) {
     command.addOption(
       new Option(
-        `--allow-${action} <n>`,
-        `let up to n ${action} through the threshold, for the plan given by --plan`,
+        `${THRESHOLD_FLAG[action]} <n>`,
+        `let up to n ${action.replace(/[A-Z]/g, (c) => ' ' + c.toLowerCase())} through the threshold, for the plan given by --plan`,
       ).argParser(parseCount),
     );
   }
@@ -51,6 +49,9 @@ export function overridesFrom(flags: OverrideFlags): ThresholdOverrides | undefi
     updates: flags.allowUpdates,
     enables: flags.allowEnables,
     disables: flags.allowDisables,
+    deletes: flags.allowDeletes,
+    licenseRemovals: flags.allowLicenseRemovals,
+    membershipRemovals: flags.allowMembershipRemovals,
   };
   for (const action of ACTIONS) {
     const n = given[action];

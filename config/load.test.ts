@@ -75,11 +75,18 @@ describe('loadConfig: a valid config', () => {
       auth: { method: 'simulator' },
       graphUrl: 'https://graph.microsoft.com',
       authorityHost: 'https://login.microsoftonline.com',
-      marker: { attribute: 'extensionAttribute15', value: 'entrasync' },
+      marker: { attribute: 'extensionAttribute15', value: 'entrasync', groupPrefix: 'entrasync-' },
     });
     expect(loaded.config.users.anchorAttribute).toBe('employeeId');
     expect(loaded.config.users.match).toEqual(['anchor', 'userPrincipalName']);
-    expect(loaded.config.users.deprovision).toEqual({ action: 'disable' });
+    expect(loaded.config.users.deprovision).toEqual({
+      action: 'disable',
+      revokeSessions: true,
+      removeAccessAfterDays: 0,
+      stateAttribute: 'extensionAttribute14',
+    });
+    expect(loaded.config.groups).toEqual([]);
+    expect(loaded.config.licenses).toEqual([]);
     expect(loaded.config.users.attributes.accountEnabled).toBe('true');
     expect(loaded.spec.primarySource).toBe('hr');
     expect(loaded.secretRefs).toEqual([]);
@@ -121,10 +128,16 @@ describe('loadConfig: a valid config', () => {
     expect(spec.marker).toEqual({
       attribute: 'onPremisesExtensionAttributes.extensionAttribute9',
       value: 'hr-sync',
+      groupPrefix: 'entrasync-',
     });
     expect(spec.users.anchorAttribute).toBe('onPremisesExtensionAttributes.extensionAttribute3');
     expect(spec.users.match).toEqual(['anchor', 'mail']);
-    expect(spec.users.deprovision).toEqual({ action: 'none' });
+    expect(spec.users.deprovision).toEqual({
+      action: 'none',
+      revokeSessions: true,
+      removeAccessAfterDays: 0,
+      stateAttribute: 'onPremisesExtensionAttributes.extensionAttribute14',
+    });
     expect(spec.users.scope?.text).toBe("status != 'terminated'");
     expect(spec.users.anchor.text).toBe('employee_id');
     expect(spec.users.anchor.configPath).toBe('users.anchor');
@@ -304,7 +317,7 @@ describe('loadConfig: each kind of problem, at its line and column', () => {
     );
     expect(messages).toContain('11:3 unknown key `Scope` in `users`; did you mean `scope`?');
     expect(messages).toContain(
-      '12:3 unknown key `colour` in `users`; expected one of `scope`, `anchor`, `anchorAttribute`, `match`, `attributes`, `deprovision`, `createOnly`',
+      '12:3 unknown key `colour` in `users`; expected one of `scope`, `anchor`, `anchorAttribute`, `match`, `attributes`, `manager`, `deprovision`, `createOnly`',
     );
   });
 
@@ -343,14 +356,14 @@ describe('loadConfig: each kind of problem, at its line and column', () => {
     );
     expect(d?.code).toBe('config.invalid-value');
     expect(d?.message).toBe(
-      'invalid value `disabel` for `users.deprovision.action`: expected one of `disable`, `none` (did you mean `disable`?)',
+      'invalid value `disabel` for `users.deprovision.action`: expected one of `disable`, `delete`, `none` (did you mean `disable`?)',
     );
     expect(at(d)).toBe('14:26');
     const [far] = await problems(
-      validWith({ 13: ['    department: department', '  deprovision: { action: delete }'] }),
+      validWith({ 13: ['    department: department', '  deprovision: { action: archive }'] }),
     );
     expect(far?.message).toBe(
-      'invalid value `delete` for `users.deprovision.action`: expected one of `disable`, `none`',
+      'invalid value `archive` for `users.deprovision.action`: expected one of `disable`, `delete`, `none`',
     );
   });
 
@@ -607,7 +620,7 @@ describe('loadConfig: several problems', () => {
         '  attributes:', // 13
         '    displayName: name', // 14
         '    mail: "a ~ b"', // 15
-        '  deprovision: { action: delete }', // 16
+        '  deprovision: { action: erase }', // 16
       ),
     );
     let error: ConfigError | undefined;

@@ -27,6 +27,8 @@ import {
 import type { Diagnostic, SourcePosition } from '../engine/model/diagnostic.js';
 import type {
   ApprovalAction,
+  GroupSpec,
+  LicenseSpec,
   MatchRule,
   SafetySpec,
   SyncSpec,
@@ -58,6 +60,8 @@ import { schemaDiagnostics, suggest, unsupportedVersion } from './schema-errors.
 import {
   CONFIG_VERSION,
   Config,
+  DEFAULT_DEPROVISION_STATE_ATTRIBUTE,
+  DEFAULT_GROUP_PREFIX,
   DEFAULT_MARKER_ATTRIBUTE,
   DEFAULT_MARKER_VALUE,
   EXTENSION_ATTRIBUTES,
@@ -246,6 +250,18 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
       );
     },
   });
+
+  // With `foreach`, a group's `name` is an expression (`'Dept - ' & $value`); without, literal text.
+  const groups = asObject(normalized)?.['groups'];
+  if (Array.isArray(groups)) {
+    groups.forEach((group: unknown, i) => {
+      const g = asObject(group);
+      if (g?.['foreach'] === undefined || typeof g['name'] !== 'string') return;
+      const compiled = compileAt(g['name'], ['groups', i, 'name'], doc, text, locator);
+      if (compiled.ok) expressions.set(compiled.expression.configPath, compiled.expression);
+      else diagnostics.push(compiled.diagnostic);
+    });
+  }
 
   diagnostics.push(...crossFieldDiagnostics(normalized, doc, locator));
 
@@ -498,6 +514,117 @@ function crossFieldDiagnostics(
       ),
     );
   }
+
+  // users.deprovision: the state attribute is entrasync's own; the stages run in order
+  const deprovision = asObject(users?.['deprovision']);
+  const stateAttribute = deprovision?.['stateAttribute'];
+  const statePath = isExtensionAttribute(stateAttribute)
+    ? flattenExtensionAttribute(stateAttribute)
+    : undefined;
+  if (statePath && (statePath === markerPath || statePath === anchorPath)) {
+    out.push(
+      configError(
+        'config.conflict',
+        `\`users.deprovision.stateAttribute\` \`${String(stateAttribute)}\` is already the ${statePath === markerPath ? 'managed marker' : 'anchor'}; pick another extension attribute`,
+        ['users', 'deprovision', 'stateAttribute'],
+        positionOfValue(doc, locator, ['users', 'deprovision', 'stateAttribute']),
+      ),
+    );
+  }
+  if (attributes && statePath && Object.hasOwn(attributes, statePath)) {
+    out.push(
+      configError(
+        'config.conflict',
+        `\`${statePath}\` holds when entrasync disabled an account (\`users.deprovision.stateAttribute\`); map this value to another attribute or move the state attribute`,
+        ['users', 'attributes', statePath],
+        positionOfKey(doc, locator, ['users', 'attributes', statePath]),
+      ),
+    );
+  }
+  const removeAfter = deprovision?.['removeAccessAfterDays'];
+  const deleteAfter = deprovision?.['deleteAfterDays'];
+  if (
+    typeof removeAfter === 'number' &&
+    typeof deleteAfter === 'number' &&
+    deleteAfter < removeAfter
+  ) {
+    out.push(
+      configError(
+        'config.conflict',
+        `\`users.deprovision.deleteAfterDays\` (${deleteAfter}) is before \`removeAccessAfterDays\` (${removeAfter}): access is removed before the account is deleted`,
+        ['users', 'deprovision', 'deleteAfterDays'],
+        positionOfValue(doc, locator, ['users', 'deprovision', 'deleteAfterDays']),
+      ),
+    );
+  }
+  if (
+    deleteAfter !== undefined &&
+    deprovision?.['action'] !== undefined &&
+    deprovision['action'] !== 'disable'
+  ) {
+    out.push(
+      configError(
+        'config.not-applicable',
+        `\`users.deprovision.deleteAfterDays\` applies only with \`action: disable\` (the action is \`${String(deprovision['action'])}\`)`,
+        ['users', 'deprovision', 'deleteAfterDays'],
+        positionOfKey(doc, locator, ['users', 'deprovision', 'deleteAfterDays']),
+      ),
+    );
+  }
+
+  // groups: foreach needs a key; keys are unique (they become uniqueNames)
+  const keys = new Map<string, number>();
+  const groups = Array.isArray(value['groups']) ? (value['groups'] as unknown[]) : [];
+  groups.forEach((group, i) => {
+    const g = asObject(group);
+    if (!g) return;
+    if (g['foreach'] !== undefined && g['key'] === undefined) {
+      out.push(
+        configError(
+          'config.missing-key',
+          `missing required key \`key\` in \`groups[${i}]\`: a \`foreach\` group needs a stable key (its groups are \`<groupPrefix><key>-<value>\`)`,
+          ['groups', i, 'key'],
+          positionOfParent(doc, locator, ['groups', i]),
+        ),
+      );
+      return;
+    }
+    const key =
+      typeof g['key'] === 'string'
+        ? g['key']
+        : typeof g['name'] === 'string'
+          ? defaultGroupKey(g['name'])
+          : undefined;
+    if (key === undefined) return;
+    const first = keys.get(key);
+    if (first !== undefined) {
+      out.push(
+        configError(
+          'config.conflict',
+          `\`groups[${i}]\` has the key \`${key}\` of \`groups[${first}]\`: two rules would manage one group (set \`key\`)`,
+          ['groups', i],
+          positionOfParent(doc, locator, ['groups', i]),
+        ),
+      );
+    } else keys.set(key, i);
+  });
+  const licenses = Array.isArray(value['licenses']) ? (value['licenses'] as unknown[]) : [];
+  const skus = new Map<string, number>();
+  licenses.forEach((license, i) => {
+    const sku = asObject(license)?.['sku'];
+    if (typeof sku !== 'string') return;
+    const first = skus.get(sku.toUpperCase());
+    if (first !== undefined) {
+      out.push(
+        configError(
+          'config.conflict',
+          `\`licenses[${i}]\` names \`${sku}\` like \`licenses[${first}]\`: one rule per SKU (combine the conditions with \`or\`)`,
+          ['licenses', i, 'sku'],
+          positionOfValue(doc, locator, ['licenses', i, 'sku']),
+        ),
+      );
+    } else skus.set(sku.toUpperCase(), i);
+  });
   return out;
 }
 
@@ -539,6 +666,7 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
     marker: {
       attribute: flattenExtensionAttribute(markerAttribute),
       value: target.marker?.value ?? DEFAULT_MARKER_VALUE,
+      groupPrefix: target.marker?.groupPrefix ?? DEFAULT_GROUP_PREFIX,
     },
     users: {
       ...(scope ? { scope } : {}),
@@ -546,12 +674,59 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
       anchorAttribute: flattenAnchorAttribute(users.anchorAttribute ?? 'employeeId'),
       match: (users.match ?? ['anchor', 'userPrincipalName']) as readonly MatchRule[],
       attributes,
-      deprovision: { action: users.deprovision?.action ?? 'disable' },
+      deprovision: {
+        action: users.deprovision?.action ?? 'disable',
+        revokeSessions: users.deprovision?.revokeSessions ?? true,
+        removeAccessAfterDays: users.deprovision?.removeAccessAfterDays ?? 0,
+        ...(users.deprovision?.deleteAfterDays === undefined
+          ? {}
+          : { deleteAfterDays: users.deprovision.deleteAfterDays }),
+        stateAttribute: flattenExtensionAttribute(
+          users.deprovision?.stateAttribute ?? DEFAULT_DEPROVISION_STATE_ATTRIBUTE,
+        ),
+      },
       createOnly: [...(users.createOnly ?? [])],
+      ...(users.manager === undefined ? {} : { manager: expression('users.manager') }),
     },
+    groups: (config.groups ?? []).map((g, i): GroupSpec => {
+      const path = `groups[${i}]`;
+      return {
+        configPath: path,
+        key: g.key ?? defaultGroupKey(g.name),
+        name: g.foreach === undefined ? g.name : expression(`${path}.name`),
+        ...(g.foreach === undefined ? {} : { foreach: expression(`${path}.foreach`) }),
+        ...(g.members === undefined ? {} : { members: expression(`${path}.members`) }),
+        ...(g.description === undefined ? {} : { description: g.description }),
+        type: g.type ?? 'security',
+        owners: [...(g.owners ?? [])],
+        licenses: (g.licenses ?? []).map((l) => ({
+          sku: l.sku,
+          disabledPlans: [...(l.disabledPlans ?? [])],
+        })),
+      };
+    }),
+    licenses: (config.licenses ?? []).map((l, i): LicenseSpec => ({
+      configPath: `licenses[${i}]`,
+      sku: l.sku,
+      disabledPlans: [...(l.disabledPlans ?? [])],
+      ...(l.when === undefined ? {} : { when: expression(`licenses[${i}].when`) }),
+      assignBy: l.assignBy ?? 'direct',
+    })),
     safety: buildSafety(config.safety),
     approvals: NO_APPROVALS,
   };
+}
+
+/** A static group's key when none is given: its name, lower case, `-` for everything else. */
+export function defaultGroupKey(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
+  return slug === '' ? 'group' : slug;
 }
 
 function buildSafety(safety: Config['safety']): SafetySpec {
@@ -569,6 +744,9 @@ function buildSafety(safety: Config['safety']): SafetySpec {
       updates: threshold('updates', safety?.maxUpdates),
       enables: threshold('enables', safety?.maxEnables),
       disables: threshold('disables', safety?.maxDisables),
+      deletes: threshold('deletes', safety?.maxDeletes),
+      licenseRemovals: threshold('licenseRemovals', safety?.maxLicenseRemovals),
+      membershipRemovals: threshold('membershipRemovals', safety?.maxMembershipRemovals),
     },
     minSourceRatio: safety?.minSourceRatio ?? DEFAULT_MIN_SOURCE_RATIO,
     protect: (safety?.protect ?? []).map((p) => p.toLowerCase()),

@@ -9,7 +9,12 @@ import { Type, type Static, type TOptional, type TSchema, type TString } from '@
 import { CsvSourceOptions } from '../connectors/csv/options.js';
 import { HttpSourceOptions } from '../connectors/http/options.js';
 import { LdapSourceOptions } from '../connectors/ldap/options.js';
-import { DEFAULT_MIN_SOURCE_RATIO, DEFAULT_THRESHOLDS } from '../engine/model/spec.js';
+import {
+  DEFAULT_MIN_SOURCE_RATIO,
+  DEFAULT_THRESHOLDS,
+  THRESHOLD_ACTIONS,
+  THRESHOLD_FLAG,
+} from '../engine/model/spec.js';
 import type { ThresholdAction } from '../engine/model/spec.js';
 import { FUNCTION_NAMES } from '../engine/expr/functions.js';
 import { ExcessPrivilege, TargetAuth, WritesConfig } from './auth-schema.js';
@@ -36,6 +41,8 @@ export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export const DEFAULT_SIMULATOR_STATE = '.entrasync/tenant.db';
 export const DEFAULT_MARKER_ATTRIBUTE = 'extensionAttribute15';
 export const DEFAULT_MARKER_VALUE = 'entrasync';
+export const DEFAULT_GROUP_PREFIX = 'entrasync-';
+export const DEFAULT_DEPROVISION_STATE_ATTRIBUTE = 'extensionAttribute14';
 
 /**
  * Source names become JSONata variables (`$hr`) and property names downstream, so they must be
@@ -99,10 +106,24 @@ export const MarkerConfig = Type.Object(
         description: 'Value of the marker attribute that means "managed by this config".',
       }),
     ),
+    groupPrefix: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 40,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+        default: DEFAULT_GROUP_PREFIX,
+        description:
+          'Groups are managed by this config when their `uniqueName` (set once, on create) starts with this prefix; give each config sharing a tenant its own.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
-    default: { attribute: DEFAULT_MARKER_ATTRIBUTE, value: DEFAULT_MARKER_VALUE },
+    default: {
+      attribute: DEFAULT_MARKER_ATTRIBUTE,
+      value: DEFAULT_MARKER_VALUE,
+      groupPrefix: DEFAULT_GROUP_PREFIX,
+    },
     description:
       'Where entrasync marks the accounts it created or adopted. Only marked accounts are ever deprovisioned; the marker is read in the same list read as every other attribute.',
   },
@@ -305,20 +326,58 @@ export type AnchorAttribute = (typeof ANCHOR_ATTRIBUTES)[number];
 
 export const MATCH_RULES = ['anchor', 'userPrincipalName', 'mail'] as const;
 
+const Days = (description: string, defaultValue?: number) =>
+  Type.Integer({
+    minimum: 0,
+    maximum: 3650,
+    description,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  });
+
 export const DeprovisionConfig = Type.Object(
   {
     action: Type.Optional(
-      StringEnum(['disable', 'none'] as const, {
+      StringEnum(['disable', 'delete', 'none'] as const, {
         default: 'disable',
         description:
-          'What happens to a managed account whose person left the sources or the scope: `disable` or `none`.',
+          'What happens at once to a managed account whose person left the sources or the scope: `disable` (block sign-in; later stages below), `delete` (to the recycle bin, restorable for 30 days) or `none`.',
+      }),
+    ),
+    revokeSessions: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description: 'Revoke sign-in sessions (refresh tokens, session cookies) when disabling.',
+      }),
+    ),
+    removeAccessAfterDays: Type.Optional(
+      Days(
+        'Days after the disable when memberships of managed groups and licenses from `licenses` rules are removed. `0`: with the disable.',
+        0,
+      ),
+    ),
+    deleteAfterDays: Type.Optional(
+      Days(
+        "Days after the disable when the account is deleted (to the recycle bin). Absent: never. A person who returns within the recycle bin's 30 days is restored, not recreated.",
+      ),
+    ),
+    stateAttribute: Type.Optional(
+      StringEnum(EXTENSION_ATTRIBUTES, {
+        default: DEFAULT_DEPROVISION_STATE_ATTRIBUTE,
+        description:
+          'Extension attribute where entrasync records when it disabled an account (ISO 8601), so the stages above need no local state; cleared when the person returns.',
       }),
     ),
   },
   {
     additionalProperties: false,
-    default: { action: 'disable' },
-    description: 'Deprovisioning policy for managed accounts.',
+    default: {
+      action: 'disable',
+      revokeSessions: true,
+      removeAccessAfterDays: 0,
+      stateAttribute: DEFAULT_DEPROVISION_STATE_ATTRIBUTE,
+    },
+    description:
+      'Deprovisioning policy for managed accounts, as staged offboarding: block sign-in, then remove access, then delete. The day count starts when entrasync disabled the account; a person back within the grace period is re-enabled (or restored), with the same account.',
   },
 );
 export type DeprovisionConfig = Static<typeof DeprovisionConfig>;
@@ -355,6 +414,11 @@ export const UsersConfig = Type.Object(
       ),
     ),
     attributes: UserAttributesConfig,
+    manager: Type.Optional(
+      ExpressionString(
+        "The person's manager: a JSONata expression giving the manager's key in the primary source (e.g. `manager_id`), set as the account's manager. A manager being created in the same plan is created first.",
+      ),
+    ),
     deprovision: Type.Optional(DeprovisionConfig),
     createOnly: Type.Optional(
       Type.Array(StringEnum(USER_ATTRIBUTE_NAMES, { description: 'A mapped attribute.' }), {
@@ -368,6 +432,121 @@ export const UsersConfig = Type.Object(
   { additionalProperties: false, description: 'Which people get user accounts, and how.' },
 );
 export type UsersConfig = Static<typeof UsersConfig>;
+
+// ---------------------------------------------------------------------------------------------
+// groups and licenses
+
+const SkuPartNumber = (description: string) =>
+  Type.String({
+    minLength: 1,
+    pattern: '^[A-Za-z0-9_.+-]+$',
+    patternErrorMessage: 'must be a SKU part number such as SPE_E3 (not a GUID with braces)',
+    description,
+  });
+
+const DisabledPlans = Type.Optional(
+  Type.Array(Type.String({ minLength: 1, description: 'A service plan name.' }), {
+    uniqueItems: true,
+    default: [],
+    description:
+      'Service plans of the SKU switched off, by name (e.g. `YAMMER_ENTERPRISE`), as `subscribedSkus` lists them.',
+  }),
+);
+
+export const GroupLicenseConfig = Type.Object(
+  {
+    sku: SkuPartNumber('SKU part number, e.g. `SPE_E3`.'),
+    disabledPlans: DisabledPlans,
+  },
+  {
+    additionalProperties: false,
+    description: 'A license the group holds (group-based licensing).',
+  },
+);
+
+export const GROUP_KEY_PATTERN = '^[a-z0-9][a-z0-9-]{0,63}$';
+
+export const GroupConfig = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description:
+        "The group's display name. With `foreach`, a JSONata expression over the person with the value bound as `$value`, e.g. `'Dept - ' & $value`.",
+    }),
+    key: Type.Optional(
+      Type.String({
+        pattern: GROUP_KEY_PATTERN,
+        patternErrorMessage: 'must be lower-case letters, digits and `-`, at most 64',
+        description:
+          'Stable key of the group: its `uniqueName` is `target.marker.groupPrefix` + key (with `foreach`: + `-` + the value). Required with `foreach`; defaults to the name in lower case. Renaming the group keeps the key, so it stays the same group.',
+      }),
+    ),
+    foreach: Type.Optional(
+      ExpressionString(
+        'One group per distinct value: a JSONata expression over the person giving a string or a list of strings (e.g. `department`); each person is a member of the groups of their values.',
+      ),
+    ),
+    members: Type.Optional(
+      ExpressionString(
+        "Who is a member: a JSONata expression over the person (e.g. `department = 'Engineering'`); absent means everyone in scope.",
+      ),
+    ),
+    description: Type.Optional(Type.String({ maxLength: 1024, description: 'Group description.' })),
+    type: Type.Optional(
+      StringEnum(['security', 'microsoft365'] as const, {
+        default: 'security',
+        description:
+          '`security`: a security group; `microsoft365`: a Microsoft 365 (unified, mail-enabled) group.',
+      }),
+    ),
+    owners: Type.Optional(
+      Type.Array(Type.String({ minLength: 3, description: 'A userPrincipalName.' }), {
+        uniqueItems: true,
+        default: [],
+        description:
+          'Owners set when the group is created, by userPrincipalName of existing accounts.',
+      }),
+    ),
+    licenses: Type.Optional(
+      Type.Array(GroupLicenseConfig, {
+        default: [],
+        description: 'Licenses the group holds, inherited by every member (group-based licensing).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A group entrasync creates and whose membership it keeps: static (one group) or `foreach` (one per distinct value). Only groups carrying `target.marker.groupPrefix` are ever changed.',
+  },
+);
+export type GroupConfig = Static<typeof GroupConfig>;
+
+export const LicenseConfig = Type.Object(
+  {
+    sku: SkuPartNumber('SKU part number, e.g. `SPE_E3`, as `subscribedSkus` lists it.'),
+    when: Type.Optional(
+      ExpressionString(
+        "Who gets it: a JSONata expression over the person (e.g. `employeeType = 'FTE'`); absent means everyone in scope. When it stops holding, the license is removed.",
+      ),
+    ),
+    disabledPlans: DisabledPlans,
+    assignBy: Type.Optional(
+      StringEnum(['direct', 'group'] as const, {
+        default: 'direct',
+        description:
+          '`direct`: assignLicense on each user; `group`: group-based licensing through a managed group `<groupPrefix>license-<sku>` holding the license, whose members are the people the rule selects (fewer writes, Entra handles the seats).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A license rule. The plan counts seats needed against `subscribedSkus` and blocks assignments the tenant has no seats for; `usageLocation` must be mapped or set.',
+  },
+);
+export type LicenseConfig = Static<typeof LicenseConfig>;
 
 // ---------------------------------------------------------------------------------------------
 // safety
@@ -396,7 +575,7 @@ function ThresholdConfig(action: ThresholdAction, what: string) {
       {
         additionalProperties: false,
         default: { count: d.count, percent: d.percent },
-        description: `Brake on ${what}: a plan with more than \`count\` of them AND more than \`percent\` % of the managed accounts is blocked until a reviewer lets exactly that plan through (\`apply --allow-${action} N --plan <fingerprint>\`).`,
+        description: `Brake on ${what}: a plan with more than \`count\` of them AND more than \`percent\` % of the managed accounts is blocked until a reviewer lets exactly that plan through (\`apply ${THRESHOLD_FLAG[action]} N --plan <fingerprint>\`).`,
       },
     ),
   );
@@ -409,6 +588,15 @@ export const SafetyConfig = Type.Object(
     maxUpdates: ThresholdConfig('updates', 'accounts updated'),
     maxEnables: ThresholdConfig('enables', 'accounts enabled'),
     maxDisables: ThresholdConfig('disables', 'accounts disabled'),
+    maxDeletes: ThresholdConfig('deletes', 'accounts deleted'),
+    maxLicenseRemovals: ThresholdConfig(
+      'licenseRemovals',
+      'license removals (users losing a license)',
+    ),
+    maxMembershipRemovals: ThresholdConfig(
+      'membershipRemovals',
+      'membership removals (members taken out of managed groups)',
+    ),
     minSourceRatio: Type.Optional(
       Type.Number({
         minimum: 0,
@@ -434,7 +622,7 @@ export const SafetyConfig = Type.Object(
     ),
     requireApproval: Type.Optional(
       Type.Array(
-        StringEnum(['creates', 'adoptions', 'updates', 'enables', 'disables'], {
+        StringEnum(THRESHOLD_ACTIONS, {
           description: 'An action.',
         }),
         {
@@ -474,6 +662,18 @@ export const Config = Type.Object(
     sources: SourcesConfig,
     join: Type.Optional(JoinConfig),
     users: UsersConfig,
+    groups: Type.Optional(
+      Type.Array(GroupConfig, {
+        default: [],
+        description: 'Groups this config creates and whose membership it keeps.',
+      }),
+    ),
+    licenses: Type.Optional(
+      Type.Array(LicenseConfig, {
+        default: [],
+        description: 'License rules: who gets which SKU.',
+      }),
+    ),
     safety: Type.Optional(SafetyConfig),
     schedule: Type.Optional(ScheduleConfig),
     daemon: Type.Optional(DaemonConfig),

@@ -24,7 +24,7 @@ describe('renderConfigReference', () => {
       '| `target.auth.clientSecret`<br>when `method: secret` | secret reference | yes |',
     );
     expect(reference).toContain(
-      '| `users.deprovision.action` | string: one of `disable`, `none` | no | `disable` |',
+      '| `users.deprovision.action` | string: one of `disable`, `delete`, `none` | no | `disable` |',
     );
     expect(reference).toContain(
       '| `users.match` | list of string: one of `anchor`, `userPrincipalName`, `mail` | no | `[anchor, userPrincipalName]` |',

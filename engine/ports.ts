@@ -58,6 +58,14 @@ export interface WriteContext {
    * the plan is stale, and never leads to deprovisioning (G6). The writer adds what it creates.
    */
   readonly created: Set<string>;
+  /**
+   * Ids of objects this run created, by the key changes use for an object without an id
+   * (`upn:<upn>`, `group:<uniqueName>`, see apply.ts `userKey`/`groupKey`): a member, a manager
+   * or a license holder created earlier in the run is written by the id its create returned.
+   * Filled by the engine as creates apply; the engine orders changes so a create settles
+   * before anything that names its object.
+   */
+  readonly createdIds: Map<string, string>;
   /** Aborted when the run stops: the writer sends nothing more and answers `notRun`. */
   readonly signal: AbortSignal;
   /**

@@ -3,6 +3,7 @@
  * entrasync's marker) and the HR export it came from, through the real runtime: embedded
  * simulator over HTTPS, CSV source.
  */
+import { subjectOf } from '../../engine/model/plan.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,10 +165,10 @@ describe('entrasync import', () => {
 
     const plan = await planWith(work);
     const all = [...plan.changes, ...plan.blocked.map((b) => b.change)];
-    expect(all.filter((c) => c.kind === 'createUser').map((c) => c.user.userPrincipalName)).toEqual(
-      ['nora.quinn@contoso.com'],
-    );
-    const adoptChanged = all.find((c) => c.user.userPrincipalName === changed[0]?.account);
+    expect(
+      all.filter((c) => c.kind === 'createUser').map((c) => subjectOf(c).userPrincipalName),
+    ).toEqual(['nora.quinn@contoso.com']);
+    const adoptChanged = all.find((c) => subjectOf(c).userPrincipalName === changed[0]?.account);
     expect(adoptChanged?.kind === 'adoptUser' && adoptChanged.set.map((s) => s.attribute)).toEqual(
       expect.arrayContaining(['jobTitle']),
     );

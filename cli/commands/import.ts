@@ -6,6 +6,7 @@
  * account and how, what the mapping leaves out, and what the first plan will do. The plan is
  * made, never applied: adopting starts with a reviewed plan in which nothing is unexpected.
  */
+import { subjectOf } from '../../engine/model/plan.js';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -302,10 +303,10 @@ function importReportJson(proposal: ImportProposal, plan: Plan, out: string) {
     })),
     plan: {
       fingerprint: plan.fingerprint,
-      changes: plan.changes.map((c) => ({ kind: c.kind, user: c.user.userPrincipalName })),
+      changes: plan.changes.map((c) => ({ kind: c.kind, user: subjectOf(c).userPrincipalName })),
       blocked: plan.blocked.map((b) => ({
         kind: b.change.kind,
-        user: b.change.user.userPrincipalName,
+        user: subjectOf(b.change).userPrincipalName,
         code: b.code,
       })),
     },

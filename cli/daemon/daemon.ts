@@ -19,6 +19,7 @@
  * - `stop` lets the current run finish up to a time limit; a run cut short is recorded as
  *   interrupted, and the apply engine's journal resumes it on the next start.
  */
+import { subjectOf } from '../../engine/model/plan.js';
 import {
   applyRun,
   EntrasyncError,
@@ -631,7 +632,7 @@ function logPlan(log: Logger, plan: Plan, read: TenantReadKind): void {
   );
   for (const c of plan.changes) {
     log.debug(
-      { changeId: c.id, kind: c.kind, reason: c.reason, user: c.user.userPrincipalName },
+      { changeId: c.id, kind: c.kind, reason: c.reason, user: subjectOf(c).userPrincipalName },
       c.message,
     );
   }

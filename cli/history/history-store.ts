@@ -14,6 +14,7 @@
  *   updated to the apply outcome (`applied`, `failed`, `skipped`, `not-run`).
  * - A run without `finished_at` was cut short (a crash or SIGKILL mid-run); reports show it.
  */
+import { subjectOf } from '../../engine/model/plan.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -250,8 +251,8 @@ export function openHistoryStore(
           change.id,
           change.kind,
           change.reason,
-          r(change.user.userPrincipalName),
-          change.user.id ?? null,
+          r(subjectOf(change).userPrincipalName),
+          subjectOf(change).id ?? null,
           r(JSON.stringify(change.provenance.map((p) => `${p.source}:${p.key}`))),
           r(change.message),
           outcome,

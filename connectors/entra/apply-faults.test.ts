@@ -13,7 +13,12 @@ import { createChange, harness, planOf, usersNamed } from './test-helpers.js';
 const WRITES = ['POST', 'PATCH', 'PUT', 'DELETE'];
 
 function context(): WriteContext {
-  return { inDoubt: new Set(), created: new Set(), signal: new AbortController().signal };
+  return {
+    inDoubt: new Set(),
+    created: new Set(),
+    createdIds: new Map(),
+    signal: new AbortController().signal,
+  };
 }
 
 describe('paced apply under Graph faults', () => {

@@ -51,7 +51,9 @@ export type OperationSemantics =
       readonly groupId: string;
       readonly memberIds: readonly string[];
     }
-  | { readonly kind: 'assign-license'; readonly objectId: string };
+  | { readonly kind: 'assign-license'; readonly objectId: string }
+  /** A 404 means "not a member" (already removed): the goal holds. */
+  | { readonly kind: 'remove-member'; readonly groupId: string; readonly memberId: string };
 
 export interface GraphOperation {
   /** The change this operation carries out (journal key for `inDoubt`). */
@@ -357,6 +359,10 @@ export async function executeOperations(
       stats.retries += 1;
       return;
     }
+    if (status === 404 && semantics.kind === 'remove-member') {
+      s.result = { ok: true, targetId: semantics.groupId };
+      return;
+    }
     if (status === 404) {
       const ids = objectIdsOf(semantics);
       if (ids.some((id) => context.created.has(id))) {
@@ -528,6 +534,8 @@ function objectIdsOf(semantics: OperationSemantics): string[] {
       return [semantics.objectId];
     case 'add-members':
       return [semantics.groupId, ...semantics.memberIds];
+    case 'remove-member':
+      return [semantics.groupId, semantics.memberId];
     default:
       return [];
   }

@@ -157,7 +157,7 @@ export type { Clock } from './clock.js';
 export { wallClock } from './clock.js';
 export type { DeltaReadResult, DeltaTenantReader, DeltaCheckpoint } from './delta.js';
 export { DeltaTokenExpiredError } from './delta.js';
-export type { EntraReader, EntraTenantState, SubscribedSku, TenantGroup } from './read-tenant.js';
+export type { EntraReader, EntraTenantState } from './read-tenant.js';
 export type { GraphOperation, OperationSemantics } from './batch-executor.js';
 export {
   addMembersOperations,

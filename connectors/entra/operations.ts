@@ -11,7 +11,16 @@
  *   is redone one `$ref` at a time where "already a member" is success;
  * - licenses through `assignLicense`, which is idempotent for the same SKUs.
  */
-import type { Change } from '../../engine/model/plan.js';
+import { groupKey, userKey } from '../../engine/apply/apply.js';
+import { isGroupChange } from '../../engine/model/plan.js';
+import type {
+  Change,
+  CreateUserChange,
+  GroupRef,
+  LicenseRef,
+  UpdateUserChange,
+  UserRef,
+} from '../../engine/model/plan.js';
 import type { AttributeValue, Attributes } from '../../engine/model/tenant.js';
 import { unflatten } from './attributes.js';
 import type { GraphOperation } from './batch-executor.js';
@@ -32,8 +41,252 @@ export const DEFAULT_USER_IDENTITY: UserIdentity = {
 /** Most references one `members@odata.bind` PATCH may carry (Graph's documented limit). */
 export const MEMBERS_PER_PATCH = 20;
 
+/** How an operation names objects this run created: their ids, from the engine's apply. */
+export interface IdResolver {
+  user(ref: UserRef): string | undefined;
+  group(ref: GroupRef): string | undefined;
+}
+
+/** Ids as the plan has them: enough when nothing in the change is created by the same run. */
+export const PLAN_IDS: IdResolver = { user: (u) => u.id, group: (g) => g.id };
+
+export function resolverFor(createdIds: ReadonlyMap<string, string>): IdResolver {
+  return {
+    user: (u) => u.id ?? createdIds.get(userKey(u)),
+    group: (g) => g.id ?? createdIds.get(groupKey(g)),
+  };
+}
+
+/** Operations of one change, or why it cannot be sent (an object it names has no id). */
+export type ChangeOperations =
+  | {
+      readonly ok: true;
+      readonly operations: readonly GraphOperation[];
+      readonly missing: readonly string[];
+    }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+export interface OperationOptions {
+  readonly password: () => string;
+  readonly identity?: UserIdentity;
+  readonly ids?: IdResolver;
+  /** Base of `@odata.id` references: `https://graph.microsoft.com/v1.0`. */
+  readonly referenceBase?: string;
+  /** The apply's time (ISO 8601), written to the deprovisioning state attribute on a disable. */
+  readonly now?: () => string;
+}
+
+/**
+ * The Graph requests of a change: one for most; one per member for `removeMembers` (Graph
+ * removes members one `$ref` at a time). Members of an `addMembers` change whose create did
+ * not apply have no id: they are left out and listed in `missing`, so one failed create never
+ * holds back the others of the chunk.
+ */
+export function operationsFor(change: Change, options: OperationOptions): ChangeOperations {
+  const ids = options.ids ?? PLAN_IDS;
+  const base = (options.referenceBase ?? 'https://graph.microsoft.com/v1.0').replace(/\/+$/, '');
+  const one = (operation: GraphOperation): ChangeOperations => ({
+    ok: true,
+    operations: [operation],
+    missing: [],
+  });
+  const noId = (what: string): ChangeOperations => ({
+    ok: false,
+    code: 'not-created',
+    message: `${what} has no id: the change that creates it did not apply`,
+  });
+  if (change.kind === 'createUser') {
+    return one(operationFor(change, options.password, options.identity));
+  }
+  if (isGroupChange(change)) {
+    if (change.kind === 'createGroup') {
+      const p = change.properties;
+      return one(
+        upsertGroupOperation(change.id, change.group.uniqueName, {
+          displayName: p.displayName,
+          ...(p.description === null ? {} : { description: p.description }),
+          mailNickname: p.mailNickname,
+          mailEnabled: p.mailEnabled,
+          securityEnabled: p.securityEnabled,
+          groupTypes: [...p.groupTypes],
+          ...(change.owners.length > 0
+            ? { 'owners@odata.bind': change.owners.map((o) => `${base}/users/${o.id}`) }
+            : {}),
+        }),
+      );
+    }
+    const groupId = ids.group(change.group);
+    if (groupId === undefined) return noId(`group ${change.group.displayName}`);
+    switch (change.kind) {
+      case 'updateGroup':
+        return one({
+          changeId: change.id,
+          request: {
+            method: 'PATCH',
+            url: `/groups/${encodeURIComponent(groupId)}`,
+            body: Object.fromEntries(change.set.map((c) => [c.attribute, c.after])),
+          },
+          semantics: { kind: 'update', objectId: groupId },
+        });
+      case 'assignGroupLicenses':
+      case 'removeGroupLicenses':
+        return one({
+          ...assignLicenseOperation(
+            change.id,
+            groupId,
+            change.kind === 'assignGroupLicenses' ? licensesToAdd(change.licenses) : [],
+            change.kind === 'removeGroupLicenses' ? change.licenses.map((l) => l.skuId) : [],
+          ),
+          request: {
+            method: 'POST',
+            url: `/groups/${encodeURIComponent(groupId)}/assignLicense`,
+            body: {
+              addLicenses:
+                change.kind === 'assignGroupLicenses'
+                  ? change.licenses.map((l) => ({
+                      skuId: l.skuId,
+                      disabledPlans: [...l.disabledPlanIds],
+                    }))
+                  : [],
+              removeLicenses:
+                change.kind === 'removeGroupLicenses' ? change.licenses.map((l) => l.skuId) : [],
+            },
+          },
+        });
+      case 'addMembers':
+      case 'removeMembers': {
+        const found: string[] = [];
+        const missing: string[] = [];
+        for (const m of change.members) {
+          const id = ids.user(m);
+          if (id === undefined) missing.push(m.userPrincipalName);
+          else found.push(id);
+        }
+        if (found.length === 0) {
+          return {
+            ok: false,
+            code: 'not-created',
+            message: `none of the members has an id: their creates did not apply (${missing.join(', ')})`,
+          };
+        }
+        if (change.kind === 'addMembers') {
+          const [operation] = addMembersOperations(
+            change.id,
+            groupId,
+            found,
+            base.replace(/\/v1\.0$/, ''),
+          );
+          return { ok: true, operations: operation ? [operation] : [], missing };
+        }
+        return {
+          ok: true,
+          operations: found.map((memberId, i) => ({
+            changeId: i === 0 ? change.id : `${change.id}#${i}`,
+            request: {
+              method: 'DELETE',
+              url: `/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(memberId)}/$ref`,
+            },
+            semantics: { kind: 'remove-member', groupId, memberId },
+          })),
+          missing,
+        };
+      }
+    }
+  }
+  const userId = ids.user(change.user);
+  if (userId === undefined) return noId(change.user.userPrincipalName);
+  const ref = { ...change.user, id: userId };
+  switch (change.kind) {
+    case 'updateUser':
+    case 'adoptUser':
+      return one(operationFor({ ...change, user: ref }, options.password, options.identity));
+    case 'enableUser':
+    case 'disableUser': {
+      const state =
+        change.stateAttribute === undefined
+          ? {}
+          : {
+              [change.stateAttribute]:
+                change.kind === 'disableUser'
+                  ? (options.now ?? (() => new Date().toISOString()))()
+                  : null,
+            };
+      const patch: GraphOperation = {
+        changeId: change.id,
+        request: {
+          method: 'PATCH',
+          url: `/users/${encodeURIComponent(userId)}`,
+          body: { accountEnabled: change.kind === 'enableUser', ...unflatten(state) },
+        },
+        semantics: { kind: 'update', objectId: userId },
+      };
+      if (!change.revokeSessions) return one(patch);
+      return {
+        ok: true,
+        missing: [],
+        operations: [
+          patch,
+          {
+            changeId: `${change.id}#revoke`,
+            request: {
+              method: 'POST',
+              url: `/users/${encodeURIComponent(userId)}/revokeSignInSessions`,
+              body: {},
+            },
+            semantics: { kind: 'update', objectId: userId },
+          },
+        ],
+      };
+    }
+    case 'deleteUser':
+      return one({
+        changeId: change.id,
+        request: { method: 'DELETE', url: `/users/${encodeURIComponent(userId)}` },
+        semantics: { kind: 'update', objectId: userId },
+      });
+    case 'restoreUser':
+      return one({
+        changeId: change.id,
+        request: {
+          method: 'POST',
+          url: `/directory/deletedItems/${encodeURIComponent(userId)}/restore`,
+          body: {},
+        },
+        semantics: { kind: 'update', objectId: userId },
+      });
+    case 'setManager': {
+      const managerId = ids.user(change.manager);
+      if (managerId === undefined) return noId(`manager ${change.manager.userPrincipalName}`);
+      return one({
+        changeId: change.id,
+        request: {
+          method: 'PUT',
+          url: `/users/${encodeURIComponent(userId)}/manager/$ref`,
+          body: { '@odata.id': `${base}/users/${managerId}` },
+        },
+        semantics: { kind: 'update', objectId: userId },
+      });
+    }
+    case 'assignLicenses':
+    case 'removeLicenses':
+      return one(
+        assignLicenseOperation(
+          change.id,
+          userId,
+          change.kind === 'assignLicenses' ? licensesToAdd(change.licenses) : [],
+          change.kind === 'removeLicenses' ? change.licenses.map((l) => l.skuId) : [],
+        ),
+      );
+  }
+}
+
+function licensesToAdd(licenses: readonly LicenseRef[]): LicenseAssignment[] {
+  return licenses.map((l) => ({ skuId: l.skuId, disabledPlans: l.disabledPlanIds }));
+}
+
+/** The request of a user create, update or enable/disable whose ids are all known. */
 export function operationFor(
-  change: Change,
+  change: CreateUserChange | UpdateUserChange,
   password: () => string,
   identity: UserIdentity = DEFAULT_USER_IDENTITY,
 ): GraphOperation {
@@ -63,17 +316,6 @@ export function operationFor(
           method: 'PATCH',
           url: `/users/${encodeURIComponent(change.user.id)}`,
           body: unflatten(Object.fromEntries(change.set.map((c) => [c.attribute, c.after]))),
-        },
-        semantics: { kind: 'update', objectId: change.user.id },
-      };
-    case 'enableUser':
-    case 'disableUser':
-      return {
-        changeId: change.id,
-        request: {
-          method: 'PATCH',
-          url: `/users/${encodeURIComponent(change.user.id)}`,
-          body: { accountEnabled: change.kind === 'enableUser' },
         },
         semantics: { kind: 'update', objectId: change.user.id },
       };

@@ -26,7 +26,9 @@ export type EntraAction =
   | 'create groups'
   | 'manage group members'
   | 'assign licenses'
-  | 'read license seats';
+  | 'read license seats'
+  | 'set managers'
+  | 'revoke sessions';
 
 /** Each action: alternative permission sets, least privileged first; any one set suffices. */
 export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly string[])[]>> = {
@@ -62,6 +64,12 @@ export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly
     ['User.ReadWrite.All'],
     ['Directory.ReadWrite.All'],
   ],
+  'set managers': [['User.ReadWrite.All'], ['Directory.ReadWrite.All']],
+  'revoke sessions': [
+    ['User.RevokeSessions.All'],
+    ['User.ReadWrite.All'],
+    ['Directory.ReadWrite.All'],
+  ],
   'read license seats': [
     ['Organization.Read.All'],
     ['Directory.Read.All'],
@@ -75,6 +83,17 @@ export const ACTION_OF_CHANGE: Readonly<Record<ChangeKind, EntraAction>> = {
   updateUser: 'update users',
   enableUser: 'enable and disable users',
   disableUser: 'enable and disable users',
+  deleteUser: 'delete and restore users',
+  restoreUser: 'delete and restore users',
+  setManager: 'set managers',
+  assignLicenses: 'assign licenses',
+  removeLicenses: 'assign licenses',
+  createGroup: 'create groups',
+  updateGroup: 'create groups',
+  addMembers: 'manage group members',
+  removeMembers: 'manage group members',
+  assignGroupLicenses: 'assign licenses',
+  removeGroupLicenses: 'assign licenses',
 };
 
 /** Permissions broader than entrasync ever needs. */

@@ -15,7 +15,10 @@
 import { TenantReadError } from '../../engine/errors.js';
 import type {
   PrivilegedAccount,
+  TenantGroup,
+  TenantLicense,
   TenantReadRequest,
+  TenantSku,
   TenantState,
   TenantUser,
 } from '../../engine/model/tenant.js';
@@ -32,38 +35,15 @@ interface GraphPage {
   '@odata.nextLink'?: string;
 }
 
-/** A group entrasync manages, with its members' ids. */
-export interface TenantGroup {
-  readonly id: string;
-  readonly displayName: string;
-  readonly uniqueName?: string;
-  readonly isAssignableToRole: boolean;
-  readonly memberIds: readonly string[];
-}
-
-export interface SubscribedSku {
-  readonly skuId: string;
-  readonly skuPartNumber: string;
-  /** Seats: enabled + warning prepaid units. */
-  readonly seats: number;
-  readonly consumed: number;
-}
-
 /** The entra reader's state: the engine's TenantState plus what only this connector reads. */
 export interface EntraTenantState extends TenantState {
   /** Objects the tenant itself protects from this app: restricted-management AU members (P4). */
   readonly protectedByTenant?: readonly string[];
-  readonly groups?: readonly TenantGroup[];
-  readonly subscribedSkus?: readonly SubscribedSku[];
 }
 
 export interface EntraReaderOptions {
   /** Read privileged accounts (roles, PIM, role-assignable groups). Default true. */
   readonly privileged?: boolean;
-  /** Read groups whose `uniqueName` starts with this prefix, with their members. */
-  readonly managedGroupPrefix?: string;
-  /** Read `subscribedSkus`. Default false. */
-  readonly subscribedSkus?: boolean;
   /** Called with each completed read (the writer learns the protected objects from it). */
   readonly onRead?: (state: EntraTenantState) => void;
 }
@@ -80,35 +60,94 @@ export function createEntraReader(
     apiVersion: PORT_API_VERSION,
     async read(request: TenantReadRequest): Promise<EntraTenantState> {
       const paths = [...new Set(request.userAttributes)];
-      const select = selectFor(paths).join(',');
-      const users: TenantUser[] = [];
-      for (const raw of await readAll(
-        transport,
-        `/users?$select=${select}&$top=${PAGE_SIZE}`,
-        'users',
-      )) {
-        const id = raw['id'];
-        const upn = raw['userPrincipalName'];
-        if (typeof id !== 'string' || typeof upn !== 'string') {
-          throw new TenantReadError('reading users: a user without id or userPrincipalName');
-        }
-        users.push({ id, userPrincipalName: upn, attributes: flatten(raw, paths) });
-      }
+      const users = await readUsers(transport, paths, request, '/users');
       const privileged = options.privileged === false ? undefined : await readPrivileged(transport);
       const protectedByTenant = await readRestrictedUnitMembers(transport);
       const state: EntraTenantState = {
         users,
         ...(privileged === undefined ? {} : { privileged }),
         ...(protectedByTenant === undefined ? {} : { protectedByTenant }),
-        ...(options.managedGroupPrefix === undefined
+        ...(request.groupPrefix === undefined
           ? {}
-          : { groups: await readManagedGroups(transport, options.managedGroupPrefix) }),
-        ...(options.subscribedSkus ? { subscribedSkus: await readSubscribedSkus(transport) } : {}),
+          : { groups: await readManagedGroups(transport, request.groupPrefix) }),
+        ...(request.licenses ? { skus: await readSubscribedSkus(transport) } : {}),
+        ...(request.deletedUsers
+          ? {
+              deletedUsers: await readUsers(
+                transport,
+                paths,
+                { ...request, manager: false },
+                '/directory/deletedItems/microsoft.graph.user',
+              ),
+            }
+          : {}),
       };
       options.onRead?.(state);
       return state;
     },
   };
+}
+
+/**
+ * Users of a collection (`/users` or the recycle bin) with the selected attributes, and on
+ * request their license assignments (one `licenseAssignmentStates` entry per SKU and path, so
+ * direct and group-inherited assignments are told apart) and manager id, in the same pages.
+ */
+async function readUsers(
+  transport: GraphTransport,
+  paths: readonly string[],
+  request: TenantReadRequest,
+  collection: string,
+): Promise<TenantUser[]> {
+  const select = [
+    ...selectFor(paths),
+    ...(request.licenses ? ['assignedLicenses', 'licenseAssignmentStates'] : []),
+  ].join(',');
+  const expand = request.manager ? '&$expand=manager($select=id)' : '';
+  const users: TenantUser[] = [];
+  for (const raw of await readAll(
+    transport,
+    `${collection}?$select=${select}${expand}&$top=${PAGE_SIZE}`,
+    collection === '/users' ? 'users' : 'deleted users',
+  )) {
+    const id = raw['id'];
+    const upn = raw['userPrincipalName'];
+    if (typeof id !== 'string' || typeof upn !== 'string') {
+      throw new TenantReadError(`reading ${collection}: a user without id or userPrincipalName`);
+    }
+    const manager = raw['manager'] as { id?: unknown } | null | undefined;
+    users.push({
+      id,
+      userPrincipalName: upn,
+      attributes: flatten(raw, paths),
+      ...(request.licenses ? { licenses: licensesOf(raw) } : {}),
+      ...(typeof manager?.id === 'string' ? { managerId: manager.id } : {}),
+    });
+  }
+  return users;
+}
+
+function licensesOf(raw: Record<string, unknown>): TenantLicense[] {
+  const states = raw['licenseAssignmentStates'];
+  const entries = Array.isArray(states)
+    ? (states as Record<string, unknown>[])
+    : Array.isArray(raw['assignedLicenses'])
+      ? (raw['assignedLicenses'] as Record<string, unknown>[])
+      : [];
+  return entries.flatMap((e) => {
+    const skuId = e['skuId'];
+    // A group assignment Entra could not carry out (no seats: state `Error`) is not held.
+    if (typeof skuId !== 'string' || e['state'] === 'Error') return [];
+    const disabled = Array.isArray(e['disabledPlans']) ? (e['disabledPlans'] as unknown[]) : [];
+    const via = e['assignedByGroup'];
+    return [
+      {
+        skuId,
+        disabledPlans: disabled.filter((p): p is string => typeof p === 'string'),
+        ...(typeof via === 'string' && via !== '' ? { viaGroup: via } : {}),
+      },
+    ];
+  });
 }
 
 class ForbiddenRead extends Error {}
@@ -280,7 +319,7 @@ export async function readRestrictedUnitMembers(
   }
 }
 
-/** Groups whose uniqueName starts with `prefix`, each with its members' ids. */
+/** Groups whose uniqueName starts with `prefix`, each with its members' ids and licenses. */
 export async function readManagedGroups(
   transport: GraphTransport,
   prefix: string,
@@ -288,38 +327,67 @@ export async function readManagedGroups(
   const literal = prefix.replace(/'/g, "''");
   const groups = await readAll(
     transport,
-    `/groups?$filter=startsWith(uniqueName,'${encodeURIComponent(literal)}')&$select=id,displayName,uniqueName,isAssignableToRole&$top=${PAGE_SIZE}`,
+    `/groups?$filter=startsWith(uniqueName,'${encodeURIComponent(literal)}')&$select=id,displayName,uniqueName,description,mailEnabled,securityEnabled,groupTypes,isAssignableToRole,assignedLicenses&$top=${PAGE_SIZE}`,
     'groups',
   );
   const out: TenantGroup[] = [];
   for (const g of groups) {
     const id = String(g['id']);
+    const uniqueName = g['uniqueName'];
+    // The filter asked for the prefix; a group without it is not ours whatever Graph answered.
+    if (typeof uniqueName !== 'string' || !uniqueName.startsWith(prefix)) continue;
     const members = await readAll(
       transport,
       `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
       `members of group ${String(g['displayName'] ?? id)}`,
     );
+    const licenses = Array.isArray(g['assignedLicenses'])
+      ? (g['assignedLicenses'] as Record<string, unknown>[])
+      : [];
     out.push({
       id,
+      uniqueName,
       displayName: String(g['displayName'] ?? ''),
-      ...(typeof g['uniqueName'] === 'string' ? { uniqueName: g['uniqueName'] } : {}),
+      description: typeof g['description'] === 'string' ? g['description'] : null,
+      mailEnabled: g['mailEnabled'] === true,
+      securityEnabled: g['securityEnabled'] === true,
+      groupTypes: Array.isArray(g['groupTypes']) ? (g['groupTypes'] as string[]).map(String) : [],
       isAssignableToRole: g['isAssignableToRole'] === true,
       memberIds: members.map((m) => String(m['id'])),
+      licenses: licenses.flatMap((l) =>
+        typeof l['skuId'] === 'string'
+          ? [
+              {
+                skuId: l['skuId'],
+                disabledPlans: Array.isArray(l['disabledPlans'])
+                  ? (l['disabledPlans'] as unknown[]).map(String)
+                  : [],
+              },
+            ]
+          : [],
+      ),
     });
   }
   return out;
 }
 
-/** Seat inventory: every subscribed SKU with its seats and consumed units. */
-export async function readSubscribedSkus(transport: GraphTransport): Promise<SubscribedSku[]> {
+/** Seat inventory: every subscribed SKU with its seats, consumed units and service plans. */
+export async function readSubscribedSkus(transport: GraphTransport): Promise<TenantSku[]> {
   const skus = await readAll(transport, '/subscribedSkus', 'subscribed SKUs');
   return skus.map((s) => {
     const prepaid = (s['prepaidUnits'] ?? {}) as { enabled?: number; warning?: number };
+    const plans = Array.isArray(s['servicePlans'])
+      ? (s['servicePlans'] as Record<string, unknown>[])
+      : [];
     return {
       skuId: String(s['skuId']),
       skuPartNumber: String(s['skuPartNumber'] ?? ''),
       seats: (prepaid.enabled ?? 0) + (prepaid.warning ?? 0),
       consumed: Number(s['consumedUnits'] ?? 0),
+      servicePlans: plans.map((p) => ({
+        id: String(p['servicePlanId']),
+        name: String(p['servicePlanName'] ?? ''),
+      })),
     };
   });
 }

@@ -12,7 +12,8 @@ import type { BatchTargetWriter, WriteContext, WriteResult } from '../../engine/
 import { PORT_API_VERSION } from '../../engine/ports.js';
 import type { ExecutorStats } from './batch-executor.js';
 import { MAX_BATCH_SIZE, executeOperations } from './batch-executor.js';
-import { operationFor } from './operations.js';
+import type { GraphOperation } from './batch-executor.js';
+import { operationsFor, resolverFor } from './operations.js';
 import type { UserIdentity } from './operations.js';
 import type { WritePacer } from './pacer.js';
 import type { GraphTransport } from './transport.js';
@@ -54,24 +55,75 @@ export function createEntraWriter(options: EntraWriterOptions): BatchTargetWrite
     if (budget !== undefined && !deadlines.has(context)) {
       deadlines.set(context, transport.clock.now() + budget);
     }
+    const ids = resolverFor(context.createdIds);
+    const now = () => new Date(transport.clock.now()).toISOString();
+    const planned = changes.map((change) =>
+      operationsFor(change, {
+        password: initialPassword,
+        ids,
+        referenceBase,
+        now,
+        ...(options.identity ? { identity: options.identity } : {}),
+      }),
+    );
+    // Pack whole changes into calls of at most `batchSize` operations each.
+    const packs: { index: number; operations: readonly GraphOperation[] }[][] = [];
+    let pack: { index: number; operations: readonly GraphOperation[] }[] = [];
+    let size = 0;
+    planned.forEach((p, index) => {
+      if (!p.ok) return;
+      if (size + p.operations.length > batchSize && pack.length > 0) {
+        packs.push(pack);
+        pack = [];
+        size = 0;
+      }
+      pack.push({ index, operations: p.operations });
+      size += p.operations.length;
+    });
+    if (pack.length > 0) packs.push(pack);
+
+    const opResults = new Map<number, WriteResult[]>();
+    for (const p of packs) {
+      const operations = p.flatMap((entry) => entry.operations);
+      const answers = await executeOperations(operations, context, {
+        transport,
+        pacer,
+        stats,
+        referenceBase,
+        deadline: () => deadlines.get(context),
+        ...(options.lagWindowMs === undefined ? {} : { lagWindowMs: options.lagWindowMs }),
+        ...(options.protectedIds ? { protectedIds: options.protectedIds() } : {}),
+        ...(options.itemHeaders ? { itemHeaders: options.itemHeaders } : {}),
+      });
+      let at = 0;
+      for (const entry of p) {
+        opResults.set(entry.index, answers.slice(at, at + entry.operations.length));
+        at += entry.operations.length;
+      }
+    }
     const results: WriteResult[] = [];
-    for (let start = 0; start < changes.length; start += batchSize) {
-      const slice = changes.slice(start, start + batchSize);
-      const operations = slice.map((change) =>
-        operationFor(change, initialPassword, options.identity),
-      );
-      results.push(
-        ...(await executeOperations(operations, context, {
-          transport,
-          pacer,
-          stats,
-          referenceBase,
-          deadline: () => deadlines.get(context),
-          ...(options.lagWindowMs === undefined ? {} : { lagWindowMs: options.lagWindowMs }),
-          ...(options.protectedIds ? { protectedIds: options.protectedIds() } : {}),
-          ...(options.itemHeaders ? { itemHeaders: options.itemHeaders } : {}),
-        })),
-      );
+    for (const [index, change] of changes.entries()) {
+      const p = planned[index];
+      if (!p) continue;
+      if (!p.ok) {
+        results.push({ ok: false, error: { code: p.code, message: p.message, class: 'final' } });
+        continue;
+      }
+      let result = combine(opResults.get(index) ?? []);
+      if (result.ok && change.kind === 'createGroup' && result.targetId === undefined) {
+        result = await groupIdOf(transport, change.group.uniqueName, context);
+      }
+      if (result.ok && p.missing.length > 0) {
+        result = {
+          ok: false,
+          error: {
+            code: 'member-not-created',
+            message: `${p.missing.length} member(s) left out, their accounts were not created: ${p.missing.join(', ')}; the other ${change.kind === 'addMembers' || change.kind === 'removeMembers' ? change.members.length - p.missing.length : 0} applied`,
+            class: 'final',
+          },
+        };
+      }
+      results.push(result);
     }
     return results;
   }
@@ -85,6 +137,7 @@ export function createEntraWriter(options: EntraWriterOptions): BatchTargetWrite
       const context: WriteContext = {
         inDoubt: new Set(),
         created: new Set(),
+        createdIds: new Map(),
         signal: new AbortController().signal,
       };
       const [result] = await applyBatch([change], context);
@@ -107,6 +160,57 @@ export function createEntraWriter(options: EntraWriterOptions): BatchTargetWrite
       };
     },
   };
+}
+
+/** One result for a change carried out by several operations: the first failure decides. */
+function combine(results: readonly WriteResult[]): WriteResult {
+  const first = results[0];
+  if (first === undefined) {
+    return { ok: false, error: { code: 'internal', message: 'no result for the change' } };
+  }
+  const stopped = results.find((r) => !r.ok && 'notRun' in r);
+  if (stopped) return stopped;
+  const failed = results.find((r) => !r.ok);
+  if (failed) return failed;
+  return first;
+}
+
+/**
+ * An upsert that found its group answers 204 without a body: the id is read back by
+ * uniqueName, so the members that follow in this run can be added.
+ */
+async function groupIdOf(
+  transport: GraphTransport,
+  uniqueName: string,
+  context: WriteContext,
+): Promise<WriteResult> {
+  const url = `/groups(uniqueName='${encodeURIComponent(uniqueName.replace(/'/g, "''"))}')?$select=id`;
+  try {
+    const response = await transport.get(url);
+    const id = (response.body as { id?: unknown } | undefined)?.id;
+    if (response.status === 200 && typeof id === 'string') {
+      context.created.add(id);
+      return { ok: true, targetId: id };
+    }
+    return {
+      ok: false,
+      error: {
+        status: response.status,
+        code: 'group-not-found',
+        message: `group ${uniqueName} was upserted but cannot be read back (${response.status})`,
+        class: 'transient',
+      },
+    };
+  } catch (err) {
+    return {
+      ok: false,
+      error: {
+        code: 'group-not-found',
+        message: `group ${uniqueName} was upserted but cannot be read back: ${err instanceof Error ? err.message : String(err)}`,
+        class: 'transient',
+      },
+    };
+  }
 }
 
 const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';

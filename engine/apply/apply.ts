@@ -20,7 +20,8 @@
  * run is aborted. Changes never attempted are reported `not-run`; the run is journaled as
  * `stopped`, so the next apply resumes it.
  */
-import type { Change, Plan } from '../model/plan.js';
+import { subjectOf } from '../model/plan.js';
+import type { Change, GroupRef, Plan, UserRef } from '../model/plan.js';
 import type { OpResult, RunReport, RunStopped, WriteStats } from '../model/report.js';
 import type { BatchTargetWriter, TargetWriter, WriteContext, WriteResult } from '../ports.js';
 import { isBatchTargetWriter } from '../ports.js';
@@ -100,33 +101,94 @@ interface RunResult {
   readonly stopped?: RunStopped;
 }
 
-/**
- * The objects a change touches: its object id, or its UPN for an object this plan creates
- * (which has no id yet). An existing account and a create that collides with its UPN are
- * different objects: the create's failure must not hold the other's changes.
- */
-export function objectKeys(change: Change): string[] {
-  return change.user.id !== undefined
-    ? [`id:${change.user.id.toLowerCase()}`]
-    : [`upn:${change.user.userPrincipalName.toLowerCase()}`];
+/** Key of a user: its object id, or its UPN when this plan creates it (no id yet). */
+export function userKey(user: UserRef): string {
+  return user.id !== undefined
+    ? `id:${user.id.toLowerCase()}`
+    : `upn:${user.userPrincipalName.toLowerCase()}`;
 }
 
-/** For each change, the indices of the earlier changes it must wait for (same object). */
-export function predecessors(changes: readonly Change[]): number[][] {
+/** Key of a group: its object id, or its uniqueName when this plan creates it. */
+export function groupKey(group: GroupRef): string {
+  return group.id !== undefined
+    ? `id:${group.id.toLowerCase()}`
+    : `group:${group.uniqueName.toLowerCase()}`;
+}
+
+/**
+ * How a change depends on the objects it names:
+ * - `own`: the objects it changes. Changes to one object run in plan order, and a change after
+ *   a failed one on the same object is skipped (it would act on a wrong premise).
+ * - `needs`: objects that must exist first (a new group before its members): waited for, and
+ *   skipped if their change did not apply.
+ * - `after`: objects it refers to that this plan creates (new members, a new manager): waited
+ *   for only; one member whose create failed never holds back the others in the chunk — the
+ *   writer leaves out what has no id and reports it.
+ * An existing account and a create that collides with its UPN have different keys: the
+ * create's failure must not hold the other's changes.
+ */
+export function objectKeys(change: Change): {
+  readonly own: readonly string[];
+  readonly needs: readonly string[];
+  readonly after: readonly string[];
+} {
+  const newUsers = (users: readonly UserRef[]) =>
+    users.filter((u) => u.id === undefined).map(userKey);
+  switch (change.kind) {
+    case 'addMembers':
+    case 'removeMembers':
+      // Chunks of one existing group run side by side; a new group is waited for.
+      return {
+        own: [],
+        needs: change.group.id === undefined ? [groupKey(change.group)] : [],
+        after: newUsers(change.members),
+      };
+    case 'createGroup':
+    case 'updateGroup':
+    case 'assignGroupLicenses':
+    case 'removeGroupLicenses':
+      return { own: [groupKey(change.group)], needs: [], after: [] };
+    case 'setManager':
+      return { own: [userKey(change.user)], needs: [], after: newUsers([change.manager]) };
+    default:
+      return { own: [userKey(change.user)], needs: [], after: [] };
+  }
+}
+
+/**
+ * For each change, the earlier changes it must wait for: `hard` ones must have applied (else it
+ * is skipped), `soft` ones only settled.
+ */
+export function predecessors(
+  changes: readonly Change[],
+): { readonly hard: number[]; readonly soft: number[] }[] {
   const last = new Map<string, number>();
   return changes.map((change, index) => {
-    const before = new Set<number>();
-    for (const key of objectKeys(change)) {
+    const keys = objectKeys(change);
+    const hard = new Set<number>();
+    const soft = new Set<number>();
+    for (const key of [...keys.own, ...keys.needs]) {
       const previous = last.get(key);
-      if (previous !== undefined) before.add(previous);
-      last.set(key, index);
+      if (previous !== undefined) hard.add(previous);
     }
-    return [...before];
+    for (const key of keys.after) {
+      const previous = last.get(key);
+      if (previous !== undefined && !hard.has(previous)) soft.add(previous);
+    }
+    for (const key of keys.own) last.set(key, index);
+    return { hard: [...hard], soft: [...soft] };
   });
 }
 
+/** The key under which a change that creates an object announces its id (see WriteContext.createdIds). */
+export function createdKey(change: Change): string | undefined {
+  if (change.kind === 'createUser') return userKey(change.user);
+  if (change.kind === 'createGroup') return groupKey(change.group);
+  return undefined;
+}
+
 function toOpResult(change: Change, written: WriteResult): OpResult {
-  const base = { changeId: change.id, kind: change.kind, user: change.user };
+  const base = { changeId: change.id, kind: change.kind, user: subjectOf(change) };
   if (written.ok) {
     return {
       ...base,
@@ -143,7 +205,7 @@ function internalFailure(change: Change, err: unknown): OpResult {
   return {
     changeId: change.id,
     kind: change.kind,
-    user: change.user,
+    user: subjectOf(change),
     outcome: 'failed',
     error: { code: 'internal', message: err instanceof Error ? err.message : String(err) },
   };
@@ -164,7 +226,7 @@ async function runSequential(
       ops.push({
         changeId: change.id,
         kind: change.kind,
-        user: change.user,
+        user: subjectOf(change),
         outcome: 'not-run',
         note: stopped.message,
       });
@@ -207,6 +269,7 @@ async function runBatched(
   const context: WriteContext = {
     inDoubt: resume.inDoubt,
     created: new Set(resume.created),
+    createdIds: new Map(),
     signal: controller.signal,
     ...(options.timeBudgetMs === undefined ? {} : { timeBudgetMs: options.timeBudgetMs }),
   };
@@ -218,6 +281,11 @@ async function runBatched(
 
   const settle = (index: number, result: OpResult): void => {
     results[index] = result;
+    const change = changes[index];
+    const key = change && createdKey(change);
+    if (key !== undefined && result.outcome === 'applied' && result.targetId !== undefined) {
+      context.createdIds.set(key, result.targetId);
+    }
     options.onResult?.(result, index, total);
   };
 
@@ -226,9 +294,9 @@ async function runBatched(
     const ready: number[] = [];
     for (let index = 0; index < total && ready.length < maxBatch; index++) {
       if (dispatched.has(index)) continue;
-      const before = waitsFor[index] ?? [];
-      if (before.some((p) => results[p] === undefined)) continue;
-      const blocker = before.map((p) => results[p]).find((r) => r && r.outcome !== 'applied');
+      const before = waitsFor[index] ?? { hard: [], soft: [] };
+      if ([...before.hard, ...before.soft].some((p) => results[p] === undefined)) continue;
+      const blocker = before.hard.map((p) => results[p]).find((r) => r && r.outcome !== 'applied');
       const change = changes[index];
       if (change === undefined) continue;
       dispatched.add(index);
@@ -236,7 +304,7 @@ async function runBatched(
         settle(index, {
           changeId: change.id,
           kind: change.kind,
-          user: change.user,
+          user: subjectOf(change),
           outcome: blocker.outcome === 'not-run' ? 'not-run' : 'skipped',
           note: `an earlier change to the same account did not apply (${blocker.changeId})`,
         });
@@ -319,7 +387,7 @@ async function runBatched(
       results[index] ?? {
         changeId: change.id,
         kind: change.kind,
-        user: change.user,
+        user: subjectOf(change),
         outcome: 'not-run',
         note: stopped?.message ?? 'not attempted',
       },

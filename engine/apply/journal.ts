@@ -14,6 +14,7 @@
  * - No attribute values, passwords or tokens are journaled: change ids, kinds, UPNs, object ids,
  *   outcomes and Graph error codes only (invariant 5).
  */
+import { subjectOf } from '../model/plan.js';
 import type { Change, ChangeKind } from '../model/plan.js';
 import type { OpOutcome, OpResult } from '../model/report.js';
 
@@ -95,8 +96,8 @@ export function intentOf(change: Change): JournalIntent {
     type: 'intent',
     changeId: change.id,
     kind: change.kind,
-    userPrincipalName: change.user.userPrincipalName,
-    ...(change.user.id === undefined ? {} : { objectId: change.user.id }),
+    userPrincipalName: subjectOf(change).userPrincipalName,
+    ...(subjectOf(change).id === undefined ? {} : { objectId: subjectOf(change).id }),
   };
 }
 

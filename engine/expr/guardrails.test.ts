@@ -3,6 +3,7 @@
  * reach Object.prototype (M4), and the jsonata release that fixed prototype pollution is the
  * floor (M4's dependency check).
  */
+import { subjectOf } from '../model/plan.js';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { aPerson, aSnapshot, aSpec } from '../../test/helpers/builders.js';
@@ -58,7 +59,7 @@ describe('JSONata guardrails', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(rows[1]).toEqual(aPerson('2', 'Alan', 'Turing'));
     if (plan)
-      expect(plan.changes.map((c) => c.user.userPrincipalName).sort()).toEqual([
+      expect(plan.changes.map((c) => subjectOf(c).userPrincipalName).sort()).toEqual([
         'ada.lovelace@contoso.com',
         'alan.turing@contoso.com',
       ]);

@@ -9,6 +9,22 @@ export interface DesiredUser {
   /** Desired Graph attributes by flattened path; always has userPrincipalName, displayName, accountEnabled. */
   readonly attributes: Attributes;
   readonly provenance: readonly Provenance[];
+  /** Groups the rules put the person in (absent: no group rules). */
+  readonly groups?: readonly DesiredMembership[];
+  /** Indices of the `licenses` rules that hold for the person. */
+  readonly licenseRules?: readonly number[];
+  /** The manager's key in the primary source (`users.manager`), when it gives one. */
+  readonly managerKey?: string;
+}
+
+/** One group a person belongs in: a rule of `groups`, and with `foreach` the value. */
+export interface DesiredMembership {
+  /** Index of the rule in `spec.groups`. */
+  readonly rule: number;
+  /** The `foreach` value (trimmed text); absent for a static group. */
+  readonly value?: string;
+  /** The group's display name as the rule gives it for this person. */
+  readonly name: string;
 }
 
 /** A person the sources know but the scope rule excludes: their account is deprovisioned. */

@@ -16,12 +16,40 @@ export const PLAN_FORMAT_VERSION = 1 as const;
  * - left-scope: the person is still in the sources but the scope rule no longer holds.
  */
 export type ChangeReason =
-  'new-person' | 'adopt' | 'attribute-drift' | 'source-status' | 'left-source' | 'left-scope';
+  | 'new-person'
+  | 'adopt'
+  | 'attribute-drift'
+  | 'source-status'
+  | 'left-source'
+  | 'left-scope'
+  | 'rehire'
+  | 'group-rule'
+  | 'license-rule'
+  | 'manager'
+  | 'grace-elapsed';
 
 export interface UserRef {
   /** Graph object id; absent for a user this plan creates. */
   readonly id?: string;
   readonly userPrincipalName: string;
+}
+
+/** A group this config manages, found again by its `uniqueName` (prefix + rule key). */
+export interface GroupRef {
+  /** Graph object id; absent for a group this plan creates. */
+  readonly id?: string;
+  readonly uniqueName: string;
+  readonly displayName: string;
+}
+
+/** A license by SKU: part numbers and plan names for people, GUIDs for Graph. */
+export interface LicenseRef {
+  readonly skuPartNumber: string;
+  readonly skuId: string;
+  /** Service plan names switched off, sorted. */
+  readonly disabledPlans: readonly string[];
+  /** The same plans by id, in the same order. */
+  readonly disabledPlanIds: readonly string[];
 }
 
 export interface AttributeChange {
@@ -36,18 +64,28 @@ interface ChangeBase {
   readonly reason: ChangeReason;
   /** One line for humans. */
   readonly message: string;
-  readonly user: UserRef;
   /** Source records behind the change (empty for deprovisioning: the person is gone). */
   readonly provenance: readonly Provenance[];
+  /** Config path of the rule or mapping that produced the change, e.g. `groups[2]`. */
+  readonly rule?: string;
+  /**
+   * Changes this one only makes sense after (a license for a user this plan creates): if any of
+   * them is blocked, so is this one.
+   */
+  readonly requires?: readonly string[];
 }
 
-export interface CreateUserChange extends ChangeBase {
+interface UserChangeBase extends ChangeBase {
+  readonly user: UserRef;
+}
+
+export interface CreateUserChange extends UserChangeBase {
   readonly kind: 'createUser';
   /** Every attribute to set on create, marker and anchor included. Never a password. */
   readonly attributes: Attributes;
 }
 
-export interface UpdateUserChange extends ChangeBase {
+export interface UpdateUserChange extends UserChangeBase {
   readonly kind: 'updateUser' | 'adoptUser';
   readonly user: Required<UserRef>;
   readonly set: readonly AttributeChange[];
@@ -55,25 +93,157 @@ export interface UpdateUserChange extends ChangeBase {
   readonly matchedBy?: MatchRule;
 }
 
-export interface SetAccountEnabledChange extends ChangeBase {
+export interface SetAccountEnabledChange extends UserChangeBase {
   readonly kind: 'enableUser' | 'disableUser';
+  readonly user: Required<UserRef>;
+  /**
+   * Deprovisioning state attribute written in the same request: on a disable, the time of the
+   * apply (when the grace periods start; not in the plan, so the plan stays the same until it
+   * is applied); on an enable, cleared.
+   */
+  readonly stateAttribute?: string;
+  /** With a disable: also revoke the user's sign-in sessions (refresh tokens, cookies). */
+  readonly revokeSessions?: true;
+}
+
+/**
+ * - deleteUser: to the recycle bin (`deletedItems`), restorable for 30 days.
+ * - restoreUser: back from the recycle bin (`user.id` is the deleted object's id), for a person
+ *   who returned within the grace period: the same account, not a new one.
+ */
+export interface UserLifecycleChange extends UserChangeBase {
+  readonly kind: 'deleteUser' | 'restoreUser';
   readonly user: Required<UserRef>;
 }
 
-export type Change = CreateUserChange | UpdateUserChange | SetAccountEnabledChange;
+/** The user's manager; the user or the manager may be created by this plan. */
+export interface SetManagerChange extends UserChangeBase {
+  readonly kind: 'setManager';
+  readonly manager: UserRef;
+}
+
+/** Direct license assignments of one user (assignLicense), by the `licenses` rules. */
+export interface UserLicensesChange extends UserChangeBase {
+  readonly kind: 'assignLicenses' | 'removeLicenses';
+  readonly licenses: readonly LicenseRef[];
+}
+
+interface GroupChangeBase extends ChangeBase {
+  readonly group: GroupRef;
+}
+
+/** Graph group properties entrasync sets, by Graph name. */
+export interface GroupProperties {
+  readonly displayName: string;
+  readonly description: string | null;
+  readonly mailNickname: string;
+  readonly mailEnabled: boolean;
+  readonly securityEnabled: boolean;
+  readonly groupTypes: readonly string[];
+}
+
+/** Creates the group by upsert on its `uniqueName` (safe to replay). */
+export interface CreateGroupChange extends GroupChangeBase {
+  readonly kind: 'createGroup';
+  readonly properties: GroupProperties;
+  /** Existing accounts set as owners with the create. */
+  readonly owners: readonly Required<UserRef>[];
+}
+
+export interface UpdateGroupChange extends GroupChangeBase {
+  readonly kind: 'updateGroup';
+  readonly group: Required<GroupRef>;
+  readonly set: readonly AttributeChange[];
+}
+
+/** At most 20 members per change: one `members@odata.bind` PATCH, or 20 `$ref` deletes. */
+export interface GroupMembersChange extends GroupChangeBase {
+  readonly kind: 'addMembers' | 'removeMembers';
+  readonly members: readonly UserRef[];
+}
+
+/** Group-based licensing: the group's own license assignments. */
+export interface GroupLicensesChange extends GroupChangeBase {
+  readonly kind: 'assignGroupLicenses' | 'removeGroupLicenses';
+  readonly licenses: readonly LicenseRef[];
+}
+
+export type UserChange =
+  | CreateUserChange
+  | UpdateUserChange
+  | SetAccountEnabledChange
+  | UserLifecycleChange
+  | SetManagerChange
+  | UserLicensesChange;
+export type GroupChange =
+  CreateGroupChange | UpdateGroupChange | GroupMembersChange | GroupLicensesChange;
+export type Change = UserChange | GroupChange;
 export type ChangeKind = Change['kind'];
 
-/** Kinds that take access away; the ones source health and thresholds guard. */
-export const DEPROVISIONING_KINDS: ReadonlySet<ChangeKind> = new Set(['disableUser']);
+export const GROUP_CHANGE_KINDS: ReadonlySet<ChangeKind> = new Set([
+  'createGroup',
+  'updateGroup',
+  'addMembers',
+  'removeMembers',
+  'assignGroupLicenses',
+  'removeGroupLicenses',
+]);
 
-/** The threshold each change kind counts against. */
-export const THRESHOLD_ACTION_OF: Readonly<Record<ChangeKind, ThresholdAction>> = {
+export function isGroupChange(change: Change): change is GroupChange {
+  return GROUP_CHANGE_KINDS.has(change.kind);
+}
+
+/**
+ * The object a change acts on, for reports, journals and approvals: a user by UPN, or a group
+ * by display name (its id when it has one).
+ */
+export function subjectOf(change: Change): UserRef {
+  if (isGroupChange(change)) {
+    return {
+      ...(change.group.id === undefined ? {} : { id: change.group.id }),
+      userPrincipalName: change.group.displayName,
+    };
+  }
+  return change.user;
+}
+
+/** Kinds that take access away; the ones source health guards. */
+export const DEPROVISIONING_KINDS: ReadonlySet<ChangeKind> = new Set([
+  'disableUser',
+  'deleteUser',
+  'removeLicenses',
+  'removeMembers',
+  'removeGroupLicenses',
+]);
+
+/**
+ * The threshold each change kind counts against; absent: not braked on its own (it follows a
+ * change that is, such as a license for a user being created).
+ */
+export const THRESHOLD_ACTION_OF: Readonly<Record<ChangeKind, ThresholdAction | undefined>> = {
   createUser: 'creates',
   adoptUser: 'adoptions',
   updateUser: 'updates',
   enableUser: 'enables',
+  restoreUser: 'enables',
   disableUser: 'disables',
+  deleteUser: 'deletes',
+  setManager: undefined,
+  assignLicenses: undefined,
+  removeLicenses: 'licenseRemovals',
+  createGroup: undefined,
+  updateGroup: undefined,
+  addMembers: undefined,
+  removeMembers: 'membershipRemovals',
+  assignGroupLicenses: undefined,
+  removeGroupLicenses: 'licenseRemovals',
 };
+
+/** How many of its threshold's units a change is: members removed, licenses removed, else 1. */
+export function thresholdWeight(change: Change): number {
+  if (change.kind === 'removeMembers') return change.members.length;
+  return 1;
+}
 
 export interface BlockedChange {
   readonly change: Change;
@@ -103,6 +273,21 @@ export interface PlanIssue extends SourceIssue {
 }
 
 /** Tenant accounts the plan deliberately leaves alone, and why (P1, P5). */
+/** Seats of one SKU: what the tenant has and what the plan needs (licenses rules). */
+export interface LicenseSeats {
+  readonly skuPartNumber: string;
+  readonly skuId: string;
+  /** Prepaid enabled + warning units. */
+  readonly seats: number;
+  readonly consumed: number;
+  /** Users this plan gives the SKU (directly or through a group) who do not hold it now. */
+  readonly adding: number;
+  /** Users this plan takes it from. */
+  readonly removing: number;
+  /** Seats missing for the plan's assignments: max(0, consumed + adding - removing - seats). */
+  readonly shortfall: number;
+}
+
 export interface IgnoredUser {
   readonly user: Required<UserRef>;
   readonly reason: 'unmanaged' | 'synced-from-on-premises' | 'guest' | 'protected' | 'privileged';
@@ -122,6 +307,8 @@ export interface Plan {
   readonly issues: readonly PlanIssue[];
   readonly ignored: readonly IgnoredUser[];
   readonly managedUsers: number;
+  /** Seat check per SKU the plan assigns or removes (absent without `licenses` rules). */
+  readonly licenses?: readonly LicenseSeats[];
   /** Threshold overrides this plan was made with, bound to its fingerprint (A5). */
   readonly overrides?: Readonly<Partial<Record<ThresholdAction, number>>>;
 }

@@ -14,6 +14,10 @@ export interface SyncSpec {
   readonly marker: MarkerSpec;
   readonly users: UsersSpec;
   readonly safety: SafetySpec;
+  /** Groups this config manages, in config order. */
+  readonly groups: readonly GroupSpec[];
+  /** License rules, in config order. */
+  readonly licenses: readonly LicenseSpec[];
   /**
    * Approvals reviewed in git (`approvals.yaml` beside the config). Not part of `configDigest`:
    * approving a plan must not change the plan's fingerprint.
@@ -53,6 +57,11 @@ export interface MarkerSpec {
   readonly attribute: string;
   /** Value that means "managed by this config". */
   readonly value: string;
+  /**
+   * Groups are managed when their `uniqueName` starts with this prefix (groups have no extension
+   * attributes; `uniqueName` is immutable and read in the same list read).
+   */
+  readonly groupPrefix: string;
 }
 
 export type MatchRule = 'anchor' | 'userPrincipalName' | 'mail';
@@ -71,15 +80,85 @@ export interface UsersSpec {
   readonly deprovision: DeprovisionSpec;
   /** Attributes written when an account is created and never compared again (kept as users edit them). */
   readonly createOnly: readonly string[];
+  /**
+   * The person's manager: evaluates to the manager's primary key (the value of the primary
+   * source's key column), resolved to the manager's account.
+   */
+  readonly manager?: Expression;
 }
 
+/**
+ * Staged offboarding of a managed account whose person left the sources or the scope (Okta's
+ * practice): block sign-in (and revoke sessions) at once, remove group memberships and licenses
+ * after `removeAccessAfterDays`, delete after `deleteAfterDays`. The day count starts when
+ * entrasync disabled the account, recorded in `stateAttribute` on the account itself, so a
+ * stateless CI run knows it; an account without a readable date gets one now (never earlier).
+ */
 export interface DeprovisionSpec {
-  /** What happens to a managed account whose person left the sources or the scope. */
-  readonly action: 'disable' | 'none';
+  /** `disable`: staged as above; `delete`: delete at once; `none`: leave the account alone. */
+  readonly action: 'disable' | 'delete' | 'none';
+  readonly revokeSessions: boolean;
+  readonly removeAccessAfterDays: number;
+  /** Absent: never deleted. */
+  readonly deleteAfterDays?: number;
+  /** Flattened Graph path of the attribute holding when deprovisioning started (ISO 8601). */
+  readonly stateAttribute: string;
+}
+
+export const DEFAULT_DEPROVISION: DeprovisionSpec = {
+  action: 'disable',
+  revokeSessions: true,
+  removeAccessAfterDays: 0,
+  stateAttribute: 'onPremisesExtensionAttributes.extensionAttribute14',
+};
+
+/**
+ * A managed group: static (one group) or `foreach` (one group per distinct value). Members are
+ * the people in scope for whom `members` holds (everyone when absent).
+ */
+export interface GroupSpec {
+  /** Config path, e.g. `groups[2]`, cited by the changes the rule makes. */
+  readonly configPath: string;
+  /** Rule key: the group's uniqueName is prefix + key (+ `-` + value slug with `foreach`). */
+  readonly key: string;
+  /** Display name: literal text, or with `foreach` an expression (the value bound as `$value`). */
+  readonly name: string | Expression;
+  readonly foreach?: Expression;
+  readonly members?: Expression;
+  readonly description?: string;
+  readonly type: 'security' | 'microsoft365';
+  /** Owners by userPrincipalName (accounts that exist in the tenant). */
+  readonly owners: readonly string[];
+  /** Group-based licensing: licenses the group itself holds. */
+  readonly licenses: readonly LicenseGrant[];
+}
+
+export interface LicenseGrant {
+  /** Part number, e.g. `SPE_E3`. */
+  readonly sku: string;
+  /** Service plan names switched off, e.g. `YAMMER_ENTERPRISE`. */
+  readonly disabledPlans: readonly string[];
+}
+
+/** A license rule: who gets a SKU, directly or through a managed group. */
+export interface LicenseSpec extends LicenseGrant {
+  readonly configPath: string;
+  /** Absent: everyone in scope. */
+  readonly when?: Expression;
+  /** `group`: through a managed group `license-<sku>` holding the license (group-based licensing). */
+  readonly assignBy: 'direct' | 'group';
 }
 
 /** Plan-level brakes (issue 9). Each action has its own threshold. */
-export type ThresholdAction = 'creates' | 'adoptions' | 'updates' | 'enables' | 'disables';
+export type ThresholdAction =
+  | 'creates'
+  | 'adoptions'
+  | 'updates'
+  | 'enables'
+  | 'disables'
+  | 'deletes'
+  | 'licenseRemovals'
+  | 'membershipRemovals';
 
 /**
  * A brake that holds when a plan has more than `count` changes of one action AND they are more
@@ -113,12 +192,38 @@ export interface SafetySpec {
 /** What an approval can approve: a threshold action, or adopting an existing account. */
 export type ApprovalAction = ThresholdAction;
 
+export const THRESHOLD_ACTIONS: readonly ThresholdAction[] = [
+  'creates',
+  'adoptions',
+  'updates',
+  'enables',
+  'disables',
+  'deletes',
+  'licenseRemovals',
+  'membershipRemovals',
+];
+
+/** The `apply` flag that lifts an action's threshold for one reviewed plan. */
+export const THRESHOLD_FLAG: Readonly<Record<ThresholdAction, string>> = {
+  creates: '--allow-creates',
+  adoptions: '--allow-adoptions',
+  updates: '--allow-updates',
+  enables: '--allow-enables',
+  disables: '--allow-disables',
+  deletes: '--allow-deletes',
+  licenseRemovals: '--allow-license-removals',
+  membershipRemovals: '--allow-membership-removals',
+};
+
 export const DEFAULT_THRESHOLDS: Readonly<Record<ThresholdAction, Threshold>> = {
   creates: { count: 100, percent: 50 },
   adoptions: { count: 25, percent: 10 },
   updates: { count: 50, percent: 30 },
   enables: { count: 25, percent: 10 },
   disables: { count: 10, percent: 5 },
+  deletes: { count: 10, percent: 5 },
+  licenseRemovals: { count: 10, percent: 5 },
+  membershipRemovals: { count: 50, percent: 10 },
 };
 
 export const DEFAULT_MIN_SOURCE_RATIO = 0.9;

@@ -14,10 +14,59 @@ export interface TenantUser {
    * `userType`, `onPremisesSyncEnabled`, the anchor attribute and the marker attribute.
    */
   readonly attributes: Attributes;
+  /**
+   * License assignments, one per SKU and path: direct (`viaGroup` absent) or inherited from a
+   * group. Absent when the read did not ask for licenses.
+   */
+  readonly licenses?: readonly TenantLicense[];
+  /** The manager's object id; absent when none or not read. */
+  readonly managerId?: string;
+}
+
+export interface TenantLicense {
+  readonly skuId: string;
+  readonly disabledPlans: readonly string[];
+  /** Group the assignment is inherited from; absent for a direct assignment. */
+  readonly viaGroup?: string;
+}
+
+/** A group whose uniqueName carries this config's prefix, with its members. */
+export interface TenantGroup {
+  readonly id: string;
+  readonly uniqueName: string;
+  readonly displayName: string;
+  readonly description: string | null;
+  readonly mailEnabled: boolean;
+  readonly securityEnabled: boolean;
+  readonly groupTypes: readonly string[];
+  readonly isAssignableToRole: boolean;
+  /** Direct members' object ids (users and groups). */
+  readonly memberIds: readonly string[];
+  /** The group's own license assignments (group-based licensing). */
+  readonly licenses: readonly {
+    readonly skuId: string;
+    readonly disabledPlans: readonly string[];
+  }[];
+}
+
+/** A SKU the tenant subscribes to, with its seats and service plans. */
+export interface TenantSku {
+  readonly skuId: string;
+  readonly skuPartNumber: string;
+  /** Prepaid enabled + warning units. */
+  readonly seats: number;
+  readonly consumed: number;
+  readonly servicePlans: readonly { readonly id: string; readonly name: string }[];
 }
 
 export interface TenantState {
   readonly users: readonly TenantUser[];
+  /** Soft-deleted users (the recycle bin), for restore and for `$selectUnique`; absent: not read. */
+  readonly deletedUsers?: readonly TenantUser[];
+  /** Groups managed by this config (uniqueName prefix); absent: not read. */
+  readonly groups?: readonly TenantGroup[];
+  /** Subscribed SKUs; absent: not read. */
+  readonly skus?: readonly TenantSku[];
   /**
    * Accounts holding power in the tenant: an active or PIM-eligible directory role, or
    * membership/ownership of a role-assignable group. Never adopted, changed or deprovisioned
@@ -37,4 +86,12 @@ export interface PrivilegedAccount {
 export interface TenantReadRequest {
   /** Flattened Graph attribute paths to select, beyond the reader's own minimum. */
   readonly userAttributes: readonly string[];
+  /** Also read users' license assignments and `subscribedSkus` (license rules exist). */
+  readonly licenses?: boolean;
+  /** Also read each user's manager id. */
+  readonly manager?: boolean;
+  /** Read groups whose uniqueName starts with this prefix, with members and licenses. */
+  readonly groupPrefix?: string;
+  /** Read the recycle bin's users (deprovisioning deletes, so returns restore). */
+  readonly deletedUsers?: boolean;
 }

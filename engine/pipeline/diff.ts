@@ -2,10 +2,11 @@
  * Diff: matched pairs + ownership -> changes. Only accounts that ownership classified as
  * `managed` or `adoptable` are ever written, and only `managed` ones are deprovisioned.
  */
+import { subjectOf } from '../model/plan.js';
 import { isCaseInsensitiveAttribute } from '../expr/normalize.js';
 import type { DesiredState, DesiredUser } from '../model/desired.js';
 import type { Provenance } from '../model/person.js';
-import type { AttributeChange, Change, ChangeReason, PlanWarning } from '../model/plan.js';
+import type { AttributeChange, Change, ChangeReason, PlanWarning, UserRef } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { AttributeValue, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
@@ -17,6 +18,26 @@ export interface DiffResult {
   readonly warnings: readonly PlanWarning[];
   /** Ids of accounts the plan looked at on purpose (matched or deprovisioned). */
   readonly touched: ReadonlySet<string>;
+  /**
+   * Each desired user's account as the access stage must name it: `id` for an existing (or
+   * restored) account, only the UPN for one this plan creates; absent for a person whose
+   * account may not be written (left alone).
+   */
+  readonly accounts: ReadonlyMap<DesiredUser, UserRef & { readonly createdBy?: string }>;
+  /**
+   * Managed accounts of people who left, by id: `retain` keeps their group memberships and
+   * licenses (within `removeAccessAfterDays`, or held), `remove` takes them away.
+   */
+  readonly leavers: ReadonlyMap<string, 'retain' | 'remove'>;
+}
+
+const DAY_MS = 86_400_000;
+
+export interface DiffOptions {
+  /** The time the plan is made (ms since the epoch), for grace periods. */
+  readonly now: number;
+  /** Soft-deleted users (the recycle bin), for restoring a person who returned. */
+  readonly deletedUsers?: readonly TenantUser[];
 }
 
 export function diffUsers(
@@ -24,14 +45,73 @@ export function diffUsers(
   desired: DesiredState,
   tenant: ClassifiedTenant,
   spec: SyncSpec,
+  options: DiffOptions = { now: 0 },
 ): DiffResult {
   const changes: Change[] = [];
   const warnings: PlanWarning[] = [];
   const touched = new Set<string>();
+  const accounts = new Map<DesiredUser, UserRef & { readonly createdBy?: string }>();
+  const leavers = new Map<string, 'retain' | 'remove'>();
+  const stateAttribute = spec.users.deprovision.stateAttribute;
+  const deletedByAnchor = new Map<string, TenantUser>();
+  for (const u of options.deletedUsers ?? []) {
+    const anchor = u.attributes[spec.users.anchorAttribute];
+    if (
+      typeof anchor === 'string' &&
+      anchor.trim() !== '' &&
+      u.attributes[spec.marker.attribute] === spec.marker.value
+    ) {
+      deletedByAnchor.set(anchor.trim(), u);
+    }
+  }
 
   for (const pair of pairs) {
     const d = pair.desired;
     const upn = String(d.attributes.userPrincipalName);
+    const deleted = pair.account ? undefined : deletedByAnchor.get(d.anchor);
+    if (deleted) {
+      // Back within the recycle bin's retention: the same account, restored, then brought up
+      // to date like any other (the changes below run after the restore, on the same id).
+      const ref = { id: deleted.id, userPrincipalName: upn };
+      changes.push({
+        id: `restoreUser:${deleted.id}`,
+        kind: 'restoreUser',
+        reason: 'rehire',
+        message: `restore ${upn} from the recycle bin for ${d.personKey} (deleted when the person left)`,
+        user: ref,
+        provenance: d.provenance,
+      });
+      accounts.set(d, ref);
+      const set = attributeChanges(deleted, d, spec.users.createOnly);
+      if (set.length > 0) {
+        changes.push({
+          id: `updateUser:${deleted.id}`,
+          kind: 'updateUser',
+          reason: 'attribute-drift',
+          message: `update ${set.map((c) => c.attribute).join(', ')} of ${upn}`,
+          user: ref,
+          provenance: d.provenance,
+          set,
+          requires: [`restoreUser:${deleted.id}`],
+        });
+      }
+      if (d.attributes.accountEnabled !== (deleted.attributes.accountEnabled === true)) {
+        const kind = d.attributes.accountEnabled ? 'enableUser' : 'disableUser';
+        changes.push({
+          id: `${kind}:${deleted.id}`,
+          kind,
+          reason: 'rehire',
+          message: `${kind === 'enableUser' ? 'enable' : 'disable'} ${upn} after restoring it`,
+          user: ref,
+          provenance: d.provenance,
+          requires: [`restoreUser:${deleted.id}`],
+          ...(kind === 'enableUser' && deleted.attributes[stateAttribute]
+            ? { stateAttribute }
+            : {}),
+        });
+      }
+      continue;
+    }
     if (!pair.account) {
       changes.push({
         id: `createUser:${upn.toLowerCase()}`,
@@ -42,6 +122,7 @@ export function diffUsers(
         provenance: d.provenance,
         attributes: { ...d.attributes, [spec.marker.attribute]: spec.marker.value },
       });
+      accounts.set(d, { userPrincipalName: upn, createdBy: `createUser:${upn.toLowerCase()}` });
       continue;
     }
     const account = pair.account;
@@ -56,6 +137,7 @@ export function diffUsers(
       continue;
     }
     const ref = { id: account.id, userPrincipalName: account.userPrincipalName };
+    accounts.set(d, ref);
     const set = attributeChanges(account, d, spec.users.createOnly);
     if (ownership === 'adoptable') {
       set.push({
@@ -85,15 +167,25 @@ export function diffUsers(
       });
     }
     const enabled = account.attributes.accountEnabled === true;
-    if (d.attributes.accountEnabled !== enabled) {
+    const deprovisionedAt = account.attributes[stateAttribute];
+    const returned =
+      ownership === 'managed' && typeof deprovisionedAt === 'string' && deprovisionedAt !== '';
+    if (
+      d.attributes.accountEnabled !== enabled ||
+      (returned && d.attributes.accountEnabled === true)
+    ) {
       const kind = d.attributes.accountEnabled ? 'enableUser' : 'disableUser';
       changes.push({
         id: `${kind}:${account.id}`,
         kind,
-        reason: 'source-status',
-        message: `${kind === 'enableUser' ? 'enable' : 'disable'} ${account.userPrincipalName}: the mapping of ${d.personKey} says accountEnabled=${String(d.attributes.accountEnabled)}`,
+        reason: returned && kind === 'enableUser' ? 'rehire' : 'source-status',
+        message:
+          returned && kind === 'enableUser'
+            ? `enable ${account.userPrincipalName}: ${d.personKey} is back (deprovisioned since ${deprovisionedAt})`
+            : `${kind === 'enableUser' ? 'enable' : 'disable'} ${account.userPrincipalName}: the mapping of ${d.personKey} says accountEnabled=${String(d.attributes.accountEnabled)}`,
         user: ref,
         provenance: d.provenance,
+        ...(returned && kind === 'enableUser' ? { stateAttribute } : {}),
       });
     }
   }
@@ -114,24 +206,97 @@ export function diffUsers(
         continue;
       }
       touched.add(account.id);
-      if (account.attributes.accountEnabled !== true) continue;
       const gone = anchor !== undefined ? outOfScope.get(anchor) : undefined;
       const reason: ChangeReason = gone ? 'left-scope' : 'left-source';
       const provenance: readonly Provenance[] = gone?.provenance ?? [];
-      changes.push({
-        id: `disableUser:${account.id}`,
-        kind: 'disableUser',
-        reason,
-        message: gone
-          ? `disable ${account.userPrincipalName}: ${gone.personKey} no longer matches users.scope`
-          : `disable ${account.userPrincipalName}: no person in the sources has anchor "${anchor ?? ''}"`,
-        user: { id: account.id, userPrincipalName: account.userPrincipalName },
-        provenance,
-      });
+      const why = gone
+        ? `${gone.personKey} no longer matches users.scope`
+        : `no person in the sources has anchor "${anchor ?? ''}"`;
+      const user = { id: account.id, userPrincipalName: account.userPrincipalName };
+      const stage = deprovisionStage(account, spec, options.now);
+      leavers.set(account.id, stage.removeAccess ? 'remove' : 'retain');
+      if (stage.delete) {
+        changes.push({
+          id: `deleteUser:${account.id}`,
+          kind: 'deleteUser',
+          reason: stage.since === undefined ? reason : 'grace-elapsed',
+          message:
+            stage.since === undefined
+              ? `delete ${account.userPrincipalName}: ${why}`
+              : `delete ${account.userPrincipalName}: deprovisioned since ${stage.since}, past deleteAfterDays ${String(spec.users.deprovision.deleteAfterDays)}`,
+          user,
+          provenance,
+        });
+        continue;
+      }
+      if (stage.disable) {
+        changes.push({
+          id: `disableUser:${account.id}`,
+          kind: 'disableUser',
+          reason,
+          message:
+            account.attributes.accountEnabled === true
+              ? `disable ${account.userPrincipalName}: ${why}`
+              : `record when deprovisioning of ${account.userPrincipalName} started (disabled already, no date): ${why}`,
+          user,
+          provenance,
+          ...(stage.stamp ? { stateAttribute } : {}),
+          ...(spec.users.deprovision.revokeSessions && account.attributes.accountEnabled === true
+            ? { revokeSessions: true as const }
+            : {}),
+        });
+      }
     }
   }
+  // Held people keep their access whatever their account looks like.
+  for (const account of tenant.users) {
+    if (tenant.ownership.get(account.id) !== 'managed' || touched.has(account.id)) continue;
+    leavers.set(account.id, 'retain');
+  }
 
-  return { changes: orderChanges(changes), warnings, touched };
+  return { changes: orderChanges(changes), warnings, touched, accounts, leavers };
+}
+
+interface DeprovisionStage {
+  readonly disable: boolean;
+  /** Write the apply time to the state attribute with the disable. */
+  readonly stamp: boolean;
+  readonly removeAccess: boolean;
+  readonly delete: boolean;
+  /** When deprovisioning started, as recorded on the account. */
+  readonly since?: string;
+}
+
+/**
+ * Where a leaver's managed account is in staged offboarding. The clock starts at the date
+ * entrasync recorded with the disable; an account without a readable date is treated as
+ * starting now (the date is recorded with this plan), so a lost date delays a stage, never
+ * hastens one.
+ */
+export function deprovisionStage(
+  account: TenantUser,
+  spec: SyncSpec,
+  now: number,
+): DeprovisionStage {
+  const policy = spec.users.deprovision;
+  if (policy.action === 'delete') {
+    return { disable: false, stamp: false, removeAccess: true, delete: true };
+  }
+  const enabled = account.attributes.accountEnabled === true;
+  const recorded = account.attributes[policy.stateAttribute];
+  const since = typeof recorded === 'string' ? Date.parse(recorded) : NaN;
+  const staged = policy.removeAccessAfterDays > 0 || policy.deleteAfterDays !== undefined;
+  const elapsedDays = Number.isNaN(since) || enabled ? 0 : (now - since) / DAY_MS;
+  const known = !Number.isNaN(since) && !enabled;
+  const deleteNow =
+    known && policy.deleteAfterDays !== undefined && elapsedDays >= policy.deleteAfterDays;
+  return {
+    disable: enabled || (staged && !known),
+    stamp: staged,
+    removeAccess: elapsedDays >= policy.removeAccessAfterDays,
+    delete: deleteNow,
+    ...(known ? { since: String(recorded) } : {}),
+  };
 }
 
 function attributeChanges(
@@ -180,12 +345,28 @@ const READ_ONLY_REASON: Partial<Record<Ownership, string>> = {
   privileged: 'a privileged account (directory role or role-assignable group)',
 };
 
+/**
+ * Plan order, which is also apply order for changes to one object: an object is created (or
+ * restored) before anything names it, access is granted after the account exists, and taken
+ * away before the account is disabled or deleted.
+ */
 const KIND_ORDER: Record<Change['kind'], number> = {
   createUser: 0,
-  adoptUser: 1,
-  updateUser: 2,
-  enableUser: 3,
-  disableUser: 4,
+  restoreUser: 1,
+  adoptUser: 2,
+  updateUser: 3,
+  enableUser: 4,
+  createGroup: 5,
+  updateGroup: 6,
+  assignGroupLicenses: 7,
+  setManager: 8,
+  assignLicenses: 9,
+  addMembers: 10,
+  removeMembers: 11,
+  removeLicenses: 12,
+  removeGroupLicenses: 13,
+  disableUser: 14,
+  deleteUser: 15,
 };
 
 /** A deterministic order: by kind, then by UPN, so the same inputs give the same plan text. */
@@ -193,7 +374,10 @@ export function orderChanges(changes: readonly Change[]): Change[] {
   return [...changes].sort(
     (a, b) =>
       KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
-      compareText(a.user.userPrincipalName.toLowerCase(), b.user.userPrincipalName.toLowerCase()) ||
+      compareText(
+        subjectOf(a).userPrincipalName.toLowerCase(),
+        subjectOf(b).userPrincipalName.toLowerCase(),
+      ) ||
       compareText(a.id, b.id),
   );
 }

@@ -4,6 +4,7 @@
  * the scope decision, each mapped value with the expression behind it, the account they matched
  * and by which rule, and the changes the plan would make for them.
  */
+import { subjectOf } from '../model/plan.js';
 import { identifierKey } from '../expr/normalize.js';
 import type { Provenance } from '../model/person.js';
 import type { BlockedChange, Change, Plan, PlanIssue } from '../model/plan.js';
@@ -73,8 +74,8 @@ function explainOne(query: string, spec: SyncSpec, plan: Plan, stages: PlanStage
         userPrincipalName: account.userPrincipalName,
         ...(ownership ? { ownership } : {}),
       },
-      changes: plan.changes.filter((c) => c.user.id === account.id),
-      blocked: plan.blocked.filter((b) => b.change.user.id === account.id),
+      changes: plan.changes.filter((c) => subjectOf(c).id === account.id),
+      blocked: plan.blocked.filter((b) => subjectOf(b.change).id === account.id),
     };
   }
 
@@ -100,7 +101,7 @@ function explainOne(query: string, spec: SyncSpec, plan: Plan, stages: PlanStage
   const mentions = (provenance: readonly Provenance[]) =>
     provenance.some((p) => primaryKeys.has(`${p.source}:${p.key}`));
   const concerns = (c: Change) =>
-    mentions(c.provenance) || (account !== undefined && c.user.id === account.id);
+    mentions(c.provenance) || (account !== undefined && subjectOf(c).id === account.id);
   const primaryKey = personKey.slice(spec.primarySource.length + 1);
 
   return {

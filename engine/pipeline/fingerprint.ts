@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { identifierKey } from '../expr/normalize.js';
 import type { Change } from '../model/plan.js';
+import { isGroupChange } from '../model/plan.js';
 import type { MarkerSpec } from '../model/spec.js';
 import type { TenantState } from '../model/tenant.js';
 import { compareText } from './compare.js';
@@ -44,18 +45,30 @@ export function tenantDigest(
   const targeted = new Set<string>();
   const createdUpns = new Set<string>();
   for (const change of changes) {
+    if (isGroupChange(change)) continue;
     if (change.user.id) targeted.add(change.user.id);
     else createdUpns.add(identifierKey(change.user.userPrincipalName));
   }
-  const relevant = tenant.users
+  const relevantUsers = tenant.users
     .filter(
       (u) =>
         isMarked(u, marker) ||
         targeted.has(u.id) ||
         createdUpns.has(identifierKey(u.userPrincipalName)),
     )
-    .map((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName, attributes: u.attributes }))
+    .map((u) => ({
+      id: u.id,
+      userPrincipalName: u.userPrincipalName,
+      attributes: u.attributes,
+      ...(u.licenses === undefined ? {} : { licenses: u.licenses }),
+      ...(u.managerId === undefined ? {} : { managerId: u.managerId }),
+    }))
     .sort((a, b) => compareText(a.id, b.id));
+  // Without groups (none read) the digest is the users' alone, as before groups existed.
+  const groups = [...(tenant.groups ?? [])]
+    .map((g) => ({ ...g, memberIds: [...g.memberIds].sort(compareText) }))
+    .sort((a, b) => compareText(a.id, b.id));
+  const relevant = groups.length === 0 ? relevantUsers : { users: relevantUsers, groups };
   return sha256(canonicalJson(relevant));
 }
 

@@ -1,3 +1,4 @@
+import { subjectOf } from '../model/plan.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import type { SourceSnapshot } from '../model/source.js';
@@ -59,13 +60,17 @@ describe('join across sources', () => {
         users: [],
       },
     );
-    const ada = plan.changes.find((c) => c.user.userPrincipalName === 'ada.lovelace@contoso.com');
+    const ada = plan.changes.find(
+      (c) => subjectOf(c).userPrincipalName === 'ada.lovelace@contoso.com',
+    );
     expect(ada).toMatchObject({ kind: 'createUser', attributes: { mail: 'ada@contoso.com' } });
     expect(ada?.provenance).toEqual([
       { source: 'hr', key: '1', location: { file: 'hr.csv', line: 2 } },
       { source: 'ad', key: 'ada', location: { dn: 'CN=ada,OU=Staff,DC=corp,DC=example' } },
     ]);
-    const alan = plan.changes.find((c) => c.user.userPrincipalName === 'alan.turing@contoso.com');
+    const alan = plan.changes.find(
+      (c) => subjectOf(c).userPrincipalName === 'alan.turing@contoso.com',
+    );
     expect(alan).toMatchObject({ kind: 'createUser', attributes: { mail: null } });
   });
 
@@ -88,7 +93,9 @@ describe('join across sources', () => {
       ],
       { users: [] },
     );
-    expect(plan.changes.map((c) => c.user.userPrincipalName)).toEqual(['alan.turing@contoso.com']);
+    expect(plan.changes.map((c) => subjectOf(c).userPrincipalName)).toEqual([
+      'alan.turing@contoso.com',
+    ]);
     expect(plan.issues.find((i) => i.code === 'join.held')?.message).toContain(
       'hr:1 is held (not created, changed or deprovisioned): source "ad" is incomplete and has no record with key "1"',
     );
@@ -101,7 +108,9 @@ describe('join across sources', () => {
       { employeeID: '1', mail: 'ada2@contoso.com', sAMAccountName: 'ada2' },
     ];
     const plan = await computePlan(spec, [hr, ad(twins)], { users: [managed] });
-    expect(plan.changes.map((c) => c.user.userPrincipalName)).toEqual(['alan.turing@contoso.com']);
+    expect(plan.changes.map((c) => subjectOf(c).userPrincipalName)).toEqual([
+      'alan.turing@contoso.com',
+    ]);
     expect(plan.issues.filter((i) => i.code === 'source.duplicate-key')).toHaveLength(2);
     expect(plan.warnings.map((w) => w.code)).toContain('deprovision.held');
   });

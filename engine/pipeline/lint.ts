@@ -16,6 +16,13 @@ export function specExpressions(spec: SyncSpec): { expression: Expression; input
   if (spec.users.scope) list.push(spec.users.scope);
   list.push(spec.users.anchor);
   list.push(...Object.values(spec.users.attributes));
+  if (spec.users.manager) list.push(spec.users.manager);
+  for (const group of spec.groups) {
+    if (group.foreach) list.push(group.foreach);
+    if (group.members) list.push(group.members);
+    if (typeof group.name !== 'string') list.push(group.name);
+  }
+  for (const license of spec.licenses) if (license.when) list.push(license.when);
   return [
     ...list.map((expression) => ({ expression, input: spec.primarySource })),
     ...spec.links.flatMap((link) => [

@@ -12,7 +12,12 @@ import { mailNicknameFromUpn } from '../expr/normalize.js';
 import type { UniquenessContext } from '../expr/functions.js';
 import { createUniquenessContext, functionBindings } from '../expr/functions.js';
 import { compareText } from './compare.js';
-import type { DesiredState, DesiredUser, OutOfScopePerson } from '../model/desired.js';
+import type {
+  DesiredMembership,
+  DesiredState,
+  DesiredUser,
+  OutOfScopePerson,
+} from '../model/desired.js';
 import type { Person, Provenance } from '../model/person.js';
 import type { SourceIssue, SourceRecord } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
@@ -96,7 +101,8 @@ export async function mapPeople(
       }
       const attributes = await evaluateAttributes(spec, person, functions);
       attributes[spec.users.anchorAttribute] = anchor;
-      users.push({ personKey: person.key, anchor, attributes, provenance });
+      const access = await evaluateAccess(spec, person, functions);
+      users.push({ personKey: person.key, anchor, attributes, provenance, ...access });
     } catch (err) {
       heldAnchors.push(anchor);
       issues.push(mappingIssue(person, err));
@@ -189,6 +195,79 @@ async function evaluateAttributes(
     attributes.mailNickname = mailNicknameFromUpn(attributes.userPrincipalName as string);
   }
   return attributes;
+}
+
+/**
+ * Group memberships, license rules and the manager key of one person. Any failure holds the
+ * person like a failed attribute: a person whose groups cannot be computed is not a leaver of
+ * every group.
+ */
+async function evaluateAccess(
+  spec: SyncSpec,
+  person: Person,
+  functions: Readonly<Record<string, unknown>>,
+): Promise<Pick<DesiredUser, 'groups' | 'licenseRules' | 'managerKey'>> {
+  const out: { groups?: DesiredMembership[]; licenseRules?: number[]; managerKey?: string } = {};
+  const bindings = bindingsOf(person.records, functions);
+  const input = person.primary.fields;
+  if (spec.groups.length > 0) {
+    const groups: DesiredMembership[] = [];
+    for (const [rule, group] of spec.groups.entries()) {
+      if (
+        group.members &&
+        !(await evaluateBoolean(group.members, person.primary, person.records, functions))
+      )
+        continue;
+      if (!group.foreach) {
+        groups.push({ rule, name: group.name as string });
+        continue;
+      }
+      const raw = await evaluateExpression(group.foreach, input, bindings);
+      const values = (Array.isArray(raw) ? raw : [raw]).flatMap((v: unknown) => {
+        if (v === undefined || v === null) return [];
+        if (typeof v !== 'string' && typeof v !== 'number') {
+          throw new MappingError(
+            `${group.foreach?.configPath ?? ''}: a foreach value must be text, got ${show(v)}`,
+          );
+        }
+        const text = String(v).trim();
+        return text === '' ? [] : [text];
+      });
+      for (const value of [...new Set(values)]) {
+        const nameExpression = group.name as Expression;
+        const name = await evaluateExpression(nameExpression, input, { ...bindings, value });
+        if (typeof name !== 'string' || name.trim() === '') {
+          throw new MappingError(
+            `${nameExpression.configPath}: the group name must be non-empty text, got ${show(name)}`,
+          );
+        }
+        groups.push({ rule, value, name: name.trim() });
+      }
+    }
+    out.groups = groups;
+  }
+  if (spec.licenses.length > 0) {
+    const rules: number[] = [];
+    for (const [index, license] of spec.licenses.entries()) {
+      if (
+        !license.when ||
+        (await evaluateBoolean(license.when, person.primary, person.records, functions))
+      )
+        rules.push(index);
+    }
+    out.licenseRules = rules;
+  }
+  if (spec.users.manager) {
+    const value = await evaluateExpression(spec.users.manager, input, bindings);
+    if (typeof value === 'number' || (typeof value === 'string' && value.trim() !== '')) {
+      out.managerKey = String(value).trim();
+    } else if (value !== undefined && value !== null && value !== '') {
+      throw new MappingError(
+        `${spec.users.manager.configPath}: the manager key must be text, got ${show(value)}`,
+      );
+    }
+  }
+  return out;
 }
 
 /**

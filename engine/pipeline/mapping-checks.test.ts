@@ -1,3 +1,4 @@
+import { subjectOf } from '../model/plan.js';
 import { describe, expect, it } from 'vitest';
 import { aPerson, aSnapshot, aSpec, anAccount } from '../../test/helpers/builders.js';
 import { computePlan } from './plan.js';
@@ -45,7 +46,9 @@ describe('mapping checks at plan time', () => {
       [aSnapshot([aPerson('1', 'Zoë', 'Ångström'), aPerson('2', 'Alan', 'Turing')])],
       { users: [] },
     );
-    expect(plan.changes.map((c) => c.user.userPrincipalName)).toEqual(['alan.turing@contoso.com']);
+    expect(plan.changes.map((c) => subjectOf(c).userPrincipalName)).toEqual([
+      'alan.turing@contoso.com',
+    ]);
     expect(plan.issues).toEqual([
       expect.objectContaining({
         code: 'map.failed',

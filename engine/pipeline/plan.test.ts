@@ -1,10 +1,12 @@
+import { subjectOf } from '../model/plan.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import type { Plan } from '../model/plan.js';
 import { aPerson, aSnapshot, aSpec, anAccount, MARKER } from '../../test/helpers/builders.js';
 import { computePlan } from './plan.js';
 
-const kinds = (plan: Plan) => plan.changes.map((c) => `${c.kind} ${c.user.userPrincipalName}`);
+const kinds = (plan: Plan) =>
+  plan.changes.map((c) => `${c.kind} ${subjectOf(c).userPrincipalName}`);
 
 describe('computePlan', () => {
   it('creates an account for a new person with marker, anchor and a default mailNickname', async () => {
@@ -118,7 +120,7 @@ describe('computePlan', () => {
       aPerson('2', 'Alan', 'Turing', { department: 'Contractors' }),
     ];
     const plan = await computePlan(spec, [aSnapshot(rows)], { users: [a, b] });
-    expect(plan.changes.map((c) => [c.kind, c.user.userPrincipalName, c.reason])).toEqual([
+    expect(plan.changes.map((c) => [c.kind, subjectOf(c).userPrincipalName, c.reason])).toEqual([
       ['disableUser', 'ada.lovelace@contoso.com', 'source-status'],
       ['disableUser', 'alan.turing@contoso.com', 'left-scope'],
     ]);

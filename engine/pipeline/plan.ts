@@ -15,7 +15,8 @@ import { PLAN_FORMAT_VERSION } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { TenantReadRequest, TenantState } from '../model/tenant.js';
-import { diffUsers } from './diff.js';
+import { accessChanges } from './access.js';
+import { diffUsers, orderChanges } from './diff.js';
 import { planFingerprint, tenantDigest } from './fingerprint.js';
 import { joinSources } from './join.js';
 import type { JoinResult } from './join.js';
@@ -42,14 +43,27 @@ const BASE_USER_ATTRIBUTES = [
 ];
 
 export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
+  const deprovision = spec.users.deprovision;
   const attributes = new Set([
     ...BASE_USER_ATTRIBUTES,
     ...Object.keys(spec.users.attributes),
     'mailNickname',
+    'usageLocation',
     spec.users.anchorAttribute,
     spec.marker.attribute,
+    ...(deprovision.action === 'none' ? [] : [deprovision.stateAttribute]),
   ]);
-  return { userAttributes: [...attributes] };
+  const groupLicensing = spec.licenses.some((l) => l.assignBy === 'group');
+  const licensed = spec.licenses.length > 0 || spec.groups.some((g) => g.licenses.length > 0);
+  return {
+    userAttributes: [...attributes],
+    ...(licensed ? { licenses: true } : {}),
+    ...(spec.users.manager ? { manager: true } : {}),
+    ...(spec.groups.length > 0 || groupLicensing ? { groupPrefix: spec.marker.groupPrefix } : {}),
+    ...(deprovision.action === 'delete' || deprovision.deleteAfterDays !== undefined
+      ? { deletedUsers: true }
+      : {}),
+  };
 }
 
 /**
@@ -135,6 +149,8 @@ function fieldsOf(expression: Expression): string {
 export interface PlanOptions {
   /** Threshold overrides; they apply only if their fingerprint is this plan's (A5). */
   readonly overrides?: ThresholdOverrides;
+  /** When the plan is made (ms since the epoch): grace periods count from here. Default: now. */
+  readonly now?: number;
 }
 
 export async function computePlan(
@@ -172,7 +188,19 @@ export async function computePlanWithStages(
     ...mapped.desired,
     heldAnchors: [...mapped.desired.heldAnchors, ...matched.problems.map((p) => p.anchor)],
   };
-  const diff = diffUsers(matched.pairs, desired, classified, spec);
+  const diff = diffUsers(matched.pairs, desired, classified, spec, {
+    now: options.now ?? Date.now(),
+    ...(tenant.deletedUsers ? { deletedUsers: tenant.deletedUsers } : {}),
+  });
+  const access = accessChanges({
+    spec,
+    users: desired.users,
+    accounts: diff.accounts,
+    leavers: diff.leavers,
+    ownership: classified.ownership,
+    tenant,
+  });
+  const allChanges = orderChanges([...diff.changes, ...access.changes]);
 
   const issues: PlanIssue[] = [];
   for (const snapshot of snapshots) {
@@ -180,6 +208,7 @@ export async function computePlanWithStages(
   }
   for (const issue of [...joined.issues, ...mapped.issues])
     issues.push({ ...issue, source: spec.primarySource });
+  issues.push(...access.issues);
   for (const problem of matched.problems) {
     issues.push({
       severity: 'error',
@@ -201,10 +230,10 @@ export async function computePlanWithStages(
 
   // The fingerprint covers every change the diff found, blocked or not, so an override bound
   // to it (and an approval, later) names exactly this set of changes against this tenant.
-  const tenantDigestValue = tenantDigest(tenant, spec.marker, diff.changes);
-  const fingerprint = planFingerprint(spec.configDigest, tenantDigestValue, diff.changes);
+  const tenantDigestValue = tenantDigest(tenant, spec.marker, allChanges);
+  const fingerprint = planFingerprint(spec.configDigest, tenantDigestValue, allChanges);
   const managedUsers = [...classified.ownership.values()].filter((o) => o === 'managed').length;
-  const safe = checkSafety(diff.changes, {
+  const safe = checkSafety(allChanges, {
     sources,
     primarySource: spec.primarySource,
     heldWithoutAnchor: desired.heldWithoutAnchor,
@@ -214,6 +243,7 @@ export async function computePlanWithStages(
     ...(options.overrides ? { overrides: options.overrides } : {}),
     approvals: spec.approvals,
     adminDetection: tenant.privileged !== undefined,
+    seatShortfall: access.seatShortfall,
     displayNames: new Map(
       tenant.users.flatMap((u) =>
         typeof u.attributes.displayName === 'string'
@@ -231,10 +261,16 @@ export async function computePlanWithStages(
     sources,
     changes: safe.changes,
     blocked: safe.blocked,
-    warnings: [...diff.warnings, ...sameForEveryone(spec, mapped), ...safe.warnings],
+    warnings: [
+      ...diff.warnings,
+      ...access.warnings,
+      ...sameForEveryone(spec, mapped),
+      ...safe.warnings,
+    ],
     issues,
     ignored: ignoredUsers(classified, diff.touched),
     managedUsers,
+    ...(access.seats.length > 0 ? { licenses: access.seats } : {}),
     ...(Object.keys(safe.overridesUsed).length > 0 ? { overrides: safe.overridesUsed } : {}),
   };
   return { plan, stages: { joined, mapped, matched, classified } };

@@ -23,8 +23,14 @@ import type {
   SourceSummary,
   ThresholdOverrides,
 } from '../model/plan.js';
-import { DEPROVISIONING_KINDS, THRESHOLD_ACTION_OF } from '../model/plan.js';
+import {
+  DEPROVISIONING_KINDS,
+  THRESHOLD_ACTION_OF,
+  subjectOf,
+  thresholdWeight,
+} from '../model/plan.js';
 import type { Approvals, SafetySpec, ThresholdAction } from '../model/spec.js';
+import { THRESHOLD_FLAG } from '../model/spec.js';
 import type { AttributeValue } from '../model/tenant.js';
 
 export interface SafetyContext {
@@ -44,6 +50,11 @@ export interface SafetyContext {
   readonly adminDetection: boolean;
   /** Display names of tenant accounts by id, to recognise one person replaced by another account. */
   readonly displayNames: ReadonlyMap<string, string>;
+  /**
+   * License assignments the tenant has no seats for (the plan's seat check, G9), by change id:
+   * blocked before apply rather than failing one by one with "no available licenses".
+   */
+  readonly seatShortfall?: ReadonlyMap<string, string>;
 }
 
 export interface SafetyResult {
@@ -56,14 +67,6 @@ export interface SafetyResult {
 
 type Verdict = Omit<BlockedChange, 'change'>;
 
-const FLAG: Record<ThresholdAction, string> = {
-  creates: '--allow-creates',
-  adoptions: '--allow-adoptions',
-  updates: '--allow-updates',
-  enables: '--allow-enables',
-  disables: '--allow-disables',
-};
-
 export function checkSafety(changes: readonly Change[], context: SafetyContext): SafetyResult {
   const warnings: PlanWarning[] = [];
   const blocked: BlockedChange[] = [];
@@ -72,9 +75,12 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
   const sourceVerdict = unhealthySourceVerdict(context);
   const unidentified = unidentifiedPeopleVerdict(context);
   for (const change of changes) {
+    const shortfall = context.seatShortfall?.get(change.id);
     const verdict = DEPROVISIONING_KINDS.has(change.kind)
       ? (sourceVerdict ?? unidentified)
-      : undefined;
+      : shortfall !== undefined
+        ? { code: 'license-shortfall', message: shortfall }
+        : undefined;
     if (verdict) blocked.push({ change, ...verdict });
     else allowed.push(change);
   }
@@ -106,6 +112,7 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
   const byAction = new Map<ThresholdAction, Change[]>();
   for (const change of allowed) {
     const action = THRESHOLD_ACTION_OF[change.kind];
+    if (action === undefined) continue;
     const list = byAction.get(action);
     if (list) list.push(change);
     else byAction.set(action, [change]);
@@ -114,25 +121,56 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
   for (const [action, list] of byAction) {
     const threshold = context.spec.thresholds[action];
     const limitByPercent = (threshold.percent / 100) * context.managedUsers;
-    if (list.length <= threshold.count || list.length <= limitByPercent) continue;
+    const units = list.reduce((n, c) => n + thresholdWeight(c), 0);
+    if (units <= threshold.count || units <= limitByPercent) continue;
     if (planApproved) continue;
     const allowance = overrides[action];
-    if (allowance !== undefined && list.length <= allowance) {
+    if (allowance !== undefined && units <= allowance) {
       overridesUsed[action] = allowance;
       continue;
     }
     overThreshold.add(action);
     const message =
-      `blocked: ${list.length} ${action} exceed the threshold (more than ${threshold.count} and more than ` +
+      `blocked: ${units} ${actionWords(action)} exceed the threshold (more than ${threshold.count} and more than ` +
       `${threshold.percent}% of ${context.managedUsers} managed account(s))` +
       sample(list) +
-      `; if this is intended, review the plan and run apply with ${FLAG[action]} ${list.length} --plan ${context.fingerprint}`;
+      `; if this is intended, review the plan and run apply with ${THRESHOLD_FLAG[action]} ${units} --plan ${context.fingerprint}`;
     for (const change of list) blocked.push({ change, code: 'threshold', message });
   }
   if (overThreshold.size > 0)
-    allowed = allowed.filter((c) => !overThreshold.has(THRESHOLD_ACTION_OF[c.kind]));
+    allowed = allowed.filter((c) => {
+      const action = THRESHOLD_ACTION_OF[c.kind];
+      return action === undefined || !overThreshold.has(action);
+    });
+
+  // A change that only makes sense after a blocked one (a license for a user whose create is
+  // blocked, a session revoke after a blocked disable) is blocked with it.
+  const blockedIds = new Set(blocked.map((b) => b.change.id));
+  for (let grew = true; grew;) {
+    grew = false;
+    const stillAllowed: Change[] = [];
+    for (const change of allowed) {
+      const cause = change.requires?.find((id) => blockedIds.has(id));
+      if (cause === undefined) {
+        stillAllowed.push(change);
+        continue;
+      }
+      blocked.push({
+        change,
+        code: 'requires-blocked',
+        message: `blocked: it follows ${cause}, which is blocked`,
+      });
+      blockedIds.add(change.id);
+      grew = true;
+    }
+    allowed = stillAllowed;
+  }
 
   return { changes: allowed, blocked: orderLike(changes, blocked), warnings, overridesUsed };
+}
+
+function actionWords(action: ThresholdAction): string {
+  return action.replace(/[A-Z]/g, (c) => ' ' + c.toLowerCase());
 }
 
 function unhealthySourceVerdict(context: SafetyContext): Verdict | undefined {
@@ -194,7 +232,7 @@ function churn(
     paired.add(c).add(twin);
     if (examples.length < 3)
       examples.push(
-        `${String(name)}: ${twin.user.userPrincipalName} disabled, ${c.user.userPrincipalName} created`,
+        `${String(name)}: ${subjectOf(twin).userPrincipalName} disabled, ${c.user.userPrincipalName} created`,
       );
   }
   const pairs = paired.size / 2;
@@ -217,6 +255,7 @@ function nameKey(name: string): string {
 
 function approvalVerdict(change: Change, context: SafetyContext): Verdict | undefined {
   const action = THRESHOLD_ACTION_OF[change.kind];
+  if (action === undefined) return undefined;
   const approved = context.approvals.changes.some(
     (a) => a.action === action && subjectMatches(a.subject, change),
   );
@@ -236,7 +275,7 @@ function approvalVerdict(change: Change, context: SafetyContext): Verdict | unde
   if (context.spec.requireApproval.includes(action)) {
     return {
       code: 'needs-approval',
-      message: `needs approval: the config requires approval for ${action}; approve this plan (\`plans: [${context.fingerprint.slice(0, 12)}]\`) or this change (\`- { action: ${action}, subject: ${change.user.userPrincipalName} }\`) in approvals.yaml`,
+      message: `needs approval: the config requires approval for ${action}; approve this plan (\`plans: [${context.fingerprint.slice(0, 12)}]\`) or this change (\`- { action: ${action}, subject: ${subjectOf(change).userPrincipalName} }\`) in approvals.yaml`,
     };
   }
   return undefined;
@@ -244,9 +283,10 @@ function approvalVerdict(change: Change, context: SafetyContext): Verdict | unde
 
 function subjectMatches(subject: string, change: Change): boolean {
   const s = subject.toLowerCase();
+  const ref = subjectOf(change);
   return (
-    s === change.user.userPrincipalName.toLowerCase() ||
-    (change.user.id !== undefined && s === change.user.id.toLowerCase()) ||
+    s === ref.userPrincipalName.toLowerCase() ||
+    (ref.id !== undefined && s === ref.id.toLowerCase()) ||
     change.provenance.some((p) => s === `${p.source}:${p.key}`.toLowerCase())
   );
 }
@@ -287,8 +327,15 @@ function sample(list: readonly Change[]): string {
         examples.push(
           `${change.user.userPrincipalName} ${first.attribute}: ${show(first.before)} -> ${show(first.after)}`,
         );
+    } else if (change.kind === 'removeMembers') {
+      examples.push(
+        `${change.members
+          .slice(0, 3)
+          .map((m) => m.userPrincipalName)
+          .join(', ')} from ${change.group.displayName}`,
+      );
     } else {
-      examples.push(change.user.userPrincipalName);
+      examples.push(subjectOf(change).userPrincipalName);
     }
   }
   return examples.length > 0 ? `, e.g. ${examples.join('; ')}` : '';

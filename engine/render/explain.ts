@@ -1,4 +1,5 @@
 /** `explain` output as text. Pure: (data) => string. */
+import { subjectOf } from '../model/plan.js';
 import type { Explanation } from '../pipeline/explain.js';
 import { describeLocation } from '../model/source.js';
 import type { AttributeValue } from '../model/tenant.js';
@@ -51,9 +52,10 @@ function renderOne(e: Explanation): string {
   if (e.changes.length + e.blocked.length === 0) out.push('  changes: none');
   else {
     out.push('  changes');
-    for (const c of e.changes) out.push(`    ${c.kind} ${c.user.userPrincipalName}: ${c.message}`);
+    for (const c of e.changes)
+      out.push(`    ${c.kind} ${subjectOf(c).userPrincipalName}: ${c.message}`);
     for (const b of e.blocked)
-      out.push(`    ${b.change.kind} ${b.change.user.userPrincipalName}: ${b.message}`);
+      out.push(`    ${b.change.kind} ${subjectOf(b.change).userPrincipalName}: ${b.message}`);
   }
   for (const issue of e.issues) {
     out.push(`  ${issue.severity}: ${issue.message}`);

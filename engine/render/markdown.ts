@@ -4,20 +4,19 @@
  * same plan gives the same text (the first line carries a marker so a bot can find and update
  * its own comment instead of adding a new one).
  */
+import { subjectOf } from '../model/plan.js';
 import type { Change, ChangeKind, Plan } from '../model/plan.js';
 import { describeLocation } from '../model/source.js';
+import { KIND_LABELS, KINDS_IN_ORDER, detailLines } from './kinds.js';
 import type { AttributeValue } from '../model/tenant.js';
 
 export const MARKDOWN_COMMENT_MARKER = '<!-- entrasync-plan -->';
 
-const TITLE: Record<ChangeKind, string> = {
-  createUser: 'Create',
-  adoptUser: 'Adopt',
-  updateUser: 'Update',
-  enableUser: 'Enable',
-  disableUser: 'Disable',
-};
-const KINDS = Object.keys(TITLE) as ChangeKind[];
+const TITLE = Object.fromEntries(KINDS_IN_ORDER.map((k) => [k, KIND_LABELS[k].title])) as Record<
+  ChangeKind,
+  string
+>;
+const KINDS = KINDS_IN_ORDER;
 const MAX_ROWS = 200;
 
 export function renderPlanMarkdown(plan: Plan): string {
@@ -63,7 +62,7 @@ export function renderPlanMarkdown(plan: Plan): string {
       out.push(`- ${escape(message)}`);
       out.push(`  <details><summary>${changes.length} change(s)</summary>`, '');
       for (const c of changes.slice(0, MAX_ROWS))
-        out.push(`  - ${TITLE[c.kind]} \`${c.user.userPrincipalName}\``);
+        out.push(`  - ${TITLE[c.kind]} \`${subjectOf(c).userPrincipalName}\``);
       if (changes.length > MAX_ROWS) out.push(`  - … and ${changes.length - MAX_ROWS} more`);
       out.push('', '  </details>');
     }
@@ -77,7 +76,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('| account | why | details |', '|---|---|---|');
     for (const c of changes.slice(0, MAX_ROWS)) {
       out.push(
-        `| \`${c.user.userPrincipalName}\` | ${escape(from(c))} | ${details(c).map(escape).join('<br>')} |`,
+        `| \`${subjectOf(c).userPrincipalName}\` | ${escape(from(c))} | ${details(c).map(escape).join('<br>')} |`,
       );
     }
     if (changes.length > MAX_ROWS)
@@ -118,18 +117,9 @@ function from(c: Change): string {
 }
 
 function details(c: Change): string[] {
-  switch (c.kind) {
-    case 'createUser':
-      return Object.entries(c.attributes)
-        .filter(([k]) => k !== 'userPrincipalName')
-        .map(([k, v]) => `${k}: ${show(v)}`);
-    case 'updateUser':
-    case 'adoptUser':
-      return c.set.map((a) => `${a.attribute}: ${show(a.before)} → ${show(a.after)}`);
-    case 'enableUser':
-    case 'disableUser':
-      return [c.message];
-  }
+  const lines = detailLines(c, show, '→');
+  // The table's first column already names the user.
+  return c.kind === 'createUser' ? lines.filter((l) => !l.startsWith('userPrincipalName:')) : lines;
 }
 
 function show(value: AttributeValue): string {

@@ -52,6 +52,7 @@ describe('renderers', () => {
             department: "Research" -> "Sales"
         - disable alan.turing@contoso.com  [left the sources]
             disable alan.turing@contoso.com: no person in the sources has anchor "2"
+            and revoke sign-in sessions
 
       Left alone (1): admin@contoso.com (unmanaged)
 
@@ -84,7 +85,7 @@ describe('renderers', () => {
 
       | account | why | details |
       |---|---|---|
-      | \`grace.hopper@contoso.com\` | new person · hr:3 (hr.csv:3) | displayName: \`"Grace Hopper"\`<br>department: \`"Navy \\| &lt;b&gt;"\`<br>accountEnabled: \`true\`<br>mailNickname: \`"grace.hopper"\`<br>employeeId: \`"3"\`<br>onPremisesExtensionAttributes.extensionAttribute15: \`"entrasync"\` |
+      | \`grace.hopper@contoso.com\` | new person · hr:3 (hr.csv:3) | accountEnabled: \`true\`<br>department: \`"Navy \\| &lt;b&gt;"\`<br>displayName: \`"Grace Hopper"\`<br>employeeId: \`"3"\`<br>mailNickname: \`"grace.hopper"\`<br>onPremisesExtensionAttributes.extensionAttribute15: \`"entrasync"\` |
 
       </details>
 
@@ -100,7 +101,7 @@ describe('renderers', () => {
 
       | account | why | details |
       |---|---|---|
-      | \`alan.turing@contoso.com\` | left source | disable alan.turing@contoso.com: no person in the sources has anchor "2" |
+      | \`alan.turing@contoso.com\` | left source | disable alan.turing@contoso.com: no person in the sources has anchor "2"<br>and revoke sign-in sessions |
 
       </details>
       "

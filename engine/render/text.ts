@@ -1,34 +1,11 @@
 /** Plan and run report as text for a terminal or a CI log. Pure: (data) => string. */
+import { subjectOf } from '../model/plan.js';
 import type { AttributeValue } from '../model/tenant.js';
 import type { Change, ChangeKind, Plan } from '../model/plan.js';
 import type { RunReport } from '../model/report.js';
 import { countOutcomes } from '../model/report.js';
 import { describeLocation } from '../model/source.js';
-
-const SYMBOL: Record<ChangeKind, string> = {
-  createUser: '+',
-  adoptUser: '&',
-  updateUser: '~',
-  enableUser: '^',
-  disableUser: '-',
-};
-
-const VERB: Record<ChangeKind, string> = {
-  createUser: 'create',
-  adoptUser: 'adopt',
-  updateUser: 'update',
-  enableUser: 'enable',
-  disableUser: 'disable',
-};
-
-const REASON: Record<Change['reason'], string> = {
-  'new-person': 'new person',
-  adopt: 'adopt existing account',
-  'attribute-drift': 'attribute drift',
-  'source-status': 'source status',
-  'left-source': 'left the sources',
-  'left-scope': 'left the scope',
-};
+import { KIND_LABELS, KINDS_IN_ORDER, REASON_LABELS, detailLines } from './kinds.js';
 
 const MAX_LISTED = 10;
 
@@ -101,9 +78,9 @@ export function renderPlanText(plan: Plan): string {
 export function summaryLine(plan: Plan): string {
   const counts = new Map<ChangeKind, number>();
   for (const c of plan.changes) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
-  const parts = (Object.keys(VERB) as ChangeKind[])
-    .filter((k) => counts.has(k))
-    .map((k) => `${counts.get(k)} to ${VERB[k]}`);
+  const parts = KINDS_IN_ORDER.filter((k) => counts.has(k)).map(
+    (k) => `${counts.get(k)} to ${KIND_LABELS[k].verb}`,
+  );
   const id = plan.fingerprint.slice(0, 12);
   if (plan.changes.length === 0 && plan.blocked.length === 0) {
     return `Plan ${id}: no changes. The tenant matches the configuration.`;
@@ -120,27 +97,11 @@ function renderChange(change: Change): string[] {
         `${p.source}:${p.key}${describeLocation(p.location) ? ` (${describeLocation(p.location)})` : ''}`,
     )
     .join(', ');
+  const label = KIND_LABELS[change.kind];
   lines.push(
-    `  ${SYMBOL[change.kind]} ${VERB[change.kind].padEnd(7)} ${change.user.userPrincipalName}  [${REASON[change.reason]}${from ? ` · ${from}` : ''}]`,
+    `  ${label.symbol} ${label.verb.padEnd(7)} ${subjectOf(change).userPrincipalName}  [${REASON_LABELS[change.reason]}${from ? ` · ${from}` : ''}]`,
   );
-  switch (change.kind) {
-    case 'createUser':
-      for (const [attribute, value] of Object.entries(change.attributes).sort(([a], [b]) =>
-        a < b ? -1 : 1,
-      )) {
-        lines.push(`      ${attribute}: ${show(value)}`);
-      }
-      break;
-    case 'updateUser':
-    case 'adoptUser':
-      for (const c of change.set)
-        lines.push(`      ${c.attribute}: ${show(c.before)} -> ${show(c.after)}`);
-      break;
-    case 'enableUser':
-    case 'disableUser':
-      lines.push(`      ${change.message}`);
-      break;
-  }
+  for (const line of detailLines(change, show, '->')) lines.push(`      ${line}`);
   return lines;
 }
 
@@ -156,7 +117,7 @@ export function renderReportText(report: RunReport): string {
       ? ` - ${op.error.status ?? ''} ${op.error.code}: ${op.error.message}`.replace('  ', ' ')
       : '';
     out.push(
-      `  ${op.outcome.padEnd(8)} ${VERB[op.kind].padEnd(7)} ${op.user.userPrincipalName}${error}`,
+      `  ${op.outcome.padEnd(8)} ${KIND_LABELS[op.kind].verb.padEnd(7)} ${op.user.userPrincipalName}${error}`,
     );
   }
   const c = countOutcomes(report);

@@ -2,8 +2,15 @@
 import { compileExpression } from '../../engine/expr/jsonata.js';
 import type { Expression } from '../../engine/expr/jsonata.js';
 import type { SourceRecord, SourceSnapshot } from '../../engine/model/source.js';
-import type { MatchRule, SafetySpec, SyncSpec } from '../../engine/model/spec.js';
-import { DEFAULT_SAFETY, NO_APPROVALS } from '../../engine/model/spec.js';
+import type {
+  DeprovisionSpec,
+  GroupSpec,
+  LicenseSpec,
+  MatchRule,
+  SafetySpec,
+  SyncSpec,
+} from '../../engine/model/spec.js';
+import { DEFAULT_DEPROVISION, DEFAULT_SAFETY, NO_APPROVALS } from '../../engine/model/spec.js';
 import type { Approvals } from '../../engine/model/spec.js';
 import type { AttributeValue, TenantUser } from '../../engine/model/tenant.js';
 
@@ -25,8 +32,15 @@ export interface SpecOverrides {
   anchor?: string;
   match?: MatchRule[];
   attributes?: Record<string, string>;
-  deprovision?: 'disable' | 'none';
+  deprovision?: 'disable' | 'delete' | 'none' | Partial<DeprovisionSpec>;
   createOnly?: string[];
+  manager?: string;
+  groups?: (Partial<Omit<GroupSpec, 'name' | 'foreach' | 'members'>> & {
+    name: string;
+    foreach?: string;
+    members?: string;
+  })[];
+  licenses?: (Partial<Omit<LicenseSpec, 'when'>> & { sku: string; when?: string })[];
   safety?: Partial<SafetySpec>;
   approvals?: Approvals;
 }
@@ -42,7 +56,7 @@ export function aSpec(o: SpecOverrides = {}): SyncSpec {
     configDigest: 'config-digest',
     primarySource: 'hr',
     links: [],
-    marker: { attribute: MARKER, value: 'entrasync' },
+    marker: { attribute: MARKER, value: 'entrasync', groupPrefix: 'entrasync-' },
     users: {
       ...(o.scope ? { scope: expr(o.scope, 'users.scope') } : {}),
       anchor: expr(o.anchor ?? 'id', 'users.anchor'),
@@ -51,9 +65,31 @@ export function aSpec(o: SpecOverrides = {}): SyncSpec {
       attributes: Object.fromEntries(
         Object.entries(attributes).map(([k, v]) => [k, expr(v, `users.attributes.${k}`)]),
       ),
-      deprovision: { action: o.deprovision ?? 'disable' },
+      deprovision: {
+        ...DEFAULT_DEPROVISION,
+        ...(typeof o.deprovision === 'string' ? { action: o.deprovision } : o.deprovision),
+      },
       createOnly: o.createOnly ?? [],
+      ...(o.manager ? { manager: expr(o.manager, 'users.manager') } : {}),
     },
+    groups: (o.groups ?? []).map((g, i) => ({
+      configPath: `groups[${i}]`,
+      key: g.key ?? g.name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+      name: g.foreach ? expr(g.name, `groups[${i}].name`) : g.name,
+      ...(g.foreach ? { foreach: expr(g.foreach, `groups[${i}].foreach`) } : {}),
+      ...(g.members ? { members: expr(g.members, `groups[${i}].members`) } : {}),
+      ...(g.description === undefined ? {} : { description: g.description }),
+      type: g.type ?? 'security',
+      owners: g.owners ?? [],
+      licenses: g.licenses ?? [],
+    })),
+    licenses: (o.licenses ?? []).map((l, i) => ({
+      configPath: `licenses[${i}]`,
+      sku: l.sku,
+      disabledPlans: l.disabledPlans ?? [],
+      ...(l.when ? { when: expr(l.when, `licenses[${i}].when`) } : {}),
+      assignBy: l.assignBy ?? 'direct',
+    })),
     safety: { ...DEFAULT_SAFETY, ...o.safety },
     approvals: o.approvals ?? NO_APPROVALS,
   };

@@ -1,0 +1,661 @@
+/**
+ * Access: what people get besides an account — managed groups and their members, licenses
+ * (direct or group-based) with the seat check, and managers. Pure: desired users (with the
+ * groups, license rules and manager key mapping gave them), the accounts the user diff settled
+ * on, and the tenant's groups, SKUs and assignments -> changes.
+ *
+ * What is never taken away here: the access of a held person (their records have errors this
+ * run), of a leaver within `removeAccessAfterDays`, of protected and privileged accounts, and
+ * of members that are not user accounts (nested groups, devices). Removals are deprovisioning
+ * changes: an unhealthy source blocks them (safety.ts).
+ */
+import { foldDiacritics, toMailNickname } from '../expr/normalize.js';
+import type { DesiredUser } from '../model/desired.js';
+import type { Provenance } from '../model/person.js';
+import type {
+  Change,
+  GroupProperties,
+  GroupRef,
+  LicenseRef,
+  LicenseSeats,
+  PlanIssue,
+  PlanWarning,
+  UserRef,
+} from '../model/plan.js';
+import type { GroupSpec, LicenseGrant, SyncSpec } from '../model/spec.js';
+import type { TenantGroup, TenantSku, TenantState, TenantUser } from '../model/tenant.js';
+import { compareText } from './compare.js';
+import type { Ownership } from './ownership.js';
+
+/** Members per membership change: one `members@odata.bind` PATCH carries at most 20. */
+export const MEMBERS_PER_CHANGE = 20;
+
+/** A desired user's account as the user diff settled it (see DiffResult.accounts). */
+export type AccountRef = UserRef & { readonly createdBy?: string };
+
+export interface AccessInput {
+  readonly spec: SyncSpec;
+  readonly users: readonly DesiredUser[];
+  readonly accounts: ReadonlyMap<DesiredUser, AccountRef>;
+  readonly leavers: ReadonlyMap<string, 'retain' | 'remove'>;
+  readonly ownership: ReadonlyMap<string, Ownership>;
+  readonly tenant: TenantState;
+}
+
+export interface AccessResult {
+  readonly changes: readonly Change[];
+  readonly warnings: readonly PlanWarning[];
+  readonly issues: readonly PlanIssue[];
+  readonly seats: readonly LicenseSeats[];
+  /** Assignments the tenant has no seats for, by change id, with the reason (G9). */
+  readonly seatShortfall: ReadonlyMap<string, string>;
+}
+
+/** Lower-case letters, digits and `-`: the part of a uniqueName a name or value gives. */
+export function groupSlug(text: string): string {
+  const slug = foldDiacritics(text)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
+  return slug === '' ? 'group' : slug;
+}
+
+interface DesiredGroup {
+  readonly uniqueName: string;
+  displayName: string;
+  readonly description: string | null;
+  readonly type: GroupSpec['type'];
+  readonly owners: readonly string[];
+  readonly licenses: readonly LicenseGrant[];
+  readonly configPath: string;
+  readonly members: Map<string, AccountRef>;
+  readonly provenance: Provenance[];
+}
+
+const PROVENANCE_PER_GROUP = 3;
+
+export function accessChanges(input: AccessInput): AccessResult {
+  const { spec, tenant } = input;
+  const changes: Change[] = [];
+  const warnings: PlanWarning[] = [];
+  const issues: PlanIssue[] = [];
+  const usersById = new Map(tenant.users.map((u) => [u.id, u]));
+  const skus = resolveSkus(spec, tenant, issues);
+  const ordered = [...input.users].sort((a, b) => compareText(a.personKey, b.personKey));
+
+  // --- desired groups, from group rules and group-based license rules
+  const desiredGroups = new Map<string, DesiredGroup>();
+  const addToGroup = (
+    key: string,
+    make: () => Omit<DesiredGroup, 'members' | 'provenance'>,
+    user?: DesiredUser,
+  ): void => {
+    const uniqueName = `${spec.marker.groupPrefix}${key}`;
+    const lower = uniqueName.toLowerCase();
+    let group = desiredGroups.get(lower);
+    if (!group) {
+      group = { ...make(), uniqueName, members: new Map(), provenance: [] };
+      desiredGroups.set(lower, group);
+    }
+    if (!user) return;
+    const account = input.accounts.get(user);
+    if (!account) return;
+    group.members.set(memberKey(account), account);
+    if (group.provenance.length < PROVENANCE_PER_GROUP) group.provenance.push(...user.provenance);
+  };
+  spec.groups.forEach((rule) => {
+    if (!rule.foreach) addToGroup(rule.key, () => groupOf(rule, rule.key, rule.name as string));
+  });
+  for (const user of ordered) {
+    for (const m of user.groups ?? []) {
+      const rule = spec.groups[m.rule];
+      if (!rule) continue;
+      const key = m.value === undefined ? rule.key : `${rule.key}-${groupSlug(m.value)}`;
+      addToGroup(key, () => groupOf(rule, key, m.name), user);
+    }
+  }
+  spec.licenses.forEach((rule, index) => {
+    if (rule.assignBy !== 'group' || !skus.rules.has(index)) return;
+    const key = `license-${groupSlug(rule.sku)}`;
+    const make = () => ({
+      uniqueName: `${spec.marker.groupPrefix}${key}`,
+      displayName: `License - ${rule.sku}`,
+      description: `Members get ${rule.sku} (group-based licensing, managed by entrasync ${rule.configPath})`,
+      type: 'security' as const,
+      owners: [],
+      licenses: [{ sku: rule.sku, disabledPlans: rule.disabledPlans }],
+      configPath: rule.configPath,
+    });
+    addToGroup(key, make);
+    for (const user of ordered) if (user.licenseRules?.includes(index)) addToGroup(key, make, user);
+  });
+
+  // --- groups: create, update, members
+  const tenantGroups = new Map(
+    (tenant.groups ?? []).map((g) => [g.uniqueName.toLowerCase(), g] as const),
+  );
+  const seatDelta = new Map<string, { adding: Set<string>; removing: Set<string> }>();
+  const seatChanges = new Map<string, string[]>();
+  const noteSeat = (skuId: string, changeId: string, adding: string[], removing: string[]) => {
+    const d = seatDelta.get(skuId) ?? { adding: new Set(), removing: new Set() };
+    for (const a of adding) d.adding.add(a);
+    for (const r of removing) d.removing.add(r);
+    seatDelta.set(skuId, d);
+    if (adding.length > 0) seatChanges.set(skuId, [...(seatChanges.get(skuId) ?? []), changeId]);
+  };
+  const holds = (userKey: string, skuId: string): boolean => {
+    const user = usersById.get(userKey.startsWith('id:') ? userKey.slice(3) : '');
+    return (user?.licenses ?? []).some((l) => l.skuId === skuId);
+  };
+
+  for (const [lower, desired] of [...desiredGroups].sort(([a], [b]) => compareText(a, b))) {
+    const existing = tenantGroups.get(lower);
+    if (existing?.isAssignableToRole) {
+      warnings.push({
+        code: 'group.role-assignable',
+        message: `group ${existing.displayName} (${existing.uniqueName}) is role-assignable: entrasync does not manage the membership of groups that grant directory roles; left unchanged`,
+        subject: existing.uniqueName,
+      });
+      continue;
+    }
+    const ref: GroupRef = {
+      ...(existing ? { id: existing.id } : {}),
+      uniqueName: existing?.uniqueName ?? desired.uniqueName,
+      displayName: desired.displayName,
+    };
+    const base = { reason: 'group-rule' as const, rule: desired.configPath };
+    const createId = `createGroup:${lower}`;
+    if (!existing) {
+      const owners = desired.owners.flatMap((upn) => {
+        const owner = tenant.users.find(
+          (u) => u.userPrincipalName.toLowerCase() === upn.toLowerCase(),
+        );
+        if (owner) return [{ id: owner.id, userPrincipalName: owner.userPrincipalName }];
+        warnings.push({
+          code: 'group.unknown-owner',
+          message: `${desired.configPath}: owner ${upn} has no account in the tenant; the group is created without it`,
+          subject: desired.uniqueName,
+        });
+        return [];
+      });
+      changes.push({
+        ...base,
+        id: createId,
+        kind: 'createGroup',
+        message: `create group ${desired.displayName} (${desired.uniqueName})`,
+        group: ref,
+        provenance: desired.provenance,
+        properties: groupProperties(desired),
+        owners,
+      });
+    } else {
+      const set = [
+        ...(existing.displayName !== desired.displayName
+          ? [{ attribute: 'displayName', before: existing.displayName, after: desired.displayName }]
+          : []),
+        ...((existing.description ?? null) !== desired.description
+          ? [{ attribute: 'description', before: existing.description, after: desired.description }]
+          : []),
+      ];
+      if (set.length > 0 && ref.id !== undefined) {
+        changes.push({
+          ...base,
+          id: `updateGroup:${existing.id}`,
+          kind: 'updateGroup',
+          message: `update ${set.map((c) => c.attribute).join(', ')} of group ${existing.displayName}`,
+          group: { id: ref.id, uniqueName: ref.uniqueName, displayName: ref.displayName },
+          provenance: desired.provenance,
+          set,
+        });
+      }
+    }
+    const requires = existing ? [] : [createId];
+
+    // group-based licenses
+    const grants = desired.licenses.flatMap((g) => {
+      const license = skus.license(g, desired.configPath);
+      return license ? [license] : [];
+    });
+    const current = existing?.licenses ?? [];
+    const toGrant = grants.filter(
+      (l) =>
+        !current.some((c) => c.skuId === l.skuId && samePlans(c.disabledPlans, l.disabledPlanIds)),
+    );
+    if (toGrant.length > 0) {
+      changes.push({
+        ...base,
+        reason: 'license-rule',
+        id: `assignGroupLicenses:${lower}`,
+        kind: 'assignGroupLicenses',
+        message: `license group ${desired.displayName}: ${toGrant.map((l) => l.skuPartNumber).join(', ')}`,
+        group: ref,
+        provenance: desired.provenance,
+        licenses: toGrant,
+        requires,
+      });
+    }
+    const toRevoke = current.filter((c) => !grants.some((g) => g.skuId === c.skuId));
+    if (toRevoke.length > 0 && existing) {
+      changes.push({
+        ...base,
+        reason: 'license-rule',
+        id: `removeGroupLicenses:${lower}`,
+        kind: 'removeGroupLicenses',
+        message: `remove ${toRevoke.length} license(s) from group ${desired.displayName}`,
+        group: ref,
+        provenance: desired.provenance,
+        licenses: toRevoke.map((c) => skus.byId(c.skuId, c.disabledPlans)),
+      });
+    }
+
+    // members
+    const memberIds = new Set(existing?.memberIds ?? []);
+    const adds = [...desired.members.values()].filter(
+      (m) => m.id === undefined || !memberIds.has(m.id),
+    );
+    const removes = removableMembers(existing, desired.members, input, usersById);
+    const addIds = pushMemberChanges(changes, 'addMembers', ref, adds, desired, requires);
+    const removeIds = pushMemberChanges(changes, 'removeMembers', ref, removes, desired, []);
+    for (const grant of grants) {
+      addIds.forEach((id, i) => {
+        const chunk = chunk20(adds)[i] ?? [];
+        noteSeat(
+          grant.skuId,
+          id,
+          chunk.map(memberKey).filter((k) => !holds(k, grant.skuId)),
+          [],
+        );
+      });
+      removeIds.forEach((id, i) => {
+        noteSeat(grant.skuId, id, [], (chunk20(removes)[i] ?? []).map(memberKey));
+      });
+    }
+  }
+
+  // managed groups no rule asks for any more: emptied (their members' access came from a rule)
+  for (const [lower, existing] of tenantGroups) {
+    if (desiredGroups.has(lower) || existing.isAssignableToRole) continue;
+    const removes = removableMembers(existing, new Map(), input, usersById);
+    const ref = {
+      id: existing.id,
+      uniqueName: existing.uniqueName,
+      displayName: existing.displayName,
+    };
+    const orphan = {
+      uniqueName: existing.uniqueName,
+      displayName: existing.displayName,
+      configPath: 'groups',
+      provenance: [],
+    } as unknown as DesiredGroup;
+    pushMemberChanges(changes, 'removeMembers', ref, removes, orphan, []);
+    warnings.push({
+      code: 'group.orphan',
+      message: `group ${existing.displayName} (${existing.uniqueName}) is managed by this config but no rule gives it members any more${removes.length > 0 ? `; its ${removes.length} member(s) are removed` : ''}; delete the group in the portal if it is no longer needed`,
+      subject: existing.uniqueName,
+    });
+  }
+
+  // --- direct licenses
+  const directRules = spec.licenses
+    .map((rule, index) => ({ rule, index }))
+    .filter(({ rule, index }) => rule.assignBy === 'direct' && skus.rules.has(index));
+  const managedSkuIds = new Set(
+    directRules.flatMap(({ index }) => {
+      const l = skus.rules.get(index);
+      return l ? [l.skuId] : [];
+    }),
+  );
+  if (directRules.length > 0) {
+    for (const user of ordered) {
+      const account = input.accounts.get(user);
+      if (!account) continue;
+      const tenantUser = account.id !== undefined ? usersById.get(account.id) : undefined;
+      const direct = (tenantUser?.licenses ?? []).filter((l) => l.viaGroup === undefined);
+      const wanted = directRules
+        .filter(({ index }) => user.licenseRules?.includes(index))
+        .flatMap(({ index }) => {
+          const l = skus.rules.get(index);
+          return l ? [l] : [];
+        });
+      const add = wanted.filter(
+        (l) =>
+          !direct.some((d) => d.skuId === l.skuId && samePlans(d.disabledPlans, l.disabledPlanIds)),
+      );
+      const remove = direct.filter(
+        (d) => managedSkuIds.has(d.skuId) && !wanted.some((w) => w.skuId === d.skuId),
+      );
+      const key = account.id ?? account.userPrincipalName.toLowerCase();
+      const base = {
+        reason: 'license-rule' as const,
+        user: {
+          ...(account.id === undefined ? {} : { id: account.id }),
+          userPrincipalName: account.userPrincipalName,
+        },
+        provenance: user.provenance,
+        ...(account.createdBy ? { requires: [account.createdBy] } : {}),
+      };
+      if (add.length > 0) {
+        const usageLocation = user.attributes.usageLocation ?? tenantUser?.attributes.usageLocation;
+        if (typeof usageLocation !== 'string' || usageLocation === '') {
+          issues.push({
+            severity: 'error',
+            code: 'license.no-usage-location',
+            message: `${user.personKey}: ${add.map((l) => l.skuPartNumber).join(', ')} cannot be assigned to ${account.userPrincipalName} without a usageLocation; map users.attributes.usageLocation (Graph refuses the assignment)`,
+            source: spec.primarySource,
+            key: user.personKey,
+          });
+        } else {
+          const id = `assignLicenses:${key}`;
+          changes.push({
+            ...base,
+            id,
+            kind: 'assignLicenses',
+            rule: add.map((l) => skus.ruleOf(l.skuId) ?? 'licenses').join(', '),
+            message: `assign ${add.map((l) => l.skuPartNumber).join(', ')} to ${account.userPrincipalName}`,
+            licenses: add,
+          });
+          for (const l of add) {
+            const userKey = account.id !== undefined ? `id:${account.id}` : `new:${key}`;
+            noteSeat(l.skuId, id, holds(userKey, l.skuId) ? [] : [userKey], []);
+          }
+        }
+      }
+      if (remove.length > 0) {
+        const id = `removeLicenses:${key}`;
+        changes.push({
+          ...base,
+          id,
+          kind: 'removeLicenses',
+          rule: 'licenses',
+          message: `remove ${remove.map((l) => skus.byId(l.skuId, l.disabledPlans).skuPartNumber).join(', ')} from ${account.userPrincipalName}: no license rule holds any more`,
+          licenses: remove.map((l) => skus.byId(l.skuId, l.disabledPlans)),
+        });
+        for (const l of remove) noteSeat(l.skuId, id, [], [`id:${account.id ?? ''}`]);
+      }
+    }
+    // leavers past removeAccessAfterDays lose the licenses the rules gave them
+    for (const [accountId, fate] of input.leavers) {
+      if (fate !== 'remove' || input.ownership.get(accountId) !== 'managed') continue;
+      const account = usersById.get(accountId);
+      const remove = (account?.licenses ?? []).filter(
+        (l) => l.viaGroup === undefined && managedSkuIds.has(l.skuId),
+      );
+      if (!account || remove.length === 0) continue;
+      const id = `removeLicenses:${account.id}`;
+      changes.push({
+        id,
+        kind: 'removeLicenses',
+        reason: 'left-source',
+        rule: 'users.deprovision',
+        message: `remove ${remove.map((l) => skus.byId(l.skuId, l.disabledPlans).skuPartNumber).join(', ')} from ${account.userPrincipalName}: deprovisioned`,
+        user: { id: account.id, userPrincipalName: account.userPrincipalName },
+        provenance: [],
+        licenses: remove.map((l) => skus.byId(l.skuId, l.disabledPlans)),
+      });
+      for (const l of remove) noteSeat(l.skuId, id, [], [`id:${account.id}`]);
+    }
+  }
+
+  // --- seats
+  const seats: LicenseSeats[] = [];
+  const seatShortfall = new Map<string, string>();
+  for (const [skuId, delta] of [...seatDelta].sort(([a], [b]) => compareText(a, b))) {
+    const sku = tenant.skus?.find((s) => s.skuId === skuId);
+    if (!sku) continue;
+    const shortfall = Math.max(
+      0,
+      sku.consumed + delta.adding.size - delta.removing.size - sku.seats,
+    );
+    seats.push({
+      skuPartNumber: sku.skuPartNumber,
+      skuId,
+      seats: sku.seats,
+      consumed: sku.consumed,
+      adding: delta.adding.size,
+      removing: delta.removing.size,
+      shortfall,
+    });
+    if (shortfall === 0) continue;
+    const message = `blocked: ${sku.skuPartNumber} has ${Math.max(0, sku.seats - sku.consumed)} free seat(s) (${sku.seats} seats, ${sku.consumed} consumed) and the plan assigns it to ${delta.adding.size} more user(s) (removing ${delta.removing.size}): ${shortfall} seat(s) short; buy seats or narrow the rule`;
+    for (const id of seatChanges.get(skuId) ?? []) seatShortfall.set(id, message);
+  }
+
+  // --- managers
+  if (spec.users.manager) {
+    const byPersonKey = new Map(input.users.map((u) => [u.personKey, u]));
+    for (const user of ordered) {
+      if (user.managerKey === undefined) continue;
+      const account = input.accounts.get(user);
+      if (!account) continue;
+      const managerPerson = byPersonKey.get(`${spec.primarySource}:${user.managerKey}`);
+      const manager = managerPerson ? input.accounts.get(managerPerson) : undefined;
+      if (!managerPerson || !manager) {
+        warnings.push({
+          code: 'manager.unknown',
+          message: `${user.personKey}: manager ${user.managerKey} (${spec.users.manager.configPath}) is not a person with an account managed by this config; the manager is left as it is`,
+          subject: account.userPrincipalName,
+        });
+        continue;
+      }
+      if (managerPerson === user) {
+        warnings.push({
+          code: 'manager.self',
+          message: `${user.personKey} is their own manager (${spec.users.manager.configPath}); not set`,
+          subject: account.userPrincipalName,
+        });
+        continue;
+      }
+      const currentId = account.id !== undefined ? usersById.get(account.id)?.managerId : undefined;
+      if (manager.id !== undefined && manager.id === currentId) continue;
+      changes.push({
+        id: `setManager:${account.id ?? account.userPrincipalName.toLowerCase()}`,
+        kind: 'setManager',
+        reason: 'manager',
+        rule: spec.users.manager.configPath,
+        message: `set the manager of ${account.userPrincipalName} to ${manager.userPrincipalName}`,
+        user: {
+          ...(account.id === undefined ? {} : { id: account.id }),
+          userPrincipalName: account.userPrincipalName,
+        },
+        manager: {
+          ...(manager.id === undefined ? {} : { id: manager.id }),
+          userPrincipalName: manager.userPrincipalName,
+        },
+        provenance: user.provenance,
+        ...(account.createdBy ? { requires: [account.createdBy] } : {}),
+      });
+    }
+  }
+
+  return { changes, warnings, issues, seats, seatShortfall };
+}
+
+/** A group a rule describes; its uniqueName is completed with the prefix by the caller. */
+function groupOf(
+  rule: GroupSpec,
+  key: string,
+  displayName: string,
+): Omit<DesiredGroup, 'members' | 'provenance'> {
+  return {
+    uniqueName: key,
+    displayName,
+    description: rule.description ?? null,
+    type: rule.type,
+    owners: rule.owners,
+    licenses: rule.licenses,
+    configPath: rule.configPath,
+  };
+}
+
+function groupProperties(group: DesiredGroup): GroupProperties {
+  const unified = group.type === 'microsoft365';
+  return {
+    displayName: group.displayName,
+    description: group.description,
+    mailNickname: toMailNickname(group.uniqueName).slice(0, 64) || 'group',
+    mailEnabled: unified,
+    securityEnabled: !unified,
+    groupTypes: unified ? ['Unified'] : [],
+  };
+}
+
+function memberKey(account: AccountRef): string {
+  return account.id !== undefined
+    ? `id:${account.id}`
+    : `new:${account.userPrincipalName.toLowerCase()}`;
+}
+
+/**
+ * Members a managed group loses: user accounts no rule puts there, except held people, leavers
+ * still within `removeAccessAfterDays`, and protected or privileged accounts. Members that are
+ * not users this read knows (nested groups, devices) are left.
+ */
+function removableMembers(
+  existing: TenantGroup | undefined,
+  desired: ReadonlyMap<string, AccountRef>,
+  input: AccessInput,
+  usersById: ReadonlyMap<string, TenantUser>,
+): AccountRef[] {
+  if (!existing) return [];
+  const out: AccountRef[] = [];
+  for (const id of existing.memberIds) {
+    if (desired.has(`id:${id}`)) continue;
+    const user = usersById.get(id);
+    if (!user) continue;
+    const ownership = input.ownership.get(id);
+    if (ownership === 'protected' || ownership === 'privileged') continue;
+    if (input.leavers.get(id) === 'retain') continue;
+    out.push({ id, userPrincipalName: user.userPrincipalName });
+  }
+  return out;
+}
+
+function chunk20<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += MEMBERS_PER_CHANGE) {
+    out.push(items.slice(i, i + MEMBERS_PER_CHANGE));
+  }
+  return out;
+}
+
+/** Membership changes of 20 members each, in UPN order; returns their ids. */
+function pushMemberChanges(
+  changes: Change[],
+  kind: 'addMembers' | 'removeMembers',
+  group: GroupRef,
+  members: AccountRef[],
+  desired: Pick<DesiredGroup, 'uniqueName' | 'displayName' | 'configPath' | 'provenance'>,
+  requires: readonly string[],
+): string[] {
+  members.sort((a, b) =>
+    compareText(a.userPrincipalName.toLowerCase(), b.userPrincipalName.toLowerCase()),
+  );
+  const ids: string[] = [];
+  chunk20(members).forEach((chunk, i) => {
+    const id = `${kind}:${group.uniqueName.toLowerCase()}#${i + 1}`;
+    ids.push(id);
+    changes.push({
+      id,
+      kind,
+      reason: 'group-rule',
+      rule: desired.configPath,
+      message: `${kind === 'addMembers' ? 'add' : 'remove'} ${chunk.length} member(s) ${kind === 'addMembers' ? 'to' : 'from'} ${group.displayName}`,
+      group,
+      members: chunk.map((m) => ({
+        ...(m.id === undefined ? {} : { id: m.id }),
+        userPrincipalName: m.userPrincipalName,
+      })),
+      provenance: kind === 'addMembers' ? desired.provenance : [],
+      ...(requires.length > 0 ? { requires } : {}),
+    });
+  });
+  return ids;
+}
+
+function samePlans(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...a].map((p) => p.toLowerCase()).sort();
+  const y = [...b].map((p) => p.toLowerCase()).sort();
+  return x.length === y.length && x.every((p, i) => p === y[i]);
+}
+
+interface ResolvedSkus {
+  /** License rules whose SKU and plans resolved, by rule index. */
+  readonly rules: ReadonlyMap<number, LicenseRef>;
+  license(grant: LicenseGrant, configPath: string): LicenseRef | undefined;
+  byId(skuId: string, disabledPlanIds: readonly string[]): LicenseRef;
+  ruleOf(skuId: string): string | undefined;
+}
+
+/**
+ * Part numbers and plan names to ids, from `subscribedSkus`. A SKU or plan the tenant does not
+ * have is a plan error naming the rule; the rule then assigns and removes nothing.
+ */
+function resolveSkus(spec: SyncSpec, tenant: TenantState, issues: PlanIssue[]): ResolvedSkus {
+  const all: readonly TenantSku[] = tenant.skus ?? [];
+  const byPart = new Map(all.map((s) => [s.skuPartNumber.toUpperCase(), s]));
+  const reported = new Set<string>();
+  const license = (grant: LicenseGrant, configPath: string): LicenseRef | undefined => {
+    const sku = byPart.get(grant.sku.toUpperCase());
+    const problem = (message: string) => {
+      if (reported.has(`${configPath}:${message}`)) return undefined;
+      reported.add(`${configPath}:${message}`);
+      issues.push({
+        severity: 'error',
+        code: 'license.unknown',
+        message: `${configPath}: ${message}; the rule assigns and removes nothing until it is fixed`,
+        source: spec.primarySource,
+      });
+      return undefined;
+    };
+    if (!sku) {
+      return problem(
+        `the tenant has no SKU ${grant.sku} (it has ${all.map((s) => s.skuPartNumber).join(', ') || 'none'})`,
+      );
+    }
+    const ids: string[] = [];
+    for (const name of grant.disabledPlans) {
+      const plan = sku.servicePlans.find((p) => p.name.toUpperCase() === name.toUpperCase());
+      if (!plan) {
+        return problem(
+          `${sku.skuPartNumber} has no service plan ${name} (it has ${sku.servicePlans.map((p) => p.name).join(', ')})`,
+        );
+      }
+      ids.push(plan.id);
+    }
+    const names = [...grant.disabledPlans].sort(compareText);
+    return {
+      skuPartNumber: sku.skuPartNumber,
+      skuId: sku.skuId,
+      disabledPlans: names,
+      disabledPlanIds: names.map(
+        (n) => sku.servicePlans.find((p) => p.name.toUpperCase() === n.toUpperCase())?.id ?? n,
+      ),
+    };
+  };
+  const rules = new Map<number, LicenseRef>();
+  const ruleBySku = new Map<string, string>();
+  spec.licenses.forEach((rule, index) => {
+    const resolved = license(rule, rule.configPath);
+    if (!resolved) return;
+    rules.set(index, resolved);
+    ruleBySku.set(resolved.skuId, rule.configPath);
+  });
+  return {
+    rules,
+    license,
+    byId(skuId, disabledPlanIds) {
+      const sku = all.find((s) => s.skuId === skuId);
+      const names = disabledPlanIds.map(
+        (id) => sku?.servicePlans.find((p) => p.id === id)?.name ?? id,
+      );
+      return {
+        skuPartNumber: sku?.skuPartNumber ?? skuId,
+        skuId,
+        disabledPlans: names,
+        disabledPlanIds: [...disabledPlanIds],
+      };
+    },
+    ruleOf: (skuId) => ruleBySku.get(skuId),
+  };
+}

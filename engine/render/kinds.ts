@@ -1,0 +1,100 @@
+/** How each change kind is named and detailed in every rendering (text, markdown, explain). */
+import type { Change, ChangeKind, ChangeReason, LicenseRef } from '../model/plan.js';
+import type { AttributeValue } from '../model/tenant.js';
+
+/** Kinds in the order plans list them, with their symbol, verb and title. */
+export const KIND_LABELS: Readonly<
+  Record<ChangeKind, { readonly symbol: string; readonly verb: string; readonly title: string }>
+> = {
+  createUser: { symbol: '+', verb: 'create', title: 'Create' },
+  restoreUser: { symbol: '+', verb: 'restore', title: 'Restore' },
+  adoptUser: { symbol: '&', verb: 'adopt', title: 'Adopt' },
+  updateUser: { symbol: '~', verb: 'update', title: 'Update' },
+  enableUser: { symbol: '^', verb: 'enable', title: 'Enable' },
+  createGroup: { symbol: '+', verb: 'create group', title: 'Create group' },
+  updateGroup: { symbol: '~', verb: 'update group', title: 'Update group' },
+  assignGroupLicenses: { symbol: '+', verb: 'license group', title: 'License group' },
+  setManager: { symbol: '~', verb: 'set manager', title: 'Set manager' },
+  assignLicenses: { symbol: '+', verb: 'license', title: 'Assign licenses' },
+  addMembers: { symbol: '+', verb: 'add members', title: 'Add members' },
+  removeMembers: { symbol: '-', verb: 'remove members', title: 'Remove members' },
+  removeLicenses: { symbol: '-', verb: 'unlicense', title: 'Remove licenses' },
+  removeGroupLicenses: { symbol: '-', verb: 'unlicense group', title: 'Unlicense group' },
+  disableUser: { symbol: '-', verb: 'disable', title: 'Disable' },
+  deleteUser: { symbol: '-', verb: 'delete', title: 'Delete' },
+};
+
+export const KINDS_IN_ORDER = Object.keys(KIND_LABELS) as ChangeKind[];
+
+export const REASON_LABELS: Readonly<Record<ChangeReason, string>> = {
+  'new-person': 'new person',
+  adopt: 'adopt existing account',
+  'attribute-drift': 'attribute drift',
+  'source-status': 'source status',
+  'left-source': 'left the sources',
+  'left-scope': 'left the scope',
+  rehire: 'returned',
+  'group-rule': 'group rule',
+  'license-rule': 'license rule',
+  manager: 'manager',
+  'grace-elapsed': 'grace period elapsed',
+};
+
+export function licenseText(l: LicenseRef): string {
+  return l.disabledPlans.length > 0
+    ? `${l.skuPartNumber} (without ${l.disabledPlans.join(', ')})`
+    : l.skuPartNumber;
+}
+
+/**
+ * The lines under a change's headline: attributes set, members, licenses. `show` formats a
+ * value and `arrow` joins before and after, so each renderer keeps its own look.
+ */
+export function detailLines(
+  change: Change,
+  show: (value: AttributeValue) => string,
+  arrow: string,
+): string[] {
+  switch (change.kind) {
+    case 'createUser':
+      return Object.entries(change.attributes)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([attribute, value]) => `${attribute}: ${show(value)}`);
+    case 'updateUser':
+    case 'adoptUser':
+    case 'updateGroup':
+      return change.set.map((c) => `${c.attribute}: ${show(c.before)} ${arrow} ${show(c.after)}`);
+    case 'enableUser':
+    case 'disableUser':
+      return [
+        change.message,
+        ...(change.stateAttribute === undefined
+          ? []
+          : [
+              `${change.stateAttribute}: ${change.kind === 'disableUser' ? 'the time of the apply (grace periods start)' : 'cleared'}`,
+            ]),
+        ...(change.revokeSessions ? ['and revoke sign-in sessions'] : []),
+      ];
+    case 'deleteUser':
+    case 'restoreUser':
+      return [change.message];
+    case 'setManager':
+      return [`manager: ${change.manager.userPrincipalName}`];
+    case 'assignLicenses':
+    case 'removeLicenses':
+    case 'assignGroupLicenses':
+    case 'removeGroupLicenses':
+      return change.licenses.map(licenseText);
+    case 'createGroup':
+      return [
+        `uniqueName: ${change.group.uniqueName}`,
+        `type: ${change.properties.groupTypes.includes('Unified') ? 'Microsoft 365' : 'security'}`,
+        ...(change.properties.description === null
+          ? []
+          : [`description: ${show(change.properties.description)}`]),
+      ];
+    case 'addMembers':
+    case 'removeMembers':
+      return [change.members.map((m) => m.userPrincipalName).join(', ')];
+  }
+}
