@@ -238,6 +238,9 @@ export async function computePlanWithStages(
     primarySource: spec.primarySource,
     heldWithoutAnchor: desired.heldWithoutAnchor,
     managedUsers,
+    activeManagedUsers: tenant.users.filter(
+      (u) => classified.ownership.get(u.id) === 'managed' && u.attributes.accountEnabled === true,
+    ).length,
     spec: spec.safety,
     fingerprint,
     ...(options.overrides ? { overrides: options.overrides } : {}),

@@ -32,7 +32,7 @@ describe('safety: source health', () => {
     expect(plan.blocked).toHaveLength(5);
     expect(blockedCodes(plan)).toEqual(['source-unhealthy']);
     expect(plan.blocked[0]?.message).toContain(
-      'source "hr" has 0 record(s) against 5 managed account(s): shrank 100% (ratio 0.00 < minSourceRatio 0.9)',
+      'source "hr" has 0 record(s) against 5 enabled managed account(s): shrank 100% (ratio 0.00 < minSourceRatio 0.9)',
     );
     expect(plan.blocked[0]?.message).toContain('may lack read access');
   });

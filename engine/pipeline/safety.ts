@@ -41,6 +41,12 @@ export interface SafetyContext {
   readonly heldWithoutAnchor: readonly string[];
   /** Accounts this config manages (the marker), the baseline for shrink and percentages. */
   readonly managedUsers: number;
+  /**
+   * Managed accounts that are enabled: the people the primary source should still hold, the
+   * baseline for "the source shrank" (disabled leavers waiting for their delete are not).
+   * Default: `managedUsers`.
+   */
+  readonly activeManagedUsers?: number;
   readonly spec: SafetySpec;
   /** This plan's fingerprint, for override binding and for the messages that offer one. */
   readonly fingerprint: string;
@@ -179,12 +185,13 @@ function unhealthySourceVerdict(context: SafetyContext): Verdict | undefined {
     if (s.status !== 'complete') reasons.push(`source "${s.name}" is ${s.status}`);
   }
   const primary = context.sources.find((s) => s.name === context.primarySource);
-  if (primary && primary.status === 'complete' && context.managedUsers > 0) {
-    const ratio = primary.records / context.managedUsers;
+  const baseline = context.activeManagedUsers ?? context.managedUsers;
+  if (primary && primary.status === 'complete' && baseline > 0) {
+    const ratio = primary.records / baseline;
     if (ratio < context.spec.minSourceRatio) {
       const shrank = Math.round((1 - ratio) * 100);
       reasons.push(
-        `source "${primary.name}" has ${primary.records} record(s) against ${context.managedUsers} managed account(s): ` +
+        `source "${primary.name}" has ${primary.records} record(s) against ${baseline} enabled managed account(s): ` +
           `shrank ${shrank}% (ratio ${ratio.toFixed(2)} < minSourceRatio ${context.spec.minSourceRatio})` +
           (primary.records === 0
             ? '; if the source is a directory, the bind account may lack read access'

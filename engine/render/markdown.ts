@@ -36,6 +36,14 @@ export function renderPlanMarkdown(plan: Plan): string {
     if (n > 0) out.push(`| ${TITLE[kind]} | ${n} |`);
   }
   if (plan.blocked.length > 0) out.push(`| **Blocked** | **${plan.blocked.length}** |`);
+  if (plan.licenses && plan.licenses.length > 0) {
+    out.push('', '| SKU | seats | consumed | + | - | short |', '|---|---:|---:|---:|---:|---:|');
+    for (const l of plan.licenses) {
+      out.push(
+        `| ${escape(l.skuPartNumber)} | ${l.seats} | ${l.consumed} | ${l.adding} | ${l.removing} | ${l.shortfall > 0 ? `**${l.shortfall}**` : 0} |`,
+      );
+    }
+  }
   out.push(
     `| Managed accounts | ${plan.managedUsers} |`,
     `| Left alone | ${plan.ignored.length} |`,

@@ -42,6 +42,15 @@ export function renderPlanText(plan: Plan): string {
       out.push(`      ${b.message}`);
     }
   }
+  if (plan.licenses && plan.licenses.length > 0) {
+    out.push('');
+    out.push('License seats');
+    for (const l of plan.licenses) {
+      out.push(
+        `  ${l.skuPartNumber}: ${l.seats} seats, ${l.consumed} consumed, +${l.adding} -${l.removing} by this plan${l.shortfall > 0 ? `: ${l.shortfall} SHORT` : ''}`,
+      );
+    }
+  }
   if (plan.issues.length > 0) {
     out.push('');
     out.push(`Problems in the sources (${plan.issues.length})`);

@@ -60,7 +60,10 @@ describe.each(scenarios)('scenario %s', (name) => {
   const scenario = JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8')) as {
     config: string;
     expect?: 'converge' | 'blocked';
+    /** The plan's clock (ISO 8601), for grace periods: goldens must not depend on the day. */
+    now?: string;
   };
+  const planOptions = scenario.now === undefined ? {} : { now: Date.parse(scenario.now) };
   const blocked = scenario.expect === 'blocked';
   const title = blocked
     ? 'plans as expected, blocks, and apply refuses the plan whole (tenant unchanged)'
@@ -76,10 +79,11 @@ describe.each(scenarios)('scenario %s', (name) => {
     const first = await openRuntime(configPath, new Redactor());
     let plan;
     try {
-      plan = await planRun(first.loaded.spec, {
-        sources: first.sources,
-        target: first.target.reader,
-      });
+      plan = await planRun(
+        first.loaded.spec,
+        { sources: first.sources, target: first.target.reader },
+        planOptions,
+      );
       const expectedFile = join(dir, 'expected-plan.json');
       if (process.env.UPDATE_GOLDEN === '1') writeFileSync(expectedFile, renderPlanJson(plan));
       expect(JSON.parse(renderPlanJson(plan))).toEqual(
@@ -110,10 +114,11 @@ describe.each(scenarios)('scenario %s', (name) => {
 
     const second = await openRuntime(configPath, new Redactor());
     try {
-      const again = await planRun(second.loaded.spec, {
-        sources: second.sources,
-        target: second.target.reader,
-      });
+      const again = await planRun(
+        second.loaded.spec,
+        { sources: second.sources, target: second.target.reader },
+        planOptions,
+      );
       expect(again.changes).toEqual([]);
       expect(again.blocked).toEqual([]);
       await expect(

@@ -1,0 +1,213 @@
+/**
+ * A person's whole life in one tenant, through the real CLI runtime against the simulator (the
+ * real Graph SDK over HTTPS): joiners, a mover whose groups and licenses follow the department,
+ * a leaver under staged offboarding (disable and revoke sessions; memberships and licenses kept
+ * for `removeAccessAfterDays`, then removed; deleted after `deleteAfterDays`), the same person
+ * back after the delete (restored from the recycle bin, not recreated), and a license rule the
+ * tenant has no seats for (G9). Every step is applied and re-planned to nothing (A4). The plan's
+ * clock is moved forward (`now`); the disable date is the one the apply wrote on the account.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openRuntime } from '../../cli/runtime.js';
+import { applyRun, planRun } from '../../engine/index.js';
+import type { Change, Plan } from '../../engine/model/plan.js';
+import { subjectOf } from '../../engine/model/plan.js';
+import { Redactor } from '../../engine/secret.js';
+import { openTenantStore } from '../../simulator/index.js';
+
+const fixture = join(dirname(fileURLToPath(import.meta.url)), 'people-ops');
+const DAY = 86_400_000;
+const work = mkdtempSync(join(tmpdir(), 'entrasync-lifecycle-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+cpSync(fixture, work, { recursive: true, filter: (p) => !p.includes('.entrasync') });
+const config = join(work, 'entrasync.yaml');
+const csv = join(work, 'employees.csv');
+const original = readFileSync(csv, 'utf8');
+
+async function plan(now: number): Promise<Plan> {
+  const runtime = await openRuntime(config, new Redactor());
+  try {
+    return await planRun(
+      runtime.loaded.spec,
+      { sources: runtime.sources, target: runtime.target.reader },
+      { now },
+    );
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** Plans, applies (every change must apply) and re-plans to nothing; returns the first plan. */
+async function converge(now: number): Promise<Plan> {
+  const runtime = await openRuntime(config, new Redactor());
+  let first: Plan;
+  try {
+    first = await planRun(
+      runtime.loaded.spec,
+      { sources: runtime.sources, target: runtime.target.reader },
+      { now },
+    );
+    expect(first.blocked.map((b) => `${b.code}: ${b.message}`)).toEqual([]);
+    const report = await applyRun(first, runtime.loaded.spec, {
+      target: runtime.target.reader,
+      writer: runtime.target.writer,
+    });
+    expect(report.ops.filter((op) => op.outcome !== 'applied')).toEqual([]);
+  } finally {
+    await runtime.close();
+  }
+  const again = await plan(now);
+  expect(again.changes.map(label)).toEqual([]);
+  expect(again.blocked).toEqual([]);
+  return first;
+}
+
+function label(c: Change): string {
+  return `${c.kind} ${subjectOf(c).userPrincipalName}`;
+}
+
+function kinds(p: Plan, upnOrGroup: string): string[] {
+  return p.changes
+    .filter(
+      (c) =>
+        subjectOf(c).userPrincipalName === upnOrGroup ||
+        ('members' in c && c.members.some((m) => m.userPrincipalName === upnOrGroup)),
+    )
+    .map(label);
+}
+
+function tenant() {
+  return openTenantStore(join(work, '.entrasync', 'tenant.db'));
+}
+
+describe('lifecycle: joiners, movers, leavers, returners and seats against the simulator', () => {
+  const t0 = Date.now();
+
+  it('joiners: groups created and filled, licenses direct and by group, managers after their creates', async () => {
+    const first = await converge(t0);
+    const counts = new Map<string, number>();
+    for (const c of first.changes) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
+    expect(Object.fromEntries(counts)).toMatchObject({
+      createUser: 8,
+      createGroup: 6,
+      assignGroupLicenses: 1,
+      assignLicenses: 8,
+      setManager: 9,
+      disableUser: 1,
+    });
+    const store = tenant();
+    try {
+      const zoe = store.listUsers().find((u) => u['employeeId'] === '2003');
+      expect(zoe?.['userPrincipalName']).toBe('zoe.angstrom@contoso.com');
+      const smiths = store
+        .listUsers()
+        .map((u) => String(u['userPrincipalName']))
+        .filter((upn) => upn.startsWith('john.smith'))
+        .sort();
+      expect(smiths).toEqual(['john.smith.2005@contoso.com', 'john.smith@contoso.com']);
+    } finally {
+      store.close();
+    }
+    expect(first.licenses?.find((l) => l.skuPartNumber === 'SPE_E3')).toMatchObject({
+      seats: 25,
+      adding: 8,
+      shortfall: 0,
+    });
+  });
+
+  it('movers: a department change moves groups; a contractor made FTE trades the EMS group for a direct E3', async () => {
+    writeFileSync(
+      csv,
+      original
+        .replace('2007,Ada,Lovelace,Research', '2007,Ada,Lovelace,Sales')
+        .replace(
+          '2008,Edsger,Dijkstra,Engineering,Engineer,NL,Contractor',
+          '2008,Edsger,Dijkstra,Engineering,Engineer,NL,FTE',
+        ),
+    );
+    const moved = await converge(t0 + DAY);
+    expect(kinds(moved, 'ada.lovelace@contoso.com')).toEqual(
+      expect.arrayContaining([
+        'updateUser ada.lovelace@contoso.com',
+        'addMembers Dept - Sales',
+        'removeMembers Dept - Research',
+      ]),
+    );
+    expect(kinds(moved, 'edsger.dijkstra@contoso.com')).toEqual(
+      expect.arrayContaining([
+        'assignLicenses edsger.dijkstra@contoso.com',
+        'addMembers Engineering Guild',
+        'removeMembers License - EMS',
+      ]),
+    );
+  });
+
+  it('leaver, A6: disabled with sessions revoked; access kept for 7 days, removed after, deleted after 30', async () => {
+    writeFileSync(csv, readFileSync(csv, 'utf8').replace(/^2010,.*\n/m, ''));
+    const leave = await converge(t0 + DAY);
+    expect(kinds(leave, 'linus.torvalds@contoso.com')).toEqual([
+      'disableUser linus.torvalds@contoso.com',
+    ]);
+    const disable = leave.changes.find((c) => c.kind === 'disableUser');
+    expect(disable).toMatchObject({ revokeSessions: true });
+
+    // Within the grace period nothing more happens.
+    const day3 = await plan(Date.now() + 3 * DAY);
+    expect(kinds(day3, 'linus.torvalds@contoso.com')).toEqual([]);
+
+    const day8 = await converge(Date.now() + 8 * DAY);
+    expect(kinds(day8, 'linus.torvalds@contoso.com').sort()).toEqual([
+      'removeLicenses linus.torvalds@contoso.com',
+      'removeMembers All Staff',
+      'removeMembers Dept - Engineering',
+      'removeMembers Engineering Guild',
+    ]);
+
+    const day31 = await converge(Date.now() + 31 * DAY);
+    expect(kinds(day31, 'linus.torvalds@contoso.com')).toEqual([
+      'deleteUser linus.torvalds@contoso.com',
+    ]);
+    expect(day31.changes.find((c) => c.kind === 'deleteUser')?.reason).toBe('grace-elapsed');
+  });
+
+  it('returner within the recycle bin: the same account restored and re-enabled, never a second one', async () => {
+    const store = tenant();
+    const deletedId = store.listDeletedItems?.('user')?.find((u) => u.doc['employeeId'] === '2010')
+      ?.doc.id;
+    store.close();
+    writeFileSync(csv, readFileSync(csv, 'utf8') + original.match(/^2010,.*\n/m)?.[0]);
+    const back = await converge(Date.now() + 32 * DAY);
+    const linus = kinds(back, 'linus.torvalds@contoso.com');
+    expect(linus).toContain('restoreUser linus.torvalds@contoso.com');
+    expect(linus).toContain('enableUser linus.torvalds@contoso.com');
+    expect(linus).not.toContain('createUser linus.torvalds@contoso.com');
+    if (deletedId !== undefined) {
+      expect(back.changes.find((c) => c.kind === 'restoreUser')?.id).toBe(
+        `restoreUser:${deletedId}`,
+      );
+    }
+  });
+
+  it('G9: a rule needing more EMS seats than the tenant has is blocked at plan time, with the count', async () => {
+    const extra = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+      .map(
+        (i) =>
+          `30${i.toString().padStart(2, '0')},Temp,Worker${i},Sales,Temp,US,Contractor,2006,active`,
+      )
+      .join('\n');
+    writeFileSync(csv, readFileSync(csv, 'utf8') + extra + '\n');
+    const short = await plan(Date.now() + 33 * DAY);
+    const ems = short.licenses?.find((l) => l.skuPartNumber === 'EMS');
+    expect(ems?.shortfall).toBeGreaterThan(0);
+    const blocked = short.blocked.filter((b) => b.code === 'license-shortfall');
+    expect(blocked.length).toBeGreaterThan(0);
+    expect(blocked[0]?.message).toMatch(/EMS has \d+ free seat\(s\)/);
+    expect(blocked.every((b) => subjectOf(b.change).userPrincipalName === 'License - EMS')).toBe(
+      true,
+    );
+  });
+});
