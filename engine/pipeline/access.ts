@@ -81,6 +81,9 @@ export function accessChanges(input: AccessInput): AccessResult {
   const warnings: PlanWarning[] = [];
   const issues: PlanIssue[] = [];
   const usersById = new Map(tenant.users.map((u) => [u.id, u]));
+  // A restored account is read from the recycle bin: its usageLocation, licenses and manager.
+  const deletedById = new Map((tenant.deletedUsers ?? []).map((u) => [u.id, u]));
+  const accountById = (id: string) => usersById.get(id) ?? deletedById.get(id);
   const skus = resolveSkus(spec, tenant, issues);
   const ordered = [...input.users].sort((a, b) => compareText(a.personKey, b.personKey));
 
@@ -115,6 +118,21 @@ export function accessChanges(input: AccessInput): AccessResult {
       addToGroup(key, () => groupOf(rule, key, m.name), user);
     }
   }
+  // A license rule that does not resolve assigns and removes nothing: its group is not emptied
+  // as an orphan, and its SKU is not taken from anyone directly.
+  const unresolvedGroups = new Set<string>();
+  const unresolvedSkuIds = new Set<string>();
+  spec.licenses.forEach((rule, index) => {
+    if (skus.rules.has(index)) return;
+    for (const s of tenant.skus ?? []) {
+      if (s.skuPartNumber.toUpperCase() === rule.sku.toUpperCase()) unresolvedSkuIds.add(s.skuId);
+    }
+    if (rule.assignBy === 'group') {
+      unresolvedGroups.add(
+        `${spec.marker.groupPrefix}license-${groupSlug(rule.sku)}`.toLowerCase(),
+      );
+    }
+  });
   spec.licenses.forEach((rule, index) => {
     if (rule.assignBy !== 'group' || !skus.rules.has(index)) return;
     const key = `license-${groupSlug(rule.sku)}`;
@@ -145,7 +163,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     if (adding.length > 0) seatChanges.set(skuId, [...(seatChanges.get(skuId) ?? []), changeId]);
   };
   const holds = (userKey: string, skuId: string): boolean => {
-    const user = usersById.get(userKey.startsWith('id:') ? userKey.slice(3) : '');
+    const user = accountById(userKey.startsWith('id:') ? userKey.slice(3) : '');
     return (user?.licenses ?? []).some((l) => l.skuId === skuId);
   };
 
@@ -235,7 +253,11 @@ export function accessChanges(input: AccessInput): AccessResult {
         requires,
       });
     }
-    const toRevoke = current.filter((c) => !grants.some((g) => g.skuId === c.skuId));
+    // A grant that did not resolve (license.unknown) revokes nothing.
+    const toRevoke =
+      grants.length < desired.licenses.length
+        ? []
+        : current.filter((c) => !grants.some((g) => g.skuId === c.skuId));
     if (toRevoke.length > 0 && existing) {
       changes.push({
         ...base,
@@ -275,7 +297,8 @@ export function accessChanges(input: AccessInput): AccessResult {
 
   // managed groups no rule asks for any more: emptied (their members' access came from a rule)
   for (const [lower, existing] of tenantGroups) {
-    if (desiredGroups.has(lower) || existing.isAssignableToRole) continue;
+    if (desiredGroups.has(lower) || existing.isAssignableToRole || unresolvedGroups.has(lower))
+      continue;
     const removes = removableMembers(existing, new Map(), input, usersById);
     const ref = {
       id: existing.id,
@@ -310,7 +333,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     for (const user of ordered) {
       const account = input.accounts.get(user);
       if (!account) continue;
-      const tenantUser = account.id !== undefined ? usersById.get(account.id) : undefined;
+      const tenantUser = account.id !== undefined ? accountById(account.id) : undefined;
       const direct = (tenantUser?.licenses ?? []).filter((l) => l.viaGroup === undefined);
       const wanted = directRules
         .filter(({ index }) => user.licenseRules?.includes(index))
@@ -323,7 +346,10 @@ export function accessChanges(input: AccessInput): AccessResult {
           !direct.some((d) => d.skuId === l.skuId && samePlans(d.disabledPlans, l.disabledPlanIds)),
       );
       const remove = direct.filter(
-        (d) => managedSkuIds.has(d.skuId) && !wanted.some((w) => w.skuId === d.skuId),
+        (d) =>
+          managedSkuIds.has(d.skuId) &&
+          !unresolvedSkuIds.has(d.skuId) &&
+          !wanted.some((w) => w.skuId === d.skuId),
       );
       const key = account.id ?? account.userPrincipalName.toLowerCase();
       const base = {
@@ -446,7 +472,7 @@ export function accessChanges(input: AccessInput): AccessResult {
         });
         continue;
       }
-      const currentId = account.id !== undefined ? usersById.get(account.id)?.managerId : undefined;
+      const currentId = account.id !== undefined ? accountById(account.id)?.managerId : undefined;
       if (manager.id !== undefined && manager.id === currentId) continue;
       changes.push({
         id: `setManager:${account.id ?? account.userPrincipalName.toLowerCase()}`,

@@ -81,7 +81,8 @@ export function diffUsers(
         user: ref,
         provenance: d.provenance,
       });
-      accounts.set(d, ref);
+      // Access (licenses, manager) only makes sense once the account is back.
+      accounts.set(d, { ...ref, createdBy: `restoreUser:${deleted.id}` });
       const set = attributeChanges(deleted, d, spec.users.createOnly);
       if (set.length > 0) {
         changes.push({
