@@ -24,6 +24,7 @@ import {
   DEFAULT_EXPRESSION_LIMITS,
   type Expression,
 } from '../engine/expr/jsonata.js';
+import { groupSlug } from '../engine/expr/normalize.js';
 import type { Diagnostic, SourcePosition } from '../engine/model/diagnostic.js';
 import type {
   ApprovalAction,
@@ -593,7 +594,7 @@ function crossFieldDiagnostics(
       typeof g['key'] === 'string'
         ? g['key']
         : typeof g['name'] === 'string'
-          ? defaultGroupKey(g['name'])
+          ? groupSlug(g['name'])
           : undefined;
     if (key === undefined) return;
     const first = keys.get(key);
@@ -692,7 +693,7 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
       const path = `groups[${i}]`;
       return {
         configPath: path,
-        key: g.key ?? defaultGroupKey(g.name),
+        key: g.key ?? groupSlug(g.name),
         name: g.foreach === undefined ? g.name : expression(`${path}.name`),
         ...(g.foreach === undefined ? {} : { foreach: expression(`${path}.foreach`) }),
         ...(g.members === undefined ? {} : { members: expression(`${path}.members`) }),
@@ -715,18 +716,6 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
     safety: buildSafety(config.safety),
     approvals: NO_APPROVALS,
   };
-}
-
-/** A static group's key when none is given: its name, lower case, `-` for everything else. */
-export function defaultGroupKey(name: string): string {
-  const slug = name
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 64);
-  return slug === '' ? 'group' : slug;
 }
 
 function buildSafety(safety: Config['safety']): SafetySpec {

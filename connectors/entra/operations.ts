@@ -130,29 +130,15 @@ export function operationsFor(change: Change, options: OperationOptions): Change
         });
       case 'assignGroupLicenses':
       case 'removeGroupLicenses':
-        return one({
-          ...assignLicenseOperation(
+        return one(
+          assignLicenseOperation(
             change.id,
             groupId,
             change.kind === 'assignGroupLicenses' ? licensesToAdd(change.licenses) : [],
             change.kind === 'removeGroupLicenses' ? change.licenses.map((l) => l.skuId) : [],
+            'groups',
           ),
-          request: {
-            method: 'POST',
-            url: `/groups/${encodeURIComponent(groupId)}/assignLicense`,
-            body: {
-              addLicenses:
-                change.kind === 'assignGroupLicenses'
-                  ? change.licenses.map((l) => ({
-                      skuId: l.skuId,
-                      disabledPlans: [...l.disabledPlanIds],
-                    }))
-                  : [],
-              removeLicenses:
-                change.kind === 'removeGroupLicenses' ? change.licenses.map((l) => l.skuId) : [],
-            },
-          },
-        });
+        );
       case 'addMembers':
       case 'removeMembers': {
         const found: string[] = [];
@@ -384,18 +370,19 @@ export interface LicenseAssignment {
   readonly disabledPlans?: readonly string[];
 }
 
-/** Assigns and removes licenses of one user in one request. */
+/** Assigns and removes licenses of one user (or, for group-based licensing, one group) in one request. */
 export function assignLicenseOperation(
   changeId: string,
-  userId: string,
+  objectId: string,
   add: readonly LicenseAssignment[],
   remove: readonly string[] = [],
+  collection: 'users' | 'groups' = 'users',
 ): GraphOperation {
   return {
     changeId,
     request: {
       method: 'POST',
-      url: `/users/${encodeURIComponent(userId)}/assignLicense`,
+      url: `/${collection}/${encodeURIComponent(objectId)}/assignLicense`,
       body: {
         addLicenses: add.map((l) => ({
           skuId: l.skuId,
@@ -404,6 +391,6 @@ export function assignLicenseOperation(
         removeLicenses: [...remove],
       },
     },
-    semantics: { kind: 'assign-license', objectId: userId },
+    semantics: { kind: 'assign-license', objectId },
   };
 }

@@ -21,6 +21,16 @@ export function foldDiacritics(value: string): string {
     .replace(/Đ/g, 'D');
 }
 
+/** Lower-case letters, digits and `-`: the part of a uniqueName a name or value gives. */
+export function groupSlug(text: string): string {
+  const slug = foldDiacritics(text)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
+  return slug === '' ? 'group' : slug;
+}
+
 /**
  * A mailNickname Graph accepts: ASCII, at most 64 characters, none of `@ ( ) \ [ ] " ; : < > ,`
  * or whitespace, and not starting or ending with a dot.

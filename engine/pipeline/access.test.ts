@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { Change, Plan } from '../model/plan.js';
 import { subjectOf } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
-import type { TenantGroup, TenantSku, TenantState, TenantUser } from '../model/tenant.js';
+import type { TenantSku, TenantState, TenantUser } from '../model/tenant.js';
 import type { SpecOverrides } from '../../test/helpers/builders.js';
-import { aPerson, aSnapshot, aSpec, anAccount } from '../../test/helpers/builders.js';
+import { aPerson, aSnapshot, aSpec, anAccount, aGroup } from '../../test/helpers/builders.js';
 import { MEMBERS_PER_CHANGE } from './access.js';
 import { computePlan } from './plan.js';
 
@@ -49,22 +49,6 @@ function accountOf(
     ...account,
     ...(options.licenses ? { licenses: options.licenses } : {}),
     ...(options.managerId ? { managerId: options.managerId } : {}),
-  };
-}
-
-function aGroup(uniqueName: string, overrides: Partial<TenantGroup> = {}): TenantGroup {
-  return {
-    id: `group-${uniqueName}`,
-    uniqueName,
-    displayName: uniqueName,
-    description: null,
-    mailEnabled: false,
-    securityEnabled: true,
-    groupTypes: [],
-    isAssignableToRole: false,
-    memberIds: [],
-    licenses: [],
-    ...overrides,
   };
 }
 

@@ -9,7 +9,7 @@
  * of members that are not user accounts (nested groups, devices). Removals are deprovisioning
  * changes: an unhealthy source blocks them (safety.ts).
  */
-import { foldDiacritics, toMailNickname } from '../expr/normalize.js';
+import { groupSlug, toMailNickname } from '../expr/normalize.js';
 import type { DesiredUser } from '../model/desired.js';
 import type { Provenance } from '../model/person.js';
 import type {
@@ -51,16 +51,6 @@ export interface AccessResult {
   readonly seatShortfall: ReadonlyMap<string, string>;
 }
 
-/** Lower-case letters, digits and `-`: the part of a uniqueName a name or value gives. */
-export function groupSlug(text: string): string {
-  const slug = foldDiacritics(text)
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 64);
-  return slug === '' ? 'group' : slug;
-}
-
 interface DesiredGroup {
   readonly uniqueName: string;
   displayName: string;
@@ -81,6 +71,7 @@ export function accessChanges(input: AccessInput): AccessResult {
   const warnings: PlanWarning[] = [];
   const issues: PlanIssue[] = [];
   const usersById = new Map(tenant.users.map((u) => [u.id, u]));
+  const usersByUpn = new Map(tenant.users.map((u) => [u.userPrincipalName.toLowerCase(), u]));
   // A restored account is read from the recycle bin: its usageLocation, licenses and manager.
   const deletedById = new Map((tenant.deletedUsers ?? []).map((u) => [u.id, u]));
   const accountById = (id: string) => usersById.get(id) ?? deletedById.get(id);
@@ -162,10 +153,10 @@ export function accessChanges(input: AccessInput): AccessResult {
     seatDelta.set(skuId, d);
     if (adding.length > 0) seatChanges.set(skuId, [...(seatChanges.get(skuId) ?? []), changeId]);
   };
-  const holds = (userKey: string, skuId: string): boolean => {
-    const user = accountById(userKey.startsWith('id:') ? userKey.slice(3) : '');
-    return (user?.licenses ?? []).some((l) => l.skuId === skuId);
-  };
+  /** Whether an existing account already holds the SKU, directly or through a group. */
+  const holds = (account: AccountRef, skuId: string): boolean =>
+    account.id !== undefined &&
+    (accountById(account.id)?.licenses ?? []).some((l) => l.skuId === skuId);
 
   for (const [lower, desired] of [...desiredGroups].sort(([a], [b]) => compareText(a, b))) {
     const existing = tenantGroups.get(lower);
@@ -186,9 +177,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     const createId = `createGroup:${lower}`;
     if (!existing) {
       const owners = desired.owners.flatMap((upn) => {
-        const owner = tenant.users.find(
-          (u) => u.userPrincipalName.toLowerCase() === upn.toLowerCase(),
-        );
+        const owner = usersByUpn.get(upn.toLowerCase());
         if (owner) return [{ id: owner.id, userPrincipalName: owner.userPrincipalName }];
         warnings.push({
           code: 'group.unknown-owner',
@@ -277,21 +266,16 @@ export function accessChanges(input: AccessInput): AccessResult {
       (m) => m.id === undefined || !memberIds.has(m.id),
     );
     const removes = removableMembers(existing, desired.members, input, usersById);
-    const addIds = pushMemberChanges(changes, 'addMembers', ref, adds, desired, requires);
-    const removeIds = pushMemberChanges(changes, 'removeMembers', ref, removes, desired, []);
+    const added = pushMemberChanges(changes, 'addMembers', ref, adds, desired, requires);
+    const removed = pushMemberChanges(changes, 'removeMembers', ref, removes, desired, []);
     for (const grant of grants) {
-      addIds.forEach((id, i) => {
-        const chunk = chunk20(adds)[i] ?? [];
-        noteSeat(
-          grant.skuId,
-          id,
-          chunk.map(memberKey).filter((k) => !holds(k, grant.skuId)),
-          [],
-        );
-      });
-      removeIds.forEach((id, i) => {
-        noteSeat(grant.skuId, id, [], (chunk20(removes)[i] ?? []).map(memberKey));
-      });
+      for (const chunk of added) {
+        const keys = chunk.members.filter((m) => !holds(m, grant.skuId)).map(memberKey);
+        noteSeat(grant.skuId, chunk.id, keys, []);
+      }
+      for (const chunk of removed) {
+        noteSeat(grant.skuId, chunk.id, [], chunk.members.map(memberKey));
+      }
     }
   }
 
@@ -305,13 +289,14 @@ export function accessChanges(input: AccessInput): AccessResult {
       uniqueName: existing.uniqueName,
       displayName: existing.displayName,
     };
-    const orphan = {
-      uniqueName: existing.uniqueName,
-      displayName: existing.displayName,
-      configPath: 'groups',
-      provenance: [],
-    } as unknown as DesiredGroup;
-    pushMemberChanges(changes, 'removeMembers', ref, removes, orphan, []);
+    pushMemberChanges(
+      changes,
+      'removeMembers',
+      ref,
+      removes,
+      { configPath: 'groups', provenance: [] },
+      [],
+    );
     warnings.push({
       code: 'group.orphan',
       message: `group ${existing.displayName} (${existing.uniqueName}) is managed by this config but no rule gives it members any more${removes.length > 0 ? `; its ${removes.length} member(s) are removed` : ''}; delete the group in the portal if it is no longer needed`,
@@ -382,8 +367,7 @@ export function accessChanges(input: AccessInput): AccessResult {
             licenses: add,
           });
           for (const l of add) {
-            const userKey = account.id !== undefined ? `id:${account.id}` : `new:${key}`;
-            noteSeat(l.skuId, id, holds(userKey, l.skuId) ? [] : [userKey], []);
+            noteSeat(l.skuId, id, holds(account, l.skuId) ? [] : [memberKey(account)], []);
           }
         }
       }
@@ -397,7 +381,7 @@ export function accessChanges(input: AccessInput): AccessResult {
           message: `remove ${remove.map((l) => skus.byId(l.skuId, l.disabledPlans).skuPartNumber).join(', ')} from ${account.userPrincipalName}: no license rule holds any more`,
           licenses: remove.map((l) => skus.byId(l.skuId, l.disabledPlans)),
         });
-        for (const l of remove) noteSeat(l.skuId, id, [], [`id:${account.id ?? ''}`]);
+        for (const l of remove) noteSeat(l.skuId, id, [], [memberKey(account)]);
       }
     }
     // leavers past removeAccessAfterDays lose the licenses the rules gave them
@@ -419,7 +403,7 @@ export function accessChanges(input: AccessInput): AccessResult {
         provenance: [],
         licenses: remove.map((l) => skus.byId(l.skuId, l.disabledPlans)),
       });
-      for (const l of remove) noteSeat(l.skuId, id, [], [`id:${account.id}`]);
+      for (const l of remove) noteSeat(l.skuId, id, [], [memberKey(account)]);
     }
   }
 
@@ -565,22 +549,20 @@ function chunk20<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-/** Membership changes of 20 members each, in UPN order; returns their ids. */
+/** Membership changes of 20 members each, in UPN order; returns each change's id and members. */
 function pushMemberChanges(
   changes: Change[],
   kind: 'addMembers' | 'removeMembers',
   group: GroupRef,
-  members: AccountRef[],
-  desired: Pick<DesiredGroup, 'uniqueName' | 'displayName' | 'configPath' | 'provenance'>,
+  members: readonly AccountRef[],
+  desired: Pick<DesiredGroup, 'configPath' | 'provenance'>,
   requires: readonly string[],
-): string[] {
-  members.sort((a, b) =>
+): { readonly id: string; readonly members: readonly AccountRef[] }[] {
+  const sorted = [...members].sort((a, b) =>
     compareText(a.userPrincipalName.toLowerCase(), b.userPrincipalName.toLowerCase()),
   );
-  const ids: string[] = [];
-  chunk20(members).forEach((chunk, i) => {
+  return chunk20(sorted).map((chunk, i) => {
     const id = `${kind}:${group.uniqueName.toLowerCase()}#${i + 1}`;
-    ids.push(id);
     changes.push({
       id,
       kind,
@@ -595,8 +577,8 @@ function pushMemberChanges(
       provenance: kind === 'addMembers' ? desired.provenance : [],
       ...(requires.length > 0 ? { requires } : {}),
     });
+    return { id, members: chunk };
   });
-  return ids;
 }
 
 function samePlans(a: readonly string[], b: readonly string[]): boolean {

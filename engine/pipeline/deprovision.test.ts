@@ -8,9 +8,9 @@ import type { Change, Plan } from '../model/plan.js';
 import { subjectOf } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
 import { DEFAULT_DEPROVISION } from '../model/spec.js';
-import type { TenantGroup, TenantSku, TenantState, TenantUser } from '../model/tenant.js';
+import type { TenantSku, TenantState, TenantUser } from '../model/tenant.js';
 import type { SpecOverrides } from '../../test/helpers/builders.js';
-import { aPerson, aSnapshot, aSpec, anAccount } from '../../test/helpers/builders.js';
+import { aPerson, aSnapshot, aSpec, anAccount, aGroup } from '../../test/helpers/builders.js';
 import { computePlan } from './plan.js';
 
 const NOW = Date.parse('2024-06-15T12:00:00Z');
@@ -53,22 +53,6 @@ function population(n: number) {
     aPerson(String(100 + i), `P${String(100 + i)}`, 'Person'),
   );
   return { rows, accounts: rows.map((r) => accountOf(r)) };
-}
-
-function aGroup(uniqueName: string, overrides: Partial<TenantGroup> = {}): TenantGroup {
-  return {
-    id: `group-${uniqueName}`,
-    uniqueName,
-    displayName: uniqueName,
-    description: null,
-    mailEnabled: false,
-    securityEnabled: true,
-    groupTypes: [],
-    isAssignableToRole: false,
-    memberIds: [],
-    licenses: [],
-    ...overrides,
-  };
 }
 
 const E3: TenantSku = {

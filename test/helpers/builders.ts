@@ -1,5 +1,6 @@
 /** Literal builders for engine tests: plain data, no I/O. */
 import { compileExpression } from '../../engine/expr/jsonata.js';
+import { groupSlug } from '../../engine/expr/normalize.js';
 import type { Expression } from '../../engine/expr/jsonata.js';
 import type { SourceRecord, SourceSnapshot } from '../../engine/model/source.js';
 import type {
@@ -12,7 +13,7 @@ import type {
 } from '../../engine/model/spec.js';
 import { DEFAULT_DEPROVISION, DEFAULT_SAFETY, NO_APPROVALS } from '../../engine/model/spec.js';
 import type { Approvals } from '../../engine/model/spec.js';
-import type { AttributeValue, TenantUser } from '../../engine/model/tenant.js';
+import type { AttributeValue, TenantGroup, TenantUser } from '../../engine/model/tenant.js';
 
 export const MARKER = 'onPremisesExtensionAttributes.extensionAttribute15';
 
@@ -74,7 +75,7 @@ export function aSpec(o: SpecOverrides = {}): SyncSpec {
     },
     groups: (o.groups ?? []).map((g, i) => ({
       configPath: `groups[${i}]`,
-      key: g.key ?? g.name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+      key: g.key ?? groupSlug(g.name),
       name: g.foreach ? expr(g.name, `groups[${i}].name`) : g.name,
       ...(g.foreach ? { foreach: expr(g.foreach, `groups[${i}].foreach`) } : {}),
       ...(g.members ? { members: expr(g.members, `groups[${i}].members`) } : {}),
@@ -140,5 +141,22 @@ export function anAccount(
       [MARKER]: options.managed === false ? null : 'entrasync',
       ...attributes,
     },
+  };
+}
+
+/** A managed group as the reader returns it: a security group with no members or licenses. */
+export function aGroup(uniqueName: string, overrides: Partial<TenantGroup> = {}): TenantGroup {
+  return {
+    id: `group-${uniqueName}`,
+    uniqueName,
+    displayName: uniqueName,
+    description: null,
+    mailEnabled: false,
+    securityEnabled: true,
+    groupTypes: [],
+    isAssignableToRole: false,
+    memberIds: [],
+    licenses: [],
+    ...overrides,
   };
 }
