@@ -20,6 +20,8 @@ import { computePlan, computePlanWithStages, tenantReadRequest } from './pipelin
 import { explainPeople } from './pipeline/explain.js';
 import type { Explanation } from './pipeline/explain.js';
 import type { PlanOptions } from './pipeline/plan.js';
+import type { PlanMemo } from './pipeline/reuse.js';
+import { planValidUntil, reusablePlan } from './pipeline/reuse.js';
 
 export interface PlanIO {
   readonly sources: readonly SourceConnector[];
@@ -72,6 +74,36 @@ export async function planRun(
     readTenant(spec, io.target),
   ]);
   return computePlan(spec, snapshots, tenant, options);
+}
+
+/** A plan, the memo to pass to the next call, and whether the memo's plan was reused. */
+export interface RepeatedPlan {
+  readonly plan: Plan;
+  readonly memo: PlanMemo;
+  readonly reused: boolean;
+}
+
+/**
+ * `planRun` for a caller that plans again and again (the daemon): when the connectors hand back
+ * the very inputs of the previous plan and its validity has not run out, that plan is returned
+ * without computing it again (see pipeline/reuse.ts); otherwise a new one is computed.
+ */
+export async function planRunRepeated(
+  spec: SyncSpec,
+  io: PlanIO,
+  options: PlanOptions,
+  memo: PlanMemo | undefined,
+): Promise<RepeatedPlan> {
+  const [snapshots, tenant] = await Promise.all([
+    readSources(io.sources),
+    readTenant(spec, io.target),
+  ]);
+  const now = options.now ?? Date.now();
+  const previous = reusablePlan(memo, spec, snapshots, tenant, options, now);
+  if (previous !== undefined && memo !== undefined) return { plan: previous, memo, reused: true };
+  const plan = await computePlan(spec, snapshots, tenant, { ...options, now });
+  const validUntil = planValidUntil(spec, tenant, now);
+  return { plan, memo: { spec, snapshots, tenant, options, plan, validUntil }, reused: false };
 }
 
 /** Plans, then explains the given people from the plan's own stage outputs. */
@@ -145,6 +177,7 @@ export async function applyRun(
 
 export { computePlan, tenantReadRequest } from './pipeline/plan.js';
 export type { PlanOptions } from './pipeline/plan.js';
+export type { PlanMemo } from './pipeline/reuse.js';
 export { applyPlan } from './apply/apply.js';
 export type { ApplyOptions } from './apply/apply.js';
 export type { BreakerSettings } from './apply/breaker.js';

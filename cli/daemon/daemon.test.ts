@@ -403,6 +403,37 @@ describe('entrasync daemon', () => {
     history.close();
   });
 
+  it('a run whose inputs did not change (same CSV bytes, empty Graph delta) reuses the last plan; an edited CSV is planned again', async () => {
+    const stack = await openTestStack();
+    const { daemon, history } = daemonFor(stack, {
+      mode: 'apply',
+      delta: stack.target.delta,
+      fullReadEveryMs: 24 * HOUR,
+    });
+    const planned = () =>
+      stack.log
+        .records()
+        .filter((r) => r['msg'] === 'planned')
+        .map((r) => ({ read: r['read'], reused: r['reused'], changes: r['changes'] }));
+    await daemon.tick(); // full read, applies the quickstart's changes
+    await daemon.tick(); // delta brings the apply's own writes: planned again, nothing to do
+    await daemon.tick(); // nothing moved anywhere
+    expect(planned()).toEqual([
+      { read: 'full', reused: false, changes: expect.any(Number) as number },
+      { read: 'delta', reused: false, changes: 0 },
+      { read: 'delta', reused: true, changes: 0 },
+    ]);
+    expect(planned()[0]?.changes).toBeGreaterThan(0);
+
+    const csv = join(stack.work, 'employees.csv');
+    const text = readFileSync(csv, 'utf8');
+    writeFileSync(csv, text.replace('Engineering', 'Research'));
+    await daemon.tick();
+    expect(planned()[3]).toMatchObject({ reused: false });
+    expect(planned()[3]?.changes).toBeGreaterThan(0);
+    history.close();
+  });
+
   it('stop lets the running run finish, and records a run cut short by the timeout as interrupted', async () => {
     const stack = await openTestStack();
     const gated = deferredSource(stack.sources[0]!);

@@ -13,6 +13,9 @@
  *   that does not fail resets it and sends a "recovered" alert.
  * - A plan with blocked changes applies nothing (applyRun refuses it) and degrades health until
  *   a reviewer acts, without backing off: re-planning it is cheap and shows when it clears.
+ * - A run whose connectors hand back the very inputs of the last run (the same CSV bytes, an
+ *   unmoved directory change counter, an empty Graph delta) reuses the last plan instead of
+ *   computing it again, until a staged-offboarding date falls due (engine/pipeline/reuse.ts).
  * - Plan mode never receives a writer (Entra Connect's staging mode).
  * - History is written, never read for planning (see history-store.ts); a history write that
  *   fails is logged and degrades health, but never stops a run.
@@ -24,10 +27,17 @@ import {
   applyRun,
   EntrasyncError,
   hasFailedSource,
-  planRun,
+  planRunRepeated,
   SafetyBlockedError,
 } from '../../engine/index.js';
-import type { ApplyIO, OpResult, Plan, PlanOptions, RunReport } from '../../engine/index.js';
+import type {
+  ApplyIO,
+  OpResult,
+  Plan,
+  PlanMemo,
+  PlanOptions,
+  RunReport,
+} from '../../engine/index.js';
 import type { TenantReadRequest, TenantState } from '../../engine/model/tenant.js';
 import type { SyncSpec } from '../../engine/model/spec.js';
 import type { SourceConnector, TargetReader } from '../../engine/ports.js';
@@ -129,6 +139,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let current: RunState | undefined;
   let stopping = false;
   let lastFullReadAt: number | undefined;
+  /** The last plan and its inputs: a run whose connectors report no change reuses it. */
+  let memo: PlanMemo | undefined;
+  const planOptions = options.planOptions ?? {};
   let lastThrottled = options.telemetry?.throttledResponses() ?? 0;
   let historyError: string | undefined;
   const pendingAlerts = new Set<Promise<void>>();
@@ -271,14 +284,17 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
       const readKind = { value: 'full' as TenantReadKind };
       const reader = readerFor(log, readKind);
-      const plan = await planRun(
+      const repeated = await planRunRepeated(
         options.spec,
         { sources: options.sources, target: reader },
-        options.planOptions ?? {},
+        planOptions,
+        memo,
       );
+      memo = repeated.memo;
+      const plan = repeated.plan;
       safe(() => history?.recordPlan(run.id, plan, readKind.value, clock.now()), undefined);
       metrics?.observePlan(plan);
-      logPlan(log, plan, readKind.value);
+      logPlan(log, plan, readKind.value, repeated.reused);
 
       if (hasFailedSource(plan)) {
         outcome = 'source-failed';
@@ -616,13 +632,15 @@ function describeFailedSources(plan: Plan): string {
     .join('; ');
 }
 
-function logPlan(log: Logger, plan: Plan, read: TenantReadKind): void {
+/** `reused`: the inputs were those of the last run, so its plan stands (not computed again). */
+function logPlan(log: Logger, plan: Plan, read: TenantReadKind, reused: boolean): void {
   const kinds: Record<string, number> = {};
   for (const c of plan.changes) kinds[c.kind] = (kinds[c.kind] ?? 0) + 1;
   log.info(
     {
       fingerprint: plan.fingerprint,
       read,
+      reused,
       changes: plan.changes.length,
       byKind: kinds,
       blocked: plan.blocked.length,

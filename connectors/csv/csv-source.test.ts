@@ -61,6 +61,34 @@ describe('createCsvSource', () => {
   });
 });
 
+describe('reading the same file again (the daemon cycle)', () => {
+  it('gives the same snapshot object back while the bytes are the same, and parses again when they change', async () => {
+    const path = `hr/file-${++counter}.csv`;
+    const file = join(baseDir, path);
+    await writeFile(file, 'employee_id,name\n1,Ada\n');
+    const source = createCsvSource(
+      'hr',
+      { kind: 'csv', key: 'employee_id', path },
+      aConnectorContext(baseDir),
+    );
+    const first = await source.read();
+    expect(await source.read()).toBe(first);
+    await writeFile(file, 'employee_id,name\n1,Ada\n'); // rewritten, same bytes
+    expect(await source.read()).toBe(first);
+    await writeFile(file, 'employee_id,name\n1,Ada\n2,Bob\n');
+    const second = await source.read();
+    expect(second).not.toBe(first);
+    expect(second.records.map((r) => r.key)).toEqual(['1', '2']);
+    await rm(file);
+    const gone = await source.read();
+    expect(gone.status).toBe('failed');
+    await writeFile(file, 'employee_id,name\n1,Ada\n2,Bob\n');
+    const back = await source.read();
+    expect(back).not.toBe(gone);
+    expect(back.status).toBe('complete');
+  });
+});
+
 describe('reading a well-formed file', () => {
   it('returns every row with string values, the header as fields and the start line', async () => {
     const snap = await readCsv(

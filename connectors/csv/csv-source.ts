@@ -23,6 +23,7 @@
  * previous record and so includes skipped blank lines), not from a row index or from its `lines`
  * counter, which counts a quoted CRLF twice.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -54,12 +55,31 @@ export function createCsvSource(
   options: CsvSourceOptions,
   context: ConnectorContext,
 ): SourceConnector {
+  const path = resolve(context.baseDir, options.path);
+  let last: { readonly digest: string; readonly snapshot: SourceSnapshot } | undefined;
   return {
     apiVersion: PORT_API_VERSION,
     kind: 'csv',
     name,
-    read: () => readCsv(name, options, resolve(context.baseDir, options.path)),
+    /**
+     * The same file bytes give the same snapshot object back without parsing again (the
+     * daemon's no-change cycle). The digest is taken before the parse, so a file rewritten in
+     * between is parsed again next time rather than missed.
+     */
+    async read() {
+      const digest = await fileDigest(path).catch(() => undefined);
+      if (digest !== undefined && last?.digest === digest) return last.snapshot;
+      const snapshot = await readCsv(name, options, path);
+      last = digest === undefined ? undefined : { digest, snapshot };
+      return snapshot;
+    },
   };
+}
+
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
 }
 
 /** One record as csv-parse gives it with `raw: true` and `columns: false`. */

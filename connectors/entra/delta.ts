@@ -17,7 +17,11 @@
  *   retries the same delta.
  */
 import { TenantReadError } from '../../engine/errors.js';
-import type { TenantReadRequest, TenantUser } from '../../engine/model/tenant.js';
+import type {
+  PrivilegedAccount,
+  TenantReadRequest,
+  TenantUser,
+} from '../../engine/model/tenant.js';
 import { flatten, selectFor } from './attributes.js';
 import type { Clock } from './clock.js';
 import type { EntraReader, EntraTenantState } from './read-tenant.js';
@@ -185,6 +189,12 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       changed++;
     }
     const privileged = await readPrivileged(transport);
+    checkpoint = { ...checkpoint, usersDeltaLink: round.deltaLink };
+    if (changed === 0 && removed === 0 && samePrivileged(privileged, cache.base.privileged)) {
+      // Nothing moved: hand back the very same object, which is what lets the daemon reuse
+      // its last plan instead of computing an identical one (engine/pipeline/reuse.ts).
+      return { tenant: cache.base, mode: 'delta', changed, removed };
+    }
     const { privileged: _stale, ...rest } = cache.base;
     const tenant: EntraTenantState = {
       ...rest,
@@ -192,7 +202,6 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       ...(privileged === undefined ? {} : { privileged }),
     };
     cache.base = tenant;
-    checkpoint = { ...checkpoint, usersDeltaLink: round.deltaLink };
     return { tenant, mode: 'delta', changed, removed };
   }
 
@@ -212,6 +221,16 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       }
     },
   };
+}
+
+function samePrivileged(
+  a: readonly PrivilegedAccount[] | undefined,
+  b: readonly PrivilegedAccount[] | undefined,
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const key = (list: readonly PrivilegedAccount[]) =>
+    JSON.stringify(list.map((p) => `${p.userId} ${p.reason}`).sort());
+  return key(a) === key(b);
 }
 
 function selectOf(request: TenantReadRequest): string {

@@ -130,6 +130,70 @@ describe('full read', () => {
   });
 });
 
+describe('verified domains', () => {
+  it('reads the verified domains when asked (unverified ones do not count), nothing when not', async () => {
+    const h = await harness({
+      throttling: false,
+      seed: {
+        users: seedUsers(2),
+        domains: [
+          { id: 'contoso.com', isDefault: true },
+          { id: 'pending.example', isVerified: false },
+        ],
+      },
+    });
+    const tenant = await h.target.reader.read({ userAttributes: [], domains: true });
+    expect(tenant.domains).toEqual({
+      status: 'read',
+      verified: ['contoso.onmicrosoft.com', 'contoso.com'],
+    });
+    expect((await h.target.reader.read({ userAttributes: [] })).domains).toBeUndefined();
+  });
+
+  it('a 403 on /domains (no Domain.Read.All) does not fail the read: domains are "unreadable"', async () => {
+    const h = await harness({
+      throttling: false,
+      seed: { users: seedUsers(3) },
+      clients: [
+        {
+          clientId: 'c0c0c0c0-0000-4000-8000-000000000002',
+          clientSecret: 'no-domains-secret-1',
+          roles: ['User.Read.All', 'RoleManagement.Read.Directory'],
+        },
+      ],
+    });
+    const tenant = await h.target.reader.read({ userAttributes: [], domains: true });
+    expect(tenant.users).toHaveLength(3);
+    expect(tenant.domains).toMatchObject({ status: 'unreadable' });
+  });
+
+  it('the least-privilege table: Domain.Read.All (or a directory read) reads domains', () => {
+    const check = (roles: string[]) =>
+      checkAccess({ roles, directoryRoles: [] }, ['read verified domains']).map((f) => f.message);
+    expect(check(['Domain.Read.All'])).toEqual([]);
+    expect(check(['Directory.Read.All'])).toEqual([]);
+    expect(check(['User.Read.All'])).toEqual([
+      'missing permission Domain.Read.All for action "read verified domains" (the app holds: User.Read.All)',
+    ]);
+  });
+
+  it('G8: any other failure of /domains fails the read', async () => {
+    const h = await harness({
+      throttling: false,
+      seed: { users: seedUsers(3) },
+      faultPlan: {
+        seed: 8,
+        faults: [
+          { kind: 'page', page: 1, mode: 'fail', status: 500, match: { path: '^/domains$' } },
+        ],
+      },
+    });
+    await expect(h.target.reader.read({ userAttributes: [], domains: true })).rejects.toThrow(
+      /reading domains failed on page 1 .*no plan is made from a partial tenant/,
+    );
+  });
+});
+
 describe('delta reads for the daemon', () => {
   it('first a full read, then only changes; an expired token falls back to a full read, never "everything changed"', async () => {
     const h = await harness({ seed: { users: seedUsers(5) }, throttling: false });
@@ -166,6 +230,39 @@ describe('delta reads for the daemon', () => {
     const third = await h.target.delta.read(request);
     expect(third).toMatchObject({ mode: 'full', reason: 'interval' });
     expect(third.tenant.users).toHaveLength(6);
+  });
+
+  it('a delta round with no changes hands back the very same tenant object (what lets the daemon reuse its plan)', async () => {
+    const h = await harness({ seed: { users: seedUsers(4) }, throttling: false });
+    const request = { userAttributes: ['employeeId', 'jobTitle', MARKER] };
+    const first = await h.target.delta.read(request);
+    const before = h.sim.requestLog.length;
+    const second = await h.target.delta.read(request);
+    expect(second).toMatchObject({ mode: 'delta', changed: 0, removed: 0 });
+    expect(second.tenant).toBe(first.tenant);
+    const paths = h.sim.requestLog.slice(before).map((e) => e.path);
+    expect(paths.filter((p) => p.includes('/users/delta'))).toHaveLength(1);
+
+    const user2 = h.sim.store.getUserByUpn('user2@contoso.com')!.user.id;
+    await applyPlan(
+      planOf([
+        {
+          id: 'u',
+          kind: 'updateUser',
+          reason: 'attribute-drift',
+          message: '',
+          user: { id: user2, userPrincipalName: 'user2@contoso.com' },
+          provenance: [],
+          set: [{ attribute: 'jobTitle', before: null, after: 'Pilot' }],
+        },
+      ]),
+      h.target.writer,
+    );
+    const third = await h.target.delta.read(request);
+    expect(third).toMatchObject({ mode: 'delta', changed: 1 });
+    expect(third.tenant).not.toBe(first.tenant);
+    const fourth = await h.target.delta.read(request);
+    expect(fourth.tenant).toBe(third.tenant);
   });
 
   it('readDelta throws on an expired token so the caller reads in full', async () => {

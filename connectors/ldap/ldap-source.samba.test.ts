@@ -5,6 +5,8 @@
  * LDAP_MATCHING_RULE_IN_CHAIN, AD's references to its own partitions, and AD refusing a simple
  * bind without TLS. One DC for this file, seeded offline with ldbadd.
  */
+import { readFile } from 'node:fs/promises';
+import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretRef } from '../../config/secrets.js';
 import { applyRun, planRun } from '../../engine/index.js';
@@ -220,6 +222,36 @@ describe('Active Directory (Samba DC)', () => {
     // Computer accounts are users too; the AD default filter leaves them out.
     expect(bySam(snap, 'DC1$')).toBeUndefined();
     expect(snap.records.length).toBeGreaterThanOrEqual(30 + BULK_COUNT);
+  });
+
+  it("hands back the same snapshot while the DC's highestCommittedUSN stands, and reads again after a write", async () => {
+    const source = createLdapSource(
+      'ad',
+      options(),
+      aConnectorContext('/', { AD_PASSWORD: dc.adminPassword }),
+    );
+    const first = await source.read();
+    expect(first.status).toBe('complete');
+    expect(await source.read()).toBe(first);
+    const admin = new Client({
+      url: dc.ldapsUrl,
+      tlsOptions: { ca: await readFile(dc.caFile), servername: dc.tlsServerName },
+    });
+    try {
+      await admin.bind(dc.adminBind, dc.adminPassword);
+      await admin.modify(
+        `CN=user000005,${STAFF}`,
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'description', values: ['moved desks'] }),
+        }),
+      );
+    } finally {
+      await admin.unbind();
+    }
+    const second = await source.read();
+    expect(second).not.toBe(first);
+    expect(second.records).toHaveLength(first.records.length);
   });
 
   it('reads over ldap:// with StartTLS', async () => {

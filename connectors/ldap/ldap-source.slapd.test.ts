@@ -3,7 +3,9 @@
  * throwaway CA, limits and ACLs per bind account, a referral object, groups with nesting and a
  * cycle. A second slapd without TLS answers StartTLS with an error. Both start once for this file.
  */
+import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
+import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretRef } from '../../config/secrets.js';
 import type { SourceSnapshot } from '../../engine/model/source.js';
@@ -108,6 +110,7 @@ beforeAll(async () => {
   [server, plain] = await Promise.all([
     startSlapd({
       suffix: SUFFIX,
+      syncprov: true,
       entries: directory(),
       databaseConfig: [
         'index objectClass eq',
@@ -258,6 +261,51 @@ describe('reading OpenLDAP', () => {
       snap.records.find((r) => r.fields['uid'] === uid)?.fields['groups'];
     expect(groupsOf('u000001')).toEqual(['staff']);
     expect(groupsOf('jdoe')).toEqual(['platform']);
+  });
+});
+
+describe('reading again (the daemon cycle)', () => {
+  it("hands back the same snapshot while the directory's contextCSN stands, and reads again after any write", async () => {
+    const source = createLdapSource(
+      'dir',
+      options(),
+      aConnectorContext('/', { LDAP_PASSWORD: CANARY }, new Redactor()),
+    );
+    const first = await source.read();
+    expect(first.status).toBe('complete');
+    expect(await source.read()).toBe(first);
+
+    const admin = new Client({
+      url: server.ldapsUrl ?? '',
+      tlsOptions: { ca: await readFile(server.caFile ?? '') },
+    });
+    try {
+      await admin.bind(server.rootDn, server.rootPassword);
+      await admin.modify(
+        `uid=u000010,${PEOPLE}`,
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'description', values: ['moved desks'] }),
+        }),
+      );
+    } finally {
+      await admin.unbind();
+    }
+    const second = await source.read();
+    expect(second).not.toBe(first);
+    expect(second.records).toHaveLength(first.records.length);
+    expect(await source.read()).toBe(second);
+  });
+
+  it('reads in full every time when the directory offers no change token (no syncprov)', async () => {
+    const source = createLdapSource(
+      'dir',
+      options({ url: plain.url, caFile: undefined, startTls: false, allowInsecure: true }),
+      aConnectorContext('/', { LDAP_PASSWORD: CANARY }, new Redactor()),
+    );
+    const first = await source.read();
+    expect(first.status).toBe('complete');
+    expect(await source.read()).not.toBe(first);
   });
 });
 

@@ -94,12 +94,13 @@ export function createLdapSource(
   context: ConnectorContext,
   dependencies: LdapSourceDependencies = {},
 ): SourceConnector {
+  const memo: ReadMemo = {};
   return {
     apiVersion: PORT_API_VERSION,
     kind: 'ldap',
     name,
     read: () =>
-      readLdap(name, options, context, dependencies.createClient ?? createLdaptsClient).catch(
+      readLdap(name, options, context, dependencies.createClient ?? createLdaptsClient, memo).catch(
         // A bug here must still not look like an empty directory, nor escape as a throw.
         (err: unknown): SourceSnapshot => ({
           name,
@@ -177,11 +178,17 @@ class Findings {
   }
 }
 
+/** The last complete read and the directory's change token at its start. */
+interface ReadMemo {
+  last?: { readonly token: string; readonly snapshot: SourceSnapshot };
+}
+
 async function readLdap(
   name: string,
   options: LdapSourceOptions,
   context: ConnectorContext,
   createClient: ClientFactory,
+  memo: ReadMemo,
 ): Promise<SourceSnapshot> {
   const findings = new Findings((text) => context.redactor.redact(text));
   const records: SourceRecord[] = [];
@@ -253,6 +260,9 @@ async function readLdap(
         message: `${name}: the server did not show its root DSE; reading it as a plain LDAP directory (set \`directory\` to say otherwise)`,
       });
     }
+    const token = await changeToken(session, plan.bases);
+    if (token !== undefined && memo.last?.token === token) return memo.last.snapshot;
+    memo.last = undefined;
     const filter = plan.filter ?? (directory === 'ad' ? AD_PERSON_FILTER : LDAP_PERSON_FILTER);
     const reader = new PagedReader(session, plan, findings, name);
 
@@ -340,11 +350,63 @@ async function readLdap(
     if (records.length === 0 && findings.status === 'complete') {
       await reportEmpty(session, plan, filter, findings, name);
     }
-    return snapshot();
+    const result = snapshot();
+    if (token !== undefined && result.status === 'complete')
+      memo.last = { token, snapshot: result };
+    return result;
   } finally {
     // A connection that died is not unbound: there is nothing left to close it on.
     if (!sessionLost(session)) await closeQuietly(session.client);
   }
+}
+
+/**
+ * A value that moves whenever anything the read could return changed, taken before the read so
+ * a change during it shows as a new token next time; undefined when the directory offers none
+ * (the read then always runs in full).
+ *
+ * - Active Directory: the domain controller's `highestCommittedUSN` (root DSE), which every
+ *   originating or replicated write, move or delete raises, with the DC's name (another DC
+ *   counts its own USNs). A busy DC moves it often; a false "changed" only costs a full read.
+ * - OpenLDAP with the syncprov overlay (any replicated directory has it): the `contextCSN` of
+ *   each naming context holding a search base, which every add, modify, rename and delete moves.
+ */
+async function changeToken(
+  session: Session,
+  bases: readonly string[],
+): Promise<string | undefined> {
+  const rootDse = session.rootDse;
+  if (rootDse === undefined) return undefined;
+  if (rootDse.highestCommittedUSN !== undefined) {
+    return `usn ${rootDse.dnsHostName ?? ''} ${rootDse.highestCommittedUSN}`;
+  }
+  const contexts = new Set<string>();
+  for (const base of bases) {
+    const normalized = normalizeDn(base);
+    const context = rootDse.namingContexts.find((nc) => {
+      const n = normalizeDn(nc);
+      return normalized === n || normalized.endsWith(`,${n}`);
+    });
+    if (context === undefined) return undefined;
+    contexts.add(context);
+  }
+  const parts: string[] = [];
+  for (const context of [...contexts].sort()) {
+    try {
+      const { searchEntries } = await session.client.search(context, {
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: ['contextCSN'],
+      });
+      const csn = searchEntries[0]?.['contextCSN'];
+      const values = (Array.isArray(csn) ? csn : csn === undefined ? [] : [csn]).map(String);
+      if (values.length === 0) return undefined;
+      parts.push(`${context} ${values.sort().join(' ')}`);
+    } catch {
+      return undefined;
+    }
+  }
+  return parts.length === 0 ? undefined : `csn ${parts.join(';')}`;
 }
 
 function compare(a: string, b: string): number {

@@ -46,6 +46,11 @@ export interface SlapdOptions {
   readonly acl?: readonly string[];
   /** Password of the root DN (cn=admin,<suffix>). */
   readonly rootPassword?: string;
+  /**
+   * Load the syncprov overlay, as every replicated OpenLDAP has it: the suffix entry then
+   * carries a `contextCSN` that every write moves. Default false.
+   */
+  readonly syncprov?: boolean;
 }
 
 export interface SlapdServer {
@@ -109,6 +114,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdServe
       'include /etc/ldap/schema/inetorgperson.schema',
       'modulepath /usr/lib/ldap',
       'moduleload back_mdb',
+      ...(options.syncprov ? ['moduleload syncprov'] : []),
       `pidfile ${join(dir, 'slapd.pid')}`,
       `argsfile ${join(dir, 'slapd.args')}`,
       // slapd's default is 500 entries per search (and per paged search in all): tests set
@@ -124,6 +130,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdServe
       `directory ${join(dir, 'db')}`,
       ...(options.databaseConfig ?? DEFAULT_INDEXES),
       ...(options.acl ?? DEFAULT_ACL),
+      ...(options.syncprov ? ['overlay syncprov'] : []),
       '',
     ].join('\n');
     const confFile = join(dir, 'slapd.conf');
