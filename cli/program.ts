@@ -10,6 +10,8 @@ import { ConfigError, EntrasyncError, SafetyBlockedError } from '../engine/error
 import { formatDiagnostic } from '../engine/model/diagnostic.js';
 import { Redactor } from '../engine/secret.js';
 import { addApplyOptions, applyOptionsFrom, runApply } from './commands/apply.js';
+import type { BaselineFlags } from './baseline.js';
+import { addBaselineOptions, baselineFrom } from './baseline.js';
 import type { CommandContext } from './commands/command-context.js';
 import { registerDaemonCommand } from './commands/daemon.js';
 import { registerImportCommand } from './commands/import.js';
@@ -18,7 +20,7 @@ import { registerSnapshotCommand, runPlanWithSnapshot } from './commands/snapsho
 import { runExplain } from './commands/explain.js';
 import type { OverrideFlags } from './overrides.js';
 import { addOverrideOptions, overridesFrom, parseCount } from './overrides.js';
-import type { PlanFormat } from './commands/plan.js';
+import type { PlanCommandOptions, PlanFormat } from './commands/plan.js';
 import { runPlan } from './commands/plan.js';
 import { runSimulator, runSimulatorSeed } from './commands/simulator.js';
 import { runValidate } from './commands/validate.js';
@@ -70,23 +72,25 @@ export async function main(
       exitCode = await runValidate(opts.config, output);
     });
 
-  addOverrideOptions(
-    program
-      .command('plan')
-      .description(
-        'read the sources and the tenant and show what apply would change (never writes)',
-      )
-      .addOption(configOption())
-      .addOption(
-        new Option('-f, --format <format>', 'output format')
-          .choices(['text', 'json', 'markdown'])
-          .default('text'),
-      )
-      .option('-o, --out <file>', 'also save the plan as JSON, for `apply <file>`')
-      .option(
-        '--tenant-snapshot <file>',
-        'plan against a tenant snapshot (entrasync snapshot) instead of the live tenant; no Graph credentials needed',
-      ),
+  addBaselineOptions(
+    addOverrideOptions(
+      program
+        .command('plan')
+        .description(
+          'read the sources and the tenant and show what apply would change (never writes)',
+        )
+        .addOption(configOption())
+        .addOption(
+          new Option('-f, --format <format>', 'output format')
+            .choices(['text', 'json', 'markdown'])
+            .default('text'),
+        )
+        .option('-o, --out <file>', 'also save the plan as JSON, for `apply <file>`')
+        .option(
+          '--tenant-snapshot <file>',
+          'plan against a tenant snapshot (entrasync snapshot) instead of the live tenant; no Graph credentials needed',
+        ),
+    ),
   ).action(
     async (
       opts: {
@@ -94,51 +98,47 @@ export async function main(
         format: PlanFormat;
         out?: string;
         tenantSnapshot?: string;
-      } & OverrideFlags,
+      } & OverrideFlags &
+        BaselineFlags,
     ) => {
       const overrides = overridesFrom(opts);
+      const protectBaseline = await baselineFrom(opts, opts.config);
+      const planOptions: PlanCommandOptions = {
+        format: opts.format,
+        ...(opts.out ? { out: opts.out } : {}),
+        ...(overrides ? { overrides } : {}),
+        ...(protectBaseline ? { protectBaseline } : {}),
+      };
       if (opts.tenantSnapshot) {
         exitCode = await runPlanWithSnapshot(
           opts.config,
           opts.tenantSnapshot,
-          {
-            format: opts.format,
-            ...(opts.out ? { out: opts.out } : {}),
-            ...(overrides ? { overrides } : {}),
-          },
+          planOptions,
           output,
           redactor,
         );
         return;
       }
-      await withRuntime(opts.config, (runtime) =>
-        runPlan(
-          runtime,
-          {
-            format: opts.format,
-            ...(opts.out ? { out: opts.out } : {}),
-            ...(overrides ? { overrides } : {}),
-          },
-          output,
-        ),
-      );
+      await withRuntime(opts.config, (runtime) => runPlan(runtime, planOptions, output));
     },
   );
 
-  addApplyOptions(
-    addOverrideOptions(
-      program
-        .command('apply')
-        .description(
-          'apply a saved plan (refused if the tenant changed since), or plan and apply now',
-        )
-        .argument('[plan]', 'plan file saved by `plan --out`')
-        .addOption(configOption()),
+  addBaselineOptions(
+    addApplyOptions(
+      addOverrideOptions(
+        program
+          .command('apply')
+          .description(
+            'apply a saved plan (refused if the tenant changed since), or plan and apply now',
+          )
+          .argument('[plan]', 'plan file saved by `plan --out`')
+          .addOption(configOption()),
+      ),
     ),
   ).action(
     async (
       planFile: string | undefined,
-      opts: { config: string } & OverrideFlags & Record<string, unknown>,
+      opts: { config: string } & OverrideFlags & BaselineFlags & Record<string, unknown>,
     ) => {
       const overrides = overridesFrom(opts);
       if (planFile && overrides) {
@@ -147,8 +147,12 @@ export async function main(
           'a saved plan already carries its overrides: make it with `plan --allow-... --plan <fingerprint> --out`',
         );
       }
+      const protectBaseline = await baselineFrom(opts, opts.config);
       await withRuntime(opts.config, (runtime) =>
-        runApply(runtime, planFile, output, overrides, applyOptionsFrom(opts)),
+        runApply(runtime, planFile, output, overrides, {
+          ...applyOptionsFrom(opts),
+          ...(protectBaseline ? { protectBaseline } : {}),
+        }),
       );
     },
   );

@@ -30,7 +30,14 @@ import {
   renderReportText,
   StalePlanError,
 } from '../../engine/index.js';
-import type { Change, OpResult, Plan, RunReport, ThresholdOverrides } from '../../engine/index.js';
+import type {
+  Change,
+  OpResult,
+  Plan,
+  ProtectBaseline,
+  RunReport,
+  ThresholdOverrides,
+} from '../../engine/index.js';
 import { PLAN_FORMAT_VERSION } from '../../engine/index.js';
 import type { SyncSpec } from '../../engine/model/spec.js';
 import type { EntraAction } from '../../connectors/entra/index.js';
@@ -39,6 +46,7 @@ import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
+import { checkSavedPlanBaseline } from '../baseline.js';
 import { reportFailedSources } from './plan.js';
 
 /** Flags of `apply` beyond the config and the overrides (see `addApplyOptions`). */
@@ -53,6 +61,12 @@ export interface ApplyCommandOptions {
   readonly journal?: boolean;
   /** `false` (`--no-progress`): no progress bar or progress lines. */
   readonly progress?: boolean;
+  /**
+   * `--baseline`/`--baseline-config` (cli/baseline.ts): the protect list before this change, for
+   * the protect-lift check (P2). With a saved plan, the plan's own baseline counts and this one
+   * must protect the same entries (StalePlanError otherwise).
+   */
+  readonly protectBaseline?: ProtectBaseline;
 }
 
 /**
@@ -123,6 +137,7 @@ export async function runApply(
     let plan: Plan;
     if (planFile) {
       plan = await readPlanFile(planFile);
+      checkSavedPlanBaseline(plan, options.protectBaseline);
       const unfinished = store?.unfinishedRun(spec.configDigest);
       if (unfinished !== undefined && unfinished.planFingerprint === plan.fingerprint) {
         plan = await remainderOf(plan, runtime, output);
@@ -131,7 +146,10 @@ export async function runApply(
       plan = await planRun(
         spec,
         { sources: runtime.sources, target: runtime.target.reader },
-        overrides ? { overrides } : {},
+        {
+          ...(overrides ? { overrides } : {}),
+          ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
+        },
       );
       output.out(renderPlanText(plan));
       reportFailedSources(plan, output);
@@ -235,10 +253,12 @@ async function checkPermissions(
  * nothing unreviewed slips in; otherwise the saved plan is stale (A2).
  */
 async function remainderOf(saved: Plan, runtime: Runtime, output: Output): Promise<Plan> {
-  const fresh = await planRun(runtime.loaded.spec, {
-    sources: runtime.sources,
-    target: runtime.target.reader,
-  });
+  // The saved plan's baseline counts: what was lifted when it was made is still lifted.
+  const fresh = await planRun(
+    runtime.loaded.spec,
+    { sources: runtime.sources, target: runtime.target.reader },
+    saved.protectLift?.ran ? { protectBaseline: saved.protectLift.baseline } : {},
+  );
   const reviewed = new Map(saved.changes.map((c) => [c.id, canonical(c)]));
   const unreviewed = fresh.changes.filter((c) => reviewed.get(c.id) !== canonical(c));
   if (unreviewed.length > 0 || fresh.blocked.length > 0) {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { planRun, renderPlanJson, renderPlanMarkdown, renderPlanText } from '../../engine/index.js';
-import type { Plan, ThresholdOverrides } from '../../engine/index.js';
+import type { Plan, ProtectBaseline, ThresholdOverrides } from '../../engine/index.js';
 import { describeLocation } from '../../engine/model/source.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
@@ -15,6 +15,8 @@ export interface PlanCommandOptions {
   readonly format: PlanFormat;
   readonly out?: string;
   readonly overrides?: ThresholdOverrides;
+  /** `--baseline`/`--baseline-config`: the protect list before this change (P2, cli/baseline.ts). */
+  readonly protectBaseline?: ProtectBaseline;
 }
 
 /** What planning needs of a runtime: the live tenant or a snapshot behind the same reader port. */
@@ -30,7 +32,10 @@ export async function runPlan(
   const plan = await planRun(
     runtime.loaded.spec,
     { sources: runtime.sources, target: runtime.target.reader },
-    options.overrides ? { overrides: options.overrides } : {},
+    {
+      ...(options.overrides ? { overrides: options.overrides } : {}),
+      ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
+    },
   );
   const render = { text: renderPlanText, json: renderPlanJson, markdown: renderPlanMarkdown }[
     options.format

@@ -293,6 +293,33 @@ export interface IgnoredUser {
   readonly reason: 'unmanaged' | 'synced-from-on-premises' | 'guest' | 'protected' | 'privileged';
 }
 
+/**
+ * The protect entries in effect before this config change (P2): the `safety.protect` of the
+ * config as it was at a git ref (`--baseline`), in a file (`--baseline-config`), or as the daemon
+ * last applied it. Plain data; the entries match accounts exactly as `safety.protect` does.
+ */
+export interface ProtectBaseline {
+  /** `safety.protect` entries of the baseline config (userPrincipalName or object id). */
+  readonly protect: readonly string[];
+  /** Where the baseline was read, for people (`git origin/main:entrasync.yaml`); not hashed. */
+  readonly from?: string;
+}
+
+/**
+ * The protect-lift check (P2): an account on the baseline's protect list that is not on the
+ * current one had its protection lifted in this change, and no change to it may be applied in
+ * the same plan. `ran: false`: no baseline was given, so the check did not run.
+ */
+export type ProtectLiftCheck =
+  | { readonly ran: false }
+  | {
+      readonly ran: true;
+      /** The baseline, entries lower case, sorted and unique (as the fingerprint hashes them). */
+      readonly baseline: ProtectBaseline;
+      /** Accounts whose protection this change lifts, sorted by userPrincipalName. */
+      readonly lifted: readonly Required<UserRef>[];
+    };
+
 export interface Plan {
   readonly formatVersion: typeof PLAN_FORMAT_VERSION;
   /** Hash of configDigest, tenantDigest and the changes: what an override or approval binds to. */
@@ -311,6 +338,11 @@ export interface Plan {
   readonly licenses?: readonly LicenseSeats[];
   /** Threshold overrides this plan was made with, bound to its fingerprint (A5). */
   readonly overrides?: Readonly<Partial<Record<ThresholdAction, number>>>;
+  /**
+   * The protect-lift check (P2); its baseline is part of the fingerprint. Absent in plans made
+   * before the check existed: read as `{ ran: false }`.
+   */
+  readonly protectLift?: ProtectLiftCheck;
 }
 
 /**

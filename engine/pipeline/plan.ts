@@ -31,6 +31,8 @@ import type { MatchResult } from './match.js';
 import { classifyTenant, ignoredUsers } from './ownership.js';
 import type { ClassifiedTenant } from './ownership.js';
 import { checkSafety } from './safety.js';
+import { checkProtectLift } from './protect-lift.js';
+import type { ProtectBaseline } from './protect-lift.js';
 
 /** Attributes every tenant read selects, whatever the config maps. */
 const BASE_USER_ATTRIBUTES = [
@@ -151,6 +153,11 @@ export interface PlanOptions {
   readonly overrides?: ThresholdOverrides;
   /** When the plan is made (ms since the epoch): grace periods count from here. Default: now. */
   readonly now?: number;
+  /**
+   * The protect entries in effect before this config change (P2): every change to an account
+   * this config stops protecting is blocked. Absent: the check does not run (`protectLift`).
+   */
+  readonly protectBaseline?: ProtectBaseline;
 }
 
 export async function computePlan(
@@ -231,7 +238,8 @@ export async function computePlanWithStages(
   // The fingerprint covers every change the diff found, blocked or not, so an override bound
   // to it (and an approval, later) names exactly this set of changes against this tenant.
   const tenantDigestValue = tenantDigest(tenant, spec.marker, allChanges);
-  const fingerprint = planFingerprint(spec.configDigest, tenantDigestValue, allChanges);
+  const lift = checkProtectLift(tenant, spec, classified, options.protectBaseline);
+  const fingerprint = lift.bind(planFingerprint(spec.configDigest, tenantDigestValue, allChanges));
   const managedUsers = [...classified.ownership.values()].filter((o) => o === 'managed').length;
   const safe = checkSafety(allChanges, {
     sources,
@@ -247,6 +255,7 @@ export async function computePlanWithStages(
     approvals: spec.approvals,
     adminDetection: tenant.privileged !== undefined,
     seatShortfall: access.seatShortfall,
+    ...(lift.lifted ? { protectLifted: lift.lifted } : {}),
     displayNames: new Map(
       tenant.users.flatMap((u) =>
         typeof u.attributes.displayName === 'string'
@@ -275,6 +284,7 @@ export async function computePlanWithStages(
     managedUsers,
     ...(access.seats.length > 0 ? { licenses: access.seats } : {}),
     ...(Object.keys(safe.overridesUsed).length > 0 ? { overrides: safe.overridesUsed } : {}),
+    protectLift: lift.check,
   };
   return { plan, stages: { joined, mapped, matched, classified } };
 }

@@ -4,6 +4,9 @@
  * at all. Checks never unblock: each only moves more changes to `blocked`, so degrading any input
  * can only block more (safety monotonicity).
  *
+ * 0. Protection lifted (P2): every change to an account whose protection this very config change
+ *    lifts (protect-lift.ts) is blocked, before anything else and whatever is approved or
+ *    overridden: protection must be lifted by a separate, earlier apply.
  * 1. Source health (invariant 2): a failed, incomplete or shrunken source cannot say who left,
  *    so every deprovisioning change is blocked (S1, S7, S8).
  * 2. Unidentified people: someone in the sources whose account cannot be told apart from a
@@ -32,6 +35,8 @@ import {
 import type { Approvals, SafetySpec, ThresholdAction } from '../model/spec.js';
 import { THRESHOLD_FLAG } from '../model/spec.js';
 import type { AttributeValue } from '../model/tenant.js';
+import type { LiftedAccounts } from './protect-lift.js';
+import { protectionLiftedVerdict } from './protect-lift.js';
 
 export interface SafetyContext {
   readonly sources: readonly SourceSummary[];
@@ -61,6 +66,11 @@ export interface SafetyContext {
    * blocked before apply rather than failing one by one with "no available licenses".
    */
   readonly seatShortfall?: ReadonlyMap<string, string>;
+  /**
+   * Accounts whose protection this config change lifts (the protect-lift check, P2); absent
+   * when the check did not run (no baseline).
+   */
+  readonly protectLifted?: LiftedAccounts;
 }
 
 export interface SafetyResult {
@@ -82,11 +92,16 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
   const unidentified = unidentifiedPeopleVerdict(context);
   for (const change of changes) {
     const shortfall = context.seatShortfall?.get(change.id);
-    const verdict = DEPROVISIONING_KINDS.has(change.kind)
-      ? (sourceVerdict ?? unidentified)
-      : shortfall !== undefined
-        ? { code: 'license-shortfall', message: shortfall }
-        : undefined;
+    const lifted = context.protectLifted
+      ? protectionLiftedVerdict(change, context.protectLifted)
+      : undefined;
+    const verdict =
+      lifted ??
+      (DEPROVISIONING_KINDS.has(change.kind)
+        ? (sourceVerdict ?? unidentified)
+        : shortfall !== undefined
+          ? { code: 'license-shortfall', message: shortfall }
+          : undefined);
     if (verdict) blocked.push({ change, ...verdict });
     else allowed.push(change);
   }

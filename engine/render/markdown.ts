@@ -8,6 +8,7 @@ import { subjectOf } from '../model/plan.js';
 import type { Change, ChangeKind, Plan } from '../model/plan.js';
 import { describeLocation } from '../model/source.js';
 import { KIND_LABELS, KINDS_IN_ORDER, detailLines } from './kinds.js';
+import { protectLiftLine } from './text.js';
 import type { AttributeValue } from '../model/tenant.js';
 
 export const MARKDOWN_COMMENT_MARKER = '<!-- entrasync-plan -->';
@@ -108,6 +109,8 @@ export function renderPlanMarkdown(plan: Plan): string {
       out.push(`- :warning: \`${w.code}\`: ${escape(w.message)}`);
     out.push('', '</details>', '');
   }
+  const lift = protectLiftLine(plan);
+  if (lift) out.push(`<sub>${escape(lift)}</sub>`, '');
   if (plan.overrides) {
     const given = Object.entries(plan.overrides).map(([action, n]) => `${action} up to ${n}`);
     out.push(`Threshold overrides bound to this plan: ${given.join(', ')}`, '');

@@ -56,6 +56,8 @@ describe('renderers', () => {
 
       Left alone (1): admin@contoso.com (unmanaged)
 
+      protect-lift check not run: no baseline (--baseline <git-ref>)
+
       Plan <fp>: 1 to create, 1 to update, 1 to disable.
       "
     `);
@@ -104,6 +106,8 @@ describe('renderers', () => {
       | \`alan.turing@contoso.com\` | left source | disable alan.turing@contoso.com: no person in the sources has anchor "2"<br>and revoke sign-in sessions |
 
       </details>
+
+      <sub>protect-lift check not run: no baseline (--baseline &lt;git-ref&gt;)</sub>
       "
     `);
   });

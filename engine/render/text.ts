@@ -79,9 +79,26 @@ export function renderPlanText(plan: Plan): string {
     const given = Object.entries(plan.overrides).map(([action, n]) => `${action} up to ${n}`);
     out.push(`Threshold overrides bound to this plan: ${given.join(', ')}`);
   }
+  const lift = protectLiftLine(plan);
+  if (lift) {
+    out.push('');
+    out.push(lift);
+  }
   out.push('');
   out.push(summaryLine(plan));
   return out.join('\n') + '\n';
+}
+
+/**
+ * One line about the protect-lift check (P2): that it did not run, or which accounts this change
+ * stops protecting; nothing when it ran and lifted nothing. Shared with the Markdown renderer.
+ */
+export function protectLiftLine(plan: Plan): string | undefined {
+  const check = plan.protectLift;
+  if (!check?.ran) return 'protect-lift check not run: no baseline (--baseline <git-ref>)';
+  if (check.lifted.length === 0) return undefined;
+  const from = check.baseline.from === undefined ? '' : ` (baseline ${check.baseline.from})`;
+  return `Protection lifted by this change${from}: ${check.lifted.map((u) => u.userPrincipalName).join(', ')}`;
 }
 
 export function summaryLine(plan: Plan): string {
