@@ -3,7 +3,8 @@
  * test/servers/samba.ts) loaded with the example's own lab/corp.ldif, and the embedded simulator:
  * validate -> plan -> apply -> re-plan is empty, through the `entrasync` command. Then the AD
  * admin disables an account (over LDAPS, as Active Directory Users and Computers would) and the
- * next run disables it in Entra; enabling it again re-enables it.
+ * next run disables it in Entra; enabling it again re-enables it; a rename and a department
+ * move in AD rename the same account and move its group.
  *
  * The copy of the example only differs in where the DC is: the test DC listens on 127.0.0.1 with
  * its own CA, and binds as its Administrator (lab users have no password).
@@ -80,8 +81,8 @@ async function readAd(): Promise<Map<string, Readonly<Record<string, unknown>>>>
   return new Map(snapshot.records.map((r) => [String(r.fields['sAMAccountName']), r.fields]));
 }
 
-/** Sets userAccountControl over LDAPS, as an AD admin disabling or enabling an account would. */
-async function setAccountControl(cn: string, value: number): Promise<void> {
+/** Replaces attributes of a user in OU=Staff over LDAPS, as an AD admin would. */
+async function modifyUser(cn: string, values: Record<string, string>): Promise<void> {
   const client = new Client({
     url: dc.ldapsUrl,
     tlsOptions: { ca: readFileSync(dc.caFile), servername: dc.tlsServerName },
@@ -90,14 +91,22 @@ async function setAccountControl(cn: string, value: number): Promise<void> {
     await client.bind(dc.adminBind, dc.adminPassword);
     await client.modify(
       `CN=${cn},${STAFF}`,
-      new Change({
-        operation: 'replace',
-        modification: new Attribute({ type: 'userAccountControl', values: [String(value)] }),
-      }),
+      Object.entries(values).map(
+        ([type, value]) =>
+          new Change({
+            operation: 'replace',
+            modification: new Attribute({ type, values: [value] }),
+          }),
+      ),
     );
   } finally {
     await client.unbind();
   }
+}
+
+/** Sets userAccountControl, as an AD admin disabling (514) or enabling (512) an account would. */
+function setAccountControl(cn: string, value: number): Promise<void> {
+  return modifyUser(cn, { userAccountControl: String(value) });
 }
 
 describe('examples/ad-to-entra: Active Directory -> Entra as Entra Connect does it', () => {
@@ -214,6 +223,47 @@ describe('examples/ad-to-entra: Active Directory -> Entra as Entra Connect does 
     expect(tenant.members('entrasync-dept-sales')).toEqual([
       'carol.white@contoso.com',
       'dan.brown@contoso.com',
+    ]);
+  });
+
+  it('a rename and a move in AD rename the same account and move its group (found by immutable id)', async () => {
+    const before = readTenant(example).user('grace.lee@contoso.com');
+    expect(before).toBeDefined();
+    await modifyUser('Grace Lee', {
+      userPrincipalName: 'grace.park@contoso.com',
+      mail: 'grace.park@contoso.com',
+      sn: 'Park',
+      displayName: 'Grace Park',
+      department: 'Sales',
+    });
+    const plan = await planAt(example.config, Date.now());
+    // The plan names the account by its current UPN; the update renames it.
+    expect(changesFor(plan, 'grace.lee@contoso.com')).toEqual([
+      'addMembers Dept - Sales',
+      'removeMembers Dept - Engineering',
+      'updateUser grace.lee@contoso.com',
+    ]);
+    expect(plan.changes.find((c) => c.kind === 'updateUser')?.message).toBe(
+      'update userPrincipalName, mail, displayName, surname, department of grace.lee@contoso.com',
+    );
+    expect(plan.changes.map((c) => c.kind)).not.toContain('createUser');
+    expect(plan.changes.map((c) => c.kind)).not.toContain('disableUser');
+    const apply = await cli('apply', '--config', example.config);
+    expect(apply.code).toBe(0);
+    expect((await cli('plan', '--config', example.config)).code).toBe(0);
+    const tenant = readTenant(example);
+    expect(tenant.user('grace.lee@contoso.com')).toBeUndefined();
+    expect(tenant.user('grace.park@contoso.com')).toMatchObject({
+      id: before?.id,
+      displayName: 'Grace Park',
+      surname: 'Park',
+      mail: 'grace.park@contoso.com',
+      department: 'Sales',
+      onPremisesImmutableId: before?.['onPremisesImmutableId'],
+    });
+    expect(tenant.members('entrasync-dept-engineering')).toEqual([
+      'alice.smith@contoso.com',
+      'bob.jones@contoso.com',
     ]);
   });
 });
