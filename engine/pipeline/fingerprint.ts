@@ -19,22 +19,114 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** JSON with object keys sorted at every level: equal data gives equal text. */
+/**
+ * JSON with object keys sorted at every level: equal data gives equal text. Written out
+ * directly rather than by building a sorted copy for JSON.stringify: a 100,000-user tenant
+ * digest then allocates one string instead of a second tenant. Same text as
+ * `JSON.stringify(sortedCopy)` for plain data (the test checks both on arbitrary values):
+ * undefined and function members are left out, and in arrays written as null.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  return write(value) ?? 'null';
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort(compareText)) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
+/**
+ * `sha256(canonicalJson(value))`, the same digest, without the whole text in memory at once:
+ * the outer two levels (a tenant's user list, a plan's changes) are written piece by piece
+ * into the hash, so a 100,000-user digest never builds a 50 MB string for the collector.
+ */
+export function canonicalDigest(value: unknown): string {
+  const hash = createHash('sha256');
+  let pending = '';
+  const sink = (text: string): void => {
+    pending += text;
+    if (pending.length >= 65_536) {
+      hash.update(pending);
+      pending = '';
     }
-    return out;
+  };
+  stream(value, sink, 0);
+  hash.update(pending);
+  return hash.digest('hex');
+}
+
+function stream(value: unknown, sink: (text: string) => void, depth: number): void {
+  if (depth >= 2 || typeof value !== 'object' || value === null) {
+    sink(write(value) ?? 'null');
+    return;
   }
-  return value;
+  if (Array.isArray(value)) {
+    sink('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) sink(',');
+      stream(value[i], sink, depth + 1);
+    }
+    sink(']');
+    return;
+  }
+  sink('{');
+  let first = true;
+  for (const key of sortedKeys(value)) {
+    const member = (value as Record<string, unknown>)[key];
+    const simple = typeof member !== 'object' || member === null;
+    const text = simple ? write(member) : undefined;
+    if (simple && text === undefined) continue;
+    sink(`${first ? '' : ','}${JSON.stringify(key)}:`);
+    first = false;
+    if (text !== undefined) sink(text);
+    else stream(member, sink, depth + 1);
+  }
+  sink('}');
+}
+
+function write(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let text = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) text += ',';
+          text += write(value[i]) ?? 'null';
+        }
+        return text + ']';
+      }
+      let text = '{';
+      let first = true;
+      for (const key of sortedKeys(value)) {
+        const member = write((value as Record<string, unknown>)[key]);
+        if (member === undefined) continue;
+        text += `${first ? '' : ','}${JSON.stringify(key)}:${member}`;
+        first = false;
+      }
+      return text + '}';
+    }
+    default:
+      return undefined;
+  }
+}
+
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+
+/**
+ * Keys in the order JSON.stringify writes an object built in sorted order: integer-like keys
+ * first by value (JavaScript enumerates them so, whatever the insertion order), then the
+ * others by `compareText`.
+ */
+function sortedKeys(value: object): string[] {
+  const indexes: string[] = [];
+  const names: string[] = [];
+  for (const key of Object.keys(value)) {
+    (ARRAY_INDEX.test(key) && Number(key) < 4294967295 ? indexes : names).push(key);
+  }
+  indexes.sort((a, b) => Number(a) - Number(b));
+  return indexes.length === 0 ? names.sort(compareText) : [...indexes, ...names.sort(compareText)];
 }
 
 export function tenantDigest(
@@ -69,7 +161,7 @@ export function tenantDigest(
     .map((g) => ({ ...g, memberIds: [...g.memberIds].sort(compareText) }))
     .sort((a, b) => compareText(a.id, b.id));
   const relevant = groups.length === 0 ? relevantUsers : { users: relevantUsers, groups };
-  return sha256(canonicalJson(relevant));
+  return canonicalDigest(relevant);
 }
 
 export function planFingerprint(
@@ -77,5 +169,5 @@ export function planFingerprint(
   tenantDigestValue: string,
   changes: readonly Change[],
 ): string {
-  return sha256(canonicalJson({ configDigest, tenantDigest: tenantDigestValue, changes }));
+  return canonicalDigest({ configDigest, tenantDigest: tenantDigestValue, changes });
 }
