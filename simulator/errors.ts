@@ -204,6 +204,17 @@ export const graphErrors = {
       [{ code: 'ObjectConflict', target: name }],
     );
   },
+  /**
+   * A userPrincipalName outside the tenant's verified domains (create or update). Observed
+   * text (Graph's answer to POST/PATCH /users), not on a reference page.
+   */
+  unverifiedUpnDomain(): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      'The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.',
+    );
+  },
   passwordComplexity(): GraphError {
     return new GraphError(
       400,

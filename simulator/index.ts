@@ -55,6 +55,7 @@ export { seedTenant, DEFAULT_SKUS } from './seed-generator.js';
 export type { ThrottleOptions } from './throttle.js';
 export type { FederatedCredential } from './token-endpoint.js';
 export { BUILT_IN_ROLES } from './roles.js';
+export { DEFAULT_EXTRA_DOMAINS, INITIAL_DOMAIN } from './domains.js';
 
 /** An app registration in the simulated tenant, with its application permissions (roles). */
 export interface SimulatorClient {
@@ -153,6 +154,7 @@ export const DEFAULT_CLIENT_ROLES: readonly string[] = [
   'Organization.Read.All',
   'RoleManagement.Read.Directory',
   'AdministrativeUnit.Read.All',
+  'Domain.Read.All',
 ];
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);

@@ -9,9 +9,14 @@
  *                         "servicePlans"?: [ { "servicePlanId", "servicePlanName" } ] } ],
  *   "roleAssignments": [ { "principal": "<upn, id or group uniqueName>", "role": "Global Administrator" } ],
  *   "roleEligibilitySchedules": [ { "principal": "...", "roleDefinitionId": "<guid>" } ],
- *   "administrativeUnits": [ { "displayName": "...", "isMemberManagementRestricted": true, "members": ["..."] } ]
+ *   "administrativeUnits": [ { "displayName": "...", "isMemberManagementRestricted": true, "members": ["..."] } ],
+ *   "domains": [ { "id": "contoso.com", "isVerified"?: true, "isDefault"?: false, "authenticationType"?: "Managed",
+ *                  "supportedServices"?: ["Email"] } ]
  * }
  * ```
+ *
+ * `domains` replaces the default domains (domains.ts); the initial `contoso.onmicrosoft.com` is
+ * added when no entry is `isInitial`, and every seeded user must be in a verified domain.
  *
  * Users and groups are checked with the rules of `POST /users` and `POST /groups` (no password
  * needed; read-only properties such as `onPremisesSyncEnabled`, `createdDateTime` and users'
@@ -20,7 +25,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { GraphError } from './errors.js';
+import { domainDocument, domainOf, DOMAIN_PROPERTIES, isVerifiedDomain } from './domains.js';
+import { GraphError, graphErrors } from './errors.js';
 import {
   checkGroupShape,
   derivedGroupProperties,
@@ -43,7 +49,9 @@ const TOP_LEVEL = new Set([
   'roleAssignments',
   'roleEligibilitySchedules',
   'administrativeUnits',
+  'domains',
 ]);
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i;
 
 export class SeedError extends Error {
   constructor(message: string) {
@@ -104,11 +112,20 @@ export function parseSeed(
     return id;
   };
 
+  const domains =
+    seed['domains'] === undefined ? undefined : parseDomains(seed, source, defaultDomain);
+
   const users = (seed['users'] as unknown[]).map((entry, index): UserDocument => {
     const where = `Seed file ${source}: users[${index}]`;
     if (!isPlainObject(entry)) throw new SeedError(`${where}: expected an object.`);
     const { id: rawId, manager, ...properties } = entry;
     const changes = validate(() => validateUserWrite(properties, 'seed'), where);
+    if (
+      domains !== undefined &&
+      !isVerifiedDomain(domains, domainOf(String(changes['userPrincipalName'])))
+    ) {
+      throw new SeedError(`${where}: ${graphErrors.unverifiedUpnDomain().message}`);
+    }
     const id = takeId(rawId, where);
     const upn = String(changes['userPrincipalName']);
     const previous = byKey.get(upn.toLowerCase());
@@ -268,7 +285,73 @@ export function parseSeed(
       targetId: resolve(pending.ref, pending.where),
     });
   }
-  return { users, groups, skus, links, docs };
+  return { users, groups, skus, links, docs, ...(domains === undefined ? {} : { domains }) };
+}
+
+/**
+ * The seed's `domains`: names unique, known properties only, at most one default and one
+ * initial; the initial domain is added (initial, and default when none is) if no entry is.
+ */
+function parseDomains(
+  seed: Record<string, unknown>,
+  source: string,
+  initialDomain: string,
+): DirectoryDocument[] {
+  const known = new Set(DOMAIN_PROPERTIES);
+  const seen = new Set<string>();
+  const out = list(seed, 'domains', source).map((entry, index) => {
+    const where = `Seed file ${source}: domains[${index}]`;
+    const id = entry['id'];
+    if (typeof id !== 'string' || !DOMAIN_NAME.test(id)) {
+      throw new SeedError(`${where}: "id" must be a domain name such as "contoso.com".`);
+    }
+    if (seen.has(id.toLowerCase()))
+      throw new SeedError(`${where}: domain "${id}" is already listed.`);
+    seen.add(id.toLowerCase());
+    for (const [name, value] of Object.entries(entry)) {
+      if (!known.has(name)) throw new SeedError(`${where}: unknown domain property "${name}".`);
+      if (name.startsWith('is') && typeof value !== 'boolean') {
+        throw new SeedError(`${where}: "${name}" must be true or false.`);
+      }
+    }
+    const type = entry['authenticationType'];
+    if (type !== undefined && type !== 'Managed' && type !== 'Federated') {
+      throw new SeedError(`${where}: "authenticationType" must be "Managed" or "Federated".`);
+    }
+    const services = entry['supportedServices'];
+    if (
+      services !== undefined &&
+      (!Array.isArray(services) || services.some((v) => typeof v !== 'string'))
+    ) {
+      throw new SeedError(`${where}: "supportedServices" must be an array of strings.`);
+    }
+    return domainDocument({ ...entry, id });
+  });
+  for (const flag of ['isInitial', 'isDefault']) {
+    if (out.filter((d) => d[flag] === true).length > 1) {
+      throw new SeedError(`Seed file ${source}: more than one domain has "${flag}": true.`);
+    }
+  }
+  if (out.some((d) => d['isDefault'] === true && d['isVerified'] !== true)) {
+    throw new SeedError(`Seed file ${source}: the default domain must be verified.`);
+  }
+  if (!out.some((d) => d['isInitial'] === true)) {
+    if (seen.has(initialDomain.toLowerCase())) {
+      throw new SeedError(
+        `Seed file ${source}: domain "${initialDomain}" is the tenant's initial domain; mark it "isInitial": true.`,
+      );
+    }
+    const isDefault = !out.some((d) => d['isDefault'] === true);
+    out.unshift(
+      domainDocument({
+        id: initialDomain,
+        isInitial: true,
+        isDefault,
+        supportedServices: ['Email', 'OfficeCommunicationsOnline'],
+      }),
+    );
+  }
+  return out;
 }
 
 function list(

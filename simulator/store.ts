@@ -23,7 +23,7 @@
  *   `assignedLicenses` (SKUs held) and `licenseAssignmentStates` (one per path), recomputed in
  *   the same transaction as every write that can change them (see licensing.ts).
  * - `docs`: read-mostly directory data (role assignments, PIM eligibility schedules,
- *   administrative units, role definitions) as JSON documents.
+ *   administrative units, role definitions, domains) as JSON documents.
  *
  * Secrets never reach this file: documents hold no password, and client secrets and tokens
  * live only in the memory of the process that issued them.
@@ -38,6 +38,7 @@ import {
   computeLicenses,
   directLicensesOf,
 } from './licensing.js';
+import { defaultDomains } from './domains.js';
 import { roleDefinitionDocs } from './roles.js';
 
 /** A directory object as stored: Graph property names to JSON values; unset ones absent. */
@@ -50,7 +51,12 @@ export type ObjectKind = 'user' | 'group';
 export type ObjectState = 'active' | 'deleted' | 'purged';
 export type LinkRelation = 'member' | 'owner' | 'manager' | 'auMember';
 export type DocKind =
-  'roleAssignment' | 'roleEligibilitySchedule' | 'roleDefinition' | 'administrativeUnit';
+  | 'roleAssignment'
+  | 'roleEligibilitySchedule'
+  | 'roleDefinition'
+  | 'administrativeUnit'
+  /** Keyed by the lowercased domain name; the document's `id` keeps the name as given. */
+  | 'domain';
 
 export interface StoredObject {
   readonly seq: number;
@@ -124,6 +130,11 @@ export interface SeedData {
   readonly links?: readonly { rel: LinkRelation; sourceId: string; targetId: string }[];
   readonly skus?: readonly (Readonly<Record<string, unknown>> & { skuId: string })[];
   readonly docs?: readonly { kind: DocKind; doc: DirectoryDocument }[];
+  /**
+   * The tenant's domains, replacing the defaults (see domains.ts). Absent: the defaults plus
+   * the domains the seeded users' userPrincipalName and mail are in.
+   */
+  readonly domains?: readonly DirectoryDocument[];
 }
 
 export interface TenantStore {
@@ -354,6 +365,25 @@ export function openTenantStore(
         "INSERT OR IGNORE INTO docs (kind, id, doc) VALUES ('roleDefinition', ?, ?)",
       );
       for (const role of roleDefinitionDocs()) insertRole.run(role.id, JSON.stringify(role));
+      // Domains: once per state. A state from before domains were modelled gets the defaults
+      // plus the domains its users are in, so none of its users sits in an unverified domain.
+      if (getMeta.get('domains') === undefined) {
+        const users = (
+          db
+            .prepare(
+              "SELECT doc FROM objects WHERE kind = 'user' AND state IN ('active', 'deleted')",
+            )
+            .all() as { doc: string }[]
+        ).map((r) => JSON.parse(r.doc) as Record<string, unknown>);
+        const insertDomain = db.prepare<[string, string]>(
+          "INSERT OR REPLACE INTO docs (kind, id, doc) VALUES ('domain', ?, ?)",
+        );
+        const initial = getMeta.get('defaultDomain')?.value ?? DEFAULT_DOMAIN;
+        for (const domain of defaultDomains(initial, users)) {
+          insertDomain.run(domain.id.toLowerCase(), JSON.stringify(domain));
+        }
+        setMeta.run('domains', 'default');
+      }
       const stored = getMeta.get('tenantId')?.value;
       if (stored !== undefined) {
         if (options.tenantId !== undefined && options.tenantId.toLowerCase() !== stored) {
@@ -488,6 +518,7 @@ export function openTenantStore(
   const insertDoc = db.prepare<[string, string, string]>(
     'INSERT INTO docs (kind, id, doc) VALUES (?, ?, ?)',
   );
+  const deleteDocsOfKind = db.prepare<[string]>('DELETE FROM docs WHERE kind = ?');
 
   function keyOf(kind: ObjectKind, doc: DirectoryDocument): string | null {
     const value = kind === 'user' ? doc['userPrincipalName'] : doc['uniqueName'];
@@ -980,6 +1011,23 @@ export function openTenantStore(
       insertLink.run(link.rel, link.sourceId.toLowerCase(), link.targetId.toLowerCase());
     }
     for (const { kind, doc } of seed.docs ?? []) insertDoc.run(kind, doc.id, JSON.stringify(doc));
+    if (seed.domains !== undefined) {
+      deleteDocsOfKind.run('domain');
+      for (const domain of seed.domains) {
+        insertDoc.run('domain', domain.id.toLowerCase(), JSON.stringify(domain));
+      }
+      setMeta.run('domains', 'seeded');
+    } else {
+      const known = new Set(
+        selectDocs
+          .all('domain')
+          .map((r) => (JSON.parse(r.doc) as DirectoryDocument).id.toLowerCase()),
+      );
+      for (const domain of defaultDomains(defaultDomain, seed.users)) {
+        if (known.has(domain.id.toLowerCase())) continue;
+        insertDoc.run('domain', domain.id.toLowerCase(), JSON.stringify(domain));
+      }
+    }
     // Seeded licenses consume seats like assigned ones.
     for (const user of seed.users) {
       for (const license of licensesOf(user)) addConsumed.run(1, license.skuId.toLowerCase());

@@ -27,6 +27,7 @@ export type EntraAction =
   | 'manage group members'
   | 'assign licenses'
   | 'read license seats'
+  | 'read verified domains'
   | 'set managers'
   | 'revoke sessions';
 
@@ -72,6 +73,14 @@ export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly
   ],
   'read license seats': [
     ['Organization.Read.All'],
+    ['Directory.Read.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+  // Optional: without it the plan skips the verified-domain check of userPrincipalName and
+  // mail with a warning (`domains.unreadable`), it does not stop.
+  'read verified domains': [
+    ['Domain.Read.All'],
+    ['Domain.ReadWrite.All'],
     ['Directory.Read.All'],
     ['Directory.ReadWrite.All'],
   ],

@@ -8,14 +8,16 @@
  * Any failed page, or a nextLink seen before, fails the whole read (G8): a plan made from part
  * of a tenant would create duplicates of everyone on the missing pages. Pages are read through
  * the transport's retry policy (429 honoured in full, 503/504 and resets retried), so only a
- * page that keeps failing fails the read. The one exception is a 403 on the role reads (the app
+ * page that keeps failing fails the read. The exceptions are a 403 on the role reads (the app
  * lacks RoleManagement.Read.Directory): `privileged` is then left out, which the engine reads
- * as "unknown", never as "nobody".
+ * as "unknown", never as "nobody"; and a 403 on `/domains` (no Domain.Read.All): `domains` is
+ * then `unreadable` and the plan skips the verified-domain check with a warning.
  */
 import { TenantReadError } from '../../engine/errors.js';
 import type {
   PrivilegedAccount,
   TenantGroup,
+  TenantDomains,
   TenantLicense,
   TenantReadRequest,
   TenantSku,
@@ -71,6 +73,7 @@ export function createEntraReader(
           ? {}
           : { groups: await readManagedGroups(transport, request.groupPrefix) }),
         ...(request.licenses ? { skus: await readSubscribedSkus(transport) } : {}),
+        ...(request.domains ? { domains: await readDomains(transport) } : {}),
         ...(request.deletedUsers
           ? {
               deletedUsers: await readUsers(
@@ -369,6 +372,31 @@ export async function readManagedGroups(
     });
   }
   return out;
+}
+
+/**
+ * The tenant's verified domain names (`GET /domains`; domains added but not verified do not
+ * count), or `unreadable` when the app may not read them (403). Any other failure fails the
+ * read like every other page (G8).
+ */
+export async function readDomains(transport: GraphTransport): Promise<TenantDomains> {
+  try {
+    const domains = await readAll(transport, '/domains?$select=id,isVerified', 'domains', true);
+    return {
+      status: 'read',
+      verified: domains.flatMap((d) =>
+        d['isVerified'] === true && typeof d['id'] === 'string' ? [d['id']] : [],
+      ),
+    };
+  } catch (err) {
+    if (err instanceof ForbiddenRead) {
+      return {
+        status: 'unreadable',
+        reason: "the app may not read the tenant's domains (403 on GET /domains)",
+      };
+    }
+    throw err;
+  }
 }
 
 /** Seat inventory: every subscribed SKU with its seats, consumed units and service plans. */

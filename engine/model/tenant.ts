@@ -74,7 +74,21 @@ export interface TenantState {
    * engine treats as "unknown", never as "nobody".
    */
   readonly privileged?: readonly PrivilegedAccount[];
+  /**
+   * The tenant's domains, for the verified-domain check of userPrincipalName and mail; absent:
+   * not read (the request did not ask).
+   */
+  readonly domains?: TenantDomains;
 }
+
+/**
+ * `read`: the verified domain names (`GET /domains`, `isVerified` true; unverified ones do not
+ * count). `unreadable`: the app may not read domains (403: no Domain.Read.All), so the check
+ * is skipped with a warning; never read as "no domain is verified".
+ */
+export type TenantDomains =
+  | { readonly status: 'read'; readonly verified: readonly string[] }
+  | { readonly status: 'unreadable'; readonly reason: string };
 
 export interface PrivilegedAccount {
   readonly userId: string;
@@ -94,4 +108,6 @@ export interface TenantReadRequest {
   readonly groupPrefix?: string;
   /** Read the recycle bin's users (deprovisioning deletes, so returns restore). */
   readonly deletedUsers?: boolean;
+  /** Read the tenant's verified domains (the config writes userPrincipalName or mail). */
+  readonly domains?: boolean;
 }

@@ -16,6 +16,7 @@ import type { SourceSnapshot } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { TenantReadRequest, TenantState } from '../model/tenant.js';
 import { accessChanges } from './access.js';
+import { checkDomains, writesDomainAttributes } from './domains.js';
 import { diffUsers, orderChanges } from './diff.js';
 import { planFingerprint, tenantDigest } from './fingerprint.js';
 import { joinSources } from './join.js';
@@ -61,6 +62,7 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     userAttributes: [...attributes],
     ...(licensed ? { licenses: true } : {}),
     ...(spec.users.manager ? { manager: true } : {}),
+    ...(writesDomainAttributes(spec) ? { domains: true } : {}),
     ...(spec.groups.length > 0 || groupLicensing ? { groupPrefix: spec.marker.groupPrefix } : {}),
     ...(deprovision.action === 'delete' || deprovision.deleteAfterDays !== undefined
       ? { deletedUsers: true }
@@ -190,12 +192,23 @@ export async function computePlanWithStages(
   const mapped = await mapPeople(joined.people, joined.held, spec, mappingView(tenant, spec));
   const classified = classifyTenant(tenant, spec.marker, spec.safety);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);
+  // Written UPNs and mails must be in verified domains; a person whose are not is held.
+  const domains = checkDomains({
+    spec,
+    pairs: matched.pairs,
+    tenant,
+    ownership: classified.ownership,
+  });
 
   const desired = {
     ...mapped.desired,
-    heldAnchors: [...mapped.desired.heldAnchors, ...matched.problems.map((p) => p.anchor)],
+    heldAnchors: [
+      ...mapped.desired.heldAnchors,
+      ...matched.problems.map((p) => p.anchor),
+      ...domains.heldAnchors,
+    ],
   };
-  const diff = diffUsers(matched.pairs, desired, classified, spec, {
+  const diff = diffUsers(domains.pairs, desired, classified, spec, {
     now: options.now ?? Date.now(),
     ...(tenant.deletedUsers ? { deletedUsers: tenant.deletedUsers } : {}),
   });
@@ -215,7 +228,7 @@ export async function computePlanWithStages(
   }
   for (const issue of [...joined.issues, ...mapped.issues])
     issues.push({ ...issue, source: spec.primarySource });
-  issues.push(...access.issues);
+  issues.push(...access.issues, ...domains.issues);
   for (const problem of matched.problems) {
     issues.push({
       severity: 'error',
@@ -276,6 +289,7 @@ export async function computePlanWithStages(
     warnings: [
       ...diff.warnings,
       ...access.warnings,
+      ...domains.warnings,
       ...sameForEveryone(spec, mapped),
       ...safe.warnings,
     ],

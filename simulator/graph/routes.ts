@@ -13,6 +13,7 @@ import type { SimResponse } from '../http.js';
 import type { GraphContext } from './context.js';
 import { GUID } from './context.js';
 import { delta } from './delta.js';
+import { DOMAIN_READ, getDomain, listDomains } from './domains.js';
 import {
   getAdministrativeUnit,
   getDeletedItem,
@@ -95,6 +96,8 @@ export const PERMISSIONS = {
   groupsUpdate: ['GroupMember.ReadWrite.All', 'Group.Create', 'Group.ReadWrite.All', ...DIR_WRITE],
   groupsDelete: ['Group.ReadWrite.All', ...DIR_WRITE],
   membersWrite: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', ...DIR_WRITE],
+  /** domain list/get: Domain.Read.All least privileged; Domain.ReadWrite.All, Directory.Read.All. */
+  domainsRead: DOMAIN_READ,
   /** Checked inside the handler per object type. */
   any: [] as readonly string[],
 } as const;
@@ -133,10 +136,11 @@ export function resolveRoute(segments: readonly PathSegment[]): Route {
       }
       return { GET: { permission: PERMISSIONS.any, run: listSubscribedSkus, cost: 3 } };
     }
+    case 'domains':
+      return domainsRoute(root, rest, segments);
     case 'applications':
     case 'devices':
     case 'directoryRoles':
-    case 'domains':
     case 'me':
     case 'organization':
     case 'servicePrincipals':
@@ -145,6 +149,21 @@ export function resolveRoute(segments: readonly PathSegment[]): Route {
     default:
       throw graphErrors.segmentNotFound(root.raw);
   }
+}
+
+function domainsRoute(
+  root: PathSegment,
+  rest: readonly PathSegment[],
+  segments: readonly PathSegment[],
+): Route {
+  const read = (id: string): Route => ({
+    GET: { permission: PERMISSIONS.domainsRead, run: (ctx) => getDomain(ctx, id) },
+  });
+  if (root.keys !== undefined) return single(rest, segments, read(keyOf(root)));
+  const [id, extra] = rest;
+  if (id === undefined) return { GET: { permission: PERMISSIONS.domainsRead, run: listDomains } };
+  if (extra !== undefined) throw notImplemented(segments);
+  return read(id.name);
 }
 
 function usersRoute(root: PathSegment, rest: readonly PathSegment[]): Route {

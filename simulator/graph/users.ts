@@ -22,6 +22,7 @@ import {
   parseSelect,
   resolveReference,
 } from './context.js';
+import { assertVerifiedUpnDomain } from './domains.js';
 import { checkFilter, filterToSql } from './filter.js';
 import { parseUserExpand } from './expand.js';
 import { contextSuffix, listCollection, parseExpansion } from './list.js';
@@ -98,6 +99,7 @@ export function getUser(ctx: GraphContext, segment: PathSegment): SimResponse {
 export function createUser(ctx: GraphContext): SimResponse {
   const body = jsonObjectBody(ctx.request);
   const changes = validateUserWrite(body, 'create');
+  assertVerifiedUpnDomain(ctx, changes['userPrincipalName']);
   const user = compactUser({
     ...changes,
     id: randomUUID(),
@@ -138,6 +140,7 @@ export function updateUser(ctx: GraphContext, segment: PathSegment): SimResponse
   if (found.doc['onPremisesSyncEnabled'] === true && onPremisesMasteredIn(changes).length > 0) {
     throw graphErrors.onPremisesMastered();
   }
+  assertVerifiedUpnDomain(ctx, changes['userPrincipalName']);
   const next = applyChanges(found.doc as UserDocument, changes);
   const result = ctx.store.updateObject('user', next, names);
   if (!result.ok) throw graphErrors.objectConflict(result.conflict);

@@ -1,0 +1,164 @@
+/**
+ * Verified domains: Graph refuses a userPrincipalName outside the tenant's verified domains
+ * (400 at apply, after the plan was reviewed), and a mail address there is no address the tenant
+ * owns. So each value this plan would write — on a create, or on an update, adoption or
+ * restore that changes it — must be in a verified domain (case-insensitive); otherwise it is a
+ * per-person plan error (`domain.unverified`) naming the record, the attribute, the value and
+ * the verified domains, and that person is held: nothing is created, changed or deprovisioned
+ * for them this run, as for the other per-person errors (match.ambiguous). The others go on.
+ *
+ * Values the plan does not write are not checked: an existing account that stays in an old
+ * domain, an attribute in `users.createOnly` of an existing account, an account the plan leaves
+ * alone (unmanaged, guest, synced, protected, privileged).
+ *
+ * Domains the reader did not read (`tenant.domains` absent) are not checked; domains it could
+ * not read (403: no Domain.Read.All) skip the check with a warning, never "nothing verified".
+ */
+import type { DesiredUser } from '../model/desired.js';
+import type { PlanIssue, PlanWarning } from '../model/plan.js';
+import type { SyncSpec } from '../model/spec.js';
+import type { TenantState, TenantUser } from '../model/tenant.js';
+import { compareText } from './compare.js';
+import { sameValue } from './diff.js';
+import type { MatchedPair } from './match.js';
+import type { Ownership } from './ownership.js';
+
+/** Attributes whose domain must be verified; `mail` only when the config maps it. */
+export const DOMAIN_ATTRIBUTES = ['userPrincipalName', 'mail'] as const;
+
+/** Verified domains named in one message at most; the rest are counted. */
+const LISTED_DOMAINS = 10;
+
+export interface DomainCheckInput {
+  readonly spec: SyncSpec;
+  readonly pairs: readonly MatchedPair[];
+  readonly tenant: TenantState;
+  readonly ownership: ReadonlyMap<string, Ownership>;
+}
+
+export interface DomainCheckResult {
+  /** The pairs whose writes may be planned (every pair when nothing is wrong). */
+  readonly pairs: readonly MatchedPair[];
+  /** Anchors of the people held: their accounts are neither written nor deprovisioned. */
+  readonly heldAnchors: readonly string[];
+  readonly issues: readonly PlanIssue[];
+  readonly warnings: readonly PlanWarning[];
+}
+
+/** Whether the config writes an attribute that must be in a verified domain. */
+export function writesDomainAttributes(spec: SyncSpec): boolean {
+  return DOMAIN_ATTRIBUTES.some((a) => a in spec.users.attributes);
+}
+
+/** The domain part of an address (after the last `@`), lowercased; '' when there is none. */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0
+    ? ''
+    : address
+        .slice(at + 1)
+        .trim()
+        .toLowerCase();
+}
+
+export function checkDomains(input: DomainCheckInput): DomainCheckResult {
+  const { spec, pairs, tenant } = input;
+  const domains = tenant.domains;
+  if (domains === undefined) return { pairs, heldAnchors: [], issues: [], warnings: [] };
+  if (domains.status === 'unreadable') {
+    return {
+      pairs,
+      heldAnchors: [],
+      issues: [],
+      warnings: [
+        {
+          code: 'domains.unreadable',
+          message: `verified-domain check skipped: grant Domain.Read.All (${domains.reason}); a userPrincipalName outside the tenant's verified domains fails only at apply`,
+          subject: 'domains',
+        },
+      ],
+    };
+  }
+
+  const verified = new Set(domains.verified.map((d) => d.trim().toLowerCase()));
+  const names = [...verified].sort(compareText);
+  const listed =
+    names.length === 0
+      ? 'none'
+      : names.slice(0, LISTED_DOMAINS).join(', ') +
+        (names.length > LISTED_DOMAINS ? `, and ${names.length - LISTED_DOMAINS} more` : '');
+  const attributes = DOMAIN_ATTRIBUTES.filter(
+    (a) => a === 'userPrincipalName' || a in spec.users.attributes,
+  );
+  const restorable = restorableByAnchor(tenant, spec);
+
+  const kept: MatchedPair[] = [];
+  const heldAnchors: string[] = [];
+  const issues: PlanIssue[] = [];
+  for (const pair of pairs) {
+    const d = pair.desired;
+    if (pair.account) {
+      const ownership = input.ownership.get(pair.account.id);
+      // An account the plan leaves alone is not written: nothing to check.
+      if (ownership !== 'managed' && ownership !== 'adoptable') {
+        kept.push(pair);
+        continue;
+      }
+    }
+    const existing = pair.account ?? restorable.get(d.anchor);
+    const wrong = attributes.flatMap((attribute) => {
+      const value = d.attributes[attribute];
+      if (typeof value !== 'string' || value === '') return [];
+      if (existing) {
+        if (spec.users.createOnly.includes(attribute)) return [];
+        const current =
+          attribute === 'userPrincipalName'
+            ? existing.userPrincipalName
+            : existing.attributes[attribute];
+        if (sameValue(attribute, current, value)) return [];
+      }
+      const domain = domainOf(value);
+      return verified.has(domain) ? [] : [{ attribute, value, domain }];
+    });
+    if (wrong.length === 0) {
+      kept.push(pair);
+      continue;
+    }
+    heldAnchors.push(d.anchor);
+    const outcome = existing
+      ? `${existing.userPrincipalName} is not changed`
+      : 'no account is created';
+    for (const w of wrong) {
+      const location = locationOf(d, spec);
+      issues.push({
+        severity: 'error',
+        code: 'domain.unverified',
+        message: `${d.personKey}: ${w.attribute} "${w.value}" (users.attributes.${w.attribute}) is ${w.domain === '' ? 'not an address in any domain' : `in ${w.domain}, not a verified domain of the tenant`} (verified: ${listed}); ${outcome} (Graph refuses it)`,
+        source: spec.primarySource,
+        key: d.personKey,
+        ...(location ? { location } : {}),
+      });
+    }
+  }
+  return { pairs: kept, heldAnchors, issues, warnings: [] };
+}
+
+/** Managed accounts in the recycle bin by anchor: a returning person's account is restored. */
+function restorableByAnchor(tenant: TenantState, spec: SyncSpec): Map<string, TenantUser> {
+  const out = new Map<string, TenantUser>();
+  for (const u of tenant.deletedUsers ?? []) {
+    const anchor = u.attributes[spec.users.anchorAttribute];
+    if (
+      typeof anchor === 'string' &&
+      anchor.trim() !== '' &&
+      u.attributes[spec.marker.attribute] === spec.marker.value
+    ) {
+      out.set(anchor.trim(), u);
+    }
+  }
+  return out;
+}
+
+function locationOf(d: DesiredUser, spec: SyncSpec) {
+  return (d.provenance.find((p) => p.source === spec.primarySource) ?? d.provenance[0])?.location;
+}
