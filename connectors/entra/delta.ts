@@ -12,20 +12,25 @@
  * - Every `fullReadIntervalMs` (default a day) a full read runs anyway: delta does not report
  *   everything (license states assigned through groups, for one).
  * - Privileged accounts are read again every cycle (cheap, and P3 must not act on an admin
- *   granted a role since the last full read).
+ *   granted a role since the last full read); role names only once per full read.
+ * - The groups entrasync manages come by `/groups/delta` too (properties and `members@delta`),
+ *   when the config manages groups. A no-change cycle then costs four Graph requests: users
+ *   delta, groups delta, role assignments and eligibilities (and one per role-assignable group).
  * - Any failed page fails the cycle (G8) and keeps the previous token, so the next cycle
  *   retries the same delta.
  */
 import { TenantReadError } from '../../engine/errors.js';
 import type {
   PrivilegedAccount,
+  TenantGroup,
   TenantReadRequest,
   TenantUser,
 } from '../../engine/model/tenant.js';
 import { flatten, selectFor } from './attributes.js';
 import type { Clock } from './clock.js';
 import type { EntraReader, EntraTenantState } from './read-tenant.js';
-import { readPrivileged } from './read-tenant.js';
+import type { RoleNameCache } from './read-tenant.js';
+import { MANAGED_GROUP_SELECT, readPrivileged, toTenantGroup } from './read-tenant.js';
 import type { GraphTransport } from './transport.js';
 import { graphErrorOf } from './transport.js';
 
@@ -42,6 +47,8 @@ export interface DeltaReadResult {
 /** What the daemon may persist between restarts (no secrets: a Graph URL and a time). */
 export interface DeltaCheckpoint {
   readonly usersDeltaLink: string;
+  /** Present when the config manages groups: the managed groups and their members by delta. */
+  readonly groupsDeltaLink?: string;
   readonly lastFullReadAt: number;
   /** The `$select` the link was made with; a different request needs a full read. */
   readonly select: string;
@@ -90,21 +97,53 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
   const interval = options.fullReadIntervalMs ?? DAY_MS;
   const prefer = { Prefer: `odata.maxpagesize=${options.pageSize ?? 999}` };
   let checkpoint: DeltaCheckpoint | undefined;
-  let cache: { users: Map<string, TenantUser>; base: EntraTenantState } | undefined;
+  let cache:
+    | {
+        users: Map<string, TenantUser>;
+        groups: Map<string, TenantGroup> | undefined;
+        base: EntraTenantState;
+      }
+    | undefined;
+
+  /** Emptied by every full read. */
+  let roleNames: RoleNameCache = {};
 
   async function fullRead(request: TenantReadRequest, reason: string): Promise<DeltaReadResult> {
+    roleNames = {};
     const select = selectOf(request);
-    const latest = await follow(`/users/delta?$select=${select}&$deltatoken=latest`);
+    const latest = await follow(`/users/delta?$select=${select}&$deltatoken=latest`, 'users');
     if (latest.kind === 'expired') throw new TenantReadError('users delta refused a fresh token');
+    let groupsDeltaLink: string | undefined;
+    if (request.groupPrefix !== undefined) {
+      const groups = await follow(
+        `/groups/delta?$select=${GROUP_DELTA_SELECT}&$deltatoken=latest`,
+        'groups',
+      );
+      if (groups.kind === 'expired') {
+        throw new TenantReadError('groups delta refused a fresh token');
+      }
+      groupsDeltaLink = groups.deltaLink;
+    }
     const tenant = await full.read(request);
-    cache = { users: new Map(tenant.users.map((u) => [u.id, u])), base: tenant };
-    checkpoint = { usersDeltaLink: latest.deltaLink, lastFullReadAt: clock.now(), select };
+    cache = {
+      users: new Map(tenant.users.map((u) => [u.id, u])),
+      groups:
+        tenant.groups === undefined ? undefined : new Map(tenant.groups.map((g) => [g.id, g])),
+      base: tenant,
+    };
+    checkpoint = {
+      usersDeltaLink: latest.deltaLink,
+      ...(groupsDeltaLink === undefined ? {} : { groupsDeltaLink }),
+      lastFullReadAt: clock.now(),
+      select: selectKey(request),
+    };
     return { tenant, mode: 'full', reason, changed: tenant.users.length, removed: 0 };
   }
 
   /** Follows a delta round to its deltaLink; `expired` when Graph no longer knows the token. */
   async function follow(
     first: string,
+    what: 'users' | 'groups',
   ): Promise<
     { kind: 'ok'; items: Record<string, unknown>[]; deltaLink: string } | { kind: 'expired' }
   > {
@@ -116,14 +155,14 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       page++;
       const response = await transport.get(url, prefer).catch((err: unknown) => {
         throw new TenantReadError(
-          `users delta failed on page ${page}: ${err instanceof Error ? err.message : String(err)}`,
+          `${what} delta failed on page ${page}: ${err instanceof Error ? err.message : String(err)}`,
         );
       });
       const graph = graphErrorOf(response.body);
       if (response.status === 410 || graph.code === 'syncStateNotFound') return { kind: 'expired' };
       if (response.status !== 200) {
         throw new TenantReadError(
-          `users delta failed on page ${page} (${response.status} ${graph.code ?? ''}: ${graph.message ?? ''})`,
+          `${what} delta failed on page ${page} (${response.status} ${graph.code ?? ''}: ${graph.message ?? ''})`,
         );
       }
       const body = response.body as {
@@ -132,13 +171,13 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
         '@odata.deltaLink'?: string;
       };
       if (!Array.isArray(body.value)) {
-        throw new TenantReadError(`users delta: page ${page} has no "value" array`);
+        throw new TenantReadError(`${what} delta: page ${page} has no "value" array`);
       }
       items.push(...body.value);
       const next = body['@odata.nextLink'];
       if (next !== undefined) {
         if (seen.has(next) || next === url) {
-          throw new TenantReadError(`users delta: @odata.nextLink repeats on page ${page}`);
+          throw new TenantReadError(`${what} delta: @odata.nextLink repeats on page ${page}`);
         }
         seen.add(next);
         url = next;
@@ -146,7 +185,7 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       }
       const deltaLink = body['@odata.deltaLink'];
       if (deltaLink === undefined) {
-        throw new TenantReadError(`users delta: page ${page} has neither nextLink nor deltaLink`);
+        throw new TenantReadError(`${what} delta: page ${page} has neither nextLink nor deltaLink`);
       }
       return { kind: 'ok', items, deltaLink };
     }
@@ -156,11 +195,16 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     if (checkpoint === undefined || cache === undefined) {
       throw new TenantReadError('no delta baseline yet: read the whole tenant first');
     }
-    if (checkpoint.select !== selectOf(request)) {
+    if (checkpoint.select !== selectKey(request)) {
       throw new TenantReadError('the attributes asked changed since the baseline: read in full');
     }
-    const round = await follow(checkpoint.usersDeltaLink);
+    const round = await follow(checkpoint.usersDeltaLink, 'users');
     if (round.kind === 'expired') throw new DeltaTokenExpiredError();
+    const groupRound =
+      checkpoint.groupsDeltaLink === undefined
+        ? undefined
+        : await follow(checkpoint.groupsDeltaLink, 'groups');
+    if (groupRound?.kind === 'expired') throw new DeltaTokenExpiredError();
     const paths = [...new Set(request.userAttributes)];
     let changed = 0;
     let removed = 0;
@@ -188,8 +232,17 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       cache.users.set(id, { id, userPrincipalName, attributes });
       changed++;
     }
-    const privileged = await readPrivileged(transport);
-    checkpoint = { ...checkpoint, usersDeltaLink: round.deltaLink };
+    const groupsChanged =
+      groupRound === undefined || cache.groups === undefined || request.groupPrefix === undefined
+        ? 0
+        : applyGroupDelta(cache.groups, groupRound.items, request.groupPrefix);
+    const privileged = await readPrivileged(transport, roleNames);
+    checkpoint = {
+      ...checkpoint,
+      usersDeltaLink: round.deltaLink,
+      ...(groupRound === undefined ? {} : { groupsDeltaLink: groupRound.deltaLink }),
+    };
+    changed += groupsChanged;
     if (changed === 0 && removed === 0 && samePrivileged(privileged, cache.base.privileged)) {
       // Nothing moved: hand back the very same object, which is what lets the daemon reuse
       // its last plan instead of computing an identical one (engine/pipeline/reuse.ts).
@@ -199,6 +252,7 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     const tenant: EntraTenantState = {
       ...rest,
       users: [...cache.users.values()],
+      ...(cache.groups === undefined ? {} : { groups: [...cache.groups.values()] }),
       ...(privileged === undefined ? {} : { privileged }),
     };
     cache.base = tenant;
@@ -211,7 +265,7 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     readDelta: async (request) => (await deltaRead(request)).tenant,
     async read(request) {
       if (checkpoint === undefined || cache === undefined) return fullRead(request, 'first');
-      if (checkpoint.select !== selectOf(request)) return fullRead(request, 'attributes');
+      if (checkpoint.select !== selectKey(request)) return fullRead(request, 'attributes');
       if (clock.now() - checkpoint.lastFullReadAt >= interval) return fullRead(request, 'interval');
       try {
         return await deltaRead(request);
@@ -231,6 +285,72 @@ function samePrivileged(
   const key = (list: readonly PrivilegedAccount[]) =>
     JSON.stringify(list.map((p) => `${p.userId} ${p.reason}`).sort());
   return key(a) === key(b);
+}
+
+/** A managed group's properties and its members, tracked by `/groups/delta`. */
+const GROUP_DELTA_SELECT = `${MANAGED_GROUP_SELECT},members`;
+
+/**
+ * Applies a groups delta round to the managed groups held: property changes, `members@delta`
+ * additions and removals, deleted groups. A group not held is taken in only when it carries
+ * the managed prefix (created since the baseline); Graph's delta names every changed group in
+ * the tenant, and the others are none of entrasync's business. Returns how many held groups
+ * changed.
+ */
+function applyGroupDelta(
+  groups: Map<string, TenantGroup>,
+  items: readonly Record<string, unknown>[],
+  prefix: string,
+): number {
+  let changed = 0;
+  for (const item of items) {
+    const id = item['id'];
+    if (typeof id !== 'string') continue;
+    const before = groups.get(id);
+    if (item['@removed'] !== undefined) {
+      if (groups.delete(id)) changed++;
+      continue;
+    }
+    const uniqueName =
+      typeof item['uniqueName'] === 'string' ? item['uniqueName'] : before?.uniqueName;
+    if (uniqueName === undefined || !uniqueName.startsWith(prefix)) continue;
+    const members = new Set(before?.memberIds ?? []);
+    const memberDelta = item['members@delta'];
+    if (Array.isArray(memberDelta)) {
+      for (const m of memberDelta as Record<string, unknown>[]) {
+        const memberId = m['id'];
+        if (typeof memberId !== 'string') continue;
+        if (m['@removed'] !== undefined) members.delete(memberId);
+        else members.add(memberId);
+      }
+    }
+    // Delta returns at least the changed properties: keep what it left out.
+    const merged: Record<string, unknown> = before
+      ? {
+          id,
+          displayName: before.displayName,
+          description: before.description,
+          mailEnabled: before.mailEnabled,
+          securityEnabled: before.securityEnabled,
+          groupTypes: before.groupTypes,
+          isAssignableToRole: before.isAssignableToRole,
+          assignedLicenses: before.licenses,
+          ...withoutAnnotations(item),
+        }
+      : item;
+    groups.set(id, toTenantGroup(merged, uniqueName, [...members]));
+    changed++;
+  }
+  return changed;
+}
+
+function withoutAnnotations(item: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).filter(([key]) => !key.includes('@')));
+}
+
+/** What a baseline was read for: the users' `$select`, and whether groups were. */
+function selectKey(request: TenantReadRequest): string {
+  return `${selectOf(request)}${request.groupPrefix === undefined ? '' : ` groups:${request.groupPrefix}`}`;
 }
 
 function selectOf(request: TenantReadRequest): string {

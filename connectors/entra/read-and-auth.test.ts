@@ -265,6 +265,65 @@ describe('delta reads for the daemon', () => {
     expect(fourth.tenant).toBe(third.tenant);
   });
 
+  it('managed groups come by /groups/delta too: members added and removed, other groups left out', async () => {
+    const group = (uniqueName: string) => ({
+      displayName: uniqueName,
+      mailEnabled: false,
+      mailNickname: uniqueName,
+      securityEnabled: true,
+      uniqueName,
+    });
+    const h = await harness({
+      seed: { users: seedUsers(3), groups: [group('entrasync-team'), group('other-team')] },
+      throttling: false,
+    });
+    const request = { userAttributes: ['employeeId', MARKER], groupPrefix: 'entrasync-' };
+    const first = await h.target.delta.read(request);
+    expect(first.mode).toBe('full');
+    expect(first.tenant.groups?.map((g) => g.uniqueName)).toEqual(['entrasync-team']);
+    const ours = first.tenant.groups?.[0];
+    const other = h.sim.store.getGroupByUniqueName('other-team')?.doc;
+    const user = (i: number) => {
+      const found = h.sim.store.getUserByUpn(`user${i}@contoso.com`);
+      if (!found) throw new Error(`no user${i}`);
+      return { id: found.user.id, userPrincipalName: `user${i}@contoso.com` };
+    };
+    const members = (kind: 'addMembers' | 'removeMembers', groupId: string, who: number[]) => ({
+      id: `${kind}:${groupId}:${who.join(',')}`,
+      kind,
+      reason: 'group-rule' as const,
+      message: '',
+      provenance: [],
+      group: { id: groupId, uniqueName: '', displayName: '' },
+      members: who.map(user),
+    });
+    const report = await applyPlan(
+      planOf([
+        members('addMembers', ours!.id, [0, 1]),
+        members('addMembers', String(other!['id']), [2]),
+      ]),
+      h.target.writer,
+    );
+    expect(report.ops.map((r) => r.outcome)).toEqual(['applied', 'applied']);
+
+    const second = await h.target.delta.read(request);
+    expect(second.mode).toBe('delta');
+    expect(second.tenant.groups?.map((g) => g.uniqueName)).toEqual(['entrasync-team']);
+    expect([...(second.tenant.groups?.[0]?.memberIds ?? [])].sort()).toEqual(
+      [user(0).id, user(1).id].sort(),
+    );
+    const third = await h.target.delta.read(request);
+    expect(third.tenant).toBe(second.tenant);
+
+    await applyPlan(planOf([members('removeMembers', ours!.id, [0])]), h.target.writer);
+    const fourth = await h.target.delta.read(request);
+    expect(fourth.tenant.groups?.[0]?.memberIds).toEqual([user(1).id]);
+    expect(fourth.tenant.groups?.[0]).toMatchObject({
+      displayName: 'entrasync-team',
+      securityEnabled: true,
+    });
+  });
+
   it('readDelta throws on an expired token so the caller reads in full', async () => {
     const h = await harness({
       seed: { users: seedUsers(3) },

@@ -211,19 +211,33 @@ export async function readAll(
  * Accounts with an active or PIM-eligible directory role, directly or through a role-assignable
  * group, and members of every role-assignable group. Undefined when the app may not read roles.
  */
+/**
+ * Role names kept between the daemon's delta cycles: they only label why an account is
+ * privileged (the assignments decide that, and are read every cycle), so they are read once per
+ * full read. An assignment of a role defined since then is labelled by the role's id.
+ */
+export interface RoleNameCache {
+  names?: Map<string, string>;
+}
+
 export async function readPrivileged(
   transport: GraphTransport,
+  roleNames?: RoleNameCache,
 ): Promise<PrivilegedAccount[] | undefined> {
   try {
-    const definitions = await readAll(
-      transport,
-      '/roleManagement/directory/roleDefinitions',
-      'role definitions',
-      true,
-    );
-    const roleName = new Map(
-      definitions.map((d) => [String(d['id']), String(d['displayName'] ?? d['id'])]),
-    );
+    const roleName =
+      roleNames?.names ??
+      new Map(
+        (
+          await readAll(
+            transport,
+            '/roleManagement/directory/roleDefinitions',
+            'role definitions',
+            true,
+          )
+        ).map((d) => [String(d['id']), String(d['displayName'] ?? d['id'])]),
+      );
+    if (roleNames) roleNames.names = roleName;
     const assignments = [
       ...(
         await readAll(
@@ -330,7 +344,7 @@ export async function readManagedGroups(
   const literal = prefix.replace(/'/g, "''");
   const groups = await readAll(
     transport,
-    `/groups?$filter=startsWith(uniqueName,'${encodeURIComponent(literal)}')&$select=id,displayName,uniqueName,description,mailEnabled,securityEnabled,groupTypes,isAssignableToRole,assignedLicenses&$top=${PAGE_SIZE}`,
+    `/groups?$filter=startsWith(uniqueName,'${encodeURIComponent(literal)}')&$select=${MANAGED_GROUP_SELECT}&$top=${PAGE_SIZE}`,
     'groups',
   );
   const out: TenantGroup[] = [];
@@ -344,34 +358,53 @@ export async function readManagedGroups(
       `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
       `members of group ${String(g['displayName'] ?? id)}`,
     );
-    const licenses = Array.isArray(g['assignedLicenses'])
-      ? (g['assignedLicenses'] as Record<string, unknown>[])
-      : [];
-    out.push({
-      id,
-      uniqueName,
-      displayName: String(g['displayName'] ?? ''),
-      description: typeof g['description'] === 'string' ? g['description'] : null,
-      mailEnabled: g['mailEnabled'] === true,
-      securityEnabled: g['securityEnabled'] === true,
-      groupTypes: Array.isArray(g['groupTypes']) ? (g['groupTypes'] as string[]).map(String) : [],
-      isAssignableToRole: g['isAssignableToRole'] === true,
-      memberIds: members.map((m) => String(m['id'])),
-      licenses: licenses.flatMap((l) =>
-        typeof l['skuId'] === 'string'
-          ? [
-              {
-                skuId: l['skuId'],
-                disabledPlans: Array.isArray(l['disabledPlans'])
-                  ? (l['disabledPlans'] as unknown[]).map(String)
-                  : [],
-              },
-            ]
-          : [],
+    out.push(
+      toTenantGroup(
+        g,
+        uniqueName,
+        members.map((m) => String(m['id'])),
       ),
-    });
+    );
   }
   return out;
+}
+
+/** The `$select` of a managed group's own properties (full reads and groups delta alike). */
+export const MANAGED_GROUP_SELECT =
+  'id,displayName,uniqueName,description,mailEnabled,securityEnabled,groupTypes,isAssignableToRole,assignedLicenses';
+
+/** A group as Graph returns it with MANAGED_GROUP_SELECT, and its members' ids. */
+export function toTenantGroup(
+  g: Record<string, unknown>,
+  uniqueName: string,
+  memberIds: readonly string[],
+): TenantGroup {
+  const licenses = Array.isArray(g['assignedLicenses'])
+    ? (g['assignedLicenses'] as Record<string, unknown>[])
+    : [];
+  return {
+    id: String(g['id']),
+    uniqueName,
+    displayName: String(g['displayName'] ?? ''),
+    description: typeof g['description'] === 'string' ? g['description'] : null,
+    mailEnabled: g['mailEnabled'] === true,
+    securityEnabled: g['securityEnabled'] === true,
+    groupTypes: Array.isArray(g['groupTypes']) ? (g['groupTypes'] as string[]).map(String) : [],
+    isAssignableToRole: g['isAssignableToRole'] === true,
+    memberIds,
+    licenses: licenses.flatMap((l) =>
+      typeof l['skuId'] === 'string'
+        ? [
+            {
+              skuId: l['skuId'],
+              disabledPlans: Array.isArray(l['disabledPlans'])
+                ? (l['disabledPlans'] as unknown[]).map(String)
+                : [],
+            },
+          ]
+        : [],
+    ),
+  };
 }
 
 /**
