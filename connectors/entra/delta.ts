@@ -14,8 +14,9 @@
  * - Privileged accounts are read again every cycle (cheap, and P3 must not act on an admin
  *   granted a role since the last full read); role names only once per full read.
  * - The groups entrasync manages come by `/groups/delta` too (properties and `members@delta`),
- *   when the config manages groups. A no-change cycle then costs four Graph requests: users
- *   delta, groups delta, role assignments and eligibilities (and one per role-assignable group).
+ *   when the config manages groups. A no-change cycle then costs five Graph requests: users
+ *   delta, groups delta, role assignments, role eligibilities and the role-assignable groups
+ *   (and one more per role-assignable group, for its members).
  * - Any failed page fails the cycle (G8) and keeps the previous token, so the next cycle
  *   retries the same delta.
  */

@@ -53,7 +53,7 @@ beforeAll(async () => {
   doc.setIn(['sources', 'ad', 'bindDn'], dc.adminBind);
   writeFileSync(example.config, doc.toString());
   process.env[ENV] = dc.adminPassword;
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   if (savedPassword === undefined) delete process.env[ENV];
