@@ -193,6 +193,25 @@ describe('examples/ad-to-entra: Active Directory -> Entra as Entra Connect does 
     expect(tenant.user('frank.miller@contoso.com')).toBeUndefined();
   });
 
+  it("why the UPN falls back to mail: AD's internal suffix is not a verified domain, so Erin would be held", async () => {
+    // The same config with AD's userPrincipalName taken verbatim, on a fresh simulated tenant.
+    const verbatim = copyExample('ad-to-entra');
+    try {
+      const doc = parseDocument(readFileSync(example.config, 'utf8'));
+      doc.setIn(['users', 'attributes', 'userPrincipalName'], '$lowercase(userPrincipalName)');
+      writeFileSync(verbatim.config, doc.toString());
+      const plan = await planAt(verbatim.config, Date.now());
+      const issue = plan.issues.find((i) => i.code === 'domain.unverified');
+      expect(issue?.message).toContain(
+        'userPrincipalName "edavis@corp.example" (users.attributes.userPrincipalName) is in corp.example, not a verified domain of the tenant',
+      );
+      expect(changesFor(plan, 'edavis@corp.example')).toEqual([]);
+      expect(plan.changes.filter((c) => c.kind === 'createUser')).toHaveLength(5);
+    } finally {
+      verbatim.remove();
+    }
+  });
+
   it('an account disabled in AD is disabled in Entra (sessions revoked, groups left); enabled again, it comes back', async () => {
     await setAccountControl('Carol White', 514);
     const disabled = await planAt(example.config, Date.now());
