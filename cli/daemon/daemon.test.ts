@@ -434,6 +434,27 @@ describe('entrasync daemon', () => {
     history.close();
   });
 
+  it('P2: after a restart with a config that lifts protection, the first run changes nothing of that account; the next run may', async () => {
+    const stack = await openTestStack();
+    const { daemon, history } = daemonFor(stack, { mode: 'apply' });
+    // The previous daemon run (before this restart) planned with ava.wilson on `protect`.
+    history.recordProtect(['ava.wilson@contoso.com'], stack.clock.now());
+    const blockedFor = () =>
+      history
+        .ops({ user: 'ava.wilson@contoso.com' })
+        .flatMap((o) => (o.blockedCode === null ? [] : [o.blockedCode]));
+    const first = await daemon.tick();
+    expect(first).toMatchObject({ ran: true, outcome: 'blocked' });
+    expect(blockedFor()).toContain('protection-lifted');
+    expect(stack.sim.store.getUserByUpn('ava.wilson@contoso.com')?.user.accountEnabled).toBe(true);
+    expect(history.lastProtect()).toEqual([]);
+
+    const second = await daemon.tick();
+    expect(second).toMatchObject({ ran: true, outcome: 'applied' });
+    expect(stack.sim.store.getUserByUpn('ava.wilson@contoso.com')?.user.accountEnabled).toBe(false);
+    history.close();
+  });
+
   it('stop lets the running run finish, and records a run cut short by the timeout as interrupted', async () => {
     const stack = await openTestStack();
     const gated = deferredSource(stack.sources[0]!);

@@ -17,8 +17,10 @@
  *   unmoved directory change counter, an empty Graph delta) reuses the last plan instead of
  *   computing it again, until a staged-offboarding date falls due (engine/pipeline/reuse.ts).
  * - Plan mode never receives a writer (Entra Connect's staging mode).
- * - History is written, never read for planning (see history-store.ts); a history write that
- *   fails is logged and degrades health, but never stops a run.
+ * - History is written, and read for planning once: the `protect` list the previous run planned
+ *   with, so a restart with a config that lifts an account's protection does not change that
+ *   account in its first run (P2). A history write that fails is logged and degrades health,
+ *   but never stops a run.
  * - `stop` lets the current run finish up to a time limit; a run cut short is recorded as
  *   interrupted, and the apply engine's journal resumes it on the next start.
  */
@@ -141,7 +143,35 @@ export function createDaemon(options: DaemonOptions): Daemon {
   let lastFullReadAt: number | undefined;
   /** The last plan and its inputs: a run whose connectors report no change reuses it. */
   let memo: PlanMemo | undefined;
-  const planOptions = options.planOptions ?? {};
+  /**
+   * P2 for the daemon: the first run after a restart compares this config's `protect` list with
+   * the one the previous run planned with (from history), so an account whose protection the
+   * new config lifts is not changed in that run; later runs compare with this config's own.
+   * Without history there is no baseline and the plan says the check did not run.
+   */
+  const basePlanOptions = options.planOptions ?? {};
+  let planOptions: PlanOptions = basePlanOptions;
+  let baselineSettled = history === undefined;
+  function settleBaseline(): void {
+    if (baselineSettled || history === undefined) return;
+    const previous = safe(() => history.lastProtect(), undefined);
+    planOptions = {
+      ...basePlanOptions,
+      protectBaseline: {
+        protect: [...(previous ?? options.spec.safety.protect)],
+        from: previous === undefined ? 'this config (no earlier run)' : 'the previous run',
+      },
+    };
+  }
+  function advanceBaseline(): void {
+    if (baselineSettled || history === undefined) return;
+    baselineSettled = true;
+    safe(() => history.recordProtect(options.spec.safety.protect, clock.now()), undefined);
+    planOptions = {
+      ...basePlanOptions,
+      protectBaseline: { protect: [...options.spec.safety.protect], from: 'this config' },
+    };
+  }
   let lastThrottled = options.telemetry?.throttledResponses() ?? 0;
   let historyError: string | undefined;
   const pendingAlerts = new Set<Promise<void>>();
@@ -284,6 +314,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
       const readKind = { value: 'full' as TenantReadKind };
       const reader = readerFor(log, readKind);
+      settleBaseline();
       const repeated = await planRunRepeated(
         options.spec,
         { sources: options.sources, target: reader },
@@ -292,6 +323,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       );
       memo = repeated.memo;
       const plan = repeated.plan;
+      advanceBaseline();
       safe(() => history?.recordPlan(run.id, plan, readKind.value, clock.now()), undefined);
       metrics?.observePlan(plan);
       logPlan(log, plan, readKind.value, repeated.reused);

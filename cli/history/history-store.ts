@@ -24,7 +24,7 @@ import type { OpOutcome, RunReport } from '../../engine/model/report.js';
 import type { Redactor } from '../../engine/secret.js';
 
 /** Bumped with every schema change; older files are migrated in `migrate`. */
-export const HISTORY_SCHEMA_VERSION = 1;
+export const HISTORY_SCHEMA_VERSION = 2;
 
 export type RunTrigger = 'schedule' | 'start' | 'manual';
 export type RunMode = 'plan' | 'apply';
@@ -151,6 +151,12 @@ export interface HistoryStore {
   runs(query?: RunQuery): RunRow[];
   sources(runId: string): SourceRow[];
   ops(query?: OpQuery): OpRow[];
+  /**
+   * The `protect` list of the config the daemon last planned with (P2: an account it no longer
+   * lists may not be changed in the first run that drops it); undefined before any run.
+   */
+  lastProtect(): readonly string[] | undefined;
+  recordProtect(protect: readonly string[], at: number): void;
   /** Removes runs (and their ops and sources) started before `before`; returns how many. */
   prune(before: number): number;
   close(): void;
@@ -180,7 +186,8 @@ export function openHistoryStore(
   db.pragma('busy_timeout = 5000');
   if (options.readonly) {
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version !== HISTORY_SCHEMA_VERSION) {
+    // Version 2 only added the daemon's own state table: reports read version 1 files too.
+    if (version < 1 || version > HISTORY_SCHEMA_VERSION) {
       db.close();
       throw new EntrasyncError(
         'history.version',
@@ -293,6 +300,17 @@ export function openHistoryStore(
     },
     finishRun(runId, f) {
       finish.run(f.finishedAt, f.outcome, r(f.errorCode), r(f.errorMessage), runId);
+    },
+    lastProtect() {
+      const row = db.prepare(`SELECT value FROM daemon_state WHERE key = 'protect'`).get() as
+        { value: string } | undefined;
+      return row === undefined ? undefined : (JSON.parse(row.value) as string[]);
+    },
+    recordProtect(protect, at) {
+      db.prepare(
+        `INSERT INTO daemon_state (key, value, updated_at) VALUES ('protect', ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      ).run(JSON.stringify(protect), at);
     },
     runs(query = {}) {
       const where: string[] = [];
@@ -441,6 +459,16 @@ function migrate(db: Database.Database): void {
       CREATE INDEX IF NOT EXISTS ops_at ON ops (at);
       CREATE INDEX IF NOT EXISTS ops_upn ON ops (lower(upn));
       CREATE INDEX IF NOT EXISTS ops_change ON ops (run_id, change_id);
+    `);
+    db.pragma('user_version = 1');
+  }
+  if (version < 2) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS daemon_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
     `);
     db.pragma(`user_version = ${HISTORY_SCHEMA_VERSION}`);
   }
