@@ -114,6 +114,46 @@ describe('full read', () => {
     expect(tenant.protectedByTenant).toEqual([id('exec@contoso.com')]);
   });
 
+  it('P3: owners of a role-assignable group are privileged (an owner can add members, itself included)', async () => {
+    const users = ['owner', 'member', 'plainowner', 'plain'].map((n) => ({
+      userPrincipalName: `${n}@contoso.com`,
+      displayName: n,
+      mailNickname: n,
+      accountEnabled: true,
+    }));
+    const group = (name: string, assignable: boolean, owner: string, member: string) => ({
+      displayName: name,
+      mailEnabled: false,
+      mailNickname: name.replace(/\s/g, ''),
+      securityEnabled: true,
+      isAssignableToRole: assignable,
+      owners: [owner],
+      members: [member],
+    });
+    const h = await harness({
+      throttling: false,
+      seed: {
+        users,
+        groups: [
+          group('Tier 0', true, 'owner@contoso.com', 'member@contoso.com'),
+          group('Team', false, 'plainowner@contoso.com', 'plain@contoso.com'),
+        ],
+      },
+    });
+    const id = (upn: string): string => h.sim.store.getUserByUpn(upn)!.user.id;
+    const tenant = await h.target.reader.read({ userAttributes: ['accountEnabled'] });
+    const privileged = new Map(tenant.privileged?.map((p) => [p.userId, p.reason]));
+    expect(privileged.get(id('owner@contoso.com'))).toBe('owner of role-assignable group Tier 0');
+    expect(privileged.get(id('member@contoso.com'))).toBe('member of role-assignable group Tier 0');
+    expect(privileged.has(id('plainowner@contoso.com'))).toBe(false);
+    expect(privileged.has(id('plain@contoso.com'))).toBe(false);
+    // Owners of the role-assignable group only: one request, served by the simulator.
+    const ownerReads = h.sim.requestLog.filter((e) =>
+      /^\/v1\.0\/groups\/[^/]+\/owners/.test(e.path),
+    );
+    expect(ownerReads.map((e) => e.status)).toEqual([200]);
+  });
+
   it('leaves privileged out ("unknown", never "nobody") when the app may not read roles', async () => {
     const h = await harness({
       throttling: false,

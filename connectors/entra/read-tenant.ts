@@ -209,7 +209,8 @@ export async function readAll(
 
 /**
  * Accounts with an active or PIM-eligible directory role, directly or through a role-assignable
- * group, and members of every role-assignable group. Undefined when the app may not read roles.
+ * group, and members and owners of every role-assignable group (an owner can add members, itself
+ * included). Undefined when the app may not read roles.
  */
 /**
  * Role names kept between the daemon's delta cycles: they only label why an account is
@@ -294,6 +295,17 @@ export async function readPrivileged(
         const memberId = String(member['id']);
         add(memberId, `member of role-assignable group ${name}`);
         for (const reason of reasons) add(memberId, `${reason} (through group ${name})`);
+      }
+      // An owner can add members, so can give itself (or anyone) the group's roles (P3).
+      const owners = await readAll(
+        transport,
+        `/groups/${encodeURIComponent(groupId)}/owners?$select=id`,
+        `owners of role-assignable group ${name}`,
+      );
+      for (const owner of owners) {
+        const type = String(owner['@odata.type'] ?? '');
+        if (type !== '' && !type.endsWith('.user')) continue;
+        add(String(owner['id']), `owner of role-assignable group ${name}`);
       }
     }
     return [...out.entries()].map(([userId, reasons]) => ({ userId, reason: reasons.join('; ') }));

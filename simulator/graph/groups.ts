@@ -159,7 +159,12 @@ export function deleteGroup(ctx: GraphContext, segment: PathSegment): SimRespons
 // ---------------------------------------------------------------------------- members
 
 /** `GET /groups/{id}/members`: directoryObjects with `@odata.type`, paged by link order. */
-export function listMembers(ctx: GraphContext, segment: PathSegment): SimResponse {
+/** `GET /groups/{id}/members` or `/groups/{id}/owners`: directory objects, paged. */
+export function listMembers(
+  ctx: GraphContext,
+  segment: PathSegment,
+  rel: 'member' | 'owner' = 'member',
+): SimResponse {
   const query = parseSystemQuery(ctx.request.url.searchParams, ['$select', '$top', '$skiptoken']);
   const select = parseSelect(
     query.$select,
@@ -171,7 +176,7 @@ export function listMembers(ctx: GraphContext, segment: PathSegment): SimRespons
   const state = query.$skiptoken === undefined ? undefined : decodeSkipToken(query.$skiptoken);
   const group = findGroup(ctx, segment);
   const pageSize = top ?? DEFAULT_PAGE_SIZE;
-  const links = ctx.store.pageLinks('member', group.doc.id, state?.after ?? 0, pageSize + 1);
+  const links = ctx.store.pageLinks(rel, group.doc.id, state?.after ?? 0, pageSize + 1);
   const page = links.slice(0, pageSize);
   const value = page.flatMap((link) => {
     const member = ctx.store.getObject(link.targetId);
@@ -184,7 +189,7 @@ export function listMembers(ctx: GraphContext, segment: PathSegment): SimRespons
   };
   const last = page.at(-1);
   if (links.length > pageSize && last !== undefined) {
-    body['@odata.nextLink'] = nextLink(ctx, `/groups/${group.doc.id}/members`, [
+    body['@odata.nextLink'] = nextLink(ctx, `/groups/${group.doc.id}/${rel}s`, [
       ['$select', select.explicit ? select.names.join(',') : undefined],
       ['$top', top === undefined ? undefined : String(top)],
       ['$skiptoken', encodeSkipToken({ after: last.seq, page: (state?.page ?? 1) + 1 })],

@@ -280,6 +280,15 @@ function groupEntityRoute(key: PathSegment, rest: readonly PathSegment[]): Route
       POST: { permission: PERMISSIONS.groupLicenses, run: (ctx) => assignGroupLicense(ctx, key) },
     };
   }
+  if (nav.name === 'owners' && third === undefined) {
+    return {
+      GET: {
+        permission: PERMISSIONS.groupsRead,
+        run: (ctx) => listMembers(ctx, key, 'owner'),
+        cost: 3,
+      },
+    };
+  }
   if (nav.name !== 'members' || extra !== undefined) throw unknownNavigation(nav);
   if (third === undefined) {
     return {
