@@ -73,5 +73,9 @@ describe('canonicalJson', () => {
       '{"9":false,"10":true,"a":[{"c":"x"}],"b":1}',
     );
     expect(canonicalJson([undefined, () => 1, NaN])).toBe('[null,null,null]');
+    // Key sets that would run together if joined: two shapes, not one.
+    expect(canonicalJson([{ 'a\u0000b': 1 }, { a: 2, b: 3 }])).toBe(
+      '[{"a\\u0000b":1},{"a":2,"b":3}]',
+    );
   });
 });

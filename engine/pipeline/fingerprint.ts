@@ -97,12 +97,13 @@ function write(value: unknown): string | undefined {
         }
         return text + ']';
       }
+      const { keys, labels } = shapeOf(value);
       let text = '{';
       let first = true;
-      for (const key of sortedKeys(value)) {
-        const member = write((value as Record<string, unknown>)[key]);
+      for (let i = 0; i < keys.length; i++) {
+        const member = write((value as Record<string, unknown>)[keys[i] as string]);
         if (member === undefined) continue;
-        text += `${first ? '' : ','}${JSON.stringify(key)}:${member}`;
+        text += `${first ? '' : ','}${labels[i] as string}${member}`;
         first = false;
       }
       return text + '}';
@@ -113,6 +114,32 @@ function write(value: unknown): string | undefined {
 }
 
 const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+
+/** An object's keys in canonical order and each one written out (`"key":`). */
+interface Shape {
+  readonly keys: readonly string[];
+  readonly labels: readonly string[];
+}
+
+/**
+ * Shapes by key set, so 100,000 accounts with the same attributes sort their keys once rather
+ * than 100,000 times. Bounded: data with ever new key sets (a source's free-form fields) just
+ * stops being cached.
+ */
+const shapes = new Map<string, Shape>();
+const MAX_SHAPES = 1000;
+
+function shapeOf(value: object): Shape {
+  const own = Object.keys(value);
+  const signature = JSON.stringify(own);
+  let shape = shapes.get(signature);
+  if (shape === undefined) {
+    const keys = sortedKeys(value);
+    shape = { keys, labels: keys.map((k) => `${JSON.stringify(k)}:`) };
+    if (shapes.size < MAX_SHAPES) shapes.set(signature, shape);
+  }
+  return shape;
+}
 
 /**
  * Keys in the order JSON.stringify writes an object built in sorted order: integer-like keys
