@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../config/write-schema.js';
 import { ConfigError, EntrasyncError, SafetyBlockedError } from '../engine/errors.js';
+import { parseRoleList } from '../connectors/entra/permissions.js';
 import { formatDiagnostic } from '../engine/model/diagnostic.js';
 import { Redactor } from '../engine/secret.js';
 import { addApplyOptions, applyOptionsFrom, runApply } from './commands/apply.js';
@@ -89,6 +90,12 @@ export async function main(
         .option(
           '--tenant-snapshot <file>',
           'plan against a tenant snapshot (entrasync snapshot) instead of the live tenant; no Graph credentials needed',
+        )
+        .addOption(
+          new Option(
+            '--apply-roles <permissions>',
+            "the apply identity's application permissions, comma-separated: missing permissions are checked against these instead of this identity's token",
+          ).argParser(applyRolesArgument),
         ),
     ),
   ).action(
@@ -98,6 +105,7 @@ export async function main(
         format: PlanFormat;
         out?: string;
         tenantSnapshot?: string;
+        applyRoles?: string[];
       } & OverrideFlags &
         BaselineFlags,
     ) => {
@@ -108,6 +116,7 @@ export async function main(
         ...(opts.out ? { out: opts.out } : {}),
         ...(overrides ? { overrides } : {}),
         ...(protectBaseline ? { protectBaseline } : {}),
+        ...(opts.applyRoles ? { applyRoles: opts.applyRoles } : {}),
       };
       if (opts.tenantSnapshot) {
         exitCode = await runPlanWithSnapshot(
@@ -261,4 +270,12 @@ function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new InvalidArgumentError('not a port number');
   return port;
+}
+
+function applyRolesArgument(value: string): string[] {
+  try {
+    return parseRoleList(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
 }

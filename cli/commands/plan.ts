@@ -1,6 +1,27 @@
+/**
+ * `plan`: reads the sources and the tenant and shows what apply would change; never writes.
+ *
+ * Permission check (X4, X5): against the live tenant, the app's roles are read from its token
+ * before planning, and each action the plan's changes need that the roles cannot do becomes a
+ * plan warning "missing permission X for action Y (N changes)" (text, markdown and JSON), as do
+ * excess privilege and directory roles. In CI the plan usually runs as a read-only identity and
+ * apply as another: `--apply-roles <list>` checks the changes against the apply identity's
+ * application permissions instead, so a reviewer sees before merge that apply would lack one;
+ * excess privilege is still reported for both. Warnings only: the exit code is the plan's.
+ */
+import type { TokenCredential } from '@azure/identity';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { planRun, renderPlanJson, renderPlanMarkdown, renderPlanText } from '../../engine/index.js';
+import type { GraphConnection } from '../../connectors/entra/graph-client.js';
+import type { GrantedAccess, PlanAccessWarning } from '../../connectors/entra/permissions.js';
+import { planAccessWarnings, readGrantedAccess } from '../../connectors/entra/permissions.js';
+import {
+  planRun,
+  renderPlanJson,
+  renderPlanMarkdown,
+  renderPlanText,
+  tenantReadRequest,
+} from '../../engine/index.js';
 import type { Plan, ProtectBaseline, ThresholdOverrides } from '../../engine/index.js';
 import { describeLocation } from '../../engine/model/source.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -17,11 +38,18 @@ export interface PlanCommandOptions {
   readonly overrides?: ThresholdOverrides;
   /** `--baseline`/`--baseline-config`: the protect list before this change (P2, cli/baseline.ts). */
   readonly protectBaseline?: ProtectBaseline;
+  /**
+   * `--apply-roles`: the apply identity's application permissions; missing permissions are
+   * checked against these instead of this identity's token (see the module comment).
+   */
+  readonly applyRoles?: readonly string[];
 }
 
 /** What planning needs of a runtime: the live tenant or a snapshot behind the same reader port. */
 export type PlanRuntime = Pick<Runtime, 'loaded' | 'sources'> & {
-  readonly target: { readonly reader: TargetReader };
+  /** `credential` (with `connection`): the live tenant's, whose token the permission check reads. */
+  readonly target: { readonly reader: TargetReader; readonly credential?: TokenCredential };
+  readonly connection?: GraphConnection;
 };
 
 export async function runPlan(
@@ -29,7 +57,12 @@ export async function runPlan(
   options: PlanCommandOptions,
   output: Output,
 ): Promise<ExitCode> {
-  const plan = await planRun(
+  // Read before planning: a credential that cannot get a token fails here, not mid-read.
+  const granted =
+    runtime.target.credential && runtime.connection
+      ? await readGrantedAccess(runtime.target.credential, runtime.connection.graphUrl)
+      : undefined;
+  const planned = await planRun(
     runtime.loaded.spec,
     { sources: runtime.sources, target: runtime.target.reader },
     {
@@ -37,6 +70,10 @@ export async function runPlan(
       ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
     },
   );
+  const access = accessWarnings(runtime, planned, granted, options.applyRoles);
+  // Warnings are not part of the fingerprint: the plan stays the same plan.
+  const plan: Plan =
+    access.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...access] };
   const render = { text: renderPlanText, json: renderPlanJson, markdown: renderPlanMarkdown }[
     options.format
   ];
@@ -48,6 +85,42 @@ export async function runPlan(
   }
   reportFailedSources(plan, output);
   return planExitCode(plan);
+}
+
+/**
+ * The plan's permission warnings: missing permissions of the apply identity (`applyRoles`) or,
+ * without it, of this identity (`granted`, from its token); excess privilege of both.
+ */
+function accessWarnings(
+  runtime: PlanRuntime,
+  plan: Plan,
+  granted: GrantedAccess | undefined,
+  applyRoles: readonly string[] | undefined,
+): PlanAccessWarning[] {
+  const spec = runtime.loaded.spec;
+  const read = tenantReadRequest(spec);
+  const refuseExcess = runtime.loaded.config.target.excessPrivilege === 'refuse';
+  const warnings: PlanAccessWarning[] = [];
+  if (granted !== undefined) {
+    warnings.push(
+      ...planAccessWarnings(granted, 'this identity', plan.changes, read, {
+        checkMissing: applyRoles === undefined,
+        refuseExcess,
+      }),
+    );
+  }
+  if (applyRoles !== undefined) {
+    warnings.push(
+      ...planAccessWarnings(
+        { roles: applyRoles, directoryRoles: [] },
+        'the apply identity',
+        plan.changes,
+        read,
+        { refuseExcess },
+      ),
+    );
+  }
+  return warnings;
 }
 
 export function planExitCode(plan: Plan): ExitCode {

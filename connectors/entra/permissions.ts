@@ -13,7 +13,8 @@
  * it) and never logged.
  */
 import type { TokenCredential } from '@azure/identity';
-import type { ChangeKind } from '../../engine/model/plan.js';
+import type { Change, ChangeKind } from '../../engine/model/plan.js';
+import type { TenantReadRequest } from '../../engine/model/tenant.js';
 import { graphScope } from './graph-client.js';
 
 export type EntraAction =
@@ -186,4 +187,117 @@ export function checkAccess(
     });
   }
   return findings;
+}
+
+/** The Graph actions one change needs: its kind's, and revoking sessions with such a disable. */
+export function actionsOfChange(change: Change): EntraAction[] {
+  const action = ACTION_OF_CHANGE[change.kind];
+  return change.kind === 'disableUser' && change.revokeSessions === true
+    ? [action, 'revoke sessions']
+    : [action];
+}
+
+/** The Graph actions a tenant read needs (every plan and every apply reads the tenant). */
+export function actionsOfRead(request: TenantReadRequest): EntraAction[] {
+  return [
+    'read users',
+    'find privileged users',
+    ...(request.licenses === true ? (['read license seats'] as const) : []),
+    ...(request.domains === true ? (['read verified domains'] as const) : []),
+  ];
+}
+
+/** Whose permissions a plan's access check is about. */
+export type AccessSubject =
+  /** The identity the plan ran as, read from its token. */
+  | 'this identity'
+  /** The apply identity, as `plan --apply-roles` lists its application permissions. */
+  | 'the apply identity';
+
+/** A permission finding of `plan`, as one of the plan's warnings. */
+export interface PlanAccessWarning {
+  readonly code: AccessFinding['code'];
+  readonly message: string;
+  /** The action a missing permission is for. */
+  readonly subject?: string;
+}
+
+/**
+ * Permission warnings for a plan (X4, X5): each action the plan's changes (and its tenant read)
+ * need that `granted` cannot do is "missing permission X for action Y (N changes)"; excess
+ * privilege and directory roles are warnings too. `subject` says whose permissions `granted`
+ * holds, for the messages: in CI the plan usually runs as a read-only identity while apply
+ * runs as another, so a finding about this identity's token may be expected there.
+ */
+export function planAccessWarnings(
+  granted: GrantedAccess,
+  subject: AccessSubject,
+  changes: readonly Change[],
+  read: TenantReadRequest,
+  options: { readonly checkMissing?: boolean; readonly refuseExcess?: boolean } = {},
+): PlanAccessWarning[] {
+  const needed = new Map<EntraAction, number>();
+  for (const action of actionsOfRead(read)) needed.set(action, 0);
+  for (const change of changes) {
+    for (const action of actionsOfChange(change)) needed.set(action, (needed.get(action) ?? 0) + 1);
+  }
+  // In the table's order, whatever the order of the changes.
+  const counts = new Map(
+    (Object.keys(ACTION_PERMISSIONS) as EntraAction[])
+      .filter((a) => needed.has(a))
+      .map((a) => [a, needed.get(a) ?? 0]),
+  );
+  const who = subject === 'this identity' ? 'the identity this plan ran as' : 'the apply identity';
+  const holds = `${who} holds ${granted.roles.length > 0 ? granted.roles.join(', ') : 'no application permissions'}`;
+  const warnings: PlanAccessWarning[] = [];
+  for (const finding of checkAccess(granted, counts.keys())) {
+    if (finding.code === 'permission.missing') {
+      if (options.checkMissing === false || finding.action === undefined) continue;
+      const action = finding.action;
+      const n = counts.get(action) ?? 0;
+      const least = ACTION_PERMISSIONS[action][0] ?? [];
+      const needs = n > 0 ? `${n} change${n === 1 ? '' : 's'}` : 'every run reads it';
+      const consequence =
+        action === 'find privileged users'
+          ? '; admins cannot be told apart, so apply touches none of them'
+          : action === 'read verified domains'
+            ? '; the verified-domain check is skipped'
+            : '';
+      const hint =
+        subject === 'this identity' && n > 0
+          ? '; if apply runs as another identity, pass its permissions as --apply-roles'
+          : '';
+      warnings.push({
+        code: finding.code,
+        subject: action,
+        message: `missing permission ${least.join(' + ')} for action "${action}" (${needs}): ${holds}${consequence}${hint}`,
+      });
+      continue;
+    }
+    const refusal = options.refuseExcess === true ? ' (apply refuses: target.excessPrivilege)' : '';
+    warnings.push({ code: finding.code, message: `${who}: ${finding.message}${refusal}` });
+  }
+  return warnings;
+}
+
+/**
+ * `--apply-roles User.ReadWrite.All,User.DeleteRestore.All`: application permission names,
+ * comma-separated. Throws on an empty list or a name that cannot be a permission.
+ */
+export function parseRoleList(value: string): string[] {
+  const roles = [
+    ...new Set(
+      value
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== ''),
+    ),
+  ];
+  const bad = roles.find((r) => !/^[A-Za-z][A-Za-z0-9.-]*$/.test(r));
+  if (roles.length === 0 || bad !== undefined) {
+    throw new Error(
+      `expected application permission names separated by commas (e.g. User.ReadWrite.All,User.DeleteRestore.All)${bad === undefined ? '' : `, not "${bad}"`}`,
+    );
+  }
+  return roles;
 }
