@@ -199,7 +199,7 @@ async function credentialFactory(
     }
     case 'managed-identity': {
       const clientId = auth.clientId;
-      return () => createManagedIdentityCredential(clientId);
+      return () => createManagedIdentityCredential(clientId, connection);
     }
   }
 }

@@ -24,6 +24,8 @@ import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { FaultPlan } from './fault-plan.js';
 import { createFaultEngine, loadFaultPlan, parseFaultPlan } from './fault-plan.js';
+import type { SimulatorManagedIdentity } from './managed-identity.js';
+import { MANAGED_IDENTITY_PATH } from './managed-identity.js';
 import type { RequestLogEntry, SimulatorCounters } from './router.js';
 import { createCounters, createRequestHandler } from './router.js';
 import { loadSeed, parseSeed } from './seed.js';
@@ -54,6 +56,7 @@ export type { SeedTenantOptions, SeedTenantResult } from './seed-generator.js';
 export { seedTenant, DEFAULT_SKUS } from './seed-generator.js';
 export type { ThrottleOptions } from './throttle.js';
 export type { FederatedCredential } from './token-endpoint.js';
+export type { SimulatorManagedIdentity } from './managed-identity.js';
 export { BUILT_IN_ROLES } from './roles.js';
 export { DEFAULT_EXTRA_DOMAINS, INITIAL_DOMAIN } from './domains.js';
 
@@ -99,6 +102,15 @@ export interface SimulatorOptions {
    * never leaves memory). Default: a fresh temporary directory, removed on close.
    */
   certDir?: string;
+  /**
+   * Managed identities of the simulated host, served at `${origin}/msi/token` the way Azure App
+   * Service serves them (simulator/managed-identity.ts): set `IDENTITY_ENDPOINT` and
+   * `IDENTITY_HEADER` to `managedIdentity.endpoint` and `.header` and `@azure/identity`'s
+   * ManagedIdentityCredential gets the simulator's tokens. Default: none (not served).
+   */
+  managedIdentities?: SimulatorManagedIdentity[];
+  /** The `IDENTITY_HEADER` secret; default random. */
+  identityHeader?: string;
   /** Lifetime of issued access tokens. Default 3600. */
   tokenLifetimeSeconds?: number;
   /**
@@ -126,6 +138,11 @@ export interface RunningSimulator {
   readonly caFile: string;
   readonly tenantId: string;
   readonly clients: readonly SimulatorClient[];
+  /**
+   * The managed identity endpoint, when `managedIdentities` were given: the values of
+   * `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` for the process that uses them.
+   */
+  readonly managedIdentity?: { readonly endpoint: string; readonly header: string };
   /** Every request served (batch items included), oldest first; no secret, token or password. */
   readonly requestLog: readonly RequestLogEntry[];
   /** Live counters: reads, writes, 429s, faults, tokens. */
@@ -186,6 +203,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
   ];
   const registered = registerClients(clientOptions);
+  const managedIdentities = options.managedIdentities ?? [];
+  if (managedIdentities.filter((i) => i.systemAssigned === true).length > 1) {
+    throw new Error('At most one simulator managed identity can be system-assigned.');
+  }
+  const identityHeader = options.identityHeader ?? randomBytes(24).toString('base64url');
 
   let seed: SeedData | undefined;
   if (options.seedPath !== undefined) seed = await loadSeed(options.seedPath);
@@ -237,6 +259,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         deltaTokenLifetimeMs: (options.deltaTokenLifetimeSeconds ?? 7 * DAY_SECONDS) * 1000,
         recycleBinRetentionMs: (options.recycleBinRetentionSeconds ?? 30 * DAY_SECONDS) * 1000,
         identity: { origin, tenantId: store.tenantId, clients: registered, tokens },
+        ...(managedIdentities.length === 0
+          ? {}
+          : {
+              managedIdentity: {
+                origin,
+                tenantId: store.tenantId,
+                identities: managedIdentities,
+                identityHeader,
+                tokens,
+              },
+            }),
         log: (entry) => {
           requestLog.push(entry);
           if (requestLog.length > REQUEST_LOG_LIMIT) requestLog.shift();
@@ -256,6 +289,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         clientSecret: c.clientSecret ?? '',
         roles: [...c.roles],
       })),
+      ...(managedIdentities.length === 0
+        ? {}
+        : {
+            managedIdentity: {
+              endpoint: `${origin}${MANAGED_IDENTITY_PATH}`,
+              header: identityHeader,
+            },
+          }),
       requestLog,
       counters,
       clock,

@@ -30,6 +30,8 @@ import type { Throttle } from './throttle.js';
 import { resourceUnitCost } from './throttle.js';
 import type { IdentityEndpointContext, TokenOutcome } from './token-endpoint.js';
 import { jsonWebKeySet, openIdConfiguration, tokenRequest } from './token-endpoint.js';
+import type { ManagedIdentityEndpointContext } from './managed-identity.js';
+import { MANAGED_IDENTITY_PATH, managedIdentityTokenRequest } from './managed-identity.js';
 
 export interface RequestLogEntry {
   /** ISO 8601 time (of the simulator's clock) the response was sent. */
@@ -79,6 +81,8 @@ export interface RouterContext {
   readonly origin: string;
   readonly store: TenantStore;
   readonly identity: IdentityEndpointContext;
+  /** App Service's managed identity endpoint (`/msi/token`); undefined: not served. */
+  readonly managedIdentity?: ManagedIdentityEndpointContext;
   readonly tokens: AccessTokenService;
   readonly clock: Clock;
   readonly faults: FaultEngine;
@@ -544,6 +548,9 @@ async function identityRoute(
   parts: readonly string[],
 ): Promise<TokenOutcome | undefined> {
   const [tenant, a, b, c, extra] = parts;
+  if (ctx.managedIdentity !== undefined && req.url.pathname === MANAGED_IDENTITY_PATH) {
+    return managedIdentityTokenRequest(req, ctx.managedIdentity);
+  }
   if (tenant === undefined || extra !== undefined) return undefined;
   if (a === 'v2.0' && b === '.well-known' && c === 'openid-configuration') {
     return { response: openIdConfiguration(tenant, req, ctx.identity) };

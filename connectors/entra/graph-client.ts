@@ -115,13 +115,21 @@ export function createClientAssertionCredential(
 }
 
 /**
- * A managed identity (Azure VM, App Service, Functions, AKS): no secret anywhere. `clientId`
- * selects a user-assigned identity; without it the system-assigned one is used.
+ * A managed identity (Azure VM, App Service, Functions, AKS, Arc): no secret anywhere.
+ * `clientId` selects a user-assigned identity; without it the system-assigned one is used.
+ * @azure/identity (msal-node) finds the host's endpoint from the environment (App Service:
+ * `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`; none set: the VM's IMDS) in `process.env`, once
+ * per process: the endpoint and msal's token cache are process-wide. `conn.caPem` is trusted
+ * for the endpoint's HTTPS (the simulator's; Azure's own endpoints are plain loopback HTTP).
  */
-export function createManagedIdentityCredential(clientId?: string): TokenCredential {
-  return clientId === undefined
-    ? new ManagedIdentityCredential()
-    : new ManagedIdentityCredential({ clientId });
+export function createManagedIdentityCredential(
+  clientId?: string,
+  conn?: Pick<GraphConnection, 'caPem'>,
+): TokenCredential {
+  return new ManagedIdentityCredential({
+    ...(clientId === undefined ? {} : { clientId }),
+    ...(conn?.caPem === undefined ? {} : { tlsOptions: { ca: conn.caPem } }),
+  });
 }
 
 /** A credential whose cached tokens can be dropped (see `createRefreshableCredential`). */
