@@ -514,11 +514,26 @@ export const GroupConfig = Type.Object(
         description: 'Licenses the group holds, inherited by every member (group-based licensing).',
       }),
     ),
+    memberGroups: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: GROUP_KEY_PATTERN,
+          patternErrorMessage: 'must be the `key` of another group rule',
+          description: 'The `key` of another rule of `groups`.',
+        }),
+        {
+          minItems: 1,
+          uniqueItems: true,
+          description:
+            "Nested groups: other rules' groups that are members of this rule's groups, by rule `key` (e.g. `[eng-platform, eng-apps]`). A static rule is its one group; a `foreach` rule is every group it makes. Under a `foreach` parent, a `foreach` child is paired through the people: each person's group of this rule (the value of this `foreach`) contains that person's groups of the child rule (e.g. a `division` rule with `memberGroups: [department]` puts in each division group the department groups of the people of that division); `members` picks the direct user members only, so `members: 'false'` makes groups of nested groups alone. A managed group no longer listed is removed (a membership removal). Security groups only: a Microsoft 365 group can neither contain nor be a nested group, and nesting may not form a cycle.",
+        },
+      ),
+    ),
   },
   {
     additionalProperties: false,
     description:
-      'A group entrasync creates and whose membership it keeps: static (one group) or `foreach` (one per distinct value). Only groups carrying `target.marker.groupPrefix` are ever changed.',
+      'A group entrasync creates and whose membership it keeps: static (one group) or `foreach` (one per distinct value), with user members and, by `memberGroups`, nested groups of other rules. Only groups carrying `target.marker.groupPrefix` are ever changed.',
   },
 );
 export type GroupConfig = Static<typeof GroupConfig>;
@@ -665,7 +680,8 @@ export const Config = Type.Object(
     groups: Type.Optional(
       Type.Array(GroupConfig, {
         default: [],
-        description: 'Groups this config creates and whose membership it keeps.',
+        description:
+          'Groups this config creates and whose membership it keeps: `name`, `key`, `foreach`, `members`, `description`, `type`, `owners`, `licenses`, and `memberGroups`, the keys of other rules whose groups are nested in this one (static: `[eng-platform, eng-apps]`; `foreach` in `foreach`, paired through the people: a `division` rule with `memberGroups: [department]` holds the department groups of its people). Managed groups no longer nested are removed (membership removals); unknown keys, cycles and Microsoft 365 groups on either side are config errors.',
       }),
     ),
     licenses: Type.Optional(

@@ -284,6 +284,67 @@ describe('members', () => {
   });
 });
 
+describe('nested groups', () => {
+  test('a security group contains security groups by bind or $ref, and loses them by $ref', async () => {
+    const sim = await simulator({ throttling: false });
+    const graph = graphFor(sim);
+    const parent = (await graph.api('/groups').post(securityGroup(20))) as { id: string };
+    const [a, b] = (await Promise.all([
+      graph.api('/groups').post(securityGroup(21)),
+      graph.api('/groups').post(securityGroup(22)),
+    ])) as { id: string }[];
+    await graph.api(`/groups/${parent.id}`).patch({ 'members@odata.bind': [ref(a!.id)] });
+    await graph.api(`/groups/${parent.id}/members/$ref`).post({ '@odata.id': ref(b!.id) });
+    const members = await readAll(graph, `/groups/${parent.id}/members?$select=id`);
+    expect(members).toEqual([
+      { '@odata.type': '#microsoft.graph.group', id: a!.id },
+      { '@odata.type': '#microsoft.graph.group', id: b!.id },
+    ]);
+    await graph.api(`/groups/${parent.id}/members/${a!.id}/$ref`).delete();
+    expect(
+      (await readAll(graph, `/groups/${parent.id}/members?$select=id`)).map((m) => m['id']),
+    ).toEqual([b!.id]);
+  });
+
+  test('Microsoft 365 groups contain no group and are in none; role-assignable groups contain no group: 400', async () => {
+    const admin: SimulatorClient = {
+      clientId: '7d0b1c1e-0000-4000-8000-00000000000c',
+      clientSecret: 'admin-secret-value-2',
+      roles: ['Group.ReadWrite.All', 'User.ReadWrite.All', 'RoleManagement.ReadWrite.Directory'],
+    };
+    const sim = await simulator({ throttling: false, clients: [admin] });
+    const graph = graphFor(sim, admin);
+    const unified = (await graph.api('/groups').post({
+      displayName: 'Guild',
+      mailEnabled: true,
+      mailNickname: 'guild',
+      securityEnabled: false,
+      groupTypes: ['Unified'],
+    })) as { id: string };
+    const security = (await graph.api('/groups').post(securityGroup(23))) as { id: string };
+    const roleAssignable = (await graph
+      .api('/groups')
+      .post(securityGroup(24, { isAssignableToRole: true }))) as { id: string };
+    const intoUnified = await graphFailure(
+      graph.api(`/groups/${unified.id}`).patch({ 'members@odata.bind': [ref(security.id)] }),
+    );
+    expect([intoUnified.statusCode, intoUnified.code]).toEqual([400, 'Request_BadRequest']);
+    expect(intoUnified.message).toMatch(/^Groups cannot be added to Unified Groups\./);
+    const unifiedIn = await graphFailure(
+      graph.api(`/groups/${security.id}/members/$ref`).post({ '@odata.id': ref(unified.id) }),
+    );
+    expect([unifiedIn.statusCode, unifiedIn.code]).toEqual([400, 'Request_BadRequest']);
+    const intoRoleAssignable = await graphFailure(
+      graph.api(`/groups/${roleAssignable.id}`).patch({ 'members@odata.bind': [ref(security.id)] }),
+    );
+    expect(intoRoleAssignable.statusCode).toBe(400);
+    expect(await readAll(graph, `/groups/${security.id}/members?$select=id`)).toEqual([]);
+    // Users still join a Microsoft 365 group.
+    const { id: userId } = (await graph.api('/users').post(newUser(25))) as { id: string };
+    await graph.api(`/groups/${unified.id}/members/$ref`).post({ '@odata.id': ref(userId) });
+  });
+});
+
 describe('PATCH and DELETE /groups/{id}', () => {
   test('updates properties; unified groups go to the recycle bin, security groups are gone', async () => {
     const sim = await simulator({ throttling: false });

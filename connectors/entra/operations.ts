@@ -141,11 +141,18 @@ export function operationsFor(change: Change, options: OperationOptions): Change
         );
       case 'addMembers':
       case 'removeMembers': {
+        // Users and nested groups alike are directoryObjects to Graph: one `members@odata.bind`
+        // PATCH adds either, one `$ref` DELETE removes either.
         const found: string[] = [];
         const missing: string[] = [];
         for (const m of change.members) {
           const id = ids.user(m);
           if (id === undefined) missing.push(m.userPrincipalName);
+          else found.push(id);
+        }
+        for (const g of change.memberGroups ?? []) {
+          const id = ids.group(g);
+          if (id === undefined) missing.push(`group ${g.displayName}`);
           else found.push(id);
         }
         if (found.length === 0) {

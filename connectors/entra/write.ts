@@ -118,7 +118,7 @@ export function createEntraWriter(options: EntraWriterOptions): BatchTargetWrite
           ok: false,
           error: {
             code: 'member-not-created',
-            message: `${p.missing.length} member(s) left out, their accounts were not created: ${p.missing.join(', ')}; the other ${change.kind === 'addMembers' || change.kind === 'removeMembers' ? change.members.length - p.missing.length : 0} applied`,
+            message: `${p.missing.length} member(s) left out, their accounts or groups were not created: ${p.missing.join(', ')}; the other ${change.kind === 'addMembers' || change.kind === 'removeMembers' ? change.members.length + (change.memberGroups?.length ?? 0) - p.missing.length : 0} applied`,
             class: 'final',
           },
         };

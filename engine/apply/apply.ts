@@ -141,7 +141,10 @@ export function objectKeys(change: Change): {
       return {
         own: [],
         needs: change.group.id === undefined ? [groupKey(change.group)] : [],
-        after: newUsers(change.members),
+        after: [
+          ...newUsers(change.members),
+          ...(change.memberGroups ?? []).filter((g) => g.id === undefined).map(groupKey),
+        ],
       };
     case 'createGroup':
     case 'updateGroup':

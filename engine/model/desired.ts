@@ -25,6 +25,11 @@ export interface DesiredMembership {
   readonly value?: string;
   /** The group's display name as the rule gives it for this person. */
   readonly name: string;
+  /**
+   * The rule's `members` does not hold for the person, but the rule nests groups (`memberGroups`)
+   * by people's values: the value only says which groups nest in which, it is no membership.
+   */
+  readonly nestingOnly?: true;
 }
 
 /** A person the sources know but the scope rule excludes: their account is deprovisioned. */

@@ -156,10 +156,16 @@ export interface UpdateGroupChange extends GroupChangeBase {
   readonly set: readonly AttributeChange[];
 }
 
-/** At most 20 members per change: one `members@odata.bind` PATCH, or 20 `$ref` deletes. */
+/**
+ * At most 20 members per change: one `members@odata.bind` PATCH, or 20 `$ref` deletes. Members
+ * are user accounts (`members`) or, for nested groups, groups this config manages
+ * (`memberGroups`; absent: none); a change carries one or the other.
+ */
 export interface GroupMembersChange extends GroupChangeBase {
   readonly kind: 'addMembers' | 'removeMembers';
   readonly members: readonly UserRef[];
+  /** Managed groups added to or removed from the group (nested groups); absent: none. */
+  readonly memberGroups?: readonly GroupRef[];
 }
 
 /** Group-based licensing: the group's own license assignments. */
@@ -241,7 +247,9 @@ export const THRESHOLD_ACTION_OF: Readonly<Record<ChangeKind, ThresholdAction | 
 
 /** How many of its threshold's units a change is: members removed, licenses removed, else 1. */
 export function thresholdWeight(change: Change): number {
-  if (change.kind === 'removeMembers') return change.members.length;
+  if (change.kind === 'removeMembers') {
+    return change.members.length + (change.memberGroups?.length ?? 0);
+  }
   return 1;
 }
 

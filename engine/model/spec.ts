@@ -131,6 +131,14 @@ export interface GroupSpec {
   readonly owners: readonly string[];
   /** Group-based licensing: licenses the group itself holds. */
   readonly licenses: readonly LicenseGrant[];
+  /**
+   * Nested groups: keys of other rules whose groups are members of this rule's groups. A static
+   * child is one group; a `foreach` child is every group its rule makes, except under a
+   * `foreach` parent, where the pairing comes from the people: the parent group of each of a
+   * person's values of this rule's `foreach` contains the child groups of that person's values
+   * of the child's `foreach` (the `members` filters do not apply to the pairing). Absent: none.
+   */
+  readonly memberGroups?: readonly string[];
 }
 
 export interface LicenseGrant {

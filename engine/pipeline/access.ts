@@ -104,11 +104,12 @@ export function accessChanges(input: AccessInput): AccessResult {
   for (const user of ordered) {
     for (const m of user.groups ?? []) {
       const rule = spec.groups[m.rule];
-      if (!rule) continue;
+      if (!rule || m.nestingOnly) continue;
       const key = m.value === undefined ? rule.key : `${rule.key}-${groupSlug(m.value)}`;
       addToGroup(key, () => groupOf(rule, key, m.name), user);
     }
   }
+  const nesting = nestGroups(spec, ordered, desiredGroups, addToGroup, issues);
   // A license rule that does not resolve assigns and removes nothing: its group is not emptied
   // as an orphan, and its SKU is not taken from anyone directly.
   const unresolvedGroups = new Set<string>();
@@ -158,8 +159,37 @@ export function accessChanges(input: AccessInput): AccessResult {
     account.id !== undefined &&
     (accountById(account.id)?.licenses ?? []).some((l) => l.skuId === skuId);
 
+  const managedGroupIds = new Set((tenant.groups ?? []).map((g) => g.id));
+  const groupRefOf = (lower: string): GroupRef | undefined => {
+    const desired = desiredGroups.get(lower);
+    if (!desired) return undefined;
+    const existing = tenantGroups.get(lower);
+    return {
+      ...(existing ? { id: existing.id } : {}),
+      uniqueName: existing?.uniqueName ?? desired.uniqueName,
+      displayName: desired.displayName,
+    };
+  };
+  const isUnified = (lower: string): boolean =>
+    desiredGroups.get(lower)?.type === 'microsoft365' ||
+    (tenantGroups.get(lower)?.groupTypes.includes('Unified') ?? false);
+
   for (const [lower, desired] of [...desiredGroups].sort(([a], [b]) => compareText(a, b))) {
     const existing = tenantGroups.get(lower);
+    const nested = nesting.children.get(lower);
+    if (existing?.isAssignableToRole && nested && nested.size > 0) {
+      issues.push({
+        severity: 'error',
+        code: 'group.nesting-role-assignable',
+        message: `${desired.configPath}: group ${existing.displayName} (${existing.uniqueName}) is role-assignable, and role-assignable groups cannot contain groups (Graph refuses); ${[
+          ...nested,
+        ]
+          .sort(compareText)
+          .map((c) => desiredGroups.get(c)?.displayName ?? c)
+          .join(', ')} not nested`,
+        source: spec.primarySource,
+      });
+    }
     if (existing?.isAssignableToRole) {
       warnings.push({
         code: 'group.role-assignable',
@@ -268,6 +298,52 @@ export function accessChanges(input: AccessInput): AccessResult {
     const removes = removableMembers(existing, desired.members, input, usersById);
     const added = pushMemberChanges(changes, 'addMembers', ref, adds, desired, requires);
     const removed = pushMemberChanges(changes, 'removeMembers', ref, removes, desired, []);
+
+    // nested groups (memberGroups); left as they are while the nesting has a cycle
+    if (!nesting.cyclic.has(lower)) {
+      const wanted: GroupRef[] = [];
+      const refused: string[] = [];
+      for (const child of [...(nested ?? [])].sort(compareText)) {
+        const childRef = groupRefOf(child);
+        if (!childRef) continue;
+        if (isUnified(lower) || isUnified(child)) refused.push(childRef.displayName);
+        else wanted.push(childRef);
+      }
+      if (refused.length > 0) {
+        issues.push({
+          severity: 'error',
+          code: 'group.nesting-unified',
+          message: isUnified(lower)
+            ? `${desired.configPath}: group ${desired.displayName} (${ref.uniqueName}) is a Microsoft 365 group, and Microsoft 365 groups cannot contain groups (Graph refuses); ${refused.join(', ')} not nested`
+            : `${desired.configPath}: ${refused.join(', ')} ${refused.length === 1 ? 'is a Microsoft 365 group' : 'are Microsoft 365 groups'}, and Microsoft 365 groups cannot be members of other groups (Graph refuses); not nested in ${desired.displayName}`,
+          source: spec.primarySource,
+        });
+      }
+      if (wanted.length > 0 && desired.licenses.length > 0) {
+        warnings.push({
+          code: 'group.nested-licenses',
+          message: `${desired.configPath}: group ${desired.displayName} holds licenses and contains groups; group-based licensing does not reach the members of nested groups`,
+          subject: ref.uniqueName,
+        });
+      }
+      const wantedIds = new Set(wanted.flatMap((c) => (c.id === undefined ? [] : [c.id])));
+      pushNestedChanges(
+        changes,
+        'addMembers',
+        ref,
+        wanted.filter((c) => c.id === undefined || !memberIds.has(c.id)),
+        desired,
+        requires,
+      );
+      pushNestedChanges(
+        changes,
+        'removeMembers',
+        ref,
+        nestedRemovals(existing, wantedIds, managedGroupIds, tenant),
+        desired,
+        [],
+      );
+    }
     for (const grant of grants) {
       for (const chunk of added) {
         const keys = chunk.members.filter((m) => !holds(m, grant.skuId)).map(memberKey);
@@ -294,6 +370,15 @@ export function accessChanges(input: AccessInput): AccessResult {
       'removeMembers',
       ref,
       removes,
+      { configPath: 'groups', provenance: [] },
+      [],
+    );
+    const nestedOut = nestedRemovals(existing, new Set(), managedGroupIds, tenant);
+    pushNestedChanges(
+      changes,
+      'removeMembers',
+      ref,
+      nestedOut,
       { configPath: 'groups', provenance: [] },
       [],
     );
@@ -579,6 +664,213 @@ function pushMemberChanges(
     });
     return { id, members: chunk };
   });
+}
+
+/**
+ * Nested managed groups a group loses: members that are groups this config manages and that no
+ * rule nests there any more. Users, unmanaged groups and other objects are never touched here.
+ */
+function nestedRemovals(
+  existing: TenantGroup | undefined,
+  wantedIds: ReadonlySet<string>,
+  managedGroupIds: ReadonlySet<string>,
+  tenant: TenantState,
+): GroupRef[] {
+  if (!existing) return [];
+  const byId = new Map((tenant.groups ?? []).map((g) => [g.id, g]));
+  return existing.memberIds.flatMap((id) => {
+    if (wantedIds.has(id) || !managedGroupIds.has(id)) return [];
+    const group = byId.get(id);
+    return group
+      ? [{ id: group.id, uniqueName: group.uniqueName, displayName: group.displayName }]
+      : [];
+  });
+}
+
+/**
+ * Nested-group changes of 20 groups each, in uniqueName order: the same `addMembers` and
+ * `removeMembers` kinds as users, the groups in `memberGroups`. An add waits for the parent's
+ * create and for the creates of the new groups it nests.
+ */
+function pushNestedChanges(
+  changes: Change[],
+  kind: 'addMembers' | 'removeMembers',
+  group: GroupRef,
+  members: readonly GroupRef[],
+  desired: Pick<DesiredGroup, 'configPath' | 'provenance'>,
+  requires: readonly string[],
+): void {
+  const sorted = [...members].sort((a, b) =>
+    compareText(a.uniqueName.toLowerCase(), b.uniqueName.toLowerCase()),
+  );
+  chunk20(sorted).forEach((chunk, i) => {
+    const needs = [
+      ...requires,
+      ...chunk
+        .filter((c) => c.id === undefined)
+        .map((c) => `createGroup:${c.uniqueName.toLowerCase()}`),
+    ];
+    const adding = kind === 'addMembers';
+    changes.push({
+      id: `${kind}:${group.uniqueName.toLowerCase()}#g${i + 1}`,
+      kind,
+      reason: 'group-rule',
+      rule: desired.configPath,
+      message: `${adding ? 'add' : 'remove'} ${chunk.length} nested group(s) ${adding ? 'to' : 'from'} ${group.displayName}: ${chunk.map((c) => c.displayName).join(', ')}`,
+      group,
+      members: [],
+      memberGroups: chunk,
+      provenance: adding ? desired.provenance : [],
+      ...(needs.length > 0 ? { requires: needs } : {}),
+    });
+  });
+}
+
+interface Nesting {
+  /** Parent group (lower-case uniqueName) -> the managed groups it should contain. */
+  readonly children: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Groups on a nesting cycle: their nested groups are left as they are (plan error). */
+  readonly cyclic: ReadonlySet<string>;
+}
+
+/**
+ * Which managed group contains which (`memberGroups`), by lower-case uniqueName. Static rules are
+ * one group, `foreach` rules every group they make this run; a `foreach` parent with a `foreach`
+ * child is paired through people (each person's parent group contains their child groups). A
+ * group that has no members but nests groups is still made (a division of department groups);
+ * a child group nobody makes is not nested. Cycles are plan errors.
+ */
+function nestGroups(
+  spec: SyncSpec,
+  ordered: readonly DesiredUser[],
+  desiredGroups: Map<string, DesiredGroup>,
+  addToGroup: (key: string, make: () => Omit<DesiredGroup, 'members' | 'provenance'>) => void,
+  issues: PlanIssue[],
+): Nesting {
+  const prefix = spec.marker.groupPrefix;
+  const lowerOf = (key: string) => `${prefix}${key}`.toLowerCase();
+  type Described = { readonly rule: GroupSpec; readonly key: string; readonly name: string };
+  const ruleIndex = new Map(spec.groups.map((g, i) => [g.key, i] as const));
+  const nests = spec.groups.some((g) => (g.memberGroups ?? []).length > 0);
+  const children = new Map<string, Set<string>>();
+  if (!nests) return { children, cyclic: new Set() };
+
+  // Every group each rule describes this run (members or not), and each person's.
+  const described = new Map<string, Described>();
+  const byRule = new Map<number, Map<string, Described>>();
+  const note = (index: number, d: Described): string => {
+    const lower = lowerOf(d.key);
+    if (!described.has(lower)) described.set(lower, d);
+    let groups = byRule.get(index);
+    if (!groups) byRule.set(index, (groups = new Map()));
+    if (!groups.has(lower)) groups.set(lower, d);
+    return lower;
+  };
+  spec.groups.forEach((rule, i) => {
+    if (!rule.foreach) note(i, { rule, key: rule.key, name: rule.name as string });
+  });
+  const perPerson: Map<number, string[]>[] = [];
+  for (const user of ordered) {
+    const mine = new Map<number, string[]>();
+    for (const m of user.groups ?? []) {
+      const rule = spec.groups[m.rule];
+      if (!rule) continue;
+      const key = m.value === undefined ? rule.key : `${rule.key}-${groupSlug(m.value)}`;
+      const lower = note(m.rule, { rule, key, name: m.name });
+      mine.set(m.rule, [...(mine.get(m.rule) ?? []), lower]);
+    }
+    perPerson.push(mine);
+  }
+
+  // Candidate edges, parent -> children.
+  const edge = (parent: string, child: string) => {
+    let set = children.get(parent);
+    if (!set) children.set(parent, (set = new Set()));
+    set.add(child);
+  };
+  spec.groups.forEach((parent, p) => {
+    for (const key of parent.memberGroups ?? []) {
+      const c = ruleIndex.get(key);
+      const child = c === undefined ? undefined : spec.groups[c];
+      if (c === undefined || !child) {
+        issues.push({
+          severity: 'error',
+          code: 'group.unknown-member-group',
+          message: `${parent.configPath}.memberGroups: no group rule has the key ${key}; nothing is nested for it`,
+          source: spec.primarySource,
+        });
+        continue;
+      }
+      if (parent.foreach && child.foreach) {
+        for (const mine of perPerson) {
+          for (const pg of mine.get(p) ?? []) for (const cg of mine.get(c) ?? []) edge(pg, cg);
+        }
+        continue;
+      }
+      for (const pg of byRule.get(p)?.keys() ?? []) {
+        for (const cg of byRule.get(c)?.keys() ?? []) edge(pg, cg);
+      }
+    }
+  });
+
+  // A group that only nests groups exists when one of its groups does (to a fixpoint: levels).
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [parent, set] of children) {
+      if (desiredGroups.has(parent) || ![...set].some((c) => desiredGroups.has(c))) continue;
+      const d = described.get(parent);
+      if (!d) continue;
+      addToGroup(d.key, () => groupOf(d.rule, d.key, d.name));
+      grew = true;
+    }
+  }
+  for (const [parent, set] of children) {
+    for (const c of set) if (!desiredGroups.has(c)) set.delete(c);
+    if (set.size === 0 || !desiredGroups.has(parent)) children.delete(parent);
+  }
+
+  // Cycles (Tarjan's strongly connected components): a group cannot contain itself.
+  const cyclic = new Set<string>();
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  let counter = 0;
+  const connect = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter);
+    counter++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of children.get(v) ?? []) {
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v) ?? 0, index.get(w) ?? 0));
+      }
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    for (let w = stack.pop(); w !== undefined; w = stack.pop()) {
+      onStack.delete(w);
+      component.push(w);
+      if (w === v) break;
+    }
+    if (component.length === 1 && !children.get(v)?.has(v)) return;
+    component.sort(compareText);
+    for (const g of component) cyclic.add(g);
+    const names = component.map((g) => desiredGroups.get(g)?.displayName ?? g);
+    const rules = [...new Set(component.map((g) => desiredGroups.get(g)?.configPath ?? g))];
+    issues.push({
+      severity: 'error',
+      code: 'group.nesting-cycle',
+      message: `${rules.join(', ')}: nested groups form a cycle (${names.join(', ')}): a group cannot contain itself, directly or through other groups; their nested groups are left as they are`,
+      source: spec.primarySource,
+    });
+  };
+  for (const v of [...children.keys()].sort(compareText)) if (!index.has(v)) connect(v);
+  return { children, cyclic };
 }
 
 function samePlans(a: readonly string[], b: readonly string[]): boolean {

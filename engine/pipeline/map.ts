@@ -212,13 +212,15 @@ async function evaluateAccess(
   const input = person.primary.fields;
   if (spec.groups.length > 0) {
     const groups: DesiredMembership[] = [];
+    const pairing = pairedRules(spec);
     for (const [rule, group] of spec.groups.entries()) {
-      if (
-        group.members &&
-        !(await evaluateBoolean(group.members, person.primary, person.records, functions))
-      )
-        continue;
+      const member =
+        !group.members ||
+        (await evaluateBoolean(group.members, person.primary, person.records, functions));
+      // A rule that nests groups by people's values needs everyone's values, members or not.
+      if (!member && !pairing.has(rule)) continue;
       if (!group.foreach) {
+        if (!member) continue;
         groups.push({ rule, name: group.name as string });
         continue;
       }
@@ -241,7 +243,7 @@ async function evaluateAccess(
             `${nameExpression.configPath}: the group name must be non-empty text, got ${show(name)}`,
           );
         }
-        groups.push({ rule, value, name: name.trim() });
+        groups.push({ rule, value, name: name.trim(), ...(member ? {} : { nestingOnly: true }) });
       }
     }
     out.groups = groups;
@@ -267,6 +269,29 @@ async function evaluateAccess(
       );
     }
   }
+  return out;
+}
+
+const pairedRulesCache = new WeakMap<SyncSpec, ReadonlySet<number>>();
+
+/**
+ * `foreach` rules on either side of a nesting paired through people (a `foreach` rule whose
+ * `memberGroups` names another `foreach` rule): their values count for everyone in scope.
+ */
+function pairedRules(spec: SyncSpec): ReadonlySet<number> {
+  const cached = pairedRulesCache.get(spec);
+  if (cached) return cached;
+  const out = new Set<number>();
+  spec.groups.forEach((parent, p) => {
+    if (!parent.foreach) return;
+    for (const key of parent.memberGroups ?? []) {
+      const c = spec.groups.findIndex((g) => g.key === key);
+      if (c < 0 || !spec.groups[c]?.foreach) continue;
+      out.add(p);
+      out.add(c);
+    }
+  });
+  pairedRulesCache.set(spec, out);
   return out;
 }
 

@@ -95,6 +95,11 @@ export function detailLines(
       ];
     case 'addMembers':
     case 'removeMembers':
-      return [change.members.map((m) => m.userPrincipalName).join(', ')];
+      return [
+        [
+          ...change.members.map((m) => m.userPrincipalName),
+          ...(change.memberGroups ?? []).map((g) => `group ${g.displayName}`),
+        ].join(', '),
+      ];
   }
 }

@@ -7,10 +7,12 @@
  *
  * Adding an existing member answers Graph's 400 for both `$ref` and `@odata.bind`, and a bind
  * that fails adds nothing. Role-assignable groups (`isAssignableToRole`) need
- * RoleManagement.ReadWrite.Directory to create or to change membership.
+ * RoleManagement.ReadWrite.Directory to create or to change membership. Groups nest as Graph
+ * allows: security groups in security groups; never in or into a Microsoft 365 group, nor into a
+ * role-assignable group (400).
  */
 import { randomUUID } from 'node:crypto';
-import { graphErrors } from '../errors.js';
+import { GraphError, graphErrors } from '../errors.js';
 import type { SimResponse } from '../http.js';
 import { header, jsonObjectBody } from '../http.js';
 import type { DirectoryDocument, StoredObject, UserDocument } from '../store.js';
@@ -286,10 +288,44 @@ function addReferences(
   if (members.includes(groupId.toLowerCase())) {
     throw graphErrors.invalidReference(groupId);
   }
+  assertNestable(ctx, groupId, members);
   const addedMembers = ctx.store.addLinks('member', groupId, members, ctx.clock.now());
   if (!addedMembers.ok) throw graphErrors.referenceExists('members');
   const addedOwners = ctx.store.addLinks('owner', groupId, owners, ctx.clock.now());
   if (!addedOwners.ok) throw graphErrors.referenceExists('owners');
+}
+
+/**
+ * Groups as members, as Graph allows them: a security group may contain security groups; a
+ * Microsoft 365 group contains no group and is in none; a role-assignable group contains no
+ * group. Graph answers 400 Request_BadRequest (its wording for Unified in Unified, observed;
+ * the other cases in the same form).
+ */
+function assertNestable(ctx: GraphContext, groupId: string, members: readonly string[]): void {
+  const nested = members
+    .map((id) => ctx.store.getObject(id))
+    .filter((o): o is StoredObject => o !== undefined && o.kind === 'group');
+  if (nested.length === 0) return;
+  const parent = ctx.store.getObject(groupId);
+  if (parent === undefined) return;
+  const refuse = (message: string) =>
+    new GraphError(
+      400,
+      'Request_BadRequest',
+      `${message} paramName: Members, paramValue: , objectType: Microsoft.Online.DirectoryServices.Group`,
+    );
+  const unifiedMember = nested.some((g) => isUnified(g.doc));
+  if (isUnified(parent.doc)) {
+    throw refuse(
+      unifiedMember
+        ? 'Unified Groups cannot be added to Unified Groups.'
+        : 'Groups cannot be added to Unified Groups.',
+    );
+  }
+  if (unifiedMember) throw refuse('Unified Groups cannot be added to Security Groups.');
+  if (parent.doc['isAssignableToRole'] === true) {
+    throw refuse('Groups cannot be added to role-assignable groups.');
+  }
 }
 
 function splitBinds(body: Readonly<Record<string, unknown>>): {

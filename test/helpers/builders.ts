@@ -83,6 +83,7 @@ export function aSpec(o: SpecOverrides = {}): SyncSpec {
       type: g.type ?? 'security',
       owners: g.owners ?? [],
       licenses: g.licenses ?? [],
+      ...(g.memberGroups ? { memberGroups: g.memberGroups } : {}),
     })),
     licenses: (o.licenses ?? []).map((l, i) => ({
       configPath: `licenses[${i}]`,
