@@ -6,8 +6,10 @@
  *
  * What is never taken away here: the access of a held person (their records have errors this
  * run), of a leaver within `removeAccessAfterDays`, of protected and privileged accounts, and
- * of members that are not user accounts (nested groups, devices). Removals are deprovisioning
- * changes: an unhealthy source blocks them (safety.ts).
+ * of members that are neither user accounts nor groups this config manages (unmanaged groups,
+ * devices). Managed groups are nested by `memberGroups` and removed from a managed group no rule
+ * nests them in any more. Removals are deprovisioning changes: an unhealthy source blocks them
+ * (safety.ts).
  */
 import { groupSlug, toMailNickname } from '../expr/normalize.js';
 import type { DesiredUser } from '../model/desired.js';
