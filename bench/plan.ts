@@ -8,15 +8,21 @@
  * removed), 500 new hires (rows added), 1,000 department changes. The config maps nine
  * attributes plus `employeeId` as the anchor, with the safety brakes raised.
  *
- * The workload is prepared in a child process (this file with `--prepare <dir>`), so the peak
- * RSS printed is the plan's (plus the simulator serving it, in this same process, as the
- * embedded simulator does for `entrasync plan`), not the seeding's.
+ * The workload is prepared in a child process (this file with `--prepare <dir>`), and the
+ * simulator serving the cold pass's tenant read runs in another (`--serve <dir>`: a simulator on
+ * the prepared state, throttling off, reached through a config with `auth.method: secret`, the
+ * CA file and the simulator's URL, as `entrasync simulator` is), so the peak RSS printed for the
+ * cold pass is the plan's own, not the seeding's nor the simulator's. Two more child processes
+ * give whole-process figures: `--plan-alone` (what `entrasync plan` does against that external
+ * simulator: planRun + renderPlanText) and `--plan-embedded` (the same with
+ * `auth.method: simulator`, the simulator in-process as the embedded target runs it).
  *
  * Measured, through the real code path (`openRuntime`, `readSources`, `readTenant`,
  * `computePlanWithStages`, `planRun`, `renderPlanText`, `renderPlanJson`):
  *
- * - cold pass: each stage timed once, in the order `plan` runs them, with the tenant read made
- *   against a simulator started here (throttling off) so its Graph requests can be counted;
+ * - cold pass: each stage timed once, in the order `plan` runs them, against the external
+ *   simulator (its Graph requests counted there), with the RSS, the peak RSS and the live heap
+ *   (after a full GC) after each stage, so the memory each stage keeps can be told apart;
  * - `planRun` as a whole through the runtime's own embedded simulator (throttling on, as the
  *   CLI runs it);
  * - the pure pipeline stage by stage (JSONata `map` in µs per person) at 25%, 50% and 100% of
@@ -24,13 +30,13 @@
  *
  *   npm run bench -- plan            (ENTRASYNC_BENCH_PEOPLE=100000 by default)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRuntime } from '../cli/runtime.js';
-import { createClientSecretCredential, createEntraTarget } from '../connectors/entra/index.js';
 import { computePlan, planRun, readSources, readTenant } from '../engine/index.js';
 import type { Plan } from '../engine/model/plan.js';
 import type { SourceSnapshot } from '../engine/model/source.js';
@@ -263,6 +269,180 @@ async function stageTimes(
   return { people: joined.people.length, accounts: subTenant.users.length, times };
 }
 
+/** The external simulator's connection, as `--serve` prints it. */
+interface Served {
+  readonly origin: string;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly caFile: string;
+  readonly secretFile: string;
+}
+
+/** What `--serve` answers to `stats`: the requests since `mark`, and its own peak RSS. */
+interface ServedStats {
+  readonly byPath: [string, number][];
+  readonly requests: number;
+  readonly graphRequests: number;
+  readonly throttled: number;
+  readonly maxRSS: number;
+}
+
+/**
+ * `--serve <dir>`: a simulator on `<dir>/tenant.db` (throttling off) in this process; prints
+ * its connection as one JSON line, then answers `mark` (start counting) and `stats` (requests
+ * since the mark) on stdin, one JSON line each; closes when stdin ends.
+ */
+async function serve(dir: string): Promise<void> {
+  const sim = await startSimulator({ statePath: join(dir, 'tenant.db'), throttling: false });
+  const client = sim.clients[0];
+  if (!client) throw new Error('simulator has no client');
+  const secretFile = join(dir, 'client-secret');
+  writeFileSync(secretFile, client.clientSecret, { mode: 0o600 });
+  const served: Served = {
+    origin: sim.origin,
+    tenantId: sim.tenantId,
+    clientId: client.clientId,
+    caFile: sim.caFile,
+    secretFile,
+  };
+  process.stdout.write(JSON.stringify(served) + '\n');
+  let logStart = 0;
+  let before = { ...sim.counters };
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'mark') {
+      logStart = sim.requestLog.length;
+      before = { ...sim.counters };
+      process.stdout.write('{}\n');
+    } else if (line === 'stats') {
+      const byPath = new Map<string, number>();
+      for (const entry of sim.requestLog.slice(logStart)) {
+        const path = entry.path.replace(/\?.*$/, '').replace(/[0-9a-f-]{36}/g, '{id}');
+        byPath.set(`${entry.method} ${path}`, (byPath.get(`${entry.method} ${path}`) ?? 0) + 1);
+      }
+      const counters = sim.counters;
+      const stats: ServedStats = {
+        byPath: [...byPath.entries()],
+        requests: counters.requests - before.requests,
+        graphRequests: counters.graphRequests - before.graphRequests,
+        throttled: counters.throttled - before.throttled,
+        maxRSS: process.resourceUsage().maxRSS,
+      };
+      process.stdout.write(JSON.stringify(stats) + '\n');
+    }
+  }
+  await sim.close();
+}
+
+/** The external simulator in a child process, driven over its stdin and stdout. */
+async function startServer(dir: string): Promise<{
+  readonly served: Served;
+  request(command: 'mark' | 'stats'): Promise<string>;
+  close(): Promise<void>;
+}> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', dir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => {
+    const line = await lines.next();
+    if (line.done) throw new Error('the simulator process ended');
+    return line.value;
+  };
+  const served = JSON.parse(await next()) as Served;
+  return {
+    served,
+    async request(command) {
+      child.stdin.write(`${command}\n`);
+      return next();
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        child.once('exit', () => done());
+        child.stdin.end();
+      }),
+  };
+}
+
+/** The config of the prepared workload, pointed at the external simulator. */
+function externalConfig(served: Served): string {
+  return CONFIG.replace(
+    /^target:\n(?: {2}.*\n)+/m,
+    [
+      'target:',
+      '  auth:',
+      '    method: secret',
+      '    clientSecret: "${file:client-secret}"',
+      `  tenantId: ${served.tenantId}`,
+      `  clientId: ${served.clientId}`,
+      `  graphUrl: ${served.origin}`,
+      `  authorityHost: ${served.origin}`,
+      `  caFile: ${served.caFile}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+interface WholeProcess {
+  readonly ms: number;
+  readonly maxRSS: number;
+  readonly changes: number;
+}
+
+/**
+ * `--plan-alone <config>` / `--plan-embedded <config>`: what `entrasync plan` does (open the
+ * runtime, planRun, render the text), in a fresh process; prints its wall time and peak RSS.
+ */
+async function planProcess(configPath: string): Promise<void> {
+  const started = performance.now();
+  const runtime = await openRuntime(configPath, new Redactor());
+  try {
+    const plan = await planRun(runtime.loaded.spec, {
+      sources: runtime.sources,
+      target: runtime.target.reader,
+    });
+    renderPlanText(plan);
+    const result: WholeProcess = {
+      ms: performance.now() - started,
+      maxRSS: process.resourceUsage().maxRSS,
+      changes: plan.changes.length,
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    await runtime.close();
+  }
+}
+
+function runChild(mode: string, arg: string): WholeProcess {
+  return JSON.parse(
+    execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), mode, arg], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  ) as WholeProcess;
+}
+
+/** Memory after a stage: RSS now, peak RSS so far, live heap after a full GC, external. */
+interface MemoryPoint {
+  readonly stage: string;
+  readonly rss: number;
+  readonly maxRSS: number;
+  readonly heap: number;
+  readonly external: number;
+}
+
+function memoryPoint(stage: string): MemoryPoint {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m = process.memoryUsage();
+  return {
+    stage,
+    rss: m.rss / 1024,
+    maxRSS: process.resourceUsage().maxRSS,
+    heap: m.heapUsed / 1024,
+    external: (m.external + m.arrayBuffers) / 1024,
+  };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'entrasync-bench-plan-'));
   try {
@@ -274,53 +454,54 @@ async function main(): Promise<void> {
       }),
     ) as Prepared;
     const prepMs = performance.now() - prepStarted;
+    const server = await startServer(dir);
+    const externalPath = join(dir, 'entrasync-external.yaml');
+    writeFileSync(externalPath, externalConfig(server.served));
+    const memory: MemoryPoint[] = [memoryPoint('start (bench code loaded)')];
     const rssBefore = process.resourceUsage().maxRSS;
 
-    // ---- cold pass: the stages `plan` runs, each timed once
-    const configPath = join(dir, 'entrasync.yaml');
-    const [runtime, openMs] = await timed(() => openRuntime(configPath, new Redactor()));
+    // ---- cold pass: the stages `plan` runs, each timed once, the simulator in another process
+    const [runtime, openMs] = await timed(() => openRuntime(externalPath, new Redactor()));
     const spec = runtime.loaded.spec;
-    const sim = await startSimulator({ statePath: join(dir, 'tenant.db'), throttling: false });
-    const client = sim.clients[0];
-    if (!client) throw new Error('simulator has no client');
-    const connection = {
-      graphUrl: sim.origin,
-      authorityHost: sim.authorityHost,
-      tenantId: sim.tenantId,
-      caPem: sim.caPem,
-    };
-    const target = createEntraTarget(
-      connection,
-      () => createClientSecretCredential(connection, client.clientId, client.clientSecret),
-      {
-        identity: {
-          anchorAttribute: spec.users.anchorAttribute,
-          markerAttribute: spec.marker.attribute,
-        },
-      },
-    );
-
+    memory.push(memoryPoint('openRuntime'));
     const [snapshots, sourcesMs] = await timed(() => readSources(runtime.sources));
-    const before = { ...sim.counters };
-    const logStart = sim.requestLog.length;
-    const [tenant, tenantMs] = await timed(() => readTenant(spec, target.reader));
-    const counters = sim.counters;
-    const byPath = new Map<string, number>();
-    for (const entry of sim.requestLog.slice(logStart)) {
-      const path = entry.path.replace(/\?.*$/, '').replace(/[0-9a-f-]{36}/g, '{id}');
-      byPath.set(`${entry.method} ${path}`, (byPath.get(`${entry.method} ${path}`) ?? 0) + 1);
+    memory.push(memoryPoint('readSources (CSV snapshot kept)'));
+    await server.request('mark');
+    const [tenant, tenantMs] = await timed(() => readTenant(spec, runtime.target.reader));
+    memory.push(memoryPoint('readTenant (tenant state kept)'));
+    const served = JSON.parse(await server.request('stats')) as ServedStats;
+    const [computed, computeMs] = await timed(() => computePlanWithStages(spec, snapshots, tenant));
+    const plan = computed.plan;
+    // The stages, dropped one by one to see what each keeps alive beyond the plan; `plan`
+    // keeps none of them.
+    const stages: Partial<Record<keyof typeof computed.stages, unknown>> = { ...computed.stages };
+    (computed as { stages?: unknown }).stages = undefined;
+    memory.push(memoryPoint('computePlanWithStages (plan + stages kept)'));
+    for (const name of ['matched', 'classified', 'mapped', 'joined'] as const) {
+      stages[name] = undefined;
+      memory.push(memoryPoint(`  ... ${name} dropped`));
     }
-    const [{ plan }, computeMs] = await timed(() => computePlanWithStages(spec, snapshots, tenant));
     const [text, textMs] = await timed(() => renderPlanText(plan));
     const [json, jsonMs] = await timed(() => renderPlanJson(plan));
+    memory.push(memoryPoint('renderPlanText + renderPlanJson (strings kept)'));
     const rssCold = process.resourceUsage().maxRSS;
-    await sim.close();
+    await runtime.close();
+
+    // ---- whole processes: `plan` alone (external simulator), and with the embedded one
+    const alone = runChild('--plan-alone', externalPath);
+    const embedded = runChild('--plan-embedded', join(dir, 'entrasync.yaml'));
+    const simulatorRss = (JSON.parse(await server.request('stats')) as ServedStats).maxRSS;
+    await server.close();
 
     // ---- planRun as a whole, through the runtime's embedded simulator (throttling on)
+    const embeddedRuntime = await openRuntime(join(dir, 'entrasync.yaml'), new Redactor());
     const [whole, wholeMs] = await timed((): Promise<Plan> =>
-      planRun(spec, { sources: runtime.sources, target: runtime.target.reader }),
+      planRun(embeddedRuntime.loaded.spec, {
+        sources: embeddedRuntime.sources,
+        target: embeddedRuntime.target.reader,
+      }),
     );
-    await runtime.close();
+    await embeddedRuntime.close();
 
     // ---- the pure pipeline, stage by stage, at 25/50/100% of the people
     const scales: StageTimes[] = [];
@@ -335,11 +516,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       `Plan benchmark: ${PEOPLE.toLocaleString('en')} seeded users, all managed; CSV of ${prepared.rows.toLocaleString('en')} rows ` +
         `(${prepared.leavers} leavers removed, ${prepared.hires} new hires, ${prepared.changes} department changes)\n` +
-        `workload prepared in a child process in ${ms(prepMs)} (seed ${ms(prepared.seedMs)}, marking ${ms(prepared.markMs)})\n`,
+        `workload prepared in a child process in ${ms(prepMs)} (seed ${ms(prepared.seedMs)}, marking ${ms(prepared.markMs)}); ` +
+        `the cold pass reads the tenant from a simulator in another process\n`,
     );
     table('Cold plan, stage by stage (first run in this process)', [
       ['stage', 'wall time'],
-      ['openRuntime (load config, start embedded simulator)', ms(openMs)],
+      ['openRuntime (load config, credential for the external simulator)', ms(openMs)],
       [`readSources (CSV, ${people.toLocaleString('en')} records)`, ms(sourcesMs)],
       [
         `readTenant (${tenant.users.length.toLocaleString('en')} users, Graph over HTTPS)`,
@@ -349,17 +531,16 @@ async function main(): Promise<void> {
       [`renderPlanText (${(text.length / 1e6).toFixed(1)} MB)`, ms(textMs)],
       [`renderPlanJson (${(json.length / 1e6).toFixed(1)} MB)`, ms(jsonMs)],
       ['total (sum of the above)', ms(openMs + sourcesMs + tenantMs + computeMs + textMs + jsonMs)],
-      ['planRun as a whole, 2nd run (sources || tenant, then computePlan)', ms(wholeMs)],
+      ['`plan` as a fresh process, external simulator (open, planRun, render text)', ms(alone.ms)],
+      ['`plan` as a fresh process, embedded simulator (auth.method: simulator)', ms(embedded.ms)],
+      ['planRun as a whole, embedded simulator in this process, throttling on', ms(wholeMs)],
     ]);
     table('Graph requests for the tenant read', [
       ['request', 'count'],
-      ...[...byPath.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v)]),
-      [
-        'all HTTP requests (identity endpoints included)',
-        String(counters.requests - before.requests),
-      ],
-      ['Graph requests answered', String(counters.graphRequests - before.graphRequests)],
-      ['429s', String(counters.throttled - before.throttled)],
+      ...served.byPath.sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v)]),
+      ['all HTTP requests (identity endpoints included)', String(served.requests)],
+      ['Graph requests answered', String(served.graphRequests)],
+      ['429s', String(served.throttled)],
     ]);
     table('Plan produced', [
       ['figure', 'value'],
@@ -370,7 +551,13 @@ async function main(): Promise<void> {
         'issues / warnings / ignored',
         `${plan.issues.length} / ${plan.warnings.length} / ${plan.ignored.length}`,
       ],
-      ['planRun gives the same fingerprint', String(whole.fingerprint === plan.fingerprint)],
+      [
+        'planRun (embedded simulator) gives the same changes',
+        String(
+          whole.changes.length === plan.changes.length &&
+            whole.changes.every((c, i) => c.id === plan.changes[i]?.id),
+        ),
+      ],
     ]);
     const names = [...(scales[0]?.times.keys() ?? [])];
     table('Pure pipeline stage by stage (warm; first n people and accounts)', [
@@ -392,11 +579,18 @@ async function main(): Promise<void> {
         '',
       ],
     ]);
+    table('Memory of the cold pass, after each stage (this process; the simulator is not in it)', [
+      ['after', 'RSS', 'peak RSS', 'live heap', 'buffers'],
+      ...memory.map((m) => [m.stage, mib(m.rss), mib(m.maxRSS), mib(m.heap), mib(m.external)]),
+    ]);
     table('Memory (process.resourceUsage().maxRSS)', [
       ['when', 'peak RSS'],
       ['after preparing (child process did the seeding)', mib(rssBefore)],
-      ['after the cold plan + renders', mib(rssCold)],
-      ['at the end', mib(rssEnd)],
+      ['after the cold plan + renders: plan alone (simulator in another process)', mib(rssCold)],
+      ['`plan` as a fresh process, external simulator', mib(alone.maxRSS)],
+      ['`plan` as a fresh process, embedded simulator in it', mib(embedded.maxRSS)],
+      ['the external simulator process (served all the reads)', mib(simulatorRss)],
+      ['this process at the end (embedded planRun and warm stages included)', mib(rssEnd)],
     ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -407,6 +601,14 @@ if (process.argv[2] === '--prepare') {
   const dir = process.argv[3];
   if (dir === undefined) throw new Error('--prepare needs a directory');
   prepare(dir);
+} else if (process.argv[2] === '--serve') {
+  const dir = process.argv[3];
+  if (dir === undefined) throw new Error('--serve needs a directory');
+  await serve(dir);
+} else if (process.argv[2] === '--plan-alone' || process.argv[2] === '--plan-embedded') {
+  const config = process.argv[3];
+  if (config === undefined) throw new Error(`${process.argv[2]} needs a config file`);
+  await planProcess(config);
 } else {
   await main();
 }
