@@ -303,6 +303,19 @@ describe('nested groups: removal', () => {
     );
   });
 
+  it('while a person is held (records with errors), no nested group is taken out: the nesting may rest on their data', async () => {
+    // Edsger, the only Marketing person, has two HR rows: both are errors (S11), he is held,
+    // and Commercial -> Marketing is implied by no one this run.
+    const edsger = DIVISIONS.find((r) => r.id === '4')!;
+    const rows = [...DIVISIONS, { ...edsger, division: 'Tech' }];
+    const p = await plan(spec({ groups: DIVISION_GROUPS }), rows, tenantOf(DIVISIONS, IN_SYNC));
+    expect(nested(p).filter((n) => n.startsWith('removeMembers'))).toEqual([]);
+    expect(p.warnings.map((w) => w.code)).toContain('group.nesting-held');
+    expect(p.warnings.find((w) => w.code === 'group.nesting-held')?.message).toMatch(
+      /Dept - Marketing not taken out of Division - Commercial: 1 person is held/,
+    );
+  });
+
   it('a parent no longer nesting anything (memberGroups dropped) loses its managed nested groups', async () => {
     const p = await plan(
       spec({

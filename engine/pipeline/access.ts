@@ -42,6 +42,11 @@ export interface AccessInput {
   readonly leavers: ReadonlyMap<string, 'retain' | 'remove'>;
   readonly ownership: ReadonlyMap<string, Ownership>;
   readonly tenant: TenantState;
+  /**
+   * People held this run (their records have errors): how groups nest may rest on their data,
+   * so while any is held no nested group is taken out of another.
+   */
+  readonly heldPeople?: number;
 }
 
 export interface AccessResult {
@@ -337,14 +342,16 @@ export function accessChanges(input: AccessInput): AccessResult {
         desired,
         requires,
       );
-      pushNestedChanges(
-        changes,
-        'removeMembers',
-        ref,
-        nestedRemovals(existing, wantedIds, managedGroupIds, tenant),
-        desired,
-        [],
-      );
+      const nestedOut = nestedRemovals(existing, wantedIds, managedGroupIds, tenant);
+      if (nestedOut.length > 0 && (input.heldPeople ?? 0) > 0) {
+        warnings.push({
+          code: 'group.nesting-held',
+          message: `${desired.configPath}: ${nestedOut.map((g) => g.displayName).join(', ')} not taken out of ${desired.displayName}: ${String(input.heldPeople)} ${input.heldPeople === 1 ? 'person is' : 'people are'} held this run and the nesting may rest on their records`,
+          subject: ref.uniqueName,
+        });
+      } else {
+        pushNestedChanges(changes, 'removeMembers', ref, nestedOut, desired, []);
+      }
     }
     for (const grant of grants) {
       for (const chunk of added) {

@@ -219,6 +219,7 @@ export async function computePlanWithStages(
     leavers: diff.leavers,
     ownership: classified.ownership,
     tenant,
+    heldPeople: desired.heldAnchors.length + desired.heldWithoutAnchor.length,
   });
   const allChanges = orderChanges([...diff.changes, ...access.changes]);
 
