@@ -487,8 +487,10 @@ export function openTenantStore(
   >(
     'SELECT seq, target_id FROM links WHERE rel = ? AND source_id = ? AND seq > ? ORDER BY seq LIMIT ?',
   );
+  // INDEXED BY: without statistics SQLite prefers scanning the covering UNIQUE index, which makes
+  // "groups this user is in" (every license recompute) linear in all links.
   const linkSourcesStmt = db.prepare<[string, string], { source_id: string }>(
-    'SELECT source_id FROM links WHERE rel = ? AND target_id = ? ORDER BY seq',
+    'SELECT source_id FROM links INDEXED BY links_target WHERE rel = ? AND target_id = ? ORDER BY seq',
   );
   const linksOfObject = db.prepare<
     [string, string],

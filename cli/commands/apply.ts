@@ -41,7 +41,7 @@ import type {
 import { PLAN_FORMAT_VERSION } from '../../engine/index.js';
 import type { SyncSpec } from '../../engine/model/spec.js';
 import type { EntraAction } from '../../connectors/entra/index.js';
-import { ACTION_OF_CHANGE, checkAccess, readGrantedAccess } from '../../connectors/entra/index.js';
+import { actionsOfChange, checkAccess, readGrantedAccess } from '../../connectors/entra/index.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -160,7 +160,7 @@ export async function runApply(
       return EXIT.ok;
     }
     const foreseen = new Set(actionsForSpec(spec));
-    const needed = [...new Set(plan.changes.map((c) => ACTION_OF_CHANGE[c.kind]))];
+    const needed = [...new Set(plan.changes.flatMap((c) => actionsOfChange(c)))];
     if (needed.some((a) => !foreseen.has(a))) {
       const stop = await checkPermissions(runtime, needed, output);
       if (stop !== undefined) return stop;

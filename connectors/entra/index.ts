@@ -168,6 +168,7 @@ export type { UserIdentity } from './operations.js';
 export type { AccessFinding, EntraAction, GrantedAccess } from './permissions.js';
 export {
   ACTION_OF_CHANGE,
+  actionsOfChange,
   checkAccess,
   grantedAccessOf,
   readGrantedAccess,

@@ -27,6 +27,7 @@ export type EntraAction =
   | 'create groups'
   | 'manage group members'
   | 'assign licenses'
+  | 'assign group licenses'
   | 'read license seats'
   | 'read verified domains'
   | 'set managers'
@@ -66,6 +67,9 @@ export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly
     ['User.ReadWrite.All'],
     ['Directory.ReadWrite.All'],
   ],
+  // group: assignLicense accepts no user permission: LicenseAssignment.ReadWrite.All or a
+  // directory-wide write.
+  'assign group licenses': [['LicenseAssignment.ReadWrite.All'], ['Directory.ReadWrite.All']],
   'set managers': [['User.ReadWrite.All'], ['Directory.ReadWrite.All']],
   'revoke sessions': [
     ['User.RevokeSessions.All'],
@@ -102,8 +106,8 @@ export const ACTION_OF_CHANGE: Readonly<Record<ChangeKind, EntraAction>> = {
   updateGroup: 'create groups',
   addMembers: 'manage group members',
   removeMembers: 'manage group members',
-  assignGroupLicenses: 'assign licenses',
-  removeGroupLicenses: 'assign licenses',
+  assignGroupLicenses: 'assign group licenses',
+  removeGroupLicenses: 'assign group licenses',
 };
 
 /** Permissions broader than entrasync ever needs. */

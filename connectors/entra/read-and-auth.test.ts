@@ -9,8 +9,10 @@ import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { applyPlan } from '../../engine/apply/apply.js';
 import { TenantReadError } from '../../engine/errors.js';
+import type { Change } from '../../engine/model/plan.js';
 import type { GraphConnection } from './index.js';
 import {
+  actionsOfChange,
   checkAccess,
   createClientAssertionCredential,
   createEntraTarget,
@@ -214,6 +216,21 @@ describe('verified domains', () => {
     expect(check(['Directory.Read.All'])).toEqual([]);
     expect(check(['User.Read.All'])).toEqual([
       'missing permission Domain.Read.All for action "read verified domains" (the app holds: User.Read.All)',
+    ]);
+  });
+
+  it('the least-privilege table: group-based licensing needs LicenseAssignment.ReadWrite.All (User.ReadWrite.All does not do), a revoking disable needs revoke sessions too', () => {
+    const group = { kind: 'assignGroupLicenses' } as Change;
+    expect(actionsOfChange(group)).toEqual(['assign group licenses']);
+    const check = (roles: string[]) =>
+      checkAccess({ roles, directoryRoles: [] }, actionsOfChange(group)).map((f) => f.message);
+    expect(check(['LicenseAssignment.ReadWrite.All'])).toEqual([]);
+    expect(check(['User.ReadWrite.All'])).toEqual([
+      'missing permission LicenseAssignment.ReadWrite.All for action "assign group licenses" (the app holds: User.ReadWrite.All)',
+    ]);
+    expect(actionsOfChange({ kind: 'disableUser', revokeSessions: true } as Change)).toEqual([
+      'enable and disable users',
+      'revoke sessions',
     ]);
   });
 
