@@ -6,7 +6,9 @@
  * Each run is what a user gets: a config (bench/workload.ts) with nine mapped attributes, three
  * static group rules (`Team 0..2`) and a license rule for SPE_E3, assigned `direct` (one
  * `assignLicense` per user) or by `group` (the managed group `entrasync-license-spe-e3` holds the
- * license; people are its members); the tenant read through the entra reader, `computePlan`,
+ * license; people are its members), or (onboarding only) `team`: Team 0 holds the license
+ * (`groups[].licenses`), so the license costs no write per user; the tenant read through the
+ * entra reader, `computePlan`,
  * then `applyPlan` with the entra writer (pacing, `$batch`, retries: the writer's own).
  *
  * - onboarding: N new people against a tenant that has the three team groups (as an earlier
@@ -161,10 +163,15 @@ const add = (run: Run): void => {
   runs.push(run);
   report(run);
 };
+const LICENSING_LABEL = {
+  direct: 'direct licensing',
+  group: 'group licensing (license group)',
+  team: 'group licensing (license on a team group)',
+} as const;
 for (const people of [USERS, CREATES].filter((n) => n > 0)) {
-  for (const licensing of ['direct', 'group'] as const) {
+  for (const licensing of ['direct', 'group', 'team'] as const) {
     add({
-      name: `onboarding ${people.toLocaleString('en')} new users, ${licensing} licensing`,
+      name: `onboarding ${people.toLocaleString('en')} new users, ${LICENSING_LABEL[licensing]}`,
       per: people,
       perLabel: 'new user',
       figures: await first(onboarding(people, licensing)),

@@ -33,7 +33,12 @@ export const CEILING = 3000 / 150; // writes per second per app+tenant
 export const DOMAIN = 'contoso.example';
 export const E3 = DEFAULT_SKUS[0].skuId;
 export const TEAMS = [0, 1, 2].map((g) => `Team ${g}`);
-export type Licensing = 'direct' | 'group';
+/**
+ * `direct`: assignLicense per user; `group`: a managed license group (`assignBy: group`);
+ * `team`: the license held by one of the three team groups (`groups[].licenses`), so it costs
+ * no write of its own per user.
+ */
+export type Licensing = 'direct' | 'group' | 'team';
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 const FIELDS = [
@@ -78,11 +83,15 @@ users:
   deprovision:
     action: disable
 groups:
-${TEAMS.map((name, g) => `  - name: ${name}\n    key: team-${g}\n    description: ${teamDescription(g)}`).join('\n')}
-licenses:
+${TEAMS.map((name, g) => `  - name: ${name}\n    key: team-${g}\n    description: ${teamDescription(g)}${licensing === 'team' && g === 0 ? '\n    licenses: [{ sku: SPE_E3 }]' : ''}`).join('\n')}
+${
+  licensing === 'team'
+    ? ''
+    : `licenses:
   - sku: SPE_E3
     when: "licensed = 'yes'"
-    assignBy: ${licensing}
+    assignBy: ${licensing}`
+}
 safety:
 ${['maxCreates', 'maxUpdates', 'maxEnables', 'maxDisables', 'maxDeletes', 'maxLicenseRemovals', 'maxMembershipRemovals'].map((k) => `  ${k}: ${brake}`).join('\n')}
 `;
