@@ -3,23 +3,28 @@
  * nothing.
  *
  * Workload: bench/plan.ts's (prepared by it in a child process: a simulated tenant of 100,000
- * managed users and an HR CSV with 1 % churn against it), served by a simulator started here
- * from that state, read through the real Entra target (full reads and `/users/delta`) and the
- * real CSV connector, planned by the real daemon (`createDaemon`, plan mode, as
+ * managed users, 5,000 groups and 3 SKUs, an HR CSV with 1 % churn against it, and the same
+ * people in OpenLDAP joined by employee id, bench/ad-directory.ts), served by a simulator in a
+ * child process, read through the real Entra target (full reads and `/users/delta`), the real
+ * CSV and LDAP connectors, planned by the real daemon (`createDaemon`, plan mode, as
  * `entrasync daemon --mode plan` wires it).
  *
  * Cycles, each timed on the wall clock with the Graph requests it made:
  *
- * 1. first cycle: full tenant read (it also takes the delta token), CSV parse, full pipeline;
+ * 1. first cycle: full tenant read (it also takes the delta token), CSV parse, LDAP read, full
+ *    pipeline;
  * 2. no-change cycles: nothing moved anywhere, so the CSV connector hands back the same snapshot
- *    (content digest), the delta round is empty, and the daemon reuses its plan;
+ *    (content digest), the LDAP one too (the directory's contextCSN stands), the delta round is
+ *    empty, and the daemon reuses its plan;
  * 3. a cycle after one user changed in the tenant (a Graph PATCH): delta brings it, the plan is
- *    computed again from the CSV snapshot already held;
- * 4. a cycle after 1 % of the CSV rows changed: parsed again, planned again.
+ *    computed again from the snapshots already held;
+ * 4. a cycle after 1 % of the CSV rows changed: parsed again, planned again;
+ * 6. a cycle after one directory entry changed: the directory is read again, planned again.
  *
  *   npm run bench -- daemon            (ENTRASYNC_BENCH_PEOPLE=100000 by default)
  */
 import { execFileSync, fork } from 'node:child_process';
+import { Attribute, Change, Client } from 'ldapts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +39,8 @@ import { createClientSecretCredential, createEntraTarget } from '../connectors/e
 import type { GraphConnection } from '../connectors/entra/index.js';
 import { Redactor } from '../engine/secret.js';
 import { startSimulator } from '../simulator/index.js';
+import type { SlapdServer } from '../test/servers/slapd.js';
+import { startAdDirectory, withAdJoin } from './ad-directory.js';
 
 const PEOPLE = Number(process.env['ENTRASYNC_BENCH_PEOPLE'] ?? 100_000);
 const HOUR = 3_600_000;
@@ -51,6 +58,7 @@ interface Cycle {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'entrasync-bench-daemon-'));
+  let directory: SlapdServer | undefined;
   try {
     const planJs = fileURLToPath(new URL('./plan.js', import.meta.url));
     const prepStarted = performance.now();
@@ -60,6 +68,9 @@ async function main(): Promise<void> {
       maxBuffer: 64 * 1024 * 1024,
     });
     const prepMs = performance.now() - prepStarted;
+    directory = await startAdDirectory(dir);
+    const configPath = join(dir, 'entrasync.yaml');
+    writeFileSync(configPath, withAdJoin(readFileSync(configPath, 'utf8'), directory));
 
     const sim = await serveInChild(dir);
     const client = sim.client;
@@ -70,12 +81,13 @@ async function main(): Promise<void> {
       createClientSecretCredential(connection, client.clientId, client.clientSecret),
       { priority: 'low' },
     );
-    const loaded = await loadConfig(join(dir, 'entrasync.yaml'));
+    const loaded = await loadConfig(configPath);
     const sources = Object.entries(loaded.config.sources).map(([name, options]) =>
       createSource(name, options, {
         baseDir: loaded.baseDir,
         redactor,
-        resolveSecret: (ref) => resolveSecret(ref, { env: {}, baseDir: loaded.baseDir, redactor }),
+        resolveSecret: (ref) =>
+          resolveSecret(ref, { env: process.env, baseDir: loaded.baseDir, redactor }),
       }),
     );
     const logLines: string[] = [];
@@ -153,6 +165,10 @@ async function main(): Promise<void> {
     await cycle(`4. ${String(edited)} CSV rows changed`);
     await cycle('5. no change again');
 
+    await changeDirectoryEntry(directory);
+    await cycle('6. one directory entry changed');
+    await cycle('7. no change again');
+
     sim.close();
     if (process.env['ENTRASYNC_BENCH_LOG']) process.stderr.write(logLines.join(''));
     process.stdout.write(
@@ -186,7 +202,36 @@ async function main(): Promise<void> {
         'Graph requests: what the simulator answered (batch items count one each); HTTP requests include token requests.\n',
     );
   } finally {
+    await directory?.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One LDAP modify as the directory's admin (a description nobody maps: only contextCSN moves). */
+async function changeDirectoryEntry(directory: SlapdServer): Promise<void> {
+  const admin = new Client({
+    url: directory.ldapsUrl ?? '',
+    tlsOptions: { ca: readFileSync(directory.caFile ?? '') },
+  });
+  try {
+    await admin.bind(directory.rootDn, directory.rootPassword);
+    const { searchEntries } = await admin.search(`ou=people,${directory.suffix}`, {
+      scope: 'one',
+      filter: '(objectClass=inetOrgPerson)',
+      attributes: ['dn'],
+      sizeLimit: 1,
+    });
+    const dn = searchEntries[0]?.dn;
+    if (dn === undefined) throw new Error('the bench directory has no people');
+    await admin.modify(
+      dn,
+      new Change({
+        operation: 'replace',
+        modification: new Attribute({ type: 'description', values: ['moved desks'] }),
+      }),
+    );
+  } finally {
+    await admin.unbind();
   }
 }
 

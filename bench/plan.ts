@@ -2,11 +2,13 @@
  * Benchmark: a full `plan` from cold at 100,000 people (issue 11). Prints figures; asserts
  * nothing.
  *
- * Workload (deterministic): a simulated tenant seeded with `seedTenant` (100,000 users, seed 1),
- * every user marked as managed (`extensionAttribute15 = entrasync`) and given an
- * `officeLocation`; an HR CSV derived from those users with 1% churn: 500 leavers (rows
- * removed), 500 new hires (rows added), 1,000 department changes. The config maps nine
- * attributes plus `employeeId` as the anchor, with the safety brakes raised.
+ * Workload (deterministic, issue 11's): a simulated tenant seeded with `seedTenant` (100,000
+ * users, 5,000 groups, 3 SKUs, seed 1), every user marked as managed
+ * (`extensionAttribute15 = entrasync`) and given an `officeLocation`; an HR CSV derived from
+ * those users with 1% churn: 500 leavers (rows removed), 500 new hires (rows added), 1,000
+ * department changes; the same people in OpenLDAP (bench/ad-directory.ts: slapd over ldaps://),
+ * joined by employee id and giving `mail`. The config maps ten attributes plus `employeeId` as
+ * the anchor, with the safety brakes raised.
  *
  * The workload is prepared in a child process (this file with `--prepare <dir>`), and the
  * simulator serving the cold pass's tenant read runs in another (`--serve <dir>`: a simulator on
@@ -54,11 +56,16 @@ import { renderPlanJson } from '../engine/render/json.js';
 import { renderPlanText } from '../engine/render/text.js';
 import { Redactor } from '../engine/secret.js';
 import { openTenantStore, seedTenant, startSimulator } from '../simulator/index.js';
+import type { SlapdServer } from '../test/servers/slapd.js';
+import type { DirectoryPerson } from './ad-directory.js';
+import { adLdif, startAdDirectory, withAdJoin } from './ad-directory.js';
 
 const PEOPLE = Number(process.env['ENTRASYNC_BENCH_PEOPLE'] ?? 100_000);
 const LEAVERS = Math.round(PEOPLE * 0.005);
 const HIRES = Math.round(PEOPLE * 0.005);
 const CHANGES = Math.round(PEOPLE * 0.01);
+/** Groups in the tenant besides the users (none of them managed by this config). */
+const GROUPS = Number(process.env['ENTRASYNC_BENCH_GROUPS'] ?? 5_000);
 const DOMAIN = 'contoso.example';
 const DEPARTMENTS = ['Engineering', 'Finance', 'Sales', 'Marketing', 'Support', 'Legal'];
 
@@ -104,7 +111,7 @@ function officeOf(index: number): string {
 function prepare(dir: string): void {
   const statePath = join(dir, 'tenant.db');
   const store = openTenantStore(statePath);
-  const seeded = seedTenant(store, { users: PEOPLE, groups: 0, seed: 1 });
+  const seeded = seedTenant(store, { users: PEOPLE, groups: GROUPS, seed: 1 });
   const started = performance.now();
   const users = store.listUsers();
   store.transaction(() => {
@@ -172,6 +179,22 @@ function prepare(dir: string): void {
   }
   writeFileSync(join(dir, 'employees.csv'), rows.join('\n') + '\n');
   writeFileSync(join(dir, 'entrasync.yaml'), CONFIG);
+  // The same people in the directory (leavers included: HR decides who exists), hires too.
+  const directory: DirectoryPerson[] = users.map((user) => ({
+    employeeId: String(user['employeeId']),
+    nickname: String(user['mailNickname']),
+    displayName: String(user['displayName']),
+    mail: String(user['mail']),
+  }));
+  for (let j = 0; j < HIRES; j += 1) {
+    directory.push({
+      employeeId: `N${String(100000 + j)}`,
+      nickname: `new.hire.${String(j)}`,
+      displayName: `New Hire${String(j)}`,
+      mail: `new.hire.${String(j)}@${DOMAIN}`,
+    });
+  }
+  writeFileSync(join(dir, 'ad.ldif'), adLdif(directory));
   process.stdout.write(
     JSON.stringify({
       seedMs: seeded.durationMs,
@@ -364,8 +387,8 @@ async function startServer(dir: string): Promise<{
 }
 
 /** The config of the prepared workload, pointed at the external simulator. */
-function externalConfig(served: Served): string {
-  return CONFIG.replace(
+function externalConfig(served: Served, directory: SlapdServer): string {
+  return withAdJoin(CONFIG, directory).replace(
     /^target:\n(?: {2}.*\n)+/m,
     [
       'target:',
@@ -445,6 +468,7 @@ function memoryPoint(stage: string): MemoryPoint {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'entrasync-bench-plan-'));
+  let directory: SlapdServer | undefined;
   try {
     const prepStarted = performance.now();
     const prepared = JSON.parse(
@@ -454,9 +478,13 @@ async function main(): Promise<void> {
       }),
     ) as Prepared;
     const prepMs = performance.now() - prepStarted;
+    const directoryStarted = performance.now();
+    directory = await startAdDirectory(dir);
+    const directoryMs = performance.now() - directoryStarted;
+    writeFileSync(join(dir, 'entrasync.yaml'), withAdJoin(CONFIG, directory));
     const server = await startServer(dir);
     const externalPath = join(dir, 'entrasync-external.yaml');
-    writeFileSync(externalPath, externalConfig(server.served));
+    writeFileSync(externalPath, externalConfig(server.served, directory));
     const memory: MemoryPoint[] = [memoryPoint('start (bench code loaded)')];
     const rssBefore = process.resourceUsage().maxRSS;
 
@@ -465,7 +493,7 @@ async function main(): Promise<void> {
     const spec = runtime.loaded.spec;
     memory.push(memoryPoint('openRuntime'));
     const [snapshots, sourcesMs] = await timed(() => readSources(runtime.sources));
-    memory.push(memoryPoint('readSources (CSV snapshot kept)'));
+    memory.push(memoryPoint('readSources (CSV and directory snapshots kept)'));
     await server.request('mark');
     const [tenant, tenantMs] = await timed(() => readTenant(spec, runtime.target.reader));
     memory.push(memoryPoint('readTenant (tenant state kept)'));
@@ -516,13 +544,17 @@ async function main(): Promise<void> {
     process.stdout.write(
       `Plan benchmark: ${PEOPLE.toLocaleString('en')} seeded users, all managed; CSV of ${prepared.rows.toLocaleString('en')} rows ` +
         `(${prepared.leavers} leavers removed, ${prepared.hires} new hires, ${prepared.changes} department changes)\n` +
-        `workload prepared in a child process in ${ms(prepMs)} (seed ${ms(prepared.seedMs)}, marking ${ms(prepared.markMs)}); ` +
+        `joined by employee id with the same people in OpenLDAP (slapd, ldaps://, giving mail); ${GROUPS.toLocaleString('en')} other groups and 3 SKUs in the tenant\n` +
+        `workload prepared in a child process in ${ms(prepMs)} (seed ${ms(prepared.seedMs)}, marking ${ms(prepared.markMs)}), directory loaded in ${ms(directoryMs)}; ` +
         `the cold pass reads the tenant from a simulator in another process\n`,
     );
     table('Cold plan, stage by stage (first run in this process)', [
       ['stage', 'wall time'],
       ['openRuntime (load config, credential for the external simulator)', ms(openMs)],
-      [`readSources (CSV, ${people.toLocaleString('en')} records)`, ms(sourcesMs)],
+      [
+        `readSources (CSV + LDAP concurrently, ${people.toLocaleString('en')} records)`,
+        ms(sourcesMs),
+      ],
       [
         `readTenant (${tenant.users.length.toLocaleString('en')} users, Graph over HTTPS)`,
         ms(tenantMs),
@@ -593,6 +625,7 @@ async function main(): Promise<void> {
       ['this process at the end (embedded planRun and warm stages included)', mib(rssEnd)],
     ]);
   } finally {
+    await directory?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

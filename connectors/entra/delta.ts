@@ -13,10 +13,11 @@
  *   everything (license states assigned through groups, for one).
  * - Privileged accounts are read again every cycle (cheap, and P3 must not act on an admin
  *   granted a role since the last full read); role names only once per full read.
- * - The groups entrasync manages come by `/groups/delta` too (properties and `members@delta`),
- *   when the config manages groups. A no-change cycle then costs five Graph requests: users
- *   delta, groups delta, role assignments, role eligibilities and the role-assignable groups
- *   (and one more per role-assignable group, for its members).
+ * - Groups come by `/groups/delta` too (properties and `members@delta`): the ones entrasync
+ *   manages, when the config has group rules, and the role-assignable ones, whose members are
+ *   privileged (their owners, which delta does not track, are read with each full read). A
+ *   no-change cycle costs four Graph requests, however many groups: users delta, groups delta,
+ *   role assignments and role eligibilities.
  * - Any failed page fails the cycle (G8) and keeps the previous token, so the next cycle
  *   retries the same delta.
  */
@@ -30,7 +31,7 @@ import type {
 import { flatten, selectFor } from './attributes.js';
 import type { Clock } from './clock.js';
 import type { EntraReader, EntraTenantState } from './read-tenant.js';
-import type { RoleNameCache } from './read-tenant.js';
+import type { PrivilegedCache, RoleAssignableGroup } from './read-tenant.js';
 import { MANAGED_GROUP_SELECT, readPrivileged, toTenantGroup } from './read-tenant.js';
 import type { GraphTransport } from './transport.js';
 import { graphErrorOf } from './transport.js';
@@ -48,7 +49,7 @@ export interface DeltaReadResult {
 /** What the daemon may persist between restarts (no secrets: a Graph URL and a time). */
 export interface DeltaCheckpoint {
   readonly usersDeltaLink: string;
-  /** Present when the config manages groups: the managed groups and their members by delta. */
+  /** The groups delta: managed and role-assignable groups and their members. */
   readonly groupsDeltaLink?: string;
   readonly lastFullReadAt: number;
   /** The `$select` the link was made with; a different request needs a full read. */
@@ -107,24 +108,21 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     | undefined;
 
   /** Emptied by every full read. */
-  let roleNames: RoleNameCache = {};
+  let privilegedCache: PrivilegedCache = {};
 
   async function fullRead(request: TenantReadRequest, reason: string): Promise<DeltaReadResult> {
-    roleNames = {};
+    privilegedCache = {};
     const select = selectOf(request);
     const latest = await follow(`/users/delta?$select=${select}&$deltatoken=latest`, 'users');
     if (latest.kind === 'expired') throw new TenantReadError('users delta refused a fresh token');
-    let groupsDeltaLink: string | undefined;
-    if (request.groupPrefix !== undefined) {
-      const groups = await follow(
-        `/groups/delta?$select=${GROUP_DELTA_SELECT}&$deltatoken=latest`,
-        'groups',
-      );
-      if (groups.kind === 'expired') {
-        throw new TenantReadError('groups delta refused a fresh token');
-      }
-      groupsDeltaLink = groups.deltaLink;
-    }
+    // Groups by delta too: the managed ones (when the config has group rules) and the
+    // role-assignable ones, whose members are privileged (P3).
+    const groups = await follow(
+      `/groups/delta?$select=${GROUP_DELTA_SELECT}&$deltatoken=latest`,
+      'groups',
+    );
+    if (groups.kind === 'expired') throw new TenantReadError('groups delta refused a fresh token');
+    const groupsDeltaLink = groups.deltaLink;
     const tenant = await full.read(request);
     cache = {
       users: new Map(tenant.users.map((u) => [u.id, u])),
@@ -134,7 +132,7 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     };
     checkpoint = {
       usersDeltaLink: latest.deltaLink,
-      ...(groupsDeltaLink === undefined ? {} : { groupsDeltaLink }),
+      groupsDeltaLink,
       lastFullReadAt: clock.now(),
       select: selectKey(request),
     };
@@ -237,7 +235,10 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       groupRound === undefined || cache.groups === undefined || request.groupPrefix === undefined
         ? 0
         : applyGroupDelta(cache.groups, groupRound.items, request.groupPrefix);
-    const privileged = await readPrivileged(transport, roleNames);
+    if (groupRound !== undefined && privilegedCache.groups !== undefined) {
+      applyRoleAssignableDelta(privilegedCache.groups, groupRound.items);
+    }
+    const privileged = await readPrivileged(transport, privilegedCache);
     checkpoint = {
       ...checkpoint,
       usersDeltaLink: round.deltaLink,
@@ -343,6 +344,39 @@ function applyGroupDelta(
     changed++;
   }
   return changed;
+}
+
+/**
+ * Keeps the role-assignable groups held for the privileged read current: members added and
+ * removed, groups deleted, groups created since (their owners are read with the next full
+ * read: delta does not track owners).
+ */
+function applyRoleAssignableDelta(
+  groups: Map<string, RoleAssignableGroup>,
+  items: readonly Record<string, unknown>[],
+): void {
+  for (const item of items) {
+    const id = item['id'];
+    if (typeof id !== 'string') continue;
+    if (item['@removed'] !== undefined) {
+      groups.delete(id);
+      continue;
+    }
+    const held = groups.get(id);
+    if (held === undefined && item['isAssignableToRole'] !== true) continue;
+    const group = held ?? { id, name: id, memberIds: new Set<string>(), ownerIds: [] };
+    if (typeof item['displayName'] === 'string') group.name = item['displayName'];
+    const memberDelta = item['members@delta'];
+    if (Array.isArray(memberDelta)) {
+      for (const m of memberDelta as Record<string, unknown>[]) {
+        const memberId = m['id'];
+        if (typeof memberId !== 'string') continue;
+        if (m['@removed'] !== undefined) group.memberIds.delete(memberId);
+        else group.memberIds.add(memberId);
+      }
+    }
+    groups.set(id, group);
+  }
 }
 
 function withoutAnnotations(item: Record<string, unknown>): Record<string, unknown> {

@@ -381,6 +381,63 @@ describe('delta reads for the daemon', () => {
     });
   });
 
+  it('P3 between full reads: a member added to a role-assignable group is privileged at the next delta cycle, at four Graph requests however many such groups', async () => {
+    const users = ['tier0', 'newadmin', 'plain'].map((n) => ({
+      userPrincipalName: `${n}@contoso.com`,
+      displayName: n,
+      mailNickname: n,
+      accountEnabled: true,
+    }));
+    const tier = (n: number) => ({
+      displayName: `Tier ${n}`,
+      mailEnabled: false,
+      mailNickname: `tier${n}`,
+      securityEnabled: true,
+      isAssignableToRole: true,
+      members: n === 0 ? ['tier0@contoso.com'] : [],
+    });
+    const h = await harness({
+      throttling: false,
+      seed: { users, groups: [tier(0), tier(1), tier(2)] },
+    });
+    const id = (upn: string): string => h.sim.store.getUserByUpn(upn)!.user.id;
+    const request = { userAttributes: ['employeeId'] };
+    const first = await h.target.delta.read(request);
+    expect(first.mode).toBe('full');
+    await h.target.delta.read(request); // fills the role names and groups kept between full reads
+    const privilegedOf = (t: { privileged?: readonly { userId: string; reason: string }[] }) =>
+      new Map(t.privileged?.map((p) => [p.userId, p.reason]));
+    expect(privilegedOf(first.tenant).has(id('newadmin@contoso.com'))).toBe(false);
+
+    const tier1 = h.sim.store
+      .queryObjects({ kind: 'group', state: 'active', afterSeq: 0, limit: 10 })
+      .find((g) => g.doc['displayName'] === 'Tier 1');
+    // Another admin adds newadmin to Tier 1 (a role-assignable group: entrasync never would).
+    h.sim.store.addLinks(
+      'member',
+      String(tier1?.doc.id),
+      [id('newadmin@contoso.com')],
+      h.clock.now(),
+    );
+
+    const before = h.sim.requestLog.length;
+    const next = await h.target.delta.read(request);
+    expect(next.mode).toBe('delta');
+    expect(privilegedOf(next.tenant).get(id('newadmin@contoso.com'))).toBe(
+      'member of role-assignable group Tier 1',
+    );
+    expect(privilegedOf(next.tenant).get(id('tier0@contoso.com'))).toBe(
+      'member of role-assignable group Tier 0',
+    );
+    const paths = h.sim.requestLog.slice(before).map((e) => e.path.split('?')[0]);
+    expect(paths).toEqual([
+      '/v1.0/users/delta',
+      '/v1.0/groups/delta',
+      '/v1.0/roleManagement/directory/roleAssignments',
+      '/v1.0/roleManagement/directory/roleEligibilitySchedules',
+    ]);
+  });
+
   it('readDelta throws on an expired token so the caller reads in full', async () => {
     const h = await harness({
       seed: { users: seedUsers(3) },

@@ -212,22 +212,39 @@ export async function readAll(
  * group, and members and owners of every role-assignable group (an owner can add members, itself
  * included). Undefined when the app may not read roles.
  */
+/** A role-assignable group as the privileged read needs it. */
+export interface RoleAssignableGroup {
+  readonly id: string;
+  name: string;
+  /** Direct members' ids (any object type). */
+  readonly memberIds: Set<string>;
+  /** User owners' ids: an owner can add members, so can give itself the group's roles. */
+  readonly ownerIds: readonly string[];
+}
+
 /**
- * Role names kept between the daemon's delta cycles: they only label why an account is
- * privileged (the assignments decide that, and are read every cycle), so they are read once per
- * full read. An assignment of a role defined since then is labelled by the role's id.
+ * What the daemon's delta cycles keep of the privileged read between full reads:
+ *
+ * - role names, which only label why an account is privileged (an assignment of a role defined
+ *   since is labelled by the role's id);
+ * - the role-assignable groups with their members and owners, which the delta reader keeps
+ *   current from `/groups/delta` (`members@delta`); owners are not tracked by delta and are
+ *   read again with every full read.
+ *
+ * Role assignments and eligibilities, which decide who is privileged, are read every time.
  */
-export interface RoleNameCache {
+export interface PrivilegedCache {
   names?: Map<string, string>;
+  groups?: Map<string, RoleAssignableGroup>;
 }
 
 export async function readPrivileged(
   transport: GraphTransport,
-  roleNames?: RoleNameCache,
+  cache?: PrivilegedCache,
 ): Promise<PrivilegedAccount[] | undefined> {
   try {
     const roleName =
-      roleNames?.names ??
+      cache?.names ??
       new Map(
         (
           await readAll(
@@ -238,7 +255,7 @@ export async function readPrivileged(
           )
         ).map((d) => [String(d['id']), String(d['displayName'] ?? d['id'])]),
       );
-    if (roleNames) roleNames.names = roleName;
+    if (cache) cache.names = roleName;
     const assignments = [
       ...(
         await readAll(
@@ -257,12 +274,8 @@ export async function readPrivileged(
         )
       ).map((a) => ({ a, how: 'eligible' })),
     ];
-    const groups = await readAll(
-      transport,
-      '/groups?$filter=isAssignableToRole eq true&$select=id,displayName',
-      'role-assignable groups',
-      true,
-    );
+    const groups = cache?.groups ?? (await readRoleAssignableGroups(transport));
+    if (cache) cache.groups = groups;
     const out = new Map<string, string[]>();
     const add = (userId: string, reason: string): void => {
       const list = out.get(userId) ?? [];
@@ -282,30 +295,14 @@ export async function readPrivileged(
         add(principalId, reason);
       }
     }
-    for (const group of groups) {
-      const groupId = String(group['id']);
-      const name = String(group['displayName'] ?? groupId);
-      const members = await readAll(
-        transport,
-        `/groups/${encodeURIComponent(groupId)}/members?$select=id`,
-        `members of role-assignable group ${name}`,
-      );
-      const reasons = groupRoles.get(groupId) ?? [];
-      for (const member of members) {
-        const memberId = String(member['id']);
-        add(memberId, `member of role-assignable group ${name}`);
-        for (const reason of reasons) add(memberId, `${reason} (through group ${name})`);
+    for (const group of groups.values()) {
+      const reasons = groupRoles.get(group.id) ?? [];
+      for (const memberId of group.memberIds) {
+        add(memberId, `member of role-assignable group ${group.name}`);
+        for (const reason of reasons) add(memberId, `${reason} (through group ${group.name})`);
       }
-      // An owner can add members, so can give itself (or anyone) the group's roles (P3).
-      const owners = await readAll(
-        transport,
-        `/groups/${encodeURIComponent(groupId)}/owners?$select=id`,
-        `owners of role-assignable group ${name}`,
-      );
-      for (const owner of owners) {
-        const type = String(owner['@odata.type'] ?? '');
-        if (type !== '' && !type.endsWith('.user')) continue;
-        add(String(owner['id']), `owner of role-assignable group ${name}`);
+      for (const ownerId of group.ownerIds) {
+        add(ownerId, `owner of role-assignable group ${group.name}`);
       }
     }
     return [...out.entries()].map(([userId, reasons]) => ({ userId, reason: reasons.join('; ') }));
@@ -346,6 +343,43 @@ export async function readRestrictedUnitMembers(
     if (err instanceof ForbiddenRead) return undefined;
     throw err;
   }
+}
+
+/** The role-assignable groups with their members and user owners. */
+async function readRoleAssignableGroups(
+  transport: GraphTransport,
+): Promise<Map<string, RoleAssignableGroup>> {
+  const groups = await readAll(
+    transport,
+    '/groups?$filter=isAssignableToRole eq true&$select=id,displayName',
+    'role-assignable groups',
+    true,
+  );
+  const out = new Map<string, RoleAssignableGroup>();
+  for (const group of groups) {
+    const id = String(group['id']);
+    const name = String(group['displayName'] ?? id);
+    const members = await readAll(
+      transport,
+      `/groups/${encodeURIComponent(id)}/members?$select=id`,
+      `members of role-assignable group ${name}`,
+    );
+    const owners = await readAll(
+      transport,
+      `/groups/${encodeURIComponent(id)}/owners?$select=id`,
+      `owners of role-assignable group ${name}`,
+    );
+    out.set(id, {
+      id,
+      name,
+      memberIds: new Set(members.map((m) => String(m['id']))),
+      ownerIds: owners.flatMap((o) => {
+        const type = String(o['@odata.type'] ?? '');
+        return type !== '' && !type.endsWith('.user') ? [] : [String(o['id'])];
+      }),
+    });
+  }
+  return out;
 }
 
 /** Groups whose uniqueName starts with `prefix`, each with its members' ids and licenses. */
