@@ -59,6 +59,7 @@ import { openTenantStore, seedTenant, startSimulator } from '../simulator/index.
 import type { SlapdServer } from '../test/servers/slapd.js';
 import type { DirectoryPerson } from './ad-directory.js';
 import { adLdif, startAdDirectory, withAdJoin } from './ad-directory.js';
+import { DOMAIN, HR_USERS_YAML } from './workload.js';
 
 const PEOPLE = Number(process.env['ENTRASYNC_BENCH_PEOPLE'] ?? 100_000);
 const LEAVERS = Math.round(PEOPLE * 0.005);
@@ -66,7 +67,7 @@ const HIRES = Math.round(PEOPLE * 0.005);
 const CHANGES = Math.round(PEOPLE * 0.01);
 /** Groups in the tenant besides the users (none of them managed by this config). */
 const GROUPS = Number(process.env['ENTRASYNC_BENCH_GROUPS'] ?? 5_000);
-const DOMAIN = 'contoso.example';
+
 const DEPARTMENTS = ['Engineering', 'Finance', 'Sales', 'Marketing', 'Support', 'Legal'];
 
 const CONFIG = `version: 1
@@ -75,28 +76,7 @@ target:
     method: simulator
   simulator:
     state: tenant.db
-sources:
-  hr:
-    kind: csv
-    path: employees.csv
-    key: employee_id
-users:
-  anchor: employee_id
-  anchorAttribute: employeeId
-  match: [anchor, userPrincipalName]
-  attributes:
-    userPrincipalName: "$lowercase(username) & '@${DOMAIN}'"
-    displayName: "first_name & ' ' & last_name"
-    givenName: first_name
-    surname: last_name
-    department: department
-    jobTitle: job_title
-    officeLocation: office
-    usageLocation: "$uppercase(country)"
-    accountEnabled: "status = 'active'"
-  deprovision:
-    action: disable
-safety:
+${HR_USERS_YAML}safety:
   maxCreates: { count: ${PEOPLE} }
   maxUpdates: { count: ${PEOPLE} }
   maxEnables: { count: ${PEOPLE} }

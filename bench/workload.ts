@@ -55,13 +55,12 @@ const FIELDS = [
 ] as const;
 export type Person = Record<(typeof FIELDS)[number], string>;
 
-export function configText(licensing: Licensing): string {
-  const brake = '{ count: 10000000 }';
-  return `version: 1
-target:
-  auth:
-    method: simulator
-sources:
+/**
+ * The HR source and the user mapping every benchmark config shares (bench/plan.ts,
+ * bench/daemon.ts through it, and the apply benchmarks): nine attributes from the CSV columns
+ * of `Person`, `employeeId` as the anchor, disable on leave.
+ */
+export const HR_USERS_YAML = `sources:
   hr:
     kind: csv
     path: employees.csv
@@ -82,7 +81,15 @@ users:
     accountEnabled: "status = 'active'"
   deprovision:
     action: disable
-groups:
+`;
+
+export function configText(licensing: Licensing): string {
+  const brake = '{ count: 10000000 }';
+  return `version: 1
+target:
+  auth:
+    method: simulator
+${HR_USERS_YAML}groups:
 ${TEAMS.map((name, g) => `  - name: ${name}\n    key: team-${g}\n    description: ${teamDescription(g)}${licensing === 'team' && g === 0 ? '\n    licenses: [{ sku: SPE_E3 }]' : ''}`).join('\n')}
 ${
   licensing === 'team'

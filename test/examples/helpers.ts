@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { main } from '../../cli/program.js';
-import { openRuntime } from '../../cli/runtime.js';
-import { applyRun, planRun } from '../../engine/index.js';
-import type { Change, Plan } from '../../engine/model/plan.js';
+import type { Plan } from '../../engine/model/plan.js';
 import { subjectOf } from '../../engine/model/plan.js';
-import { Redactor } from '../../engine/secret.js';
+import { label } from '../helpers/converge.js';
 import { openTenantStore } from '../../simulator/index.js';
 import type { UserDocument } from '../../simulator/store.js';
+
+export { convergeAt, label, planAt } from '../helpers/converge.js';
 
 export const examplesDir = join(import.meta.dirname, '..', '..', 'examples');
 
@@ -79,53 +79,6 @@ export async function validatePlanApplyReplan(example: ExampleCopy): Promise<Cli
   expect(again.stdout).toContain('no changes. The tenant matches the configuration.');
   expect(again.code).toBe(0);
   return plan;
-}
-
-/** A plan made through the CLI runtime with the clock at `now` (grace periods). */
-export async function planAt(config: string, now: number): Promise<Plan> {
-  const runtime = await openRuntime(config, new Redactor());
-  try {
-    return await planRun(
-      runtime.loaded.spec,
-      { sources: runtime.sources, target: runtime.target.reader },
-      { now },
-    );
-  } finally {
-    await runtime.close();
-  }
-}
-
-/**
- * Plans at `now`, applies every change (none blocked, none failed), re-plans at `now` and
- * expects nothing left; returns the applied plan.
- */
-export async function convergeAt(config: string, now: number): Promise<Plan> {
-  const runtime = await openRuntime(config, new Redactor());
-  let first: Plan;
-  try {
-    first = await planRun(
-      runtime.loaded.spec,
-      { sources: runtime.sources, target: runtime.target.reader },
-      { now },
-    );
-    expect(first.blocked.map((b) => `${b.code}: ${b.message}`)).toEqual([]);
-    const report = await applyRun(first, runtime.loaded.spec, {
-      target: runtime.target.reader,
-      writer: runtime.target.writer,
-    });
-    expect(report.ops.filter((op) => op.outcome !== 'applied')).toEqual([]);
-  } finally {
-    await runtime.close();
-  }
-  const again = await planAt(config, now);
-  expect(again.changes.map(label)).toEqual([]);
-  expect(again.blocked).toEqual([]);
-  return first;
-}
-
-/** `<kind> <upn or group name>`, e.g. `disableUser carol.white@contoso.com`. */
-export function label(c: Change): string {
-  return `${c.kind} ${subjectOf(c).userPrincipalName}`;
 }
 
 /** Labels of the changes about one account: its own, and group changes naming it as a member. */

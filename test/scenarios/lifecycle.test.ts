@@ -12,11 +12,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openRuntime } from '../../cli/runtime.js';
-import { applyRun, planRun } from '../../engine/index.js';
-import type { Change, Plan } from '../../engine/model/plan.js';
+import type { Plan } from '../../engine/model/plan.js';
 import { isGroupChange, subjectOf } from '../../engine/model/plan.js';
-import { Redactor } from '../../engine/secret.js';
+import { convergeAt, label, planAt } from '../helpers/converge.js';
 import { openTenantStore } from '../../simulator/index.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'people-ops');
@@ -28,47 +26,8 @@ const config = join(work, 'entrasync.yaml');
 const csv = join(work, 'employees.csv');
 const original = readFileSync(csv, 'utf8');
 
-async function plan(now: number): Promise<Plan> {
-  const runtime = await openRuntime(config, new Redactor());
-  try {
-    return await planRun(
-      runtime.loaded.spec,
-      { sources: runtime.sources, target: runtime.target.reader },
-      { now },
-    );
-  } finally {
-    await runtime.close();
-  }
-}
-
-/** Plans, applies (every change must apply) and re-plans to nothing; returns the first plan. */
-async function converge(now: number): Promise<Plan> {
-  const runtime = await openRuntime(config, new Redactor());
-  let first: Plan;
-  try {
-    first = await planRun(
-      runtime.loaded.spec,
-      { sources: runtime.sources, target: runtime.target.reader },
-      { now },
-    );
-    expect(first.blocked.map((b) => `${b.code}: ${b.message}`)).toEqual([]);
-    const report = await applyRun(first, runtime.loaded.spec, {
-      target: runtime.target.reader,
-      writer: runtime.target.writer,
-    });
-    expect(report.ops.filter((op) => op.outcome !== 'applied')).toEqual([]);
-  } finally {
-    await runtime.close();
-  }
-  const again = await plan(now);
-  expect(again.changes.map(label)).toEqual([]);
-  expect(again.blocked).toEqual([]);
-  return first;
-}
-
-function label(c: Change): string {
-  return `${c.kind} ${subjectOf(c).userPrincipalName}`;
-}
+const plan = (now: number): Promise<Plan> => planAt(config, now);
+const converge = (now: number): Promise<Plan> => convergeAt(config, now);
 
 function kinds(p: Plan, upnOrGroup: string): string[] {
   return p.changes
