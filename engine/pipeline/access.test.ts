@@ -855,6 +855,54 @@ describe('access: licenses', () => {
     ]);
   });
 
+  it('G9: a shortfall on one SKU holds back only that SKU of a user who gets several', async () => {
+    const ada = aPerson('1', 'Ada', 'Lovelace', { country: 'GB' });
+    const p = await plan(
+      spec({
+        attributes: WITH_USAGE_LOCATION,
+        licenses: [{ sku: 'SPE_E3' }, { sku: 'EMS' }],
+      }),
+      [ada],
+      { users: [], skus: [E3, { ...EMS, seats: 3, consumed: 3 }] },
+    );
+    expect(summary(p)).toEqual([
+      'createUser ada.lovelace@contoso.com',
+      'assignLicenses ada.lovelace@contoso.com',
+    ]);
+    const assigned = p.changes.find((c) => c.kind === 'assignLicenses');
+    expect(assigned).toMatchObject({ licenses: [{ skuPartNumber: 'SPE_E3' }] });
+    expect(p.blocked.map((b) => [b.change.id, b.code])).toEqual([
+      ['assignLicenses:ada.lovelace@contoso.com#short', 'license-shortfall'],
+    ]);
+    expect(p.blocked[0]?.change).toMatchObject({ licenses: [{ skuPartNumber: 'EMS' }] });
+    expect(p.blocked[0]?.message).toContain('EMS has 0 free seat(s)');
+  });
+
+  it('G9: a license newly put on an existing group counts its staying members as seats', async () => {
+    const people = [
+      aPerson('1', 'Ada', 'Lovelace', { country: 'GB' }),
+      aPerson('2', 'Alan', 'Turing', { country: 'GB' }),
+      aPerson('3', 'Grace', 'Hopper', { country: 'GB' }),
+    ];
+    const accounts = people.map((r) => accountOf(r, { usageLocation: 'GB' }));
+    const team = aGroup('entrasync-all', {
+      displayName: 'All',
+      memberIds: accounts.map((a) => a.id),
+    });
+    const p = await plan(
+      spec({
+        attributes: WITH_USAGE_LOCATION,
+        groups: [{ key: 'all', name: 'All', licenses: [{ sku: 'SPE_E3', disabledPlans: [] }] }],
+      }),
+      people,
+      { users: accounts, groups: [team], skus: [{ ...E3, seats: 12, consumed: 10 }] },
+    );
+    expect(p.licenses).toEqual([expect.objectContaining({ adding: 3, shortfall: 1 })]);
+    expect(p.blocked.map((b) => [b.change.id, b.code])).toEqual([
+      ['assignGroupLicenses:entrasync-all', 'license-shortfall'],
+    ]);
+  });
+
   it('G9: seats freed by removals in the same plan count against the shortfall', async () => {
     const ada = aPerson('1', 'Ada', 'Lovelace', { country: 'GB' });
     const alan = aPerson('2', 'Alan', 'Turing', { country: 'GB', department: 'Research' });

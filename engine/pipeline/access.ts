@@ -353,6 +353,19 @@ export function accessChanges(input: AccessInput): AccessResult {
         pushNestedChanges(changes, 'removeMembers', ref, nestedOut, desired, []);
       }
     }
+    // A license newly put on an existing group reaches the members who stay in it at once.
+    if (existing && toGrant.length > 0) {
+      const leaving = new Set(removes.flatMap((m) => (m.id === undefined ? [] : [m.id])));
+      const staying = existing.memberIds.filter((id) => usersById.has(id) && !leaving.has(id));
+      for (const license of toGrant) {
+        const keys = staying
+          .filter(
+            (id) => !(usersById.get(id)?.licenses ?? []).some((l) => l.skuId === license.skuId),
+          )
+          .map((id) => `id:${id}`);
+        noteSeat(license.skuId, `assignGroupLicenses:${lower}`, keys, []);
+      }
+    }
     for (const grant of grants) {
       for (const chunk of added) {
         const keys = chunk.members.filter((m) => !holds(m, grant.skuId)).map(memberKey);
@@ -504,6 +517,8 @@ export function accessChanges(input: AccessInput): AccessResult {
   // --- seats
   const seats: LicenseSeats[] = [];
   const seatShortfall = new Map<string, string>();
+  /** SKUs the tenant has too few seats for, with the message their assignments are blocked by. */
+  const shortSkus = new Map<string, string>();
   for (const [skuId, delta] of [...seatDelta].sort(([a], [b]) => compareText(a, b))) {
     const sku = tenant.skus?.find((s) => s.skuId === skuId);
     if (!sku) continue;
@@ -523,7 +538,9 @@ export function accessChanges(input: AccessInput): AccessResult {
     if (shortfall === 0) continue;
     const message = `blocked: ${sku.skuPartNumber} has ${Math.max(0, sku.seats - sku.consumed)} free seat(s) (${sku.seats} seats, ${sku.consumed} consumed) and the plan assigns it to ${delta.adding.size} more user(s) (removing ${delta.removing.size}): ${shortfall} seat(s) short; buy seats or narrow the rule`;
     for (const id of seatChanges.get(skuId) ?? []) seatShortfall.set(id, message);
+    shortSkus.set(skuId, message);
   }
+  splitShortAssignments(changes, shortSkus, seatShortfall, skus);
 
   // --- managers
   if (spec.users.manager) {
@@ -602,6 +619,39 @@ function groupProperties(group: DesiredGroup): GroupProperties {
     securityEnabled: !unified,
     groupTypes: unified ? ['Unified'] : [],
   };
+}
+
+/**
+ * A user's assignment of several SKUs, some of them short of seats: the short ones move to a
+ * change of their own (`<id>#short`, blocked), so a shortfall on one SKU never holds back the
+ * user's other licenses. One assignLicense call each; only plans with a shortfall pay it.
+ */
+function splitShortAssignments(
+  changes: Change[],
+  shortSkus: ReadonlyMap<string, string>,
+  seatShortfall: Map<string, string>,
+  skus: { ruleOf(skuId: string): string | undefined },
+): void {
+  if (shortSkus.size === 0) return;
+  for (let i = 0; i < changes.length; i++) {
+    const change = changes[i];
+    if (change?.kind !== 'assignLicenses') continue;
+    const short = change.licenses.filter((l) => shortSkus.has(l.skuId));
+    const rest = change.licenses.filter((l) => !shortSkus.has(l.skuId));
+    if (short.length === 0 || rest.length === 0) continue;
+    const part = (licenses: typeof rest, id: string): Change => ({
+      ...change,
+      id,
+      rule: licenses.map((l) => skus.ruleOf(l.skuId) ?? 'licenses').join(', '),
+      message: `assign ${licenses.map((l) => l.skuPartNumber).join(', ')} to ${change.user.userPrincipalName}`,
+      licenses,
+    });
+    const shortId = `${change.id}#short`;
+    changes.splice(i, 1, part(rest, change.id), part(short, shortId));
+    seatShortfall.delete(change.id);
+    seatShortfall.set(shortId, shortSkus.get(short[0]?.skuId ?? '') ?? '');
+    i++;
+  }
 }
 
 function memberKey(account: AccountRef): string {
