@@ -335,7 +335,7 @@ describe('access: managed groups', () => {
     expect(p.blocked).toEqual([]);
   });
 
-  it('P1/P3: members no rule wants are removed, but protected, privileged and held people and non-user members stay', async () => {
+  it('P1/P3/P5: members no rule wants are removed, but protected, privileged, synced, guest and held people and non-user members stay', async () => {
     const ada = aPerson('1', 'Ada', 'Lovelace');
     const bob = aPerson('2', 'Bob', 'Smith', { department: 'Research' });
     const adaAccount = accountOf(ada);
@@ -344,6 +344,16 @@ describe('access: managed groups', () => {
     const boss = anAccount('boss@contoso.com', {}, { managed: false });
     const admin = anAccount('admin@contoso.com', {}, { managed: false });
     const managedAdmin = anAccount('managed.admin@contoso.com', { employeeId: '77' });
+    const synced = anAccount(
+      'synced@contoso.com',
+      { onPremisesSyncEnabled: true },
+      { managed: false },
+    );
+    const guest = anAccount(
+      'partner_fabrikam.com#EXT#@contoso.com',
+      { userType: 'Guest' },
+      { managed: false },
+    );
     // Held: two rows with one key this run (an error), so their fate is unknown.
     const heldRows = [
       aPerson('9', 'Held', 'Person', { department: 'Research' }),
@@ -360,6 +370,8 @@ describe('access: managed groups', () => {
         admin.id,
         managedAdmin.id,
         heldAccount.id,
+        synced.id,
+        guest.id,
         'nested-group-id',
         'device-id',
       ],
@@ -372,7 +384,17 @@ describe('access: managed groups', () => {
       }),
       [ada, bob, ...heldRows],
       {
-        users: [adaAccount, bobAccount, stranger, boss, admin, managedAdmin, heldAccount],
+        users: [
+          adaAccount,
+          bobAccount,
+          stranger,
+          boss,
+          admin,
+          managedAdmin,
+          heldAccount,
+          synced,
+          guest,
+        ],
         groups: [group],
         privileged: [
           { userId: admin.id, reason: 'active role Global Administrator' },

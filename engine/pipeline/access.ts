@@ -678,7 +678,15 @@ function removableMembers(
     const user = usersById.get(id);
     if (!user) continue;
     const ownership = input.ownership.get(id);
-    if (ownership === 'protected' || ownership === 'privileged') continue;
+    // Read-only accounts (P5 synced, guests) are neither added nor taken out.
+    if (
+      ownership === 'protected' ||
+      ownership === 'privileged' ||
+      ownership === 'synced-from-on-premises' ||
+      ownership === 'guest'
+    ) {
+      continue;
+    }
     if (input.leavers.get(id) === 'retain') continue;
     out.push({ id, userPrincipalName: user.userPrincipalName });
   }
