@@ -389,6 +389,9 @@ interface WholeProcess {
   readonly ms: number;
   readonly maxRSS: number;
   readonly changes: number;
+  /** Highest RSS sampled (every 10 ms) while reading (sources and tenant) and while planning, KiB. */
+  readonly readingRSS: number;
+  readonly planningRSS: number;
 }
 
 /**
@@ -397,20 +400,33 @@ interface WholeProcess {
  */
 async function planProcess(configPath: string): Promise<void> {
   const started = performance.now();
+  const peak = { reading: 0, planning: 0 };
+  let phase: keyof typeof peak = 'reading';
+  const sampler = setInterval(() => {
+    peak[phase] = Math.max(peak[phase], process.memoryUsage().rss / 1024);
+  }, 10);
   const runtime = await openRuntime(configPath, new Redactor());
   try {
-    const plan = await planRun(runtime.loaded.spec, {
-      sources: runtime.sources,
-      target: runtime.target.reader,
-    });
+    // What planRun does, in its two phases, so each one's memory shows.
+    const spec = runtime.loaded.spec;
+    const [snapshots, tenant] = await Promise.all([
+      readSources(runtime.sources),
+      readTenant(spec, runtime.target.reader),
+    ]);
+    phase = 'planning';
+    const plan = await computePlan(spec, snapshots, tenant);
     renderPlanText(plan);
+    clearInterval(sampler);
     const result: WholeProcess = {
       ms: performance.now() - started,
       maxRSS: process.resourceUsage().maxRSS,
       changes: plan.changes.length,
+      readingRSS: peak.reading,
+      planningRSS: peak.planning,
     };
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {
+    clearInterval(sampler);
     await runtime.close();
   }
 }
@@ -600,6 +616,8 @@ async function main(): Promise<void> {
       ['after preparing (child process did the seeding)', mib(rssBefore)],
       ['after the cold plan + renders: plan alone (simulator in another process)', mib(rssCold)],
       ['`plan` as a fresh process, external simulator', mib(alone.maxRSS)],
+      ['  ... highest sampled while reading sources and tenant', mib(alone.readingRSS)],
+      ['  ... highest sampled while planning (pipeline, render)', mib(alone.planningRSS)],
       ['`plan` as a fresh process, embedded simulator in it', mib(embedded.maxRSS)],
       ['the external simulator process (served all the reads)', mib(simulatorRss)],
       ['this process at the end (embedded planRun and warm stages included)', mib(rssEnd)],

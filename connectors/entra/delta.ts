@@ -28,6 +28,7 @@ import type {
   TenantReadRequest,
   TenantUser,
 } from '../../engine/model/tenant.js';
+import { compareText } from '../../engine/pipeline/compare.js';
 import { flatten, selectFor } from './attributes.js';
 import type { Clock } from './clock.js';
 import type { EntraReader, EntraTenantState } from './read-tenant.js';
@@ -204,7 +205,7 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
         ? undefined
         : await follow(checkpoint.groupsDeltaLink, 'groups');
     if (groupRound?.kind === 'expired') throw new DeltaTokenExpiredError();
-    const paths = [...new Set(request.userAttributes)];
+    const paths = [...new Set(request.userAttributes)].sort(compareText);
     let changed = 0;
     let removed = 0;
     for (const item of round.items) {

@@ -26,6 +26,7 @@ import type {
 } from '../../engine/model/tenant.js';
 import type { TargetReader } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
+import { compareText } from '../../engine/pipeline/compare.js';
 import { flatten, selectFor } from './attributes.js';
 import type { GraphTransport } from './transport.js';
 import { graphErrorOf } from './transport.js';
@@ -61,7 +62,8 @@ export function createEntraReader(
   return {
     apiVersion: PORT_API_VERSION,
     async read(request: TenantReadRequest): Promise<EntraTenantState> {
-      const paths = [...new Set(request.userAttributes)];
+      // Sorted (code-unit order): attributes then come in the canonical key order digests use.
+      const paths = [...new Set(request.userAttributes)].sort(compareText);
       const users = await readUsers(transport, paths, request, '/users');
       const privileged = options.privileged === false ? undefined : await readPrivileged(transport);
       const protectedByTenant = await readRestrictedUnitMembers(transport);

@@ -59,6 +59,32 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('objects already in canonical key order (the native fast path) write the same text', () => {
+    const member = fc.oneof(
+      fc.string(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.array(fc.oneof(fc.string(), fc.double(), fc.constant(null), fc.constant(undefined))),
+      fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+    );
+    const sortedCopy = (o: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.keys(o)
+          .sort(compareText)
+          .map((k) => [k, o[k]]),
+      );
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), member, { maxKeys: 8 }), (o) => {
+        const ordered = sortedCopy(o);
+        expect(canonicalJson(ordered)).toBe(reference(ordered));
+        expect(canonicalJson([ordered, ordered])).toBe(reference([ordered, ordered]));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('digests a large value piece by piece to the same sha256 as its whole text', () => {
     const users = Array.from({ length: 3000 }, (_, i) => ({
       id: `u${String(i)}`,

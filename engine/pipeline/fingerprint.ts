@@ -97,7 +97,12 @@ function write(value: unknown): string | undefined {
         }
         return text + ']';
       }
-      const { keys, labels } = shapeOf(value);
+      const { keys, labels, ordered } = shapeOf(value);
+      // Already in canonical key order with only plain values: JSON.stringify writes the same
+      // text, natively (the reader builds account attributes this way, sorted).
+      if (ordered && plainMembers(value as Record<string, unknown>, keys)) {
+        return JSON.stringify(value);
+      }
       let text = '{';
       let first = true;
       for (let i = 0; i < keys.length; i++) {
@@ -113,12 +118,36 @@ function write(value: unknown): string | undefined {
   }
 }
 
+/**
+ * Every member is one JSON.stringify writes exactly as `write` does: a string, a finite or
+ * non-finite number, a boolean, null, undefined, or an array of those (no nested object, whose
+ * keys JSON.stringify would not sort; no bigint, which it cannot write).
+ */
+function plainMembers(value: Record<string, unknown>, keys: readonly string[]): boolean {
+  for (const key of keys) {
+    const member = value[key];
+    if (typeof member === 'bigint' || typeof member === 'symbol' || typeof member === 'function') {
+      return false;
+    }
+    if (typeof member !== 'object' || member === null) continue;
+    if (!Array.isArray(member)) return false;
+    for (const item of member as unknown[]) {
+      if (item !== null && (typeof item === 'object' || typeof item === 'bigint')) return false;
+    }
+  }
+  return true;
+}
+
 const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
 
 /** An object's keys in canonical order and each one written out (`"key":`). */
 interface Shape {
+  /** The object's own keys, in its own order (what the cache is keyed by). */
+  readonly own: readonly string[];
   readonly keys: readonly string[];
   readonly labels: readonly string[];
+  /** The object's own key order is already the canonical one. */
+  readonly ordered: boolean;
 }
 
 /**
@@ -131,14 +160,26 @@ const MAX_SHAPES = 1000;
 
 function shapeOf(value: object): Shape {
   const own = Object.keys(value);
-  const signature = JSON.stringify(own);
-  let shape = shapes.get(signature);
-  if (shape === undefined) {
-    const keys = sortedKeys(value);
-    shape = { keys, labels: keys.map((k) => `${JSON.stringify(k)}:`) };
-    if (shapes.size < MAX_SHAPES) shapes.set(signature, shape);
-  }
+  // A cheap signature; two key lists that join alike (a key holding a NUL) are told apart by
+  // comparing the lists themselves, and the second one is simply not cached.
+  const signature = own.join('\u0000');
+  const cached = shapes.get(signature);
+  if (cached !== undefined && sameKeys(cached.own, own)) return cached;
+  const keys = sortedKeys(value);
+  const shape = {
+    own,
+    keys,
+    labels: keys.map((k) => `${JSON.stringify(k)}:`),
+    ordered: keys.every((k, i) => own[i] === k),
+  };
+  if (cached === undefined && shapes.size < MAX_SHAPES) shapes.set(signature, shape);
   return shape;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
