@@ -18,10 +18,12 @@ import type { DesiredUser } from '../model/desired.js';
 import type { PlanIssue, PlanWarning } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { TenantState, TenantUser } from '../model/tenant.js';
+import { identifierKey } from '../expr/normalize.js';
 import { compareText } from './compare.js';
 import { sameValue } from './diff.js';
 import type { MatchedPair } from './match.js';
 import type { Ownership } from './ownership.js';
+import { isMarked } from './ownership.js';
 
 /** Attributes whose domain must be verified; `mail` only when the config maps it. */
 export const DOMAIN_ATTRIBUTES = ['userPrincipalName', 'mail'] as const;
@@ -53,12 +55,7 @@ export function writesDomainAttributes(spec: SyncSpec): boolean {
 /** The domain part of an address (after the last `@`), lowercased; '' when there is none. */
 export function domainOf(address: string): string {
   const at = address.lastIndexOf('@');
-  return at < 0
-    ? ''
-    : address
-        .slice(at + 1)
-        .trim()
-        .toLowerCase();
+  return at < 0 ? '' : identifierKey(address.slice(at + 1));
 }
 
 export function checkDomains(input: DomainCheckInput): DomainCheckResult {
@@ -80,7 +77,7 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
     };
   }
 
-  const verified = new Set(domains.verified.map((d) => d.trim().toLowerCase()));
+  const verified = new Set(domains.verified.map(identifierKey));
   const names = [...verified].sort(compareText);
   const listed =
     names.length === 0
@@ -90,6 +87,8 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
   const attributes = DOMAIN_ATTRIBUTES.filter(
     (a) => a === 'userPrincipalName' || a in spec.users.attributes,
   );
+  // An existing account keeps its createOnly values: only the others are written.
+  const writtenOnExisting = attributes.filter((a) => !spec.users.createOnly.includes(a));
   const restorable = restorableByAnchor(tenant, spec);
 
   const kept: MatchedPair[] = [];
@@ -106,11 +105,10 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
       }
     }
     const existing = pair.account ?? restorable.get(d.anchor);
-    const wrong = attributes.flatMap((attribute) => {
+    const wrong = (existing ? writtenOnExisting : attributes).flatMap((attribute) => {
       const value = d.attributes[attribute];
       if (typeof value !== 'string' || value === '') return [];
       if (existing) {
-        if (spec.users.createOnly.includes(attribute)) return [];
         const current =
           attribute === 'userPrincipalName'
             ? existing.userPrincipalName
@@ -128,8 +126,8 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
     const outcome = existing
       ? `${existing.userPrincipalName} is not changed`
       : 'no account is created';
+    const location = locationOf(d, spec);
     for (const w of wrong) {
-      const location = locationOf(d, spec);
       issues.push({
         severity: 'error',
         code: 'domain.unverified',
@@ -143,16 +141,15 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
   return { pairs: kept, heldAnchors, issues, warnings: [] };
 }
 
-/** Managed accounts in the recycle bin by anchor: a returning person's account is restored. */
+/**
+ * Managed accounts in the recycle bin by anchor: a returning person's account is restored.
+ * The same lookup as diff.ts builds for its restores (`deletedByAnchor`).
+ */
 function restorableByAnchor(tenant: TenantState, spec: SyncSpec): Map<string, TenantUser> {
   const out = new Map<string, TenantUser>();
   for (const u of tenant.deletedUsers ?? []) {
     const anchor = u.attributes[spec.users.anchorAttribute];
-    if (
-      typeof anchor === 'string' &&
-      anchor.trim() !== '' &&
-      u.attributes[spec.marker.attribute] === spec.marker.value
-    ) {
+    if (typeof anchor === 'string' && anchor.trim() !== '' && isMarked(u, spec.marker)) {
       out.set(anchor.trim(), u);
     }
   }

@@ -22,6 +22,7 @@ import type {
 import { isGroupChange } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { TenantState } from '../model/tenant.js';
+import { identifierKey } from '../expr/normalize.js';
 import { compareText } from './compare.js';
 import { canonicalJson, sha256 } from './fingerprint.js';
 import { classifyTenant } from './ownership.js';
@@ -50,7 +51,7 @@ export interface ProtectLift {
 
 /** The baseline as plans record and hash it: entries lower case, sorted, unique. */
 export function normalizeBaseline(baseline: ProtectBaseline): ProtectBaseline {
-  const protect = [...new Set(baseline.protect.map((p) => p.trim().toLowerCase()))]
+  const protect = [...new Set(baseline.protect.map(identifierKey))]
     .filter((p) => p !== '')
     .sort(compareText);
   return { protect, ...(baseline.from === undefined ? {} : { from: baseline.from }) };
@@ -63,9 +64,9 @@ export function protectBaselineOf(spec: Pick<SyncSpec, 'safety'>, from?: string)
 
 /** True when two baselines protect the same entries (where they were read does not matter). */
 export function sameProtectBaseline(a: ProtectBaseline, b: ProtectBaseline): boolean {
-  return (
-    canonicalJson(normalizeBaseline(a).protect) === canonicalJson(normalizeBaseline(b).protect)
-  );
+  const x = normalizeBaseline(a).protect;
+  const y = normalizeBaseline(b).protect;
+  return x.length === y.length && x.every((entry, i) => entry === y[i]);
 }
 
 /**
@@ -96,7 +97,7 @@ export function checkProtectLift(
     check: { ran: true, baseline: normalized, lifted },
     lifted: {
       byId: new Map(lifted.map((u) => [u.id.toLowerCase(), u])),
-      byUpn: new Map(lifted.map((u) => [u.userPrincipalName.toLowerCase(), u])),
+      byUpn: new Map(lifted.map((u) => [identifierKey(u.userPrincipalName), u])),
       ...(normalized.from === undefined ? {} : { from: normalized.from }),
     },
     // The entries only, not where they were read: a pull request planned against origin/main
@@ -114,9 +115,11 @@ export function protectionLiftedVerdict(
   change: Change,
   lifted: LiftedAccounts,
 ): Omit<BlockedChange, 'change'> | undefined {
+  // The usual case with a baseline: nothing lifted, nothing to look up for any change.
+  if (lifted.byId.size === 0) return undefined;
   const hit = (ref: UserRef): Required<UserRef> | undefined =>
     (ref.id === undefined ? undefined : lifted.byId.get(ref.id.toLowerCase())) ??
-    lifted.byUpn.get(ref.userPrincipalName.toLowerCase());
+    lifted.byUpn.get(identifierKey(ref.userPrincipalName));
   let accounts: Required<UserRef>[];
   if (isGroupChange(change)) {
     if (change.kind !== 'addMembers' && change.kind !== 'removeMembers') return undefined;
