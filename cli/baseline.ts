@@ -43,14 +43,14 @@ export function addBaselineOptions(command: Command): Command {
     );
 }
 
-/** The baseline the flags ask for, or undefined when neither is given. */
+/**
+ * The baseline the flags ask for, or undefined when neither is given (commander refuses both:
+ * the options conflict).
+ */
 export async function baselineFrom(
   flags: BaselineFlags,
   configPath: string,
 ): Promise<ProtectBaseline | undefined> {
-  if (flags.baseline !== undefined && flags.baselineConfig !== undefined) {
-    throw new EntrasyncError('cli.usage', 'give --baseline or --baseline-config, not both');
-  }
   if (flags.baseline !== undefined) return baselineFromGit(configPath, flags.baseline);
   if (flags.baselineConfig !== undefined) return baselineFromFile(flags.baselineConfig);
   return undefined;
@@ -66,10 +66,8 @@ const runGit: GitRunner = (args, cwd) =>
       [...args],
       { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, windowsHide: true },
       (err, stdout, stderr) => {
-        if (err) {
-          const detail = stderr.trim() || err.message;
-          fail(Object.assign(new Error(detail), { exitCode: err.code }));
-        } else done(stdout);
+        if (err) fail(new Error(stderr.trim() || err.message));
+        else done(stdout);
       },
     );
   });
@@ -91,8 +89,12 @@ export async function baselineFromGit(
   let top: string;
   let prefix: string;
   try {
-    top = (await git(['rev-parse', '--show-toplevel'], dir)).trim();
-    prefix = (await git(['rev-parse', '--show-prefix'], dir)).trim();
+    // One git process for both: the top level on the first line, the prefix (maybe empty) next.
+    const [first = '', second = ''] = (
+      await git(['rev-parse', '--show-toplevel', '--show-prefix'], dir)
+    ).split('\n');
+    top = first.trim();
+    prefix = second.trim();
   } catch (err) {
     throw new EntrasyncError(
       'baseline.git',
