@@ -16,10 +16,10 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { AccessTokenService } from './access-token.js';
-import { GRAPH_AUDIENCE } from './access-token.js';
 import type { SimRequest } from './http.js';
 import { header } from './http.js';
 import type { TokenOutcome } from './token-endpoint.js';
+import { isGraphResource } from './token-endpoint.js';
 
 /** A managed identity of the simulated host, with its application permissions. */
 export interface SimulatorManagedIdentity {
@@ -41,7 +41,6 @@ export interface ManagedIdentityEndpointContext {
 
 export const MANAGED_IDENTITY_PATH = '/msi/token';
 const APP_SERVICE_API_VERSION = '2019-08-01';
-const GRAPH_RESOURCE_IDS = [GRAPH_AUDIENCE, '00000003-0000-0000-c000-000000000000'];
 
 export async function managedIdentityTokenRequest(
   req: SimRequest,
@@ -64,7 +63,7 @@ export async function managedIdentityTokenRequest(
     return fail(400, 'invalid_request', `api-version must be ${APP_SERVICE_API_VERSION}.`);
   }
   const resource = (params.get('resource') ?? '').replace(/\/\.default$/, '').replace(/\/+$/, '');
-  if (![...GRAPH_RESOURCE_IDS, ctx.origin].includes(resource.toLowerCase())) {
+  if (!isGraphResource(resource, ctx.origin)) {
     return fail(400, 'invalid_resource', `The resource ${resource || '(none)'} is not known.`);
   }
   if (params.has('mi_res_id') || params.has('object_id') || params.has('principal_id')) {

@@ -25,7 +25,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { domainDocument, domainOf, DOMAIN_PROPERTIES, isVerifiedDomain } from './domains.js';
+import {
+  domainDocument,
+  domainOf,
+  DOMAIN_PROPERTIES,
+  INITIAL_DOMAIN,
+  isVerifiedDomain,
+} from './domains.js';
 import { GraphError, graphErrors } from './errors.js';
 import {
   checkGroupShape,
@@ -77,11 +83,7 @@ export async function loadSeed(seedPath: string, defaultDomain?: string): Promis
 }
 
 /** Validates a parsed seed document; `source` names it in errors. */
-export function parseSeed(
-  seed: unknown,
-  source: string,
-  defaultDomain = 'contoso.onmicrosoft.com',
-): SeedData {
+export function parseSeed(seed: unknown, source: string, defaultDomain = INITIAL_DOMAIN): SeedData {
   if (!isPlainObject(seed) || !Array.isArray(seed['users'])) {
     throw new SeedError(`Seed file ${source}: expected an object with a "users" array.`);
   }

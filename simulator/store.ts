@@ -38,7 +38,7 @@ import {
   computeLicenses,
   directLicensesOf,
 } from './licensing.js';
-import { defaultDomains } from './domains.js';
+import { defaultDomains, INITIAL_DOMAIN } from './domains.js';
 import { roleDefinitionDocs } from './roles.js';
 
 /** A directory object as stored: Graph property names to JSON values; unset ones absent. */
@@ -273,7 +273,7 @@ export interface OpenTenantStoreOptions {
 
 /** The tenant id of a new state when none is asked for: fixed, so test output is stable. */
 export const DEFAULT_TENANT_ID = '8d3b2f1e-5c4a-4e7b-9f60-51a1c0de0001';
-const DEFAULT_DOMAIN = 'contoso.onmicrosoft.com';
+const DEFAULT_DOMAIN = INITIAL_DOMAIN;
 
 const SCHEMA_VERSION = '2';
 
@@ -1020,14 +1020,12 @@ export function openTenantStore(
       }
       setMeta.run('domains', 'seeded');
     } else {
-      const known = new Set(
-        selectDocs
-          .all('domain')
-          .map((r) => (JSON.parse(r.doc) as DirectoryDocument).id.toLowerCase()),
-      );
+      // Stored by the lowercased name: those already there are kept as they are.
       for (const domain of defaultDomains(defaultDomain, seed.users)) {
-        if (known.has(domain.id.toLowerCase())) continue;
-        insertDoc.run('domain', domain.id.toLowerCase(), JSON.stringify(domain));
+        const key = domain.id.toLowerCase();
+        if (selectDoc.get('domain', key) === undefined) {
+          insertDoc.run('domain', key, JSON.stringify(domain));
+        }
       }
     }
     // Seeded licenses consume seats like assigned ones.

@@ -105,6 +105,16 @@ const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-be
 // The resource ids Entra accepts for Microsoft Graph, plus the simulator's own origin.
 const GRAPH_RESOURCE_IDS = [GRAPH_AUDIENCE, '00000003-0000-0000-c000-000000000000'];
 
+/**
+ * Whether `resource` (without `/.default`) names Microsoft Graph: one of its resource ids or
+ * the simulator's origin, in any case, trailing slashes ignored. The token endpoint's scope and
+ * the managed identity endpoint's `resource` are checked alike.
+ */
+export function isGraphResource(resource: string, origin: string): boolean {
+  const id = resource.toLowerCase().replace(/\/+$/, '');
+  return [...GRAPH_RESOURCE_IDS, origin.toLowerCase()].includes(id);
+}
+
 export function openIdConfiguration(
   tenantSegment: string,
   req: SimRequest,
@@ -472,8 +482,7 @@ function checkScope(
       description: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
     };
   }
-  const resource = resources[0].toLowerCase().replace(/\/+$/, '');
-  if (![...GRAPH_RESOURCE_IDS, ctx.origin.toLowerCase()].includes(resource)) {
+  if (!isGraphResource(resources[0], ctx.origin)) {
     return {
       error: 'invalid_resource',
       code: 500011,

@@ -4,7 +4,7 @@
  * Directory.Read.All (and Directory.ReadWrite.All, which includes it). Writes (create, verify,
  * delete) are not modelled: the domains come from the seed (see ../domains.ts).
  */
-import { DOMAIN_PROPERTIES, domainOf, isVerifiedDomain } from '../domains.js';
+import { DOMAIN_PROPERTIES, domainOf } from '../domains.js';
 import { graphErrors } from '../errors.js';
 import type { SimResponse } from '../http.js';
 import type { DirectoryDocument } from '../store.js';
@@ -73,7 +73,8 @@ export function getDomain(ctx: GraphContext, id: string): SimResponse {
  */
 export function assertVerifiedUpnDomain(ctx: GraphContext, upn: unknown): void {
   if (typeof upn !== 'string') return;
-  if (!isVerifiedDomain(ctx.store.listDocs('domain'), domainOf(upn))) {
-    throw graphErrors.unverifiedUpnDomain();
-  }
+  // Domains are stored by their lowercased name (domainOf's form): one lookup per user write.
+  const domain = domainOf(upn);
+  const doc = domain === '' ? undefined : ctx.store.getDoc('domain', domain);
+  if (doc?.['isVerified'] !== true) throw graphErrors.unverifiedUpnDomain();
 }
