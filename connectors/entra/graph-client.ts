@@ -62,19 +62,7 @@ export function createClientSecretCredential(
   clientId: string,
   clientSecret: string,
 ): TokenCredential {
-  return new ClientSecretCredential(conn.tenantId, clientId, clientSecret, {
-    ...(conn.authorityHost === undefined
-      ? {}
-      : {
-          authorityHost: conn.authorityHost,
-          // Instance discovery asks login.microsoftonline.com about the authority, which a
-          // private authority such as the simulator cannot satisfy.
-          disableInstanceDiscovery: !MICROSOFT_AUTHORITY_HOSTS.has(
-            new URL(conn.authorityHost).hostname.toLowerCase(),
-          ),
-        }),
-    ...(conn.caPem === undefined ? {} : { tlsOptions: { ca: conn.caPem } }),
-  });
+  return new ClientSecretCredential(conn.tenantId, clientId, clientSecret, credentialOptions(conn));
 }
 
 /**
@@ -128,7 +116,7 @@ export function createManagedIdentityCredential(
 ): TokenCredential {
   return new ManagedIdentityCredential({
     ...(clientId === undefined ? {} : { clientId }),
-    ...(conn?.caPem === undefined ? {} : { tlsOptions: { ca: conn.caPem } }),
+    ...tlsOptions(conn ?? {}),
   });
 }
 
@@ -241,12 +229,19 @@ function credentialOptions(conn: GraphConnection): {
       ? {}
       : {
           authorityHost: conn.authorityHost,
+          // Instance discovery asks login.microsoftonline.com about the authority, which a
+          // private authority such as the simulator cannot satisfy.
           disableInstanceDiscovery: !MICROSOFT_AUTHORITY_HOSTS.has(
             new URL(conn.authorityHost).hostname.toLowerCase(),
           ),
         }),
-    ...(conn.caPem === undefined ? {} : { tlsOptions: { ca: conn.caPem } }),
+    ...tlsOptions(conn),
   };
+}
+
+/** The credential pipeline's trust of `caPem` (see the module comment); none without it. */
+function tlsOptions(conn: Pick<GraphConnection, 'caPem'>): { tlsOptions?: { ca: string } } {
+  return conn.caPem === undefined ? {} : { tlsOptions: { ca: conn.caPem } };
 }
 
 /**

@@ -246,19 +246,15 @@ export function planAccessWarnings(
     for (const action of actionsOfChange(change)) needed.set(action, (needed.get(action) ?? 0) + 1);
   }
   // In the table's order, whatever the order of the changes.
-  const counts = new Map(
-    (Object.keys(ACTION_PERMISSIONS) as EntraAction[])
-      .filter((a) => needed.has(a))
-      .map((a) => [a, needed.get(a) ?? 0]),
-  );
+  const actions = (Object.keys(ACTION_PERMISSIONS) as EntraAction[]).filter((a) => needed.has(a));
   const who = subject === 'this identity' ? 'the identity this plan ran as' : 'the apply identity';
   const holds = `${who} holds ${granted.roles.length > 0 ? granted.roles.join(', ') : 'no application permissions'}`;
   const warnings: PlanAccessWarning[] = [];
-  for (const finding of checkAccess(granted, counts.keys())) {
+  for (const finding of checkAccess(granted, actions)) {
     if (finding.code === 'permission.missing') {
       if (options.checkMissing === false || finding.action === undefined) continue;
       const action = finding.action;
-      const n = counts.get(action) ?? 0;
+      const n = needed.get(action) ?? 0;
       const least = ACTION_PERMISSIONS[action][0] ?? [];
       const needs = n > 0 ? `${n} change${n === 1 ? '' : 's'}` : 'every run reads it';
       const consequence =
