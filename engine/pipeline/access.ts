@@ -12,7 +12,7 @@
  * (safety.ts).
  */
 import { groupSlug, toMailNickname } from '../expr/normalize.js';
-import type { DesiredUser } from '../model/desired.js';
+import type { DesiredMembership, DesiredUser } from '../model/desired.js';
 import type { Provenance } from '../model/person.js';
 import type {
   Change,
@@ -112,7 +112,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     for (const m of user.groups ?? []) {
       const rule = spec.groups[m.rule];
       if (!rule || m.nestingOnly) continue;
-      const key = m.value === undefined ? rule.key : `${rule.key}-${groupSlug(m.value)}`;
+      const key = groupKeyOf(rule, m);
       addToGroup(key, () => groupOf(rule, key, m.name), user);
     }
   }
@@ -155,27 +155,30 @@ export function accessChanges(input: AccessInput): AccessResult {
   const seatDelta = new Map<string, { adding: Set<string>; removing: Set<string> }>();
   const seatChanges = new Map<string, string[]>();
   const noteSeat = (skuId: string, changeId: string, adding: string[], removing: string[]) => {
-    const d = seatDelta.get(skuId) ?? { adding: new Set(), removing: new Set() };
+    let d = seatDelta.get(skuId);
+    if (!d) seatDelta.set(skuId, (d = { adding: new Set(), removing: new Set() }));
     for (const a of adding) d.adding.add(a);
     for (const r of removing) d.removing.add(r);
-    seatDelta.set(skuId, d);
-    if (adding.length > 0) seatChanges.set(skuId, [...(seatChanges.get(skuId) ?? []), changeId]);
+    if (adding.length === 0) return;
+    let ids = seatChanges.get(skuId);
+    if (!ids) seatChanges.set(skuId, (ids = []));
+    ids.push(changeId);
   };
   /** Whether an existing account already holds the SKU, directly or through a group. */
   const holds = (account: AccountRef, skuId: string): boolean =>
     account.id !== undefined &&
     (accountById(account.id)?.licenses ?? []).some((l) => l.skuId === skuId);
 
-  const managedGroupIds = new Set((tenant.groups ?? []).map((g) => g.id));
+  const tenantGroupsById = new Map((tenant.groups ?? []).map((g) => [g.id, g] as const));
+  /** A desired group as changes name it: the tenant's id and uniqueName when it exists. */
+  const refOf = (desired: DesiredGroup, existing: TenantGroup | undefined): GroupRef => ({
+    ...(existing ? { id: existing.id } : {}),
+    uniqueName: existing?.uniqueName ?? desired.uniqueName,
+    displayName: desired.displayName,
+  });
   const groupRefOf = (lower: string): GroupRef | undefined => {
     const desired = desiredGroups.get(lower);
-    if (!desired) return undefined;
-    const existing = tenantGroups.get(lower);
-    return {
-      ...(existing ? { id: existing.id } : {}),
-      uniqueName: existing?.uniqueName ?? desired.uniqueName,
-      displayName: desired.displayName,
-    };
+    return desired ? refOf(desired, tenantGroups.get(lower)) : undefined;
   };
   const isUnified = (lower: string): boolean =>
     desiredGroups.get(lower)?.type === 'microsoft365' ||
@@ -184,20 +187,20 @@ export function accessChanges(input: AccessInput): AccessResult {
   for (const [lower, desired] of [...desiredGroups].sort(([a], [b]) => compareText(a, b))) {
     const existing = tenantGroups.get(lower);
     const nested = nesting.children.get(lower);
-    if (existing?.isAssignableToRole && nested && nested.size > 0) {
-      issues.push({
-        severity: 'error',
-        code: 'group.nesting-role-assignable',
-        message: `${desired.configPath}: group ${existing.displayName} (${existing.uniqueName}) is role-assignable, and role-assignable groups cannot contain groups (Graph refuses); ${[
-          ...nested,
-        ]
-          .sort(compareText)
-          .map((c) => desiredGroups.get(c)?.displayName ?? c)
-          .join(', ')} not nested`,
-        source: spec.primarySource,
-      });
-    }
     if (existing?.isAssignableToRole) {
+      if (nested && nested.size > 0) {
+        issues.push({
+          severity: 'error',
+          code: 'group.nesting-role-assignable',
+          message: `${desired.configPath}: group ${existing.displayName} (${existing.uniqueName}) is role-assignable, and role-assignable groups cannot contain groups (Graph refuses); ${[
+            ...nested,
+          ]
+            .sort(compareText)
+            .map((c) => desiredGroups.get(c)?.displayName ?? c)
+            .join(', ')} not nested`,
+          source: spec.primarySource,
+        });
+      }
       warnings.push({
         code: 'group.role-assignable',
         message: `group ${existing.displayName} (${existing.uniqueName}) is role-assignable: entrasync does not manage the membership of groups that grant directory roles; left unchanged`,
@@ -205,11 +208,7 @@ export function accessChanges(input: AccessInput): AccessResult {
       });
       continue;
     }
-    const ref: GroupRef = {
-      ...(existing ? { id: existing.id } : {}),
-      uniqueName: existing?.uniqueName ?? desired.uniqueName,
-      displayName: desired.displayName,
-    };
+    const ref = refOf(desired, existing);
     const base = { reason: 'group-rule' as const, rule: desired.configPath };
     const createId = `createGroup:${lower}`;
     if (!existing) {
@@ -266,11 +265,12 @@ export function accessChanges(input: AccessInput): AccessResult {
       (l) =>
         !current.some((c) => c.skuId === l.skuId && samePlans(c.disabledPlans, l.disabledPlanIds)),
     );
+    const grantId = `assignGroupLicenses:${lower}`;
     if (toGrant.length > 0) {
       changes.push({
         ...base,
         reason: 'license-rule',
-        id: `assignGroupLicenses:${lower}`,
+        id: grantId,
         kind: 'assignGroupLicenses',
         message: `license group ${desired.displayName}: ${toGrant.map((l) => l.skuPartNumber).join(', ')}`,
         group: ref,
@@ -342,7 +342,7 @@ export function accessChanges(input: AccessInput): AccessResult {
         desired,
         requires,
       );
-      const nestedOut = nestedRemovals(existing, wantedIds, managedGroupIds, tenant);
+      const nestedOut = nestedRemovals(existing, wantedIds, tenantGroupsById);
       if (nestedOut.length > 0 && (input.heldPeople ?? 0) > 0) {
         warnings.push({
           code: 'group.nesting-held',
@@ -355,15 +355,14 @@ export function accessChanges(input: AccessInput): AccessResult {
     }
     // A license newly put on an existing group reaches the members who stay in it at once.
     if (existing && toGrant.length > 0) {
-      const leaving = new Set(removes.flatMap((m) => (m.id === undefined ? [] : [m.id])));
-      const staying = existing.memberIds.filter((id) => usersById.has(id) && !leaving.has(id));
+      const leaving = new Set(removes.map((m) => m.id));
+      const staying = existing.memberIds.flatMap((id): AccountRef[] => {
+        const user = usersById.get(id);
+        return user && !leaving.has(id) ? [{ id, userPrincipalName: user.userPrincipalName }] : [];
+      });
       for (const license of toGrant) {
-        const keys = staying
-          .filter(
-            (id) => !(usersById.get(id)?.licenses ?? []).some((l) => l.skuId === license.skuId),
-          )
-          .map((id) => `id:${id}`);
-        noteSeat(license.skuId, `assignGroupLicenses:${lower}`, keys, []);
+        const keys = staying.filter((m) => !holds(m, license.skuId)).map(memberKey);
+        noteSeat(license.skuId, grantId, keys, []);
       }
     }
     for (const grant of grants) {
@@ -382,28 +381,11 @@ export function accessChanges(input: AccessInput): AccessResult {
     if (desiredGroups.has(lower) || existing.isAssignableToRole || unresolvedGroups.has(lower))
       continue;
     const removes = removableMembers(existing, new Map(), input, usersById);
-    const ref = {
-      id: existing.id,
-      uniqueName: existing.uniqueName,
-      displayName: existing.displayName,
-    };
-    pushMemberChanges(
-      changes,
-      'removeMembers',
-      ref,
-      removes,
-      { configPath: 'groups', provenance: [] },
-      [],
-    );
-    const nestedOut = nestedRemovals(existing, new Set(), managedGroupIds, tenant);
-    pushNestedChanges(
-      changes,
-      'removeMembers',
-      ref,
-      nestedOut,
-      { configPath: 'groups', provenance: [] },
-      [],
-    );
+    const ref = tenantGroupRef(existing);
+    const orphan = { configPath: 'groups', provenance: [] };
+    pushMemberChanges(changes, 'removeMembers', ref, removes, orphan, []);
+    const nestedOut = nestedRemovals(existing, new Set(), tenantGroupsById);
+    pushNestedChanges(changes, 'removeMembers', ref, nestedOut, orphan, []);
     warnings.push({
       code: 'group.orphan',
       message: `group ${existing.displayName} (${existing.uniqueName}) is managed by this config but no rule gives it members any more${removes.length > 0 ? `; its ${removes.length} member(s) are removed` : ''}; delete the group in the portal if it is no longer needed`,
@@ -592,6 +574,11 @@ export function accessChanges(input: AccessInput): AccessResult {
   return { changes, warnings, issues, seats, seatShortfall };
 }
 
+/** The key of a person's group of a rule: the rule's key, with the `foreach` value's slug. */
+function groupKeyOf(rule: GroupSpec, membership: DesiredMembership): string {
+  return membership.value === undefined ? rule.key : `${rule.key}-${groupSlug(membership.value)}`;
+}
+
 /** A group a rule describes; its uniqueName is completed with the prefix by the caller. */
 function groupOf(
   rule: GroupSpec,
@@ -633,12 +620,18 @@ function splitShortAssignments(
   skus: { ruleOf(skuId: string): string | undefined },
 ): void {
   if (shortSkus.size === 0) return;
-  for (let i = 0; i < changes.length; i++) {
-    const change = changes[i];
-    if (change?.kind !== 'assignLicenses') continue;
+  const out: Change[] = [];
+  for (const change of changes) {
+    if (change.kind !== 'assignLicenses') {
+      out.push(change);
+      continue;
+    }
     const short = change.licenses.filter((l) => shortSkus.has(l.skuId));
     const rest = change.licenses.filter((l) => !shortSkus.has(l.skuId));
-    if (short.length === 0 || rest.length === 0) continue;
+    if (short.length === 0 || rest.length === 0) {
+      out.push(change);
+      continue;
+    }
     const part = (licenses: typeof rest, id: string): Change => ({
       ...change,
       id,
@@ -647,11 +640,13 @@ function splitShortAssignments(
       licenses,
     });
     const shortId = `${change.id}#short`;
-    changes.splice(i, 1, part(rest, change.id), part(short, shortId));
+    out.push(part(rest, change.id), part(short, shortId));
     seatShortfall.delete(change.id);
     seatShortfall.set(shortId, shortSkus.get(short[0]?.skuId ?? '') ?? '');
-    i++;
   }
+  // Rebuilt in one pass (a splice per split change is quadratic in the plan's size).
+  changes.length = 0;
+  for (const change of out) changes.push(change);
 }
 
 function memberKey(account: AccountRef): string {
@@ -693,10 +688,14 @@ function removableMembers(
   return out;
 }
 
-function chunk20<T>(items: readonly T[]): T[][] {
+/** Items in order of their lower-cased name, in chunks of one membership change each. */
+function sortedChunks<T>(items: readonly T[], name: (item: T) => string): T[][] {
+  const sorted = [...items].sort((a, b) =>
+    compareText(name(a).toLowerCase(), name(b).toLowerCase()),
+  );
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += MEMBERS_PER_CHANGE) {
-    out.push(items.slice(i, i + MEMBERS_PER_CHANGE));
+  for (let i = 0; i < sorted.length; i += MEMBERS_PER_CHANGE) {
+    out.push(sorted.slice(i, i + MEMBERS_PER_CHANGE));
   }
   return out;
 }
@@ -710,10 +709,7 @@ function pushMemberChanges(
   desired: Pick<DesiredGroup, 'configPath' | 'provenance'>,
   requires: readonly string[],
 ): { readonly id: string; readonly members: readonly AccountRef[] }[] {
-  const sorted = [...members].sort((a, b) =>
-    compareText(a.userPrincipalName.toLowerCase(), b.userPrincipalName.toLowerCase()),
-  );
-  return chunk20(sorted).map((chunk, i) => {
+  return sortedChunks(members, (m) => m.userPrincipalName).map((chunk, i) => {
     const id = `${kind}:${group.uniqueName.toLowerCase()}#${i + 1}`;
     changes.push({
       id,
@@ -740,18 +736,18 @@ function pushMemberChanges(
 function nestedRemovals(
   existing: TenantGroup | undefined,
   wantedIds: ReadonlySet<string>,
-  managedGroupIds: ReadonlySet<string>,
-  tenant: TenantState,
+  managedGroupsById: ReadonlyMap<string, TenantGroup>,
 ): GroupRef[] {
   if (!existing) return [];
-  const byId = new Map((tenant.groups ?? []).map((g) => [g.id, g]));
   return existing.memberIds.flatMap((id) => {
-    if (wantedIds.has(id) || !managedGroupIds.has(id)) return [];
-    const group = byId.get(id);
-    return group
-      ? [{ id: group.id, uniqueName: group.uniqueName, displayName: group.displayName }]
-      : [];
+    const group = wantedIds.has(id) ? undefined : managedGroupsById.get(id);
+    return group ? [tenantGroupRef(group)] : [];
   });
+}
+
+/** A managed group of the tenant as changes name it. */
+function tenantGroupRef(group: TenantGroup): GroupRef {
+  return { id: group.id, uniqueName: group.uniqueName, displayName: group.displayName };
 }
 
 /**
@@ -767,10 +763,7 @@ function pushNestedChanges(
   desired: Pick<DesiredGroup, 'configPath' | 'provenance'>,
   requires: readonly string[],
 ): void {
-  const sorted = [...members].sort((a, b) =>
-    compareText(a.uniqueName.toLowerCase(), b.uniqueName.toLowerCase()),
-  );
-  chunk20(sorted).forEach((chunk, i) => {
+  sortedChunks(members, (g) => g.uniqueName).forEach((chunk, i) => {
     const needs = [
       ...requires,
       ...chunk
@@ -842,7 +835,7 @@ function nestGroups(
     for (const m of user.groups ?? []) {
       const rule = spec.groups[m.rule];
       if (!rule) continue;
-      const key = m.value === undefined ? rule.key : `${rule.key}-${groupSlug(m.value)}`;
+      const key = groupKeyOf(rule, m);
       const lower = note(m.rule, { rule, key, name: m.name });
       mine.set(m.rule, [...(mine.get(m.rule) ?? []), lower]);
     }
