@@ -590,12 +590,7 @@ function crossFieldDiagnostics(
       );
       return;
     }
-    const key =
-      typeof g['key'] === 'string'
-        ? g['key']
-        : typeof g['name'] === 'string'
-          ? groupSlug(g['name'])
-          : undefined;
+    const key = groupKeyOf(g);
     if (key === undefined) return;
     const first = keys.get(key);
     if (first !== undefined) {
@@ -651,12 +646,14 @@ function nestingDiagnostics(
   locator: SourceLocator,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const edges = new Map<number, number[]>();
+  /** A rule a rule nests, and where its `memberGroups` names it. */
+  type Edge = { readonly child: number; readonly at: PathSegment[] };
+  const edges = new Map<number, Edge[]>();
   const isUnified = (i: number) => asObject(groups[i])?.['type'] === 'microsoft365';
   groups.forEach((group, i) => {
     const list = asObject(group)?.['memberGroups'];
     if (!Array.isArray(list)) return;
-    const children: number[] = [];
+    const children: Edge[] = [];
     if (isUnified(i) && list.length > 0) {
       out.push(
         configError(
@@ -694,7 +691,8 @@ function nestingDiagnostics(
         );
         return;
       }
-      children.push(child);
+      // A cycle is reported at the first entry naming the child, should it be listed twice.
+      children.push({ child, at: ['groups', i, 'memberGroups', list.indexOf(entry)] });
     });
     edges.set(i, children);
   });
@@ -704,14 +702,9 @@ function nestingDiagnostics(
   const visit = (i: number): void => {
     state.set(i, 'open');
     stack.push(i);
-    for (const child of edges.get(i) ?? []) {
+    for (const { child, at } of edges.get(i) ?? []) {
       if (state.get(child) === 'open') {
         const cycle = [...stack.slice(stack.indexOf(child)), child];
-        const list = asObject(groups[i])?.['memberGroups'];
-        const key = groupKeyOf(groups[child]);
-        const j = Array.isArray(list) ? list.indexOf(key) : -1;
-        const at: PathSegment[] =
-          j < 0 ? ['groups', i, 'memberGroups'] : ['groups', i, 'memberGroups', j];
         out.push(
           configError(
             'config.nesting-cycle',

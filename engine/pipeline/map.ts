@@ -77,6 +77,7 @@ export async function mapPeople(
     else heldWithoutAnchor.push(held.personKey);
   }
 
+  const pairing = pairedRules(spec);
   // A fixed order (by key, not by row) so that `$selectUnique` hands out the same identifiers on
   // every run, however the export happens to be sorted.
   const ordered = [...people].sort((a, b) => compareText(a.key, b.key));
@@ -101,7 +102,7 @@ export async function mapPeople(
       }
       const attributes = await evaluateAttributes(spec, person, functions);
       attributes[spec.users.anchorAttribute] = anchor;
-      const access = await evaluateAccess(spec, person, functions);
+      const access = await evaluateAccess(spec, pairing, person, functions);
       users.push({ personKey: person.key, anchor, attributes, provenance, ...access });
     } catch (err) {
       heldAnchors.push(anchor);
@@ -204,6 +205,7 @@ async function evaluateAttributes(
  */
 async function evaluateAccess(
   spec: SyncSpec,
+  pairing: ReadonlySet<number>,
   person: Person,
   functions: Readonly<Record<string, unknown>>,
 ): Promise<Pick<DesiredUser, 'groups' | 'licenseRules' | 'managerKey'>> {
@@ -212,15 +214,14 @@ async function evaluateAccess(
   const input = person.primary.fields;
   if (spec.groups.length > 0) {
     const groups: DesiredMembership[] = [];
-    const pairing = pairedRules(spec);
     for (const [rule, group] of spec.groups.entries()) {
       const member =
         !group.members ||
         (await evaluateBoolean(group.members, person.primary, person.records, functions));
-      // A rule that nests groups by people's values needs everyone's values, members or not.
+      // A rule that nests groups by people's values needs everyone's values, members or not
+      // (such rules are all `foreach`).
       if (!member && !pairing.has(rule)) continue;
       if (!group.foreach) {
-        if (!member) continue;
         groups.push({ rule, name: group.name as string });
         continue;
       }
@@ -272,15 +273,11 @@ async function evaluateAccess(
   return out;
 }
 
-const pairedRulesCache = new WeakMap<SyncSpec, ReadonlySet<number>>();
-
 /**
  * `foreach` rules on either side of a nesting paired through people (a `foreach` rule whose
  * `memberGroups` names another `foreach` rule): their values count for everyone in scope.
  */
 function pairedRules(spec: SyncSpec): ReadonlySet<number> {
-  const cached = pairedRulesCache.get(spec);
-  if (cached) return cached;
   const out = new Set<number>();
   spec.groups.forEach((parent, p) => {
     if (!parent.foreach) return;
@@ -291,7 +288,6 @@ function pairedRules(spec: SyncSpec): ReadonlySet<number> {
       out.add(c);
     }
   });
-  pairedRulesCache.set(spec, out);
   return out;
 }
 
