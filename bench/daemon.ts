@@ -24,7 +24,6 @@
  *   npm run bench -- daemon            (ENTRASYNC_BENCH_PEOPLE=100000 by default)
  */
 import { execFileSync, fork } from 'node:child_process';
-import { Attribute, Change, Client } from 'ldapts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +38,7 @@ import { createClientSecretCredential, createEntraTarget } from '../connectors/e
 import type { GraphConnection } from '../connectors/entra/index.js';
 import { Redactor } from '../engine/secret.js';
 import { startSimulator } from '../simulator/index.js';
+import { asLdapAdmin, replaceAttributes, slapdAdmin } from '../test/servers/ldap-admin.js';
 import type { SlapdServer } from '../test/servers/slapd.js';
 import { startAdDirectory, withAdJoin } from './ad-directory.js';
 
@@ -209,30 +209,18 @@ async function main(): Promise<void> {
 
 /** One LDAP modify as the directory's admin (a description nobody maps: only contextCSN moves). */
 async function changeDirectoryEntry(directory: SlapdServer): Promise<void> {
-  const admin = new Client({
-    url: directory.ldapsUrl ?? '',
-    tlsOptions: { ca: readFileSync(directory.caFile ?? '') },
-  });
-  try {
-    await admin.bind(directory.rootDn, directory.rootPassword);
-    const { searchEntries } = await admin.search(`ou=people,${directory.suffix}`, {
+  const admin = slapdAdmin(directory);
+  const { searchEntries } = await asLdapAdmin(admin, (client) =>
+    client.search(`ou=people,${directory.suffix}`, {
       scope: 'one',
       filter: '(objectClass=inetOrgPerson)',
       attributes: ['dn'],
       sizeLimit: 1,
-    });
-    const dn = searchEntries[0]?.dn;
-    if (dn === undefined) throw new Error('the bench directory has no people');
-    await admin.modify(
-      dn,
-      new Change({
-        operation: 'replace',
-        modification: new Attribute({ type: 'description', values: ['moved desks'] }),
-      }),
-    );
-  } finally {
-    await admin.unbind();
-  }
+    }),
+  );
+  const dn = searchEntries[0]?.dn;
+  if (dn === undefined) throw new Error('the bench directory has no people');
+  await replaceAttributes(admin, dn, { description: 'moved desks' });
 }
 
 /** One PATCH through Graph, as another admin tool would make it. */

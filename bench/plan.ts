@@ -59,7 +59,7 @@ import { openTenantStore, seedTenant, startSimulator } from '../simulator/index.
 import type { SlapdServer } from '../test/servers/slapd.js';
 import type { DirectoryPerson } from './ad-directory.js';
 import { adLdif, startAdDirectory, withAdJoin } from './ad-directory.js';
-import { DOMAIN, HR_USERS_YAML } from './workload.js';
+import { DOMAIN, HR_USERS_YAML, markManaged, officeOf } from './workload.js';
 
 const PEOPLE = Number(process.env['ENTRASYNC_BENCH_PEOPLE'] ?? 100_000);
 const LEAVERS = Math.round(PEOPLE * 0.005);
@@ -83,31 +83,13 @@ ${HR_USERS_YAML}safety:
   maxDisables: { count: ${PEOPLE} }
 `;
 
-function officeOf(index: number): string {
-  return `Building ${String(1 + (index % 40))}`;
-}
-
 /** Seeds the tenant, marks it managed, writes the churned CSV and the config into `dir`. */
 function prepare(dir: string): void {
   const statePath = join(dir, 'tenant.db');
   const store = openTenantStore(statePath);
   const seeded = seedTenant(store, { users: PEOPLE, groups: GROUPS, seed: 1 });
   const started = performance.now();
-  const users = store.listUsers();
-  store.transaction(() => {
-    users.forEach((user, i) => {
-      const ext = (user['onPremisesExtensionAttributes'] ?? {}) as Record<string, unknown>;
-      store.updateObject(
-        'user',
-        {
-          ...user,
-          officeLocation: officeOf(i),
-          onPremisesExtensionAttributes: { ...ext, extensionAttribute15: 'entrasync' },
-        },
-        ['officeLocation', 'onPremisesExtensionAttributes'],
-      );
-    });
-  });
+  const users = markManaged(store);
   store.close();
   const markMs = performance.now() - started;
 

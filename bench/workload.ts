@@ -19,7 +19,12 @@ import { computePlan, readTenant } from '../engine/index.js';
 import type { Plan } from '../engine/model/plan.js';
 import type { SourceRecord, SourceSnapshot } from '../engine/model/source.js';
 import type { SyncSpec } from '../engine/model/spec.js';
-import type { DirectoryDocument, RunningSimulator, UserDocument } from '../simulator/index.js';
+import type {
+  DirectoryDocument,
+  RunningSimulator,
+  TenantStore,
+  UserDocument,
+} from '../simulator/index.js';
 import {
   DEFAULT_SKUS,
   createVirtualClock,
@@ -181,6 +186,35 @@ export function onboardingSeed(seats: number): unknown {
   };
 }
 
+/** The office of the i-th seeded user (and of the i-th new hire). */
+export function officeOf(index: number): string {
+  return `Building ${String(1 + (index % 40))}`;
+}
+
+/**
+ * Marks every user of the store as managed by the bench config (the marker) and gives each its
+ * `officeOf`, in one transaction, as an earlier run would have left them. Returns the users as
+ * they were before (ids, names and mails do not change).
+ */
+export function markManaged(store: TenantStore): UserDocument[] {
+  const users = store.listUsers();
+  store.transaction(() => {
+    users.forEach((user, i) => {
+      const ext = (user['onPremisesExtensionAttributes'] ?? {}) as Record<string, unknown>;
+      store.updateObject(
+        'user',
+        {
+          ...user,
+          officeLocation: officeOf(i),
+          onPremisesExtensionAttributes: { ...ext, extensionAttribute15: 'entrasync' },
+        },
+        ['officeLocation', 'onPremisesExtensionAttributes'],
+      );
+    });
+  });
+  return users;
+}
+
 /**
  * A managed tenant of `users` accounts (seedTenant, seed 1) in the state this config keeps,
  * written to `statePath`: every account marked managed with an office, in the three team
@@ -194,27 +228,12 @@ export function prepareManagedTenant(
   spec: SyncSpec,
   nowMs: number,
 ): Person[] {
-  const office = (i: number): string => `Building ${String(1 + (i % 40))}`;
   const licensed = (u: UserDocument): boolean => u['assignedLicenses'] !== undefined;
   let store = openTenantStore(statePath);
   let all: UserDocument[];
   try {
     seedTenant(store, { users, groups: 0, seed: 1 });
-    all = store.listUsers();
-    store.transaction(() => {
-      all.forEach((user, i) => {
-        const ext = (user['onPremisesExtensionAttributes'] ?? {}) as Record<string, unknown>;
-        store.updateObject(
-          'user',
-          {
-            ...user,
-            officeLocation: office(i),
-            onPremisesExtensionAttributes: { ...ext, extensionAttribute15: 'entrasync' },
-          },
-          ['officeLocation', 'onPremisesExtensionAttributes'],
-        );
-      });
-    });
+    all = markManaged(store);
     const ids = all.map((u) => u.id);
     for (const group of teamGroups()) {
       store.insertObject('group', group);
@@ -248,7 +267,7 @@ export function prepareManagedTenant(
     last_name: String(user['surname']),
     department: String(user['department']),
     job_title: String(user['jobTitle']),
-    office: office(i),
+    office: officeOf(i),
     country: String(user['usageLocation']).toLowerCase(),
     status: user['accountEnabled'] === false ? 'inactive' : 'active',
     licensed: licensed(user) ? 'yes' : 'no',

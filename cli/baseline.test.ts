@@ -12,7 +12,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, EntrasyncError } from '../engine/errors.js';
 import { openTenantStore } from '../simulator/index.js';
 import { baselineFromFile, baselineFromGit } from './baseline.js';
-import { main } from './program.js';
+import { cli as run } from '../test/helpers/cli.js';
 
 const BG = 'breakglass.account@contoso.com';
 const LIFTED = 'protection was lifted in this change; lift it in a separate, earlier apply';
@@ -75,16 +75,6 @@ function commit(message: string, protect: string[], people: string[]) {
   );
   git('add', '-A');
   git('commit', '-q', '-m', message);
-}
-
-async function run(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-  });
-  return { code, stdout, stderr };
 }
 
 function breakglassEnabled(): unknown {

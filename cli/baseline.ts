@@ -57,9 +57,7 @@ export async function baselineFrom(
 }
 
 /** Runs git with arguments (no shell) in `cwd`; rejects with git's stderr. */
-export type GitRunner = (args: readonly string[], cwd: string) => Promise<string>;
-
-const runGit: GitRunner = (args, cwd) =>
+const git = (args: readonly string[], cwd: string): Promise<string> =>
   new Promise((done, fail) => {
     execFile(
       'git',
@@ -76,11 +74,7 @@ const runGit: GitRunner = (args, cwd) =>
  * The protect list of `configPath` as it was at `ref`: `git show <ref>:<path from the repository
  * root>`, parsed like the config (diagnostics name `<ref>:<path>`). Absent at the ref: empty.
  */
-export async function baselineFromGit(
-  configPath: string,
-  ref: string,
-  git: GitRunner = runGit,
-): Promise<ProtectBaseline> {
+export async function baselineFromGit(configPath: string, ref: string): Promise<ProtectBaseline> {
   if (ref === '' || ref.startsWith('-') || /[\s:]/.test(ref)) {
     throw new EntrasyncError('cli.usage', `--baseline: "${ref}" is not a git ref`);
   }

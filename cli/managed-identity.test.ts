@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './program.js';
+import { cli as run } from '../test/helpers/cli.js';
 import { createEntraTarget, createManagedIdentityCredential } from '../connectors/entra/index.js';
 import type { GraphConnection } from '../connectors/entra/index.js';
 import { createChange, planOf } from '../connectors/entra/test-helpers.js';
@@ -81,16 +81,6 @@ afterAll(async () => {
   }
 });
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-  });
-  return { code, out, err };
-}
-
 describe('managed identity (App Service endpoint of the simulator)', () => {
   it("plan and apply through target.auth managed-identity: tokens from /msi/token with the identity's roles, no secret anywhere", async () => {
     const config = join(dir, 'entrasync.yaml');
@@ -115,9 +105,9 @@ safety:
 `,
     );
     const planned = await run('plan', '-c', config, '-f', 'json');
-    expect(planned.err).toBe('');
+    expect(planned.stderr).toBe('');
     expect(planned.code).toBe(2);
-    const plan = JSON.parse(planned.out) as Plan;
+    const plan = JSON.parse(planned.stdout) as Plan;
     expect(plan.changes.map((c) => c.kind).sort()).toEqual(['createUser', 'updateUser']);
     // The identity holds the least-privileged write set: no permission warning.
     expect(plan.warnings.filter((w) => w.code.startsWith('permission.'))).toEqual([]);

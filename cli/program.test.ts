@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTenantStore } from '../simulator/index.js';
-import { main } from './program.js';
+import { cli as run } from '../test/helpers/cli.js';
 
 const example = join(import.meta.dirname, '..', 'examples', 'quickstart');
 const temps: string[] = [];
@@ -22,16 +22,6 @@ beforeEach(() => {
   cpSync(example, work, { recursive: true, filter: (p) => !p.includes('.entrasync') });
   config = join(work, 'entrasync.yaml');
 });
-
-async function run(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-  });
-  return { code, stdout, stderr };
-}
 
 function tenantUsers() {
   const store = openTenantStore(join(work, '.entrasync', 'tenant.db'));

@@ -63,16 +63,18 @@ export async function readTenant(spec: SyncSpec, target: TargetReader): Promise<
   return target.read(tenantReadRequest(spec));
 }
 
+/** The sources and the tenant, read at the same time. */
+function readInputs(spec: SyncSpec, io: PlanIO): Promise<[SourceSnapshot[], TenantState]> {
+  return Promise.all([readSources(io.sources), readTenant(spec, io.target)]);
+}
+
 /** Plans only: `plan` is never given a writer, so it cannot write (invariant 3). */
 export async function planRun(
   spec: SyncSpec,
   io: PlanIO,
   options: PlanOptions = {},
 ): Promise<Plan> {
-  const [snapshots, tenant] = await Promise.all([
-    readSources(io.sources),
-    readTenant(spec, io.target),
-  ]);
+  const [snapshots, tenant] = await readInputs(spec, io);
   return computePlan(spec, snapshots, tenant, options);
 }
 
@@ -94,10 +96,7 @@ export async function planRunRepeated(
   options: PlanOptions,
   memo: PlanMemo | undefined,
 ): Promise<RepeatedPlan> {
-  const [snapshots, tenant] = await Promise.all([
-    readSources(io.sources),
-    readTenant(spec, io.target),
-  ]);
+  const [snapshots, tenant] = await readInputs(spec, io);
   const now = options.now ?? Date.now();
   const previous = reusablePlan(memo, spec, snapshots, tenant, options, now);
   if (previous !== undefined && memo !== undefined) return { plan: previous, memo, reused: true };
@@ -112,10 +111,7 @@ export async function explainRun(
   io: PlanIO,
   queries: readonly string[],
 ): Promise<{ plan: Plan; explanations: Explanation[] }> {
-  const [snapshots, tenant] = await Promise.all([
-    readSources(io.sources),
-    readTenant(spec, io.target),
-  ]);
+  const [snapshots, tenant] = await readInputs(spec, io);
   const { plan, stages } = await computePlanWithStages(spec, snapshots, tenant);
   return { plan, explanations: explainPeople(queries, spec, plan, stages) };
 }

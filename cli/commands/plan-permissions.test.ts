@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../program.js';
+import { cli as plan } from '../../test/helpers/cli.js';
 import type { Plan } from '../../engine/index.js';
 import { DEFAULT_CLIENT_ROLES, startSimulator } from '../../simulator/index.js';
 import type { RunningSimulator } from '../../simulator/index.js';
@@ -95,16 +95,6 @@ safety:
   return path;
 }
 
-async function plan(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-  });
-  return { code, out, err };
-}
-
 function permissionWarnings(out: string): { code: string; message: string; subject?: string }[] {
   return (JSON.parse(out) as Plan).warnings.filter((w) => w.code.startsWith('permission.'));
 }
@@ -114,7 +104,7 @@ describe('plan: permission check (X4, X5)', () => {
     const path = config(PLANNER);
     const json = await plan('plan', '-c', path, '-f', 'json');
     expect(json.code).toBe(2);
-    const kinds = (JSON.parse(json.out) as Plan).changes.map((c) => c.kind).sort();
+    const kinds = (JSON.parse(json.stdout) as Plan).changes.map((c) => c.kind).sort();
     expect(kinds).toEqual([
       'addMembers',
       'createGroup',
@@ -125,7 +115,7 @@ describe('plan: permission check (X4, X5)', () => {
     ]);
     const holds = `the identity this plan ran as holds ${READ_ONLY.join(', ')}`;
     const hint = '; if apply runs as another identity, pass its permissions as --apply-roles';
-    expect(permissionWarnings(json.out)).toEqual([
+    expect(permissionWarnings(json.stdout)).toEqual([
       {
         code: 'permission.missing',
         subject: 'create users',
@@ -165,11 +155,11 @@ describe('plan: permission check (X4, X5)', () => {
 
     const text = await plan('plan', '-c', path);
     expect(text.code).toBe(2);
-    expect(text.out).toContain(
+    expect(text.stdout).toContain(
       'permission.missing: missing permission User.ReadWrite.All for action "create users" (2 changes)',
     );
     const markdown = await plan('plan', '-c', path, '-f', 'markdown');
-    expect(markdown.out).toContain(
+    expect(markdown.stdout).toContain(
       '`permission.missing`: missing permission User.ReadWrite.All for action "create users" (2 changes)',
     );
     // Planning never writes, whatever the identity.
@@ -190,7 +180,7 @@ describe('plan: permission check (X4, X5)', () => {
       DEFAULT_CLIENT_ROLES.join(','),
     );
     expect(full.code).toBe(2);
-    expect(permissionWarnings(full.out)).toEqual([]);
+    expect(permissionWarnings(full.stdout)).toEqual([]);
 
     const narrow = await plan(
       'plan',
@@ -202,7 +192,7 @@ describe('plan: permission check (X4, X5)', () => {
       ' User.ReadWrite.All ',
     );
     const holds = 'the apply identity holds User.ReadWrite.All';
-    expect(permissionWarnings(narrow.out).map((w) => w.message)).toEqual([
+    expect(permissionWarnings(narrow.stdout).map((w) => w.message)).toEqual([
       `missing permission RoleManagement.Read.Directory for action "find privileged users" (every run reads it): ${holds}; admins cannot be told apart, so apply touches none of them`,
       `missing permission Group.Create for action "create groups" (1 change): ${holds}`,
       `missing permission GroupMember.ReadWrite.All for action "manage group members" (1 change): ${holds}`,
@@ -212,14 +202,14 @@ describe('plan: permission check (X4, X5)', () => {
     const bad = await plan('plan', '-c', path, '--apply-roles', ' , ');
     // A usage error (commander prints it): no plan.
     expect(bad.code).toBe(1);
-    expect(bad.out).toBe('');
+    expect(bad.stdout).toBe('');
   });
 
   it('X5: excess privilege (Directory.ReadWrite.All) warns for the identity the plan ran as and for the apply identity', async () => {
     const path = config(BROAD);
     const own = await plan('plan', '-c', path, '-f', 'json');
     expect(own.code).toBe(2);
-    expect(permissionWarnings(own.out)).toEqual([
+    expect(permissionWarnings(own.stdout)).toEqual([
       {
         code: 'permission.excess',
         message: expect.stringMatching(
@@ -236,7 +226,7 @@ describe('plan: permission check (X4, X5)', () => {
       '--apply-roles',
       'Directory.ReadWrite.All',
     );
-    expect(permissionWarnings(both.out).map((w) => w.message.split(':')[0])).toEqual([
+    expect(permissionWarnings(both.stdout).map((w) => w.message.split(':')[0])).toEqual([
       'the identity this plan ran as',
       'the apply identity',
     ]);

@@ -51,7 +51,7 @@ export interface DeltaReadResult {
 export interface DeltaCheckpoint {
   readonly usersDeltaLink: string;
   /** The groups delta: managed and role-assignable groups and their members. */
-  readonly groupsDeltaLink?: string;
+  readonly groupsDeltaLink: string;
   readonly lastFullReadAt: number;
   /** The `$select` the link was made with; a different request needs a full read. */
   readonly select: string;
@@ -200,11 +200,8 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     }
     const round = await follow(checkpoint.usersDeltaLink, 'users');
     if (round.kind === 'expired') throw new DeltaTokenExpiredError();
-    const groupRound =
-      checkpoint.groupsDeltaLink === undefined
-        ? undefined
-        : await follow(checkpoint.groupsDeltaLink, 'groups');
-    if (groupRound?.kind === 'expired') throw new DeltaTokenExpiredError();
+    const groupRound = await follow(checkpoint.groupsDeltaLink, 'groups');
+    if (groupRound.kind === 'expired') throw new DeltaTokenExpiredError();
     const paths = [...new Set(request.userAttributes)].sort(compareText);
     let changed = 0;
     let removed = 0;
@@ -233,17 +230,17 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       changed++;
     }
     const groupsChanged =
-      groupRound === undefined || cache.groups === undefined || request.groupPrefix === undefined
+      cache.groups === undefined || request.groupPrefix === undefined
         ? 0
         : applyGroupDelta(cache.groups, groupRound.items, request.groupPrefix);
-    if (groupRound !== undefined && privilegedCache.groups !== undefined) {
+    if (privilegedCache.groups !== undefined) {
       applyRoleAssignableDelta(privilegedCache.groups, groupRound.items);
     }
     const privileged = await readPrivileged(transport, privilegedCache);
     checkpoint = {
       ...checkpoint,
       usersDeltaLink: round.deltaLink,
-      ...(groupRound === undefined ? {} : { groupsDeltaLink: groupRound.deltaLink }),
+      groupsDeltaLink: groupRound.deltaLink,
     };
     changed += groupsChanged;
     if (changed === 0 && removed === 0 && samePrivileged(privileged, cache.base.privileged)) {
@@ -318,15 +315,7 @@ function applyGroupDelta(
       typeof item['uniqueName'] === 'string' ? item['uniqueName'] : before?.uniqueName;
     if (uniqueName === undefined || !uniqueName.startsWith(prefix)) continue;
     const members = new Set(before?.memberIds ?? []);
-    const memberDelta = item['members@delta'];
-    if (Array.isArray(memberDelta)) {
-      for (const m of memberDelta as Record<string, unknown>[]) {
-        const memberId = m['id'];
-        if (typeof memberId !== 'string') continue;
-        if (m['@removed'] !== undefined) members.delete(memberId);
-        else members.add(memberId);
-      }
-    }
+    applyMembersDelta(members, item);
     // Delta returns at least the changed properties: keep what it left out.
     const merged: Record<string, unknown> = before
       ? {
@@ -367,16 +356,20 @@ function applyRoleAssignableDelta(
     if (held === undefined && item['isAssignableToRole'] !== true) continue;
     const group = held ?? { id, name: id, memberIds: new Set<string>(), ownerIds: [] };
     if (typeof item['displayName'] === 'string') group.name = item['displayName'];
-    const memberDelta = item['members@delta'];
-    if (Array.isArray(memberDelta)) {
-      for (const m of memberDelta as Record<string, unknown>[]) {
-        const memberId = m['id'];
-        if (typeof memberId !== 'string') continue;
-        if (m['@removed'] !== undefined) group.memberIds.delete(memberId);
-        else group.memberIds.add(memberId);
-      }
-    }
+    applyMembersDelta(group.memberIds, item);
     groups.set(id, group);
+  }
+}
+
+/** A group item's `members@delta`: members added, and `@removed` ones taken out. */
+function applyMembersDelta(members: Set<string>, item: Record<string, unknown>): void {
+  const delta = item['members@delta'];
+  if (!Array.isArray(delta)) return;
+  for (const m of delta as Record<string, unknown>[]) {
+    const memberId = m['id'];
+    if (typeof memberId !== 'string') continue;
+    if (m['@removed'] !== undefined) members.delete(memberId);
+    else members.add(memberId);
   }
 }
 

@@ -25,6 +25,19 @@ const GITHUB = 'https://token.actions.githubusercontent.com';
 const PROD = 'repo:contoso/entrasync-config:environment:production';
 const PULL_REQUEST = 'repo:contoso/entrasync-config:pull_request';
 
+/** Another admin makes the user a pilot (`jobTitle`), through the writer. */
+function pilot(id: string, userPrincipalName: string): Change {
+  return {
+    id: 'u',
+    kind: 'updateUser',
+    reason: 'attribute-drift',
+    message: '',
+    user: { id, userPrincipalName },
+    provenance: [],
+    set: [{ attribute: 'jobTitle', before: null, after: 'Pilot' }],
+  };
+}
+
 function seedUsers(n: number): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, i) => ({
     userPrincipalName: `user${i}@contoso.com`,
@@ -260,21 +273,7 @@ describe('delta reads for the daemon', () => {
     expect(first.tenant.users).toHaveLength(5);
 
     const user1 = h.sim.store.getUserByUpn('user1@contoso.com')!.user.id;
-    await applyPlan(
-      planOf([
-        {
-          id: 'u',
-          kind: 'updateUser',
-          reason: 'attribute-drift',
-          message: '',
-          user: { id: user1, userPrincipalName: 'user1@contoso.com' },
-          provenance: [],
-          set: [{ attribute: 'jobTitle', before: null, after: 'Pilot' }],
-        },
-        createChange(9),
-      ]),
-      h.target.writer,
-    );
+    await applyPlan(planOf([pilot(user1, 'user1@contoso.com'), createChange(9)]), h.target.writer);
     const second = await h.target.delta.read(request);
     expect(second).toMatchObject({ mode: 'delta', changed: 2, removed: 0 });
     expect(second.tenant.users).toHaveLength(6);
@@ -301,20 +300,7 @@ describe('delta reads for the daemon', () => {
     expect(paths.filter((p) => p.includes('/users/delta'))).toHaveLength(1);
 
     const user2 = h.sim.store.getUserByUpn('user2@contoso.com')!.user.id;
-    await applyPlan(
-      planOf([
-        {
-          id: 'u',
-          kind: 'updateUser',
-          reason: 'attribute-drift',
-          message: '',
-          user: { id: user2, userPrincipalName: 'user2@contoso.com' },
-          provenance: [],
-          set: [{ attribute: 'jobTitle', before: null, after: 'Pilot' }],
-        },
-      ]),
-      h.target.writer,
-    );
+    await applyPlan(planOf([pilot(user2, 'user2@contoso.com')]), h.target.writer);
     const third = await h.target.delta.read(request);
     expect(third).toMatchObject({ mode: 'delta', changed: 1 });
     expect(third.tenant).not.toBe(first.tenant);

@@ -5,8 +5,6 @@
  * LDAP_MATCHING_RULE_IN_CHAIN, AD's references to its own partitions, and AD refusing a simple
  * bind without TLS. One DC for this file, seeded offline with ldbadd.
  */
-import { readFile } from 'node:fs/promises';
-import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretRef } from '../../config/secrets.js';
 import { applyRun, planRun } from '../../engine/index.js';
@@ -19,6 +17,7 @@ import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import { adUsers } from '../../test/servers/directory-data.js';
 import { toLdif } from '../../test/servers/ldif.js';
 import type { LdifEntry } from '../../test/servers/ldif.js';
+import { replaceAttributes, sambaAdmin } from '../../test/servers/ldap-admin.js';
 import { run } from '../../test/servers/process.js';
 import { sambaNames, startSambaDc } from '../../test/servers/samba.js';
 import type { SambaServer } from '../../test/servers/samba.js';
@@ -233,22 +232,9 @@ describe('Active Directory (Samba DC)', () => {
     const first = await source.read();
     expect(first.status).toBe('complete');
     expect(await source.read()).toBe(first);
-    const admin = new Client({
-      url: dc.ldapsUrl,
-      tlsOptions: { ca: await readFile(dc.caFile), servername: dc.tlsServerName },
+    await replaceAttributes(sambaAdmin(dc), `CN=user000005,${STAFF}`, {
+      description: 'moved desks',
     });
-    try {
-      await admin.bind(dc.adminBind, dc.adminPassword);
-      await admin.modify(
-        `CN=user000005,${STAFF}`,
-        new Change({
-          operation: 'replace',
-          modification: new Attribute({ type: 'description', values: ['moved desks'] }),
-        }),
-      );
-    } finally {
-      await admin.unbind();
-    }
     const second = await source.read();
     expect(second).not.toBe(first);
     expect(second.records).toHaveLength(first.records.length);

@@ -3,9 +3,7 @@
  * throwaway CA, limits and ACLs per bind account, a referral object, groups with nesting and a
  * cycle. A second slapd without TLS answers StartTLS with an error. Both start once for this file.
  */
-import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
-import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretRef } from '../../config/secrets.js';
 import type { SourceSnapshot } from '../../engine/model/source.js';
@@ -18,6 +16,7 @@ import {
   organizationalUnit,
 } from '../../test/servers/directory-data.js';
 import type { LdifEntry } from '../../test/servers/ldif.js';
+import { replaceAttributes, slapdAdmin } from '../../test/servers/ldap-admin.js';
 import { freePort } from '../../test/servers/process.js';
 import { startSlapd } from '../../test/servers/slapd.js';
 import type { SlapdServer } from '../../test/servers/slapd.js';
@@ -275,22 +274,9 @@ describe('reading again (the daemon cycle)', () => {
     expect(first.status).toBe('complete');
     expect(await source.read()).toBe(first);
 
-    const admin = new Client({
-      url: server.ldapsUrl ?? '',
-      tlsOptions: { ca: await readFile(server.caFile ?? '') },
+    await replaceAttributes(slapdAdmin(server), `uid=u000010,${PEOPLE}`, {
+      description: 'moved desks',
     });
-    try {
-      await admin.bind(server.rootDn, server.rootPassword);
-      await admin.modify(
-        `uid=u000010,${PEOPLE}`,
-        new Change({
-          operation: 'replace',
-          modification: new Attribute({ type: 'description', values: ['moved desks'] }),
-        }),
-      );
-    } finally {
-      await admin.unbind();
-    }
     const second = await source.read();
     expect(second).not.toBe(first);
     expect(second.records).toHaveLength(first.records.length);

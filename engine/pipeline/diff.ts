@@ -12,6 +12,7 @@ import type { AttributeValue, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
 import type { ClassifiedTenant, Ownership } from './ownership.js';
+import { isMarked } from './ownership.js';
 
 export interface DiffResult {
   readonly changes: readonly Change[];
@@ -53,17 +54,7 @@ export function diffUsers(
   const accounts = new Map<DesiredUser, UserRef & { readonly createdBy?: string }>();
   const leavers = new Map<string, 'retain' | 'remove'>();
   const stateAttribute = spec.users.deprovision.stateAttribute;
-  const deletedByAnchor = new Map<string, TenantUser>();
-  for (const u of options.deletedUsers ?? []) {
-    const anchor = u.attributes[spec.users.anchorAttribute];
-    if (
-      typeof anchor === 'string' &&
-      anchor.trim() !== '' &&
-      u.attributes[spec.marker.attribute] === spec.marker.value
-    ) {
-      deletedByAnchor.set(anchor.trim(), u);
-    }
-  }
+  const deletedByAnchor = restorableByAnchor(options.deletedUsers, spec);
 
   for (const pair of pairs) {
     const d = pair.desired;
@@ -274,6 +265,24 @@ interface DeprovisionStage {
  * starting now (the date is recorded with this plan), so a lost date delays a stage, never
  * hastens one.
  */
+/**
+ * This config's accounts in the recycle bin, by anchor: a person back within its retention is
+ * restored, not created again (diff), and checked like any write (domains).
+ */
+export function restorableByAnchor(
+  deletedUsers: readonly TenantUser[] | undefined,
+  spec: SyncSpec,
+): Map<string, TenantUser> {
+  const out = new Map<string, TenantUser>();
+  for (const u of deletedUsers ?? []) {
+    const anchor = u.attributes[spec.users.anchorAttribute];
+    if (typeof anchor === 'string' && anchor.trim() !== '' && isMarked(u, spec.marker)) {
+      out.set(anchor.trim(), u);
+    }
+  }
+  return out;
+}
+
 export function deprovisionStage(
   account: TenantUser,
   spec: SyncSpec,

@@ -17,13 +17,12 @@
 import type { DesiredUser } from '../model/desired.js';
 import type { PlanIssue, PlanWarning } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
-import type { TenantState, TenantUser } from '../model/tenant.js';
+import type { TenantState } from '../model/tenant.js';
 import { identifierKey } from '../expr/normalize.js';
 import { compareText } from './compare.js';
-import { sameValue } from './diff.js';
+import { restorableByAnchor, sameValue } from './diff.js';
 import type { MatchedPair } from './match.js';
 import type { Ownership } from './ownership.js';
-import { isMarked } from './ownership.js';
 
 /** Attributes whose domain must be verified; `mail` only when the config maps it. */
 export const DOMAIN_ATTRIBUTES = ['userPrincipalName', 'mail'] as const;
@@ -89,7 +88,7 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
   );
   // An existing account keeps its createOnly values: only the others are written.
   const writtenOnExisting = attributes.filter((a) => !spec.users.createOnly.includes(a));
-  const restorable = restorableByAnchor(tenant, spec);
+  const restorable = restorableByAnchor(tenant.deletedUsers, spec);
 
   const kept: MatchedPair[] = [];
   const heldAnchors: string[] = [];
@@ -139,21 +138,6 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
     }
   }
   return { pairs: kept, heldAnchors, issues, warnings: [] };
-}
-
-/**
- * Managed accounts in the recycle bin by anchor: a returning person's account is restored.
- * The same lookup as diff.ts builds for its restores (`deletedByAnchor`).
- */
-function restorableByAnchor(tenant: TenantState, spec: SyncSpec): Map<string, TenantUser> {
-  const out = new Map<string, TenantUser>();
-  for (const u of tenant.deletedUsers ?? []) {
-    const anchor = u.attributes[spec.users.anchorAttribute];
-    if (typeof anchor === 'string' && anchor.trim() !== '' && isMarked(u, spec.marker)) {
-      out.set(anchor.trim(), u);
-    }
-  }
-  return out;
 }
 
 function locationOf(d: DesiredUser, spec: SyncSpec) {

@@ -64,14 +64,15 @@ function stream(value: unknown, sink: (text: string) => void, depth: number): vo
     sink(']');
     return;
   }
+  const { keys, labels } = shapeOf(value);
   sink('{');
   let first = true;
-  for (const key of sortedKeys(value)) {
-    const member = (value as Record<string, unknown>)[key];
+  for (let i = 0; i < keys.length; i++) {
+    const member = (value as Record<string, unknown>)[keys[i] as string];
     const simple = typeof member !== 'object' || member === null;
     const text = simple ? write(member) : undefined;
     if (simple && text === undefined) continue;
-    sink(`${first ? '' : ','}${JSON.stringify(key)}:`);
+    sink(`${first ? '' : ','}${labels[i] as string}`);
     first = false;
     if (text !== undefined) sink(text);
     else stream(member, sink, depth + 1);

@@ -27,18 +27,19 @@ export interface OwnershipRules {
   readonly allowPrivileged: readonly string[];
 }
 
+/** Whether an account is on a list of UPNs and object ids (`protect`, `allowPrivileged`). */
+export function listedIn(list: readonly string[]): (user: TenantUser) => boolean {
+  const set = new Set(list.map((p) => p.toLowerCase()));
+  return (u) => set.has(u.id.toLowerCase()) || set.has(u.userPrincipalName.toLowerCase());
+}
+
 export function classifyTenant(
   tenant: TenantState,
   marker: MarkerSpec,
   rules: OwnershipRules = { protect: [], allowPrivileged: [] },
 ): ClassifiedTenant {
-  const listed = (list: readonly string[]) => {
-    const set = new Set(list.map((p) => p.toLowerCase()));
-    return (u: TenantUser) =>
-      set.has(u.id.toLowerCase()) || set.has(u.userPrincipalName.toLowerCase());
-  };
-  const isProtected = listed(rules.protect);
-  const isAllowedPrivileged = listed(rules.allowPrivileged);
+  const isProtected = listedIn(rules.protect);
+  const isAllowedPrivileged = listedIn(rules.allowPrivileged);
   const privileged = new Set((tenant.privileged ?? []).map((p) => p.userId));
   const ownership = new Map<string, Ownership>();
   for (const user of tenant.users) {

@@ -252,7 +252,7 @@ export async function computePlanWithStages(
   // The fingerprint covers every change the diff found, blocked or not, so an override bound
   // to it (and an approval, later) names exactly this set of changes against this tenant.
   const tenantDigestValue = tenantDigest(tenant, spec.marker, allChanges);
-  const lift = checkProtectLift(tenant, spec, classified, options.protectBaseline);
+  const lift = checkProtectLift(tenant, classified, options.protectBaseline);
   const fingerprint = lift.bind(planFingerprint(spec.configDigest, tenantDigestValue, allChanges));
   const managedUsers = [...classified.ownership.values()].filter((o) => o === 'managed').length;
   const safe = checkSafety(allChanges, {

@@ -10,7 +10,7 @@
  *
  * Stateless: the baseline is plain data given by the caller (the config at a git ref in CI, the
  * config last applied in the daemon). Accounts match baseline entries exactly as they match
- * `safety.protect` (ownership.ts: classifyTenant), so the two can never disagree.
+ * `safety.protect` (ownership.ts: listedIn), so the two can never disagree.
  */
 import type {
   BlockedChange,
@@ -25,7 +25,7 @@ import type { TenantState } from '../model/tenant.js';
 import { identifierKey } from '../expr/normalize.js';
 import { compareText } from './compare.js';
 import { canonicalJson, sha256 } from './fingerprint.js';
-import { classifyTenant } from './ownership.js';
+import { listedIn } from './ownership.js';
 import type { ClassifiedTenant } from './ownership.js';
 
 export type { ProtectBaseline, ProtectLiftCheck } from '../model/plan.js';
@@ -75,19 +75,16 @@ export function sameProtectBaseline(a: ProtectBaseline, b: ProtectBaseline): boo
  */
 export function checkProtectLift(
   tenant: TenantState,
-  spec: Pick<SyncSpec, 'marker' | 'safety'>,
   classified: ClassifiedTenant,
   baseline: ProtectBaseline | undefined,
 ): ProtectLift {
   if (baseline === undefined) return { check: { ran: false }, bind: (f) => f };
   const normalized = normalizeBaseline(baseline);
-  const before = classifyTenant(tenant, spec.marker, {
-    protect: normalized.protect,
-    allowPrivileged: spec.safety.allowPrivileged,
-  });
+  // Matched as `protect` is (ownership.ts), where protection comes before everything else.
+  const wasProtected = listedIn(normalized.protect);
   const lifted: Required<UserRef>[] = [];
   for (const user of tenant.users) {
-    if (before.ownership.get(user.id) !== 'protected') continue;
+    if (!wasProtected(user)) continue;
     if (classified.ownership.get(user.id) === 'protected') continue;
     lifted.push({ id: user.id, userPrincipalName: user.userPrincipalName });
   }

@@ -11,7 +11,8 @@ import type { SourceConnector, TargetReader } from '../ports.js';
 import { aGroup, aPerson, aSnapshot, aSpec, anAccount } from '../../test/helpers/builders.js';
 import { planRunRepeated } from '../index.js';
 import { computePlan } from './plan.js';
-import { expressionsOf, planValidUntil, reusablePlan } from './reuse.js';
+import { specExpressions } from './lint.js';
+import { planValidUntil, reusablePlan } from './reuse.js';
 
 const NOW = Date.parse('2024-06-15T12:00:00Z');
 const DAY = 86_400_000;
@@ -84,13 +85,13 @@ describe('planValidUntil', () => {
     expect(planValidUntil(now, tenant, NOW)).toBe(NOW);
   });
 
-  it('finds expressions anywhere in the spec', () => {
+  it('looks at every expression of the spec (the list lint checks)', () => {
     const spec = aSpec({
       groups: [{ name: "'G ' & $value", key: 'g', foreach: 'department', members: 'true' }],
       licenses: [{ sku: 'SPE_E3', when: "status = 'active'" }],
       manager: 'managerId',
     });
-    const paths = expressionsOf(spec).map((e) => e.configPath);
+    const paths = specExpressions(spec).map((e) => e.expression.configPath);
     expect(paths).toEqual(
       expect.arrayContaining([
         'users.anchor',

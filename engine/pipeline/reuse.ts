@@ -16,7 +16,7 @@ import type { Plan } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { TenantState } from '../model/tenant.js';
-import type { Expression } from '../expr/jsonata.js';
+import { specExpressions } from './lint.js';
 import type { PlanOptions } from './plan.js';
 
 const DAY_MS = 86_400_000;
@@ -41,7 +41,7 @@ export interface PlanMemo {
  * or not, so the bound can only be early, never late.
  */
 export function planValidUntil(spec: SyncSpec, tenant: TenantState, now: number): number {
-  if (expressionsOf(spec).some((e) => CLOCK_FUNCTIONS.test(e.text))) return now;
+  if (specExpressions(spec).some((e) => CLOCK_FUNCTIONS.test(e.expression.text))) return now;
   const policy = spec.users.deprovision;
   if (policy.action !== 'disable') return Number.POSITIVE_INFINITY;
   const offsets = [
@@ -88,30 +88,4 @@ export function reusablePlan(
   if (memo.snapshots.length !== snapshots.length) return undefined;
   if (!memo.snapshots.every((s, i) => s === snapshots[i])) return undefined;
   return memo.plan;
-}
-
-function isExpression(value: unknown): value is Expression {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Partial<Expression>).text === 'string' &&
-    typeof (value as Partial<Expression>).evaluate === 'function'
-  );
-}
-
-/** Every compiled expression anywhere in the spec, found structurally so none is forgotten. */
-export function expressionsOf(spec: SyncSpec): Expression[] {
-  const found: Expression[] = [];
-  const seen = new Set<object>();
-  const visit = (value: unknown): void => {
-    if (typeof value !== 'object' || value === null || seen.has(value)) return;
-    seen.add(value);
-    if (isExpression(value)) {
-      found.push(value);
-      return;
-    }
-    for (const child of Array.isArray(value) ? value : Object.values(value)) visit(child);
-  };
-  visit(spec);
-  return found;
 }

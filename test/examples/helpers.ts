@@ -7,7 +7,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { main } from '../../cli/program.js';
+import { cli } from '../helpers/cli.js';
+import type { CliResult } from '../helpers/cli.js';
 import type { Plan } from '../../engine/model/plan.js';
 import { subjectOf } from '../../engine/model/plan.js';
 import { label } from '../helpers/converge.js';
@@ -15,6 +16,8 @@ import { openTenantStore } from '../../simulator/index.js';
 import type { UserDocument } from '../../simulator/store.js';
 
 export { convergeAt, label, planAt } from '../helpers/converge.js';
+export { cli } from '../helpers/cli.js';
+export type { CliResult } from '../helpers/cli.js';
 
 export const examplesDir = join(import.meta.dirname, '..', '..', 'examples');
 
@@ -36,23 +39,6 @@ export function copyExample(name: string): ExampleCopy {
     config: join(dir, 'entrasync.yaml'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
-}
-
-export interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `entrasync <args>` as a user runs it, in-process. */
-export async function cli(...args: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-  });
-  return { code, stdout, stderr };
 }
 
 /**

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/program.js';
+import { cli } from '../helpers/cli.js';
 import { startFixtureServer } from '../../connectors/http/test-helpers/fixture-server.js';
 import type { FixtureServer } from '../../connectors/http/test-helpers/fixture-server.js';
 import { DEFAULT_CLIENT_ROLES, startSimulator } from '../../simulator/index.js';
@@ -23,14 +23,9 @@ let hr: FixtureServer;
 const printed: string[] = [];
 
 async function run(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-  });
-  printed.push(out, err);
-  return { code, out, err };
+  const result = await cli(...args);
+  printed.push(result.stdout, result.stderr);
+  return result;
 }
 
 beforeAll(async () => {
@@ -111,8 +106,8 @@ describe('X1: canary secrets never leave entrasync', () => {
     process.env.CANARY_HR_TOKEN = `${HR_TOKEN}-wrong`;
     const badToken = await run('plan', '-c', config);
     expect(badToken.code).toBe(1);
-    expect(badToken.err + badToken.out).toContain('HTTP 401');
-    expect(badToken.err).toContain('Bearer [redacted]');
+    expect(badToken.stderr + badToken.stdout).toContain('HTTP 401');
+    expect(badToken.stderr).toContain('Bearer [redacted]');
     process.env.CANARY_HR_TOKEN = HR_TOKEN;
     process.env.CANARY_CLIENT_SECRET = `${CLIENT_SECRET}-wrong`;
     const badSecret = await run('plan', '-c', config);
