@@ -7,6 +7,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Change } from '../../engine/model/plan.js';
+import { memberCount } from '../../engine/model/plan.js';
 import type { WriteStats } from '../../engine/model/report.js';
 import type { BatchTargetWriter, WriteContext, WriteResult } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
@@ -118,7 +119,7 @@ export function createEntraWriter(options: EntraWriterOptions): BatchTargetWrite
           ok: false,
           error: {
             code: 'member-not-created',
-            message: `${p.missing.length} member(s) left out, their accounts or groups were not created: ${p.missing.join(', ')}; the other ${change.kind === 'addMembers' || change.kind === 'removeMembers' ? change.members.length + (change.memberGroups?.length ?? 0) - p.missing.length : 0} applied`,
+            message: `${p.missing.length} member(s) left out, their accounts or groups were not created: ${p.missing.join(', ')}; the other ${change.kind === 'addMembers' || change.kind === 'removeMembers' ? memberCount(change) - p.missing.length : 0} applied`,
             class: 'final',
           },
         };

@@ -245,12 +245,14 @@ export const THRESHOLD_ACTION_OF: Readonly<Record<ChangeKind, ThresholdAction | 
   removeGroupLicenses: 'licenseRemovals',
 };
 
+/** Members a membership change names: accounts and nested groups. */
+export function memberCount(change: GroupMembersChange): number {
+  return change.members.length + (change.memberGroups?.length ?? 0);
+}
+
 /** How many of its threshold's units a change is: members removed, licenses removed, else 1. */
 export function thresholdWeight(change: Change): number {
-  if (change.kind === 'removeMembers') {
-    return change.members.length + (change.memberGroups?.length ?? 0);
-  }
-  return 1;
+  return change.kind === 'removeMembers' ? memberCount(change) : 1;
 }
 
 export interface BlockedChange {

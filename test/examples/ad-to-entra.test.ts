@@ -11,13 +11,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { loadConfig } from '../../config/load.js';
 import { resolveSecret } from '../../config/secrets.js';
 import { createSource } from '../../connectors/index.js';
 import { Redactor } from '../../engine/secret.js';
+import { replaceAttributes, sambaAdmin } from '../servers/ldap-admin.js';
 import { startSambaDc } from '../servers/samba.js';
 import type { SambaServer } from '../servers/samba.js';
 import type { ExampleCopy } from './helpers.js';
@@ -82,26 +82,8 @@ async function readAd(): Promise<Map<string, Readonly<Record<string, unknown>>>>
 }
 
 /** Replaces attributes of a user in OU=Staff over LDAPS, as an AD admin would. */
-async function modifyUser(cn: string, values: Record<string, string>): Promise<void> {
-  const client = new Client({
-    url: dc.ldapsUrl,
-    tlsOptions: { ca: readFileSync(dc.caFile), servername: dc.tlsServerName },
-  });
-  try {
-    await client.bind(dc.adminBind, dc.adminPassword);
-    await client.modify(
-      `CN=${cn},${STAFF}`,
-      Object.entries(values).map(
-        ([type, value]) =>
-          new Change({
-            operation: 'replace',
-            modification: new Attribute({ type, values: [value] }),
-          }),
-      ),
-    );
-  } finally {
-    await client.unbind();
-  }
+function modifyUser(cn: string, values: Record<string, string>): Promise<void> {
+  return replaceAttributes(sambaAdmin(dc), `CN=${cn},${STAFF}`, values);
 }
 
 /** Sets userAccountControl, as an AD admin disabling (514) or enabling (512) an account would. */

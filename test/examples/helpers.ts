@@ -51,20 +51,32 @@ export async function validatePlanApplyReplan(example: ExampleCopy): Promise<Cli
   expect(validate.code).toBe(0);
   expect(validate.stdout).toContain('valid');
 
-  const planFile = join(example.dir, 'plan.json');
-  const plan = await cli('plan', '--config', example.config, '--out', planFile);
+  const { plan, apply } = await planApplyReplan(example);
   expect(plan.stderr).not.toContain('error');
+  expect(apply.stderr).not.toContain('error');
+  return plan;
+}
+
+/**
+ * plan --out <planFile> (changes, exit 2) -> apply <planFile> (every change applied, exit 0) ->
+ * plan (nothing left, exit 0). The saved plan stays in `planFile` for the caller to inspect.
+ */
+export async function planApplyReplan(
+  example: ExampleCopy,
+  planName = 'plan.json',
+): Promise<{ plan: CliResult; apply: CliResult; planFile: string }> {
+  const planFile = join(example.dir, planName);
+  const plan = await cli('plan', '--config', example.config, '--out', planFile);
   expect(plan.code).toBe(2);
 
   const apply = await cli('apply', planFile, '--config', example.config);
-  expect(apply.stderr).not.toContain('error');
   expect(apply.stdout).toMatch(/ 0 failed, 0 skipped, 0 not run\./);
   expect(apply.code).toBe(0);
 
   const again = await cli('plan', '--config', example.config);
   expect(again.stdout).toContain('no changes. The tenant matches the configuration.');
   expect(again.code).toBe(0);
-  return plan;
+  return { plan, apply, planFile };
 }
 
 /** Labels of the changes about one account: its own, and group changes naming it as a member. */

@@ -12,11 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ExampleCopy } from './helpers.js';
 import {
   changesFor,
-  cli,
   convergeAt,
   copyExample,
   planAt,
   readTenant,
+  planApplyReplan,
   validatePlanApplyReplan,
 } from './helpers.js';
 
@@ -107,9 +107,8 @@ describe('examples/hr-csv-licenses: joiners, movers and leavers from an HR expor
           'E1004,Noah,Schmidt,Engineering,Software Engineer,DE,Employee,,E1002,terminated',
         ),
     );
-    const planFile = join(example.dir, 'round2.json');
-    const plan = await cli('plan', '--config', example.config, '--out', planFile);
-    expect(plan.code).toBe(2);
+    // The saved plan is read after the apply (it does not change), and checked as reviewed.
+    const { planFile } = await planApplyReplan(example, 'round2.json');
     const saved = JSON.parse(readFileSync(planFile, 'utf8')) as Parameters<typeof changesFor>[0];
 
     expect(changesFor(saved, 'lucas.rossi@contoso.com')).toEqual([
@@ -134,13 +133,6 @@ describe('examples/hr-csv-licenses: joiners, movers and leavers from an HR expor
       reason: 'left-scope',
       revokeSessions: true,
     });
-
-    const apply = await cli('apply', planFile, '--config', example.config);
-    expect(apply.stdout).toMatch(/ 0 failed, 0 skipped, 0 not run\./);
-    expect(apply.code).toBe(0);
-    const again = await cli('plan', '--config', example.config);
-    expect(again.stdout).toContain('no changes');
-    expect(again.code).toBe(0);
 
     const tenant = readTenant(example);
     expect(tenant.user('lucas.rossi@contoso.com')).toMatchObject({

@@ -21,7 +21,13 @@ import { startScimServer } from '../../connectors/http/test-helpers/scim-server.
 import type { ScimUser } from '../../connectors/http/test-helpers/scim-server.js';
 import type { Plan } from '../../engine/model/plan.js';
 import type { ExampleCopy, TenantView } from './helpers.js';
-import { changesFor, cli, copyExample, readTenant, validatePlanApplyReplan } from './helpers.js';
+import {
+  changesFor,
+  copyExample,
+  planApplyReplan,
+  readTenant,
+  validatePlanApplyReplan,
+} from './helpers.js';
 
 const example: ExampleCopy = copyExample('role-based');
 afterAll(() => example.remove());
@@ -51,16 +57,8 @@ function extensionAttribute1(tenant: TenantView, upn: string): unknown {
 }
 
 /** plan --out, apply that plan, plan again: the saved plan, with every change applied. */
-async function planApplyReplan(): Promise<Plan> {
-  const planFile = join(example.dir, 'plan.json');
-  const plan = await cli('plan', '--config', example.config, '--out', planFile);
-  expect(plan.code).toBe(2);
-  const apply = await cli('apply', planFile, '--config', example.config);
-  expect(apply.stdout).toMatch(/ 0 failed, 0 skipped, 0 not run\./);
-  expect(apply.code).toBe(0);
-  const again = await cli('plan', '--config', example.config);
-  expect(again.stdout).toContain('no changes');
-  expect(again.code).toBe(0);
+async function planApplyReplanned(): Promise<Plan> {
+  const { planFile } = await planApplyReplan(example);
   return JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
 }
 
@@ -105,7 +103,7 @@ describe('examples/role-based: accounts, groups and department from roles in the
     setRoles('u-101', 'VPN'); // Ana loses Sales
     setRoles('u-106', 'Support;VPN'); // Fatima gains Support
     setRoles('u-105', 'Support'); // Eli leaves Engineering, keeps Support
-    const plan = await planApplyReplan();
+    const plan = await planApplyReplanned();
 
     expect(changesFor(plan, 'ana.silva@contoso.com')).toEqual([
       'disableUser ana.silva@contoso.com',
@@ -147,7 +145,7 @@ describe('examples/role-based: accounts, groups and department from roles in the
   it('regaining a role re-enables the same account, never a second one', async () => {
     const before = readTenant(example).user('ana.silva@contoso.com')?.id;
     setRoles('u-101', 'Sales;VPN');
-    const plan = await planApplyReplan();
+    const plan = await planApplyReplanned();
     expect(changesFor(plan, 'ana.silva@contoso.com')).toEqual([
       'addMembers Role - Sales',
       'enableUser ana.silva@contoso.com',
