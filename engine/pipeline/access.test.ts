@@ -900,6 +900,39 @@ describe('access: licenses', () => {
     expect(p.blocked[0]?.message).toContain('EMS has 0 free seat(s)');
   });
 
+  it('G9: a short SKU the user already holds through a group takes no seat, so it is not held back with the short one', async () => {
+    const ada = aPerson('1', 'Ada', 'Lovelace', { country: 'GB' });
+    const account = accountOf(
+      ada,
+      { usageLocation: 'GB' },
+      { licenses: [{ skuId: 'sku-ems', disabledPlans: [], viaGroup: 'some-group-id' }] },
+    );
+    const p = await plan(
+      spec({
+        attributes: WITH_USAGE_LOCATION,
+        licenses: [{ sku: 'SPE_E3' }, { sku: 'EMS' }],
+      }),
+      [ada],
+      {
+        users: [account],
+        // Both SKUs are short of seats; Ada holds EMS already (through a group), so only E3
+        // would take one.
+        skus: [
+          { ...E3, seats: 3, consumed: 3 },
+          { ...EMS, seats: 3, consumed: 4 },
+        ],
+      },
+    );
+    expect(p.changes.find((c) => c.kind === 'assignLicenses')).toMatchObject({
+      id: `assignLicenses:${account.id}`,
+      licenses: [{ skuPartNumber: 'EMS' }],
+    });
+    expect(p.blocked.map((b) => [b.change.id, b.code])).toEqual([
+      [`assignLicenses:${account.id}#short`, 'license-shortfall'],
+    ]);
+    expect(p.blocked[0]?.change).toMatchObject({ licenses: [{ skuPartNumber: 'SPE_E3' }] });
+  });
+
   it('G9: a license newly put on an existing group counts its staying members as seats', async () => {
     const people = [
       aPerson('1', 'Ada', 'Lovelace', { country: 'GB' }),

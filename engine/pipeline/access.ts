@@ -153,7 +153,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     (tenant.groups ?? []).map((g) => [g.uniqueName.toLowerCase(), g] as const),
   );
   const seatDelta = new Map<string, { adding: Set<string>; removing: Set<string> }>();
-  const seatChanges = new Map<string, string[]>();
+  const seatChanges = new Map<string, Set<string>>();
   const noteSeat = (skuId: string, changeId: string, adding: string[], removing: string[]) => {
     let d = seatDelta.get(skuId);
     if (!d) seatDelta.set(skuId, (d = { adding: new Set(), removing: new Set() }));
@@ -161,8 +161,8 @@ export function accessChanges(input: AccessInput): AccessResult {
     for (const r of removing) d.removing.add(r);
     if (adding.length === 0) return;
     let ids = seatChanges.get(skuId);
-    if (!ids) seatChanges.set(skuId, (ids = []));
-    ids.push(changeId);
+    if (!ids) seatChanges.set(skuId, (ids = new Set()));
+    ids.add(changeId);
   };
   /** Whether an existing account already holds the SKU, directly or through a group. */
   const holds = (account: AccountRef, skuId: string): boolean =>
@@ -522,7 +522,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     for (const id of seatChanges.get(skuId) ?? []) seatShortfall.set(id, message);
     shortSkus.set(skuId, message);
   }
-  splitShortAssignments(changes, shortSkus, seatShortfall, skus);
+  splitShortAssignments(changes, shortSkus, seatChanges, seatShortfall, skus);
 
   // --- managers
   if (spec.users.manager) {
@@ -616,6 +616,7 @@ function groupProperties(group: DesiredGroup): GroupProperties {
 function splitShortAssignments(
   changes: Change[],
   shortSkus: ReadonlyMap<string, string>,
+  seatChanges: ReadonlyMap<string, ReadonlySet<string>>,
   seatShortfall: Map<string, string>,
   skus: { ruleOf(skuId: string): string | undefined },
 ): void {
@@ -626,8 +627,12 @@ function splitShortAssignments(
       out.push(change);
       continue;
     }
-    const short = change.licenses.filter((l) => shortSkus.has(l.skuId));
-    const rest = change.licenses.filter((l) => !shortSkus.has(l.skuId));
+    // Short only where this change takes a seat: a SKU the user holds already (through a
+    // group) needs none, whatever the shortfall.
+    const takesShortSeat = (skuId: string): boolean =>
+      shortSkus.has(skuId) && (seatChanges.get(skuId)?.has(change.id) ?? false);
+    const short = change.licenses.filter((l) => takesShortSeat(l.skuId));
+    const rest = change.licenses.filter((l) => !takesShortSeat(l.skuId));
     if (short.length === 0 || rest.length === 0) {
       out.push(change);
       continue;
