@@ -8,20 +8,10 @@ import { describe, expect, it } from 'vitest';
 import type { Change, GroupMembersChange, Plan } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
 import type { TenantGroup, TenantState, TenantUser } from '../model/tenant.js';
-import type { SpecOverrides } from '../../test/helpers/builders.js';
-import { aGroup, aPerson, aSnapshot, aSpec, anAccount } from '../../test/helpers/builders.js';
-import { computePlan } from './plan.js';
+import type { Row, SpecOverrides } from '../../test/helpers/builders.js';
+import { aGroup, aPerson, aSpec, accountOfRow, planRows } from '../../test/helpers/builders.js';
 
 const NOW = Date.parse('2024-06-15T12:00:00Z');
-
-type Row = Record<string, string>;
-
-function snapshot(rows: Row[], overrides: Partial<SourceSnapshot> = {}): SourceSnapshot {
-  const fields = [
-    ...new Set(['id', 'first', 'last', 'department', 'status', ...rows.flatMap(Object.keys)]),
-  ];
-  return aSnapshot(rows, { fields, ...overrides });
-}
 
 function spec(o: SpecOverrides = {}) {
   return aSpec({ ...o, safety: { minSourceRatio: 0, ...o.safety } });
@@ -33,26 +23,11 @@ function plan(
   tenant: TenantState,
   snapshotOverrides: Partial<SourceSnapshot> = {},
 ): Promise<Plan> {
-  return computePlan(s, [snapshot(rows, snapshotOverrides)], tenant, { now: NOW });
+  return planRows(s, rows, tenant, NOW, snapshotOverrides);
 }
 
-const upnOf = (row: Row) => `${row.first}.${row.last}@contoso.com`.toLowerCase();
-
-/** A managed account in sync with the default mapping of `row`. */
-function accountOf(row: Row): TenantUser {
-  const upn = upnOf(row);
-  return anAccount(
-    upn,
-    {
-      employeeId: row.id ?? '',
-      displayName: `${row.first} ${row.last}`,
-      department: row.department ?? null,
-      mailNickname: upn.split('@')[0] ?? '',
-      accountEnabled: row.status === 'active',
-    },
-    { id: `user-${row.id}` },
-  );
-}
+/** A managed account in sync with the default mapping of `row`, with a readable id. */
+const accountOf = (row: Row): TenantUser => accountOfRow(row, {}, { id: `user-${row.id}` });
 
 /** Nested-group changes as `kind parent: child, child`. */
 function nested(p: Plan | readonly Change[]): string[] {

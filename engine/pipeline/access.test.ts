@@ -6,51 +6,24 @@ import { describe, expect, it } from 'vitest';
 import type { Change, Plan } from '../model/plan.js';
 import { subjectOf } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
-import type { TenantSku, TenantState, TenantUser } from '../model/tenant.js';
-import type { SpecOverrides } from '../../test/helpers/builders.js';
-import { aPerson, aSnapshot, aSpec, anAccount, aGroup } from '../../test/helpers/builders.js';
+import type { TenantSku, TenantState } from '../model/tenant.js';
+import type { Row, SpecOverrides } from '../../test/helpers/builders.js';
+import {
+  aPerson,
+  aSpec,
+  anAccount,
+  aGroup,
+  accountOfRow,
+  ofKind,
+  planRows,
+  summary,
+  upnOf,
+} from '../../test/helpers/builders.js';
 import { MEMBERS_PER_CHANGE } from './access.js';
-import { computePlan } from './plan.js';
 
 const NOW = Date.parse('2024-06-15T12:00:00Z');
 
-type Row = Record<string, string>;
-
-/** The snapshot declares every field its rows have (lint checks the spec against them). */
-function snapshot(rows: Row[], overrides: Partial<SourceSnapshot> = {}): SourceSnapshot {
-  const fields = [
-    ...new Set(['id', 'first', 'last', 'department', 'status', ...rows.flatMap(Object.keys)]),
-  ];
-  return aSnapshot(rows, { fields, ...overrides });
-}
-
-const upnOf = (row: Row) => `${row.first}.${row.last}@contoso.com`.toLowerCase();
-
-/** A managed account in sync with the default mapping of `row` (no attribute drift). */
-function accountOf(
-  row: Row,
-  extra: Record<string, string | boolean | null> = {},
-  options: Partial<Pick<TenantUser, 'licenses' | 'managerId'>> & { id?: string } = {},
-): TenantUser {
-  const upn = upnOf(row);
-  const account = anAccount(
-    upn,
-    {
-      employeeId: row.id ?? '',
-      displayName: `${row.first} ${row.last}`,
-      department: row.department ?? null,
-      mailNickname: upn.split('@')[0] ?? '',
-      accountEnabled: row.status === 'active',
-      ...extra,
-    },
-    options.id === undefined ? {} : { id: options.id },
-  );
-  return {
-    ...account,
-    ...(options.licenses ? { licenses: options.licenses } : {}),
-    ...(options.managerId ? { managerId: options.managerId } : {}),
-  };
-}
+const accountOf = accountOfRow;
 
 const E3: TenantSku = {
   skuId: 'sku-e3',
@@ -90,22 +63,13 @@ function plan(
   tenant: TenantState,
   snapshotOverrides: Partial<SourceSnapshot> = {},
 ): Promise<Plan> {
-  return computePlan(s, [snapshot(rows, snapshotOverrides)], tenant, { now: NOW });
+  return planRows(s, rows, tenant, NOW, snapshotOverrides);
 }
 
-/** The change type(s) of one kind (`kind` may be a union in the model, e.g. enable/disable). */
-type OfKind<K extends Change['kind'], C = Change> = C extends { kind: infer X }
-  ? K extends X
-    ? C
-    : never
-  : never;
-const ofKind = <K extends Change['kind']>(p: Plan, kind: K) =>
-  p.changes.filter((c): c is OfKind<K> => c.kind === kind);
 const memberUpns = (c: Change) =>
   c.kind === 'addMembers' || c.kind === 'removeMembers'
     ? c.members.map((m) => m.userPrincipalName)
     : [];
-const summary = (p: Plan) => p.changes.map((c) => `${c.kind} ${subjectOf(c).userPrincipalName}`);
 
 describe('access: managed groups', () => {
   it('a static group gets every in-scope person: createGroup, then addMembers requiring the create', async () => {

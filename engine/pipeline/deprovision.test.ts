@@ -4,48 +4,34 @@
  * safety brakes on what it takes away. Literal data, no I/O.
  */
 import { describe, expect, it } from 'vitest';
-import type { Change, Plan } from '../model/plan.js';
+import type { Plan } from '../model/plan.js';
 import { subjectOf } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
 import { DEFAULT_DEPROVISION } from '../model/spec.js';
 import type { TenantSku, TenantState, TenantUser } from '../model/tenant.js';
-import type { SpecOverrides } from '../../test/helpers/builders.js';
-import { aPerson, aSnapshot, aSpec, anAccount, aGroup } from '../../test/helpers/builders.js';
-import { computePlan } from './plan.js';
+import type { Row, SpecOverrides } from '../../test/helpers/builders.js';
+import {
+  aPerson,
+  aSpec,
+  anAccount,
+  aGroup,
+  accountOfRow,
+  ofKind,
+  planRows,
+  summary,
+} from '../../test/helpers/builders.js';
 
 const NOW = Date.parse('2024-06-15T12:00:00Z');
 const DAY = 86_400_000;
 const daysAgo = (n: number) => new Date(NOW - n * DAY).toISOString();
 const STATE = DEFAULT_DEPROVISION.stateAttribute;
 
-type Row = Record<string, string>;
-
-function snapshot(rows: Row[], overrides: Partial<SourceSnapshot> = {}): SourceSnapshot {
-  const fields = [
-    ...new Set(['id', 'first', 'last', 'department', 'status', ...rows.flatMap(Object.keys)]),
-  ];
-  return aSnapshot(rows, { fields, ...overrides });
-}
-
-const upnOf = (row: Row) => `${row.first}.${row.last}@contoso.com`.toLowerCase();
-
 /** A managed account in sync with the default mapping of `row`. */
-function accountOf(
+const accountOf = (
   row: Row,
   extra: Record<string, string | boolean | null> = {},
   licenses?: TenantUser['licenses'],
-): TenantUser {
-  const upn = upnOf(row);
-  const account = anAccount(upn, {
-    employeeId: row.id ?? '',
-    displayName: `${row.first} ${row.last}`,
-    department: row.department ?? null,
-    mailNickname: upn.split('@')[0] ?? '',
-    accountEnabled: row.status === 'active',
-    ...extra,
-  });
-  return licenses ? { ...account, licenses } : account;
-}
+): TenantUser => accountOfRow(row, extra, licenses ? { licenses } : {});
 
 /** `n` people and their accounts, all in sync (ids 100..). */
 function population(n: number) {
@@ -103,18 +89,9 @@ function plan(
   tenant: TenantState,
   snapshotOverrides: Partial<SourceSnapshot> = {},
 ): Promise<Plan> {
-  return computePlan(s, [snapshot(rows, snapshotOverrides)], tenant, { now: NOW });
+  return planRows(s, rows, tenant, NOW, snapshotOverrides);
 }
 
-/** The change type(s) of one kind (`kind` may be a union in the model, e.g. enable/disable). */
-type OfKind<K extends Change['kind'], C = Change> = C extends { kind: infer X }
-  ? K extends X
-    ? C
-    : never
-  : never;
-const ofKind = <K extends Change['kind']>(p: Plan, kind: K) =>
-  p.changes.filter((c): c is OfKind<K> => c.kind === kind);
-const summary = (p: Plan) => p.changes.map((c) => `${c.kind} ${subjectOf(c).userPrincipalName}`);
 const about = (p: Plan, id: string) =>
   p.changes.filter(
     (c) =>
@@ -525,14 +502,13 @@ describe('deprovisioning: safety', () => {
     });
     const [first, ...rest] = rows;
     const mover = { ...(first as Row), department: 'Research' };
-    const p = await computePlan(
+    const p = await plan(
       aSpec({
         deprovision: 'delete',
         groups: [{ key: 'dept', name: '$value', foreach: 'department' }],
       }),
-      [snapshot([mover, ...rest.slice(0, 4)])],
+      [mover, ...rest.slice(0, 4)],
       { users: accounts, groups: [group] },
-      { now: NOW },
     );
     const blockedKinds = new Set(p.blocked.map((b) => `${b.change.kind} ${b.code}`));
     expect(blockedKinds).toEqual(

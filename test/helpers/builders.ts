@@ -13,7 +13,15 @@ import type {
 } from '../../engine/model/spec.js';
 import { DEFAULT_DEPROVISION, DEFAULT_SAFETY, NO_APPROVALS } from '../../engine/model/spec.js';
 import type { Approvals } from '../../engine/model/spec.js';
-import type { AttributeValue, TenantGroup, TenantUser } from '../../engine/model/tenant.js';
+import type {
+  AttributeValue,
+  TenantGroup,
+  TenantState,
+  TenantUser,
+} from '../../engine/model/tenant.js';
+import type { Change, Plan } from '../../engine/model/plan.js';
+import { subjectOf } from '../../engine/model/plan.js';
+import { computePlan } from '../../engine/pipeline/plan.js';
 
 export const MARKER = 'onPremisesExtensionAttributes.extensionAttribute15';
 
@@ -161,3 +169,68 @@ export function aGroup(uniqueName: string, overrides: Partial<TenantGroup> = {})
     ...overrides,
   };
 }
+
+/** A source row, e.g. `aPerson(...)`: column name to value. */
+export type Row = Record<string, string>;
+
+/** The snapshot of `rows`, declaring every field its rows have (lint checks the spec against them). */
+export function rowsSnapshot(rows: Row[], overrides: Partial<SourceSnapshot> = {}): SourceSnapshot {
+  const fields = [
+    ...new Set(['id', 'first', 'last', 'department', 'status', ...rows.flatMap(Object.keys)]),
+  ];
+  return aSnapshot(rows, { fields, ...overrides });
+}
+
+/** The UPN `aSpec`'s default mapping gives a row. */
+export const upnOf = (row: Row): string => `${row.first}.${row.last}@contoso.com`.toLowerCase();
+
+/** A managed account in sync with `aSpec`'s default mapping of `row` (no attribute drift). */
+export function accountOfRow(
+  row: Row,
+  extra: Record<string, string | boolean | null> = {},
+  options: Partial<Pick<TenantUser, 'licenses' | 'managerId'>> & { id?: string } = {},
+): TenantUser {
+  const upn = upnOf(row);
+  const account = anAccount(
+    upn,
+    {
+      employeeId: row.id ?? '',
+      displayName: `${row.first} ${row.last}`,
+      department: row.department ?? null,
+      mailNickname: upn.split('@')[0] ?? '',
+      accountEnabled: row.status === 'active',
+      ...extra,
+    },
+    options.id === undefined ? {} : { id: options.id },
+  );
+  return {
+    ...account,
+    ...(options.licenses ? { licenses: options.licenses } : {}),
+    ...(options.managerId ? { managerId: options.managerId } : {}),
+  };
+}
+
+/** The plan for `rows` (the primary source's snapshot) against `tenant`, with the clock at `now`. */
+export function planRows(
+  spec: SyncSpec,
+  rows: Row[],
+  tenant: TenantState,
+  now: number,
+  snapshotOverrides: Partial<SourceSnapshot> = {},
+): Promise<Plan> {
+  return computePlan(spec, [rowsSnapshot(rows, snapshotOverrides)], tenant, { now });
+}
+
+/** The change type(s) of one kind (`kind` may be a union in the model, e.g. enable/disable). */
+export type OfKind<K extends Change['kind'], C = Change> = C extends { kind: infer X }
+  ? K extends X
+    ? C
+    : never
+  : never;
+
+export const ofKind = <K extends Change['kind']>(p: Plan, kind: K): OfKind<K>[] =>
+  p.changes.filter((c): c is OfKind<K> => c.kind === kind);
+
+/** `kind subject` per change, in plan order. */
+export const summary = (p: Plan): string[] =>
+  p.changes.map((c) => `${c.kind} ${subjectOf(c).userPrincipalName}`);
