@@ -31,6 +31,9 @@
  *   the people, to show how each stage grows.
  *
  *   npm run bench -- plan            (ENTRASYNC_BENCH_PEOPLE=100000 by default)
+ *
+ * ENTRASYNC_BENCH_PLAN_FLAGS passes node flags to the two fresh plan processes, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,8 +41,9 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openRuntime } from '../cli/runtime.js';
+import { openRuntime, planIO } from '../cli/runtime.js';
 import { computePlan, planRun, readSources, readTenant } from '../engine/index.js';
+import { collectReadGarbage } from '../cli/memory.js';
 import type { Plan } from '../engine/model/plan.js';
 import type { SourceSnapshot } from '../engine/model/source.js';
 import type { SyncSpec } from '../engine/model/spec.js';
@@ -399,6 +403,7 @@ async function planProcess(configPath: string): Promise<void> {
       readSources(runtime.sources),
       readTenant(spec, runtime.target.reader),
     ]);
+    collectReadGarbage(); // as planIO's afterRead
     phase = 'planning';
     const plan = await computePlan(spec, snapshots, tenant);
     renderPlanText(plan);
@@ -418,9 +423,14 @@ async function planProcess(configPath: string): Promise<void> {
   }
 }
 
+/** Extra node flags for the fresh plan processes, e.g. `--cpu-prof` to profile them. */
+const CHILD_FLAGS = (process.env['ENTRASYNC_BENCH_PLAN_FLAGS'] ?? '').split(' ').filter(Boolean);
+
 function runChild(mode: string, arg: string): WholeProcess {
+  // No --expose-gc: the plan collects as the CLI does, through cli/memory.ts.
+  const args = [...CHILD_FLAGS, fileURLToPath(import.meta.url), mode, arg];
   return JSON.parse(
-    execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), mode, arg], {
+    execFileSync(process.execPath, args, {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     }),
@@ -507,10 +517,7 @@ async function main(): Promise<void> {
     // ---- planRun as a whole, through the runtime's embedded simulator (throttling on)
     const embeddedRuntime = await openRuntime(join(dir, 'entrasync.yaml'), new Redactor());
     const [whole, wholeMs] = await timed((): Promise<Plan> =>
-      planRun(embeddedRuntime.loaded.spec, {
-        sources: embeddedRuntime.sources,
-        target: embeddedRuntime.target.reader,
-      }),
+      planRun(embeddedRuntime.loaded.spec, planIO(embeddedRuntime)),
     );
     await embeddedRuntime.close();
 

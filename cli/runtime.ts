@@ -36,7 +36,9 @@ import type {
   EntraTargetOptions,
   GraphConnection,
 } from '../connectors/entra/index.js';
+import type { PlanIO } from '../engine/index.js';
 import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
+import { collectReadGarbage } from './memory.js';
 import type { Redactor } from '../engine/secret.js';
 import { startSimulator } from '../simulator/index.js';
 
@@ -57,6 +59,18 @@ export interface RuntimeOptions {
 }
 
 export const DEFAULT_CONFIG_PATH = 'entrasync.yaml';
+
+/** What planning reads through: the runtime's sources and target reader. */
+export function planIO(runtime: {
+  readonly sources: readonly SourceConnector[];
+  readonly target: { readonly reader: PlanIO['target'] };
+}): PlanIO {
+  return {
+    sources: runtime.sources,
+    target: runtime.target.reader,
+    afterRead: collectReadGarbage,
+  };
+}
 
 export async function openRuntime(
   configPath: string,

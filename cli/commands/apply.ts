@@ -46,6 +46,7 @@ import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
+import { planIO } from '../runtime.js';
 import { checkSavedPlanBaseline } from '../baseline.js';
 import { reportFailedSources } from './plan.js';
 
@@ -143,14 +144,10 @@ export async function runApply(
         plan = await remainderOf(plan, runtime, output);
       }
     } else {
-      plan = await planRun(
-        spec,
-        { sources: runtime.sources, target: runtime.target.reader },
-        {
-          ...(overrides ? { overrides } : {}),
-          ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
-        },
-      );
+      plan = await planRun(spec, planIO(runtime), {
+        ...(overrides ? { overrides } : {}),
+        ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
+      });
       output.out(renderPlanText(plan));
       reportFailedSources(plan, output);
     }
@@ -256,7 +253,7 @@ async function remainderOf(saved: Plan, runtime: Runtime, output: Output): Promi
   // The saved plan's baseline counts: what was lifted when it was made is still lifted.
   const fresh = await planRun(
     runtime.loaded.spec,
-    { sources: runtime.sources, target: runtime.target.reader },
+    planIO(runtime),
     saved.protectLift?.ran ? { protectBaseline: saved.protectLift.baseline } : {},
   );
   const reviewed = new Map(saved.changes.map((c) => [c.id, canonical(c)]));

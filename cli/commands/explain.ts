@@ -3,6 +3,7 @@ import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
+import { planIO } from '../runtime.js';
 
 export async function runExplain(
   runtime: Runtime,
@@ -10,11 +11,7 @@ export async function runExplain(
   format: 'text' | 'json',
   output: Output,
 ): Promise<ExitCode> {
-  const { explanations } = await explainRun(
-    runtime.loaded.spec,
-    { sources: runtime.sources, target: runtime.target.reader },
-    queries,
-  );
+  const { explanations } = await explainRun(runtime.loaded.spec, planIO(runtime), queries);
   output.out(
     format === 'json'
       ? JSON.stringify(explanations, null, 2) + '\n'

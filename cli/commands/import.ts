@@ -34,7 +34,7 @@ import type { ImportProposal } from '../import/infer.js';
 import { inferImport } from '../import/infer.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
-import { DEFAULT_CONFIG_PATH, openRuntime } from '../runtime.js';
+import { DEFAULT_CONFIG_PATH, openRuntime, planIO } from '../runtime.js';
 import type { CommandContext } from './command-context.js';
 import { snapshotReadRequest } from './snapshot.js';
 
@@ -147,10 +147,7 @@ export async function runImport(
 
     // Prove it: the written config loads, and this is the plan it makes against this tenant.
     const written = await loadConfig(outPath);
-    const plan = await planRun(written.spec, {
-      sources: runtime.sources,
-      target: runtime.target.reader,
-    });
+    const plan = await planRun(written.spec, planIO(runtime));
     const report =
       options.format === 'json'
         ? JSON.stringify(importReportJson(proposal, plan, options.out), null, 2) + '\n'

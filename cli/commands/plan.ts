@@ -28,6 +28,7 @@ import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
+import { planIO } from '../runtime.js';
 import type { TargetReader } from '../../engine/ports.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
@@ -62,14 +63,10 @@ export async function runPlan(
     runtime.target.credential && runtime.connection
       ? await readGrantedAccess(runtime.target.credential, runtime.connection.graphUrl)
       : undefined;
-  const planned = await planRun(
-    runtime.loaded.spec,
-    { sources: runtime.sources, target: runtime.target.reader },
-    {
-      ...(options.overrides ? { overrides: options.overrides } : {}),
-      ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
-    },
-  );
+  const planned = await planRun(runtime.loaded.spec, planIO(runtime), {
+    ...(options.overrides ? { overrides: options.overrides } : {}),
+    ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
+  });
   const access = accessWarnings(runtime, planned, granted, options.applyRoles);
   // Warnings are not part of the fingerprint: the plan stays the same plan.
   const plan: Plan =

@@ -59,6 +59,7 @@ import type { BackoffPolicy } from './backoff.js';
 import { backoffDelay, backoffFromHistory, FAILED_OUTCOMES } from './backoff.js';
 import { formatDuration } from './duration.js';
 import type { HealthStatus } from './health-server.js';
+import { collectReadGarbage } from '../memory.js';
 import type { DaemonMetrics, SkipReason } from './metrics.js';
 import type {
   CircuitBreakerProbe,
@@ -317,7 +318,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       settleBaseline();
       const repeated = await planRunRepeated(
         options.spec,
-        { sources: options.sources, target: reader },
+        { sources: options.sources, target: reader, afterRead: collectReadGarbage },
         planOptions,
         memo,
       );

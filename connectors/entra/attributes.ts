@@ -19,14 +19,18 @@ export function flatten(
 ): Record<string, AttributeValue> {
   const out: Record<string, AttributeValue> = {};
   for (const path of paths) {
-    let value: unknown = object;
-    for (const part of path.split('.')) {
-      value =
-        value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
-    }
-    out[path] = toAttributeValue(value);
+    out[path] = toAttributeValue(path.includes('.') ? nested(object, path) : object[path]);
   }
   return out;
+}
+
+function nested(object: Record<string, unknown>, path: string): unknown {
+  let value: unknown = object;
+  for (const part of path.split('.')) {
+    value =
+      value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
+  }
+  return value;
 }
 
 function toAttributeValue(value: unknown): AttributeValue {

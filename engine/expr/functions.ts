@@ -24,15 +24,22 @@ export interface UniquenessContext {
   claim(identifier: string): void;
 }
 
+/**
+ * `holders` maps each identifier key to the accounts holding it. It may be given as a function,
+ * called on the first `isTaken`: most specs never call `$selectUnique`, and then the index of a
+ * 100,000-account tenant is never built.
+ */
 export function createUniquenessContext(
-  holders: ReadonlyMap<string, readonly string[]>,
+  holders: ReadonlyMap<string, readonly string[]> | (() => ReadonlyMap<string, readonly string[]>),
 ): UniquenessContext {
   const claimed = new Set<string>();
+  let index = typeof holders === 'function' ? undefined : holders;
   return {
     isTaken(identifier, ownAccountId) {
       const key = identifierKey(identifier);
       if (claimed.has(key)) return true;
-      const ids = holders.get(key);
+      index ??= (holders as () => ReadonlyMap<string, readonly string[]>)();
+      const ids = index.get(key);
       return ids !== undefined && ids.some((id) => id !== ownAccountId);
     },
     claim(identifier) {
@@ -70,6 +77,14 @@ export function immutableId(value: unknown): string | undefined {
   return bytes.toString('base64');
 }
 
+/** The bound functions that hold no state, shared by every evaluation. */
+const STATELESS_FUNCTIONS = {
+  foldDiacritics: (s: unknown) => (typeof s === 'string' ? foldDiacritics(s) : undefined),
+  mailNickname: (s: unknown) => (typeof s === 'string' ? toMailNickname(s) : undefined),
+  appendDomain,
+  immutableId,
+};
+
 /**
  * The bindings one person's expressions are evaluated with. `ownAccountId` is the account the
  * person already has (found by anchor), which never counts as taking their own identifiers.
@@ -79,10 +94,7 @@ export function functionBindings(
   ownAccountId: string | undefined,
 ): Record<string, unknown> {
   return {
-    foldDiacritics: (s: unknown) => (typeof s === 'string' ? foldDiacritics(s) : undefined),
-    mailNickname: (s: unknown) => (typeof s === 'string' ? toMailNickname(s) : undefined),
-    appendDomain,
-    immutableId,
+    ...STATELESS_FUNCTIONS,
     selectUnique: (candidates: unknown, domain?: unknown) => {
       const list = (Array.isArray(candidates) ? candidates : [candidates]).filter(
         (c): c is string => typeof c === 'string' && c !== '',

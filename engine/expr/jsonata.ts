@@ -44,7 +44,15 @@ export interface Expression {
   /** Config-file position of a character offset inside the expression text. */
   positionAt(offset: number): SourcePosition;
   evaluate(input: unknown, bindings: Readonly<Record<string, unknown>>): Promise<unknown>;
+  /**
+   * The value, computed synchronously by the fast path, or `UNDECIDED` when only JSONata can
+   * say (then call `evaluate`). Never runs JSONata and has no side effects, so trying it first
+   * is always safe.
+   */
+  evaluateNow(input: unknown, bindings: Readonly<Record<string, unknown>>): unknown;
 }
+
+export { UNDECIDED };
 
 export interface ExpressionSyntaxError {
   readonly message: string;
@@ -108,6 +116,7 @@ export function compileExpression(
       position,
       fieldReferences,
       positionAt: locate,
+      evaluateNow: fast ?? (() => UNDECIDED),
       evaluate: (input, bindings) => {
         const quick = fast ? fast(input, bindings) : UNDECIDED;
         return quick === UNDECIDED

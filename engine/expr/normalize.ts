@@ -3,8 +3,13 @@
  * thing everywhere (style practice 2).
  */
 
+// eslint-disable-next-line no-control-regex -- ASCII is the range from NUL
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Removes diacritics (Zoë Ångström -> Zoe Angstrom) and folds ligatures Graph rejects in names. */
 export function foldDiacritics(value: string): string {
+  // ASCII has no decompositions and none of the letters below: most names, and every UPN.
+  if (ASCII.test(value)) return value;
   return value
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')

@@ -27,6 +27,7 @@ import type {
 import type { GroupSpec, LicenseGrant, SyncSpec } from '../model/spec.js';
 import type { TenantGroup, TenantSku, TenantState, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
+import { lazy } from './group-by.js';
 import type { Ownership } from './ownership.js';
 
 /** Members per membership change: one `members@odata.bind` PATCH carries at most 20. */
@@ -77,11 +78,13 @@ export function accessChanges(input: AccessInput): AccessResult {
   const changes: Change[] = [];
   const warnings: PlanWarning[] = [];
   const issues: PlanIssue[] = [];
-  const usersById = new Map(tenant.users.map((u) => [u.id, u]));
-  const usersByUpn = new Map(tenant.users.map((u) => [u.userPrincipalName.toLowerCase(), u]));
+  const usersById = lazy(() => new Map(tenant.users.map((u) => [u.id, u])));
+  const usersByUpn = lazy(
+    () => new Map(tenant.users.map((u) => [u.userPrincipalName.toLowerCase(), u])),
+  );
   // A restored account is read from the recycle bin: its usageLocation, licenses and manager.
   const deletedById = new Map((tenant.deletedUsers ?? []).map((u) => [u.id, u]));
-  const accountById = (id: string) => usersById.get(id) ?? deletedById.get(id);
+  const accountById = (id: string) => usersById().get(id) ?? deletedById.get(id);
   const skus = resolveSkus(spec, tenant, issues);
   const ordered = [...input.users].sort((a, b) => compareText(a.personKey, b.personKey));
 
@@ -213,7 +216,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     const createId = `createGroup:${lower}`;
     if (!existing) {
       const owners = desired.owners.flatMap((upn) => {
-        const owner = usersByUpn.get(upn.toLowerCase());
+        const owner = usersByUpn().get(upn.toLowerCase());
         if (owner) return [{ id: owner.id, userPrincipalName: owner.userPrincipalName }];
         warnings.push({
           code: 'group.unknown-owner',
@@ -302,7 +305,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     const adds = [...desired.members.values()].filter(
       (m) => m.id === undefined || !memberIds.has(m.id),
     );
-    const removes = removableMembers(existing, desired.members, input, usersById);
+    const removes = removableMembers(existing, desired.members, input, usersById());
     const added = pushMemberChanges(changes, 'addMembers', ref, adds, desired, requires);
     const removed = pushMemberChanges(changes, 'removeMembers', ref, removes, desired, []);
 
@@ -357,7 +360,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     if (existing && toGrant.length > 0) {
       const leaving = new Set(removes.map((m) => m.id));
       const staying = existing.memberIds.flatMap((id): AccountRef[] => {
-        const user = usersById.get(id);
+        const user = usersById().get(id);
         return user && !leaving.has(id) ? [{ id, userPrincipalName: user.userPrincipalName }] : [];
       });
       for (const license of toGrant) {
@@ -380,7 +383,7 @@ export function accessChanges(input: AccessInput): AccessResult {
   for (const [lower, existing] of tenantGroups) {
     if (desiredGroups.has(lower) || existing.isAssignableToRole || unresolvedGroups.has(lower))
       continue;
-    const removes = removableMembers(existing, new Map(), input, usersById);
+    const removes = removableMembers(existing, new Map(), input, usersById());
     const ref = tenantGroupRef(existing);
     const orphan = { configPath: 'groups', provenance: [] };
     pushMemberChanges(changes, 'removeMembers', ref, removes, orphan, []);
@@ -476,7 +479,7 @@ export function accessChanges(input: AccessInput): AccessResult {
     // leavers past removeAccessAfterDays lose the licenses the rules gave them
     for (const [accountId, fate] of input.leavers) {
       if (fate !== 'remove' || input.ownership.get(accountId) !== 'managed') continue;
-      const account = usersById.get(accountId);
+      const account = usersById().get(accountId);
       const remove = (account?.licenses ?? []).filter(
         (l) => l.viaGroup === undefined && managedSkuIds.has(l.skuId),
       );

@@ -315,8 +315,9 @@ function attributeChanges(
   createOnly: readonly string[],
 ): AttributeChange[] {
   const changes: AttributeChange[] = [];
-  for (const [attribute, after] of Object.entries(desired.attributes)) {
+  for (const attribute in desired.attributes) {
     if (attribute === 'accountEnabled' || createOnly.includes(attribute)) continue;
+    const after = desired.attributes[attribute] as AttributeValue;
     const before = account.attributes[attribute] ?? null;
     if (!sameValue(attribute, before, after)) changes.push({ attribute, before, after });
   }

@@ -6,7 +6,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareText } from './compare.js';
-import { canonicalDigest, canonicalJson, sha256 } from './fingerprint.js';
+import type { Change } from '../model/plan.js';
+import type { TenantGroup, TenantState, TenantUser } from '../model/tenant.js';
+import { canonicalDigest, canonicalJson, sha256, tenantDigest } from './fingerprint.js';
 
 /**
  * The definition, written the obvious way (as canonicalJson was first written, except that the
@@ -102,6 +104,101 @@ describe('canonicalJson', () => {
     // Key sets that would run together if joined: two shapes, not one.
     expect(canonicalJson([{ 'a\u0000b': 1 }, { a: 2, b: 3 }])).toBe(
       '[{"a\\u0000b":1},{"a":2,"b":3}]',
+    );
+  });
+});
+
+describe('tenantDigest', () => {
+  const marker = { attribute: 'extensionAttribute15', value: 'entrasync', groupPrefix: 'es-' };
+
+  /** The digest as first written: a copy of each relevant user, through canonicalDigest. */
+  function referenceTenantDigest(tenant: TenantState, changes: readonly Change[]): string {
+    const targeted = new Set(changes.flatMap((c) => ('user' in c && c.user.id ? [c.user.id] : [])));
+    const created = new Set(
+      changes.flatMap((c) =>
+        'user' in c && !c.user.id ? [c.user.userPrincipalName.trim().toLowerCase()] : [],
+      ),
+    );
+    const users = tenant.users
+      .filter(
+        (u) =>
+          u.attributes[marker.attribute] === marker.value ||
+          targeted.has(u.id) ||
+          created.has(u.userPrincipalName.trim().toLowerCase()),
+      )
+      .map((u) => ({
+        id: u.id,
+        userPrincipalName: u.userPrincipalName,
+        attributes: u.attributes,
+        ...(u.licenses === undefined ? {} : { licenses: u.licenses }),
+        ...(u.managerId === undefined ? {} : { managerId: u.managerId }),
+      }))
+      .sort((a, b) => compareText(a.id, b.id));
+    const groups = [...(tenant.groups ?? [])]
+      .map((g) => ({ ...g, memberIds: [...g.memberIds].sort(compareText) }))
+      .sort((a, b) => compareText(a.id, b.id));
+    return sha256(reference(groups.length === 0 ? users : { users, groups }));
+  }
+
+  it('is the digest of the relevant users (and groups) as plain objects, for any tenant', () => {
+    const text = fc.string({ maxLength: 6 });
+    const user: fc.Arbitrary<TenantUser> = fc.record(
+      {
+        id: fc.string({ minLength: 1, maxLength: 4 }),
+        userPrincipalName: fc.constantFrom('a@x.org', 'B@x.org', ' b@x.org', 'c@x.org'),
+        attributes: fc.record({
+          extensionAttribute15: fc.constantFrom('entrasync', 'other', null),
+          displayName: fc.oneof(text, fc.constant(null)),
+          accountEnabled: fc.boolean(),
+          businessPhones: fc.array(text, { maxLength: 2 }),
+        }),
+        licenses: fc.array(
+          fc.record(
+            { skuId: text, disabledPlans: fc.array(text, { maxLength: 2 }), viaGroup: text },
+            { requiredKeys: ['skuId', 'disabledPlans'] },
+          ),
+          { maxLength: 2 },
+        ),
+        managerId: text,
+      },
+      { requiredKeys: ['id', 'userPrincipalName', 'attributes'] },
+    ) as fc.Arbitrary<TenantUser>;
+    const group: fc.Arbitrary<TenantGroup> = fc.record({
+      id: text,
+      uniqueName: text,
+      displayName: text,
+      description: fc.oneof(text, fc.constant(null)),
+      mailEnabled: fc.boolean(),
+      securityEnabled: fc.boolean(),
+      groupTypes: fc.array(text, { maxLength: 1 }),
+      isAssignableToRole: fc.boolean(),
+      memberIds: fc.array(text, { maxLength: 3 }),
+      licenses: fc.constant([]),
+    });
+    const change = fc.oneof(
+      fc
+        .record({ id: fc.string({ minLength: 1, maxLength: 4 }) })
+        .map(
+          ({ id }) =>
+            ({ kind: 'updateUser', user: { id, userPrincipalName: 'x@x.org' } }) as Change,
+        ),
+      fc
+        .constantFrom('a@x.org', 'b@x.org', 'D@x.org')
+        .map((upn) => ({ kind: 'createUser', user: { userPrincipalName: upn } }) as Change),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(user, { maxLength: 8 }),
+        fc.option(fc.array(group, { maxLength: 3 }), { nil: undefined }),
+        fc.array(change, { maxLength: 3 }),
+        (users, groups, changes) => {
+          const tenant = { users, ...(groups ? { groups } : {}) } as unknown as TenantState;
+          expect(tenantDigest(tenant, marker, changes)).toBe(
+            referenceTenantDigest(tenant, changes),
+          );
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });

@@ -13,3 +13,9 @@ export function groupBy<T>(
   }
   return groups;
 }
+
+/** A value computed on first use, then kept: indexes a plan may never need at 100,000 users. */
+export function lazy<T>(compute: () => T): () => T {
+  let value: { readonly v: T } | undefined;
+  return () => (value ??= { v: compute() }).v;
+}

@@ -7,7 +7,7 @@
  */
 import type { Expression } from '../expr/jsonata.js';
 import { ConfigError } from '../errors.js';
-import { ExpressionEvaluationError, evaluateExpression } from '../expr/jsonata.js';
+import { ExpressionEvaluationError, UNDECIDED, evaluateExpression } from '../expr/jsonata.js';
 import { mailNicknameFromUpn } from '../expr/normalize.js';
 import type { UniquenessContext } from '../expr/functions.js';
 import { createUniquenessContext, functionBindings } from '../expr/functions.js';
@@ -42,22 +42,82 @@ export interface MappingTenantView {
   readonly uniqueness: UniquenessContext;
 }
 
-const NO_TENANT: MappingTenantView = {
+/** An empty tenant; a new one per run, since `$selectUnique` remembers what it handed out. */
+const noTenant = (): MappingTenantView => ({
   accountIdByAnchor: () => undefined,
   uniqueness: createUniquenessContext(new Map()),
-};
+});
+
+/**
+ * What the anchor's `$selectUnique` sees: nothing taken. The anchor is computed before the
+ * person's account is known, so it may use only what needs no tenant.
+ */
+const NOTHING_TAKEN: UniquenessContext = { isTaken: () => false, claim: () => undefined };
+
+type Bindings = Readonly<Record<string, unknown>>;
+
+/** One expression a mapping step needs evaluated; the step gets the value back from `yield`. */
+interface Evaluation {
+  readonly expression: Expression;
+  readonly input: unknown;
+  readonly bindings: Bindings;
+}
+
+/**
+ * Mapping written once as plain code that yields each expression it needs, so one driver can run
+ * it synchronously while the fast path decides every value (the usual case: no promise per
+ * expression or per person) and fall back to awaiting JSONata only when an expression needs it.
+ */
+type Steps<T> = Generator<Evaluation, T, unknown>;
+
+function ask(expression: Expression, input: unknown, bindings: Bindings): Evaluation {
+  return { expression, input, bindings };
+}
+
+/** Runs `steps`; a promise only when some expression had to go through JSONata. */
+function drive<T>(steps: Steps<T>): T | Promise<T> {
+  let next = steps.next();
+  while (!next.done) {
+    const { expression, input, bindings } = next.value;
+    const quick = expression.evaluateNow(input, bindings);
+    if (quick === UNDECIDED) return driveAsync(steps, next.value);
+    next = steps.next(quick);
+  }
+  return next.value;
+}
+
+async function driveAsync<T>(steps: Steps<T>, pending: Evaluation): Promise<T> {
+  let evaluation = pending;
+  for (;;) {
+    const { expression, input, bindings } = evaluation;
+    const quick = expression.evaluateNow(input, bindings);
+    const value =
+      quick === UNDECIDED ? await evaluateExpression(expression, input, bindings) : quick;
+    const next = steps.next(value);
+    if (next.done) return next.value;
+    evaluation = next.value;
+  }
+}
+
+/** The spec's parts every person is mapped with, worked out once per run. */
+interface MappingRules {
+  readonly spec: SyncSpec;
+  readonly attributes: readonly (readonly [string, Expression])[];
+  readonly pairing: ReadonlySet<number>;
+}
 
 export async function mapPeople(
   people: readonly Person[],
   heldPeople: readonly HeldPerson[],
   spec: SyncSpec,
-  tenant: MappingTenantView = NO_TENANT,
+  tenant: MappingTenantView = noTenant(),
 ): Promise<MapResult> {
   const users: DesiredUser[] = [];
   const outOfScope: OutOfScopePerson[] = [];
   const heldAnchors: string[] = [];
   const heldWithoutAnchor: string[] = [];
   const issues: SourceIssue[] = [];
+  const anchorFunctions = functionBindings(NOTHING_TAKEN, undefined);
 
   for (const held of heldPeople) {
     // Held people still have an account to protect: find its anchor if the records agree on one.
@@ -65,9 +125,8 @@ export async function mapPeople(
     const bySource = Object.fromEntries(held.records.map((r) => [r.source, r]));
     for (const record of held.records.filter((r) => r.source === spec.primarySource)) {
       try {
-        anchors.add(
-          await evaluateAnchor(spec.users.anchor, record, { ...bySource, [record.source]: record }),
-        );
+        const records = { ...bySource, [record.source]: record };
+        anchors.add(await drive(anchorSteps(spec, record, bindingsOf(records, anchorFunctions))));
       } catch {
         anchors.clear();
         break;
@@ -77,15 +136,21 @@ export async function mapPeople(
     else heldWithoutAnchor.push(held.personKey);
   }
 
-  const pairing = pairedRules(spec);
+  const rules: MappingRules = {
+    spec,
+    attributes: Object.entries(spec.users.attributes),
+    pairing: pairedRules(spec),
+  };
   // A fixed order (by key, not by row) so that `$selectUnique` hands out the same identifiers on
   // every run, however the export happens to be sorted.
   const ordered = [...people].sort((a, b) => compareText(a.key, b.key));
   for (const person of ordered) {
-    const provenance = provenanceOf(person);
     let anchor: string;
     try {
-      anchor = await evaluateAnchor(spec.users.anchor, person.primary, person.records);
+      const pending = drive(
+        anchorSteps(spec, person.primary, bindingsOf(person.records, anchorFunctions)),
+      );
+      anchor = pending instanceof Promise ? await pending : pending;
     } catch (err) {
       heldWithoutAnchor.push(person.key);
       issues.push(mappingIssue(person, err));
@@ -93,17 +158,15 @@ export async function mapPeople(
     }
     try {
       const functions = functionBindings(tenant.uniqueness, tenant.accountIdByAnchor(anchor));
-      const inScope = spec.users.scope
-        ? await evaluateBoolean(spec.users.scope, person.primary, person.records, functions)
-        : true;
-      if (!inScope) {
-        outOfScope.push({ personKey: person.key, anchor, provenance });
-        continue;
+      const pending = drive(
+        personSteps(rules, person, anchor, bindingsOf(person.records, functions)),
+      );
+      const mapped = pending instanceof Promise ? await pending : pending;
+      if (mapped === OUT_OF_SCOPE) {
+        outOfScope.push({ personKey: person.key, anchor, provenance: provenanceOf(person) });
+      } else {
+        users.push(mapped);
       }
-      const attributes = await evaluateAttributes(spec, person, functions);
-      attributes[spec.users.anchorAttribute] = anchor;
-      const access = await evaluateAccess(spec, pairing, person, functions);
-      users.push({ personKey: person.key, anchor, attributes, provenance, ...access });
     } catch (err) {
       heldAnchors.push(anchor);
       issues.push(mappingIssue(person, err));
@@ -124,27 +187,19 @@ function provenanceOf(person: Person): Provenance[] {
   }));
 }
 
+/** Functions and every source's fields by source name (`$hr.first_name`). */
 function bindingsOf(
   records: Readonly<Record<string, SourceRecord>>,
-  functions: Readonly<Record<string, unknown>> = {},
+  functions: Bindings,
 ): Record<string, unknown> {
   const bindings: Record<string, unknown> = { ...functions };
-  for (const [name, record] of Object.entries(records)) bindings[name] = record.fields;
+  for (const name in records) bindings[name] = (records[name] as SourceRecord).fields;
   return bindings;
 }
 
-async function evaluateAnchor(
-  expression: Expression,
-  primary: SourceRecord,
-  records: Readonly<Record<string, SourceRecord>>,
-): Promise<string> {
-  // The anchor is computed before the person's account is known: stateless functions only.
-  const functions = functionBindings(createUniquenessContext(new Map()), undefined);
-  const value = await evaluateExpression(
-    expression,
-    primary.fields,
-    bindingsOf(records, functions),
-  );
+function* anchorSteps(spec: SyncSpec, primary: SourceRecord, bindings: Bindings): Steps<string> {
+  const expression = spec.users.anchor;
+  const value = yield ask(expression, primary.fields, bindings);
   const anchor = typeof value === 'number' ? String(value) : value;
   if (typeof anchor !== 'string' || anchor.trim() === '') {
     throw new MappingError(
@@ -154,34 +209,47 @@ async function evaluateAnchor(
   return anchor.trim();
 }
 
-async function evaluateBoolean(
-  expression: Expression,
-  primary: SourceRecord,
-  records: Readonly<Record<string, SourceRecord>>,
-  functions: Readonly<Record<string, unknown>>,
-): Promise<boolean> {
-  const value = await evaluateExpression(
-    expression,
-    primary.fields,
-    bindingsOf(records, functions),
-  );
+const OUT_OF_SCOPE = Symbol('out of scope');
+
+/** One person's scope, attributes and access, or OUT_OF_SCOPE. */
+function* personSteps(
+  rules: MappingRules,
+  person: Person,
+  anchor: string,
+  bindings: Bindings,
+): Steps<DesiredUser | typeof OUT_OF_SCOPE> {
+  const { spec } = rules;
+  const input = person.primary.fields;
+  if (spec.users.scope && !(yield* booleanSteps(spec.users.scope, input, bindings))) {
+    return OUT_OF_SCOPE;
+  }
+  const attributes: Record<string, AttributeValue> = {};
+  for (const [attribute, expression] of rules.attributes) {
+    const value = yield ask(expression, input, bindings);
+    attributes[attribute] = toAttributeValue(attribute, expression, value);
+  }
+  completeAttributes(spec, attributes);
+  attributes[spec.users.anchorAttribute] = anchor;
+  const access = yield* accessSteps(rules, input, bindings);
+  return {
+    personKey: person.key,
+    anchor,
+    attributes,
+    provenance: provenanceOf(person),
+    ...access,
+  };
+}
+
+function* booleanSteps(expression: Expression, input: unknown, bindings: Bindings): Steps<boolean> {
+  const value = yield ask(expression, input, bindings);
   if (typeof value !== 'boolean') {
     throw new MappingError(`${expression.configPath}: expected true or false, got ${show(value)}`);
   }
   return value;
 }
 
-async function evaluateAttributes(
-  spec: SyncSpec,
-  person: Person,
-  functions: Readonly<Record<string, unknown>>,
-): Promise<Record<string, AttributeValue>> {
-  const bindings = bindingsOf(person.records, functions);
-  const attributes: Record<string, AttributeValue> = {};
-  for (const [attribute, expression] of Object.entries(spec.users.attributes)) {
-    const value = await evaluateExpression(expression, person.primary.fields, bindings);
-    attributes[attribute] = toAttributeValue(attribute, expression, value);
-  }
+/** The required attributes are there; the defaults Graph needs filled in. */
+function completeAttributes(spec: SyncSpec, attributes: Record<string, AttributeValue>): void {
   for (const required of ['userPrincipalName', 'displayName'] as const) {
     if (typeof attributes[required] !== 'string') {
       const expression = spec.users.attributes[required];
@@ -195,7 +263,6 @@ async function evaluateAttributes(
   if (attributes.mailNickname === undefined || attributes.mailNickname === null) {
     attributes.mailNickname = mailNicknameFromUpn(attributes.userPrincipalName as string);
   }
-  return attributes;
 }
 
 /**
@@ -203,21 +270,18 @@ async function evaluateAttributes(
  * person like a failed attribute: a person whose groups cannot be computed is not a leaver of
  * every group.
  */
-async function evaluateAccess(
-  spec: SyncSpec,
-  pairing: ReadonlySet<number>,
-  person: Person,
-  functions: Readonly<Record<string, unknown>>,
-): Promise<Pick<DesiredUser, 'groups' | 'licenseRules' | 'managerKey'>> {
+function* accessSteps(
+  rules: MappingRules,
+  input: unknown,
+  bindings: Bindings,
+): Steps<Pick<DesiredUser, 'groups' | 'licenseRules' | 'managerKey'>> {
+  const { spec, pairing } = rules;
   const out: { groups?: DesiredMembership[]; licenseRules?: number[]; managerKey?: string } = {};
-  const bindings = bindingsOf(person.records, functions);
-  const input = person.primary.fields;
   if (spec.groups.length > 0) {
     const groups: DesiredMembership[] = [];
-    for (const [rule, group] of spec.groups.entries()) {
-      const member =
-        !group.members ||
-        (await evaluateBoolean(group.members, person.primary, person.records, functions));
+    for (let rule = 0; rule < spec.groups.length; rule++) {
+      const group = spec.groups[rule] as SyncSpec['groups'][number];
+      const member = !group.members || (yield* booleanSteps(group.members, input, bindings));
       // A rule that nests groups by people's values needs everyone's values, members or not
       // (such rules are all `foreach`).
       if (!member && !pairing.has(rule)) continue;
@@ -225,7 +289,7 @@ async function evaluateAccess(
         groups.push({ rule, name: group.name as string });
         continue;
       }
-      const raw = await evaluateExpression(group.foreach, input, bindings);
+      const raw = yield ask(group.foreach, input, bindings);
       const values = (Array.isArray(raw) ? raw : [raw]).flatMap((v: unknown) => {
         if (v === undefined || v === null) return [];
         if (typeof v !== 'string' && typeof v !== 'number') {
@@ -238,7 +302,7 @@ async function evaluateAccess(
       });
       for (const value of [...new Set(values)]) {
         const nameExpression = group.name as Expression;
-        const name = await evaluateExpression(nameExpression, input, { ...bindings, value });
+        const name = yield ask(nameExpression, input, { ...bindings, value });
         if (typeof name !== 'string' || name.trim() === '') {
           throw new MappingError(
             `${nameExpression.configPath}: the group name must be non-empty text, got ${show(name)}`,
@@ -250,18 +314,15 @@ async function evaluateAccess(
     out.groups = groups;
   }
   if (spec.licenses.length > 0) {
-    const rules: number[] = [];
-    for (const [index, license] of spec.licenses.entries()) {
-      if (
-        !license.when ||
-        (await evaluateBoolean(license.when, person.primary, person.records, functions))
-      )
-        rules.push(index);
+    const licenseRules: number[] = [];
+    for (let index = 0; index < spec.licenses.length; index++) {
+      const when = spec.licenses[index]?.when;
+      if (!when || (yield* booleanSteps(when, input, bindings))) licenseRules.push(index);
     }
-    out.licenseRules = rules;
+    out.licenseRules = licenseRules;
   }
   if (spec.users.manager) {
-    const value = await evaluateExpression(spec.users.manager, input, bindings);
+    const value = yield ask(spec.users.manager, input, bindings);
     if (typeof value === 'number' || (typeof value === 'string' && value.trim() !== '')) {
       out.managerKey = String(value).trim();
     } else if (value !== undefined && value !== null && value !== '') {

@@ -10,7 +10,7 @@ import { identifierKey } from '../expr/normalize.js';
 import type { DesiredUser } from '../model/desired.js';
 import type { MatchRule, SyncSpec } from '../model/spec.js';
 import type { TenantUser } from '../model/tenant.js';
-import { groupBy } from './group-by.js';
+import { groupBy, lazy } from './group-by.js';
 
 export interface MatchedPair {
   readonly desired: DesiredUser;
@@ -36,16 +36,18 @@ export function matchUsers(
   accounts: readonly TenantUser[],
   spec: SyncSpec,
 ): MatchResult {
-  const indexes: Record<MatchRule, Map<string, TenantUser[]>> = {
-    anchor: groupBy(
-      accounts,
-      (u) => stringAttr(u, spec.users.anchorAttribute)?.trim() || undefined,
+  // Built on first use: when every person matches by anchor, no other index is needed.
+  const indexes: Record<MatchRule, () => Map<string, TenantUser[]>> = {
+    anchor: lazy(() =>
+      groupBy(accounts, (u) => stringAttr(u, spec.users.anchorAttribute)?.trim() || undefined),
     ),
-    userPrincipalName: groupBy(accounts, (u) => identifierKey(u.userPrincipalName)),
-    mail: groupBy(accounts, (u) => {
-      const mail = stringAttr(u, 'mail');
-      return mail ? identifierKey(mail) : undefined;
-    }),
+    userPrincipalName: lazy(() => groupBy(accounts, (u) => identifierKey(u.userPrincipalName))),
+    mail: lazy(() =>
+      groupBy(accounts, (u) => {
+        const mail = stringAttr(u, 'mail');
+        return mail ? identifierKey(mail) : undefined;
+      }),
+    ),
   };
 
   const problems: MatchProblem[] = [];
@@ -98,14 +100,14 @@ type Found =
 
 function findAccount(
   d: DesiredUser,
-  indexes: Record<MatchRule, Map<string, TenantUser[]>>,
+  indexes: Record<MatchRule, () => Map<string, TenantUser[]>>,
   spec: SyncSpec,
 ): Found {
   for (const rule of spec.users.match) {
     const value = rule === 'anchor' ? d.anchor.trim() : d.attributes[rule];
     if (typeof value !== 'string' || value === '') continue;
     const key = rule === 'anchor' ? value : identifierKey(value);
-    const candidates = indexes[rule].get(key) ?? [];
+    const candidates = indexes[rule]().get(key) ?? [];
     const [first] = candidates;
     if (candidates.length > 1) {
       const upns = candidates.map((c) => c.userPrincipalName).join(', ');

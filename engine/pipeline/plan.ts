@@ -23,7 +23,6 @@ import { joinSources } from './join.js';
 import type { JoinResult } from './join.js';
 import { lintFieldReferences } from './lint.js';
 import { mapPeople } from './map.js';
-import { groupBy } from './group-by.js';
 import type { MapResult, MappingTenantView } from './map.js';
 import { createUniquenessContext } from '../expr/functions.js';
 import { identifierKey } from '../expr/normalize.js';
@@ -75,32 +74,34 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
  * for `$selectUnique`, and each person's own account by anchor, which never blocks its own name.
  */
 export function mappingView(tenant: TenantState, spec: SyncSpec): MappingTenantView {
-  const holders = new Map<string, string[]>();
-  for (const [key, ids] of groupBy(
-    tenant.users.flatMap((u) => {
-      const mail = u.attributes.mail;
-      const keys = [identifierKey(u.userPrincipalName)];
-      if (typeof mail === 'string' && mail !== '') keys.push(identifierKey(mail));
-      return keys.map((key) => ({ key, id: u.id }));
-    }),
-    (h) => h.key,
-  )) {
-    holders.set(
-      key,
-      ids.map((h) => h.id),
-    );
+  const byAnchor = new Map<string, string | null>();
+  for (const u of tenant.users) {
+    const value = u.attributes[spec.users.anchorAttribute];
+    const anchor = typeof value === 'string' ? value.trim() : '';
+    // null: two accounts claim the anchor, so neither is the person's own.
+    if (anchor !== '') byAnchor.set(anchor, byAnchor.has(anchor) ? null : u.id);
   }
-  const byAnchor = groupBy(tenant.users, (u) => {
-    const anchor = u.attributes[spec.users.anchorAttribute];
-    return typeof anchor === 'string' ? anchor.trim() || undefined : undefined;
-  });
   return {
-    accountIdByAnchor: (anchor) => {
-      const owners = byAnchor.get(anchor);
-      return owners?.length === 1 ? owners[0]?.id : undefined;
-    },
-    uniqueness: createUniquenessContext(holders),
+    accountIdByAnchor: (anchor) => byAnchor.get(anchor) ?? undefined,
+    uniqueness: createUniquenessContext(() => identifierHolders(tenant)),
   };
+}
+
+/** Every identifier (userPrincipalName, mail) an account holds, by key, with its holders. */
+function identifierHolders(tenant: TenantState): Map<string, string[]> {
+  const holders = new Map<string, string[]>();
+  const add = (identifier: string, id: string): void => {
+    const key = identifierKey(identifier);
+    const ids = holders.get(key);
+    if (ids === undefined) holders.set(key, [id]);
+    else if (!ids.includes(id)) ids.push(id);
+  };
+  for (const u of tenant.users) {
+    add(u.userPrincipalName, u.id);
+    const mail = u.attributes.mail;
+    if (typeof mail === 'string' && mail !== '') add(mail, u.id);
+  }
+  return holders;
 }
 
 /** Below this many people, identical values are ordinary (a small team, one office). */
