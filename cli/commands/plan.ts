@@ -14,7 +14,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { GraphConnection } from '../../connectors/entra/graph-client.js';
 import type { GrantedAccess, PlanAccessWarning } from '../../connectors/entra/permissions.js';
-import { planAccessWarnings, readGrantedAccess } from '../../connectors/entra/permissions.js';
+import {
+  neededActions,
+  planAccessWarnings,
+  readGrantedAccess,
+} from '../../connectors/entra/permissions.js';
 import {
   planRun,
   renderPlanJson,
@@ -95,12 +99,12 @@ function accessWarnings(
   applyRoles: readonly string[] | undefined,
 ): PlanAccessWarning[] {
   const spec = runtime.loaded.spec;
-  const read = tenantReadRequest(spec);
+  const needed = neededActions(plan.changes, tenantReadRequest(spec));
   const refuseExcess = runtime.loaded.config.target.excessPrivilege === 'refuse';
   const warnings: PlanAccessWarning[] = [];
   if (granted !== undefined) {
     warnings.push(
-      ...planAccessWarnings(granted, 'this identity', plan.changes, read, {
+      ...planAccessWarnings(granted, 'this identity', needed, {
         checkMissing: applyRoles === undefined,
         refuseExcess,
       }),
@@ -111,8 +115,7 @@ function accessWarnings(
       ...planAccessWarnings(
         { roles: applyRoles, directoryRoles: [] },
         'the apply identity',
-        plan.changes,
-        read,
+        needed,
         { refuseExcess },
       ),
     );

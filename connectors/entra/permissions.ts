@@ -233,18 +233,26 @@ export interface PlanAccessWarning {
  * holds, for the messages: in CI the plan usually runs as a read-only identity while apply
  * runs as another, so a finding about this identity's token may be expected there.
  */
-export function planAccessWarnings(
-  granted: GrantedAccess,
-  subject: AccessSubject,
+/** Each action a plan needs, with how many of its changes need it (0: the read does). */
+export function neededActions(
   changes: readonly Change[],
   read: TenantReadRequest,
-  options: { readonly checkMissing?: boolean; readonly refuseExcess?: boolean } = {},
-): PlanAccessWarning[] {
+): ReadonlyMap<EntraAction, number> {
   const needed = new Map<EntraAction, number>();
   for (const action of actionsOfRead(read)) needed.set(action, 0);
   for (const change of changes) {
     for (const action of actionsOfChange(change)) needed.set(action, (needed.get(action) ?? 0) + 1);
   }
+  return needed;
+}
+
+/** `needed` is `neededActions` of the plan, counted once for every identity checked. */
+export function planAccessWarnings(
+  granted: GrantedAccess,
+  subject: AccessSubject,
+  needed: ReadonlyMap<EntraAction, number>,
+  options: { readonly checkMissing?: boolean; readonly refuseExcess?: boolean } = {},
+): PlanAccessWarning[] {
   // In the table's order, whatever the order of the changes.
   const actions = (Object.keys(ACTION_PERMISSIONS) as EntraAction[]).filter((a) => needed.has(a));
   const who = subject === 'this identity' ? 'the identity this plan ran as' : 'the apply identity';
