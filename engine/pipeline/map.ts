@@ -86,14 +86,12 @@ function drive<T>(steps: Steps<T>): T | Promise<T> {
   return next.value;
 }
 
+/** The rest of `steps` from the first expression JSONata must evaluate (`evaluate` still tries the fast path first). */
 async function driveAsync<T>(steps: Steps<T>, pending: Evaluation): Promise<T> {
   let evaluation = pending;
   for (;;) {
     const { expression, input, bindings } = evaluation;
-    const quick = expression.evaluateNow(input, bindings);
-    const value =
-      quick === UNDECIDED ? await evaluateExpression(expression, input, bindings) : quick;
-    const next = steps.next(value);
+    const next = steps.next(await evaluateExpression(expression, input, bindings));
     if (next.done) return next.value;
     evaluation = next.value;
   }
