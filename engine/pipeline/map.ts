@@ -86,7 +86,10 @@ function drive<T>(steps: Steps<T>): T | Promise<T> {
   return next.value;
 }
 
-/** The rest of `steps` from the first expression JSONata must evaluate (`evaluate` still tries the fast path first). */
+/**
+ * The rest of `steps`, from the first expression only JSONata can evaluate (`evaluate` still
+ * tries the fast path first for the ones after it).
+ */
 async function driveAsync<T>(steps: Steps<T>, pending: Evaluation): Promise<T> {
   let evaluation = pending;
   for (;;) {
