@@ -46,6 +46,10 @@ export function createAccessTokenService(options: {
   // Tokens carry the generation they were issued in (a simulator-private claim); revoking
   // starts a new generation and verification refuses older ones.
   let generation = 0;
+  // Verified tokens by their text. Signature checks are the simulator's hottest work (a WebCrypto
+  // HMAC per request), and a token's signature cannot change: a hit still checks the clock and
+  // the generation, so expiry and `revokeAll` take effect exactly as without the cache.
+  const verified = new Map<string, VerifiedToken>();
 
   return {
     revokeAll() {
@@ -80,6 +84,8 @@ export function createAccessTokenService(options: {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
       const token = match?.[1];
       if (token === undefined) throw graphErrors.invalidToken('Access token is empty.');
+      const known = verified.get(token);
+      if (known !== undefined) return checkVerified(known, clock.now(), generation);
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],
@@ -93,11 +99,19 @@ export function createAccessTokenService(options: {
         const roles = Array.isArray(payload['roles'])
           ? payload['roles'].filter((r): r is string => typeof r === 'string')
           : [];
-        return {
+        const principal = {
           appId: typeof payload['appid'] === 'string' ? payload['appid'] : '',
           tenantId: typeof payload['tid'] === 'string' ? payload['tid'] : '',
           roles,
         };
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.clear();
+        verified.set(token, {
+          principal,
+          notBefore: (payload.nbf ?? 0) * 1000,
+          expires: (payload.exp ?? 0) * 1000,
+          generation,
+        });
+        return principal;
       } catch (error) {
         if (error instanceof GraphError) throw error;
         if (error instanceof joseErrors.JWTExpired) {
@@ -110,6 +124,26 @@ export function createAccessTokenService(options: {
       }
     },
   };
+}
+
+/** Tokens remembered as verified; past this the memory starts again (a bound, not a policy). */
+const VERIFIED_CACHE_SIZE = 1_000;
+
+interface VerifiedToken {
+  readonly principal: Principal;
+  /** Epoch ms: the token's `nbf` and `exp`. */
+  readonly notBefore: number;
+  readonly expires: number;
+  readonly generation: number;
+}
+
+/** The answers jwtVerify would give a token whose signature and claims were checked before. */
+function checkVerified(token: VerifiedToken, now: number, generation: number): Principal {
+  if (token.generation !== generation || now >= token.expires) {
+    throw graphErrors.invalidToken('Lifetime validation failed, the token is expired.');
+  }
+  if (now < token.notBefore) throw graphErrors.invalidToken('Access token validation failure.');
+  return token.principal;
 }
 
 /** A GUID derived from `seed`, so an app's service principal id is the same on every run. */
