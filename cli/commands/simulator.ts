@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
 import { openTenantStore, seedTenant, startSimulator } from '../../simulator/index.js';
+import type { RunningSimulator } from '../../simulator/index.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import { EntrasyncError } from '../../engine/errors.js';
@@ -44,14 +46,7 @@ export async function runSimulator(
       `  CA certificate: ${simulator.caFile}`,
       '',
       'Use it from a config with:',
-      '  target:',
-      '    auth: { method: secret, clientSecret: ${file:' + secretFile + '} }',
-      `    tenantId: ${simulator.tenantId}`,
-      `    clientId: ${client?.clientId ?? '-'}`,
-      `    graphUrl: ${simulator.origin}`,
-      `    authorityHost: ${simulator.authorityHost}`,
-      `    caFile: ${simulator.caFile}`,
-      '',
+      indent(targetBlock(simulator, client?.clientId ?? '-', secretFile), '  '),
     ].join('\n'),
   );
   await new Promise<void>((done) => {
@@ -60,6 +55,36 @@ export async function runSimulator(
     process.once('SIGTERM', stop);
   });
   await simulator.close();
+}
+
+/**
+ * The `target:` block that points a config at this simulator, written by the YAML library so it
+ * pastes as valid YAML whatever the paths hold (a `${file:…}` reference inside a hand-written
+ * flow mapping was not).
+ */
+export function targetBlock(
+  simulator: Pick<RunningSimulator, 'tenantId' | 'origin' | 'authorityHost' | 'caFile'>,
+  clientId: string,
+  secretFile: string,
+): string {
+  return stringify({
+    target: {
+      auth: { method: 'secret', clientSecret: `\${file:${secretFile}}` },
+      tenantId: simulator.tenantId,
+      clientId,
+      graphUrl: simulator.origin,
+      authorityHost: simulator.authorityHost,
+      caFile: simulator.caFile,
+    },
+  });
+}
+
+function indent(text: string, by: string): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => by + line)
+    .join('\n');
 }
 
 export interface SimulatorSeedOptions {
