@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, EntrasyncError } from '../../engine/errors.js';
@@ -16,7 +17,7 @@ import type { Daemon } from './daemon.js';
 import type { DaemonCommandOptions } from './run-daemon.js';
 import { runDaemon } from './run-daemon.js';
 import { createManualScheduler } from './scheduler.js';
-import { captureLog, tempCopyOfQuickstart } from './test-helpers.js';
+import { QUICKSTART, captureLog, tempCopyOfQuickstart } from './test-helpers.js';
 
 async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
   for (let i = 0; i < 500; i++) {
@@ -137,5 +138,22 @@ describe('entrasync daemon (command)', () => {
     await expect(missing.done).rejects.toBeInstanceOf(EntrasyncError);
     const bad = start(work, { schedule: 'every day' });
     await expect(bad.done).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it("the README's try-it config (examples/daemon) starts with no alert webhook variable set", async () => {
+    // The example reads the quickstart's files by relative path: copy both, as they sit in git.
+    const root = mkdtempSync(join(tmpdir(), 'entrasync-daemon-example-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    mkdirSync(join(root, 'examples'));
+    cpSync(join(QUICKSTART, '..', 'daemon'), join(root, 'examples', 'daemon'), { recursive: true });
+    cpSync(QUICKSTART, join(root, 'examples', 'quickstart'), {
+      recursive: true,
+      filter: (p) => !p.includes('.entrasync'),
+    });
+    const d = start(join(root, 'examples', 'daemon'), { schedule: undefined }, {});
+    const { url } = await d.started();
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    d.signals.emit('SIGTERM');
+    expect(await d.done).toBe(0);
   });
 });
