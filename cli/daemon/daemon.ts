@@ -122,6 +122,11 @@ export interface Daemon {
    */
   tick(trigger?: RunTrigger): Promise<TickResult>;
   health(): HealthStatus;
+  /**
+   * Clears the back-off so the next scheduled tick runs (SIGHUP: an operator fixed the cause).
+   * The failure count starts again; health stays degraded until a run succeeds.
+   */
+  resetBackoff(reason: string): void;
   /** Stops the schedule and waits up to `timeoutMs` for the current run; true if it finished. */
   stop(timeoutMs: number): Promise<boolean>;
   readonly running: boolean;
@@ -590,6 +595,13 @@ export function createDaemon(options: DaemonOptions): Daemon {
       await Promise.allSettled([...pendingAlerts]);
       daemonLog.info({ finished }, 'daemon stopped');
       return finished;
+    },
+    resetBackoff(reason) {
+      if (consecutiveFailures === 0 && nextAttemptAt === undefined) return;
+      daemonLog.info({ after: consecutiveFailures, reason }, `back-off cleared (${reason})`);
+      consecutiveFailures = 0;
+      nextAttemptAt = undefined;
+      publishBackoff();
     },
     get running() {
       return current !== undefined;

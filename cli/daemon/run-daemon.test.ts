@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -130,6 +130,24 @@ describe('entrasync daemon (command)', () => {
     d.signals.emit('SIGTERM');
     expect(await d.done).toBe(0);
     expect(d.log.text()).not.toContain(canary);
+  });
+
+  it('SIGHUP clears the back-off once the cause is fixed: the next tick runs and succeeds', async () => {
+    const work = tempCopyOfQuickstart();
+    renameSync(join(work, 'employees.csv'), join(work, 'employees.csv.away'));
+    const d = start(work);
+    const { daemon } = await d.started();
+    expect(await daemon.tick()).toMatchObject({ ran: true, outcome: 'source-failed' });
+    expect(await daemon.tick()).toMatchObject({ ran: false, skipped: 'backoff' });
+
+    renameSync(join(work, 'employees.csv.away'), join(work, 'employees.csv'));
+    expect(await daemon.tick()).toMatchObject({ ran: false, skipped: 'backoff' });
+    d.signals.emit('SIGHUP');
+    expect(await daemon.tick()).toMatchObject({ ran: true, outcome: 'planned' });
+    expect(daemon.health()).toMatchObject({ status: 'ok', consecutiveFailures: 0 });
+    expect(d.log.records().map((r) => r.msg)).toContain('back-off cleared (SIGHUP)');
+    d.signals.emit('SIGTERM');
+    expect(await d.done).toBe(0);
   });
 
   it('needs a valid schedule', async () => {

@@ -57,8 +57,8 @@ export interface DaemonCommandOptions {
 export interface DaemonEnvironment {
   readonly redactor: Redactor;
   readonly env?: NodeJS.ProcessEnv;
-  /** Where SIGTERM and SIGINT come from (the process). */
-  readonly signals?: Pick<NodeJS.EventEmitter, 'once' | 'off'>;
+  /** Where SIGTERM, SIGINT and SIGHUP come from (the process). */
+  readonly signals?: Pick<NodeJS.EventEmitter, 'on' | 'once' | 'off'>;
   readonly logDestination?: { write(text: string): unknown; isTTY?: boolean };
   readonly clock?: DaemonClock;
   readonly scheduler?: (expression: string, timezone: string | undefined, log: Logger) => Scheduler;
@@ -174,6 +174,10 @@ export async function runDaemon(
       `serving /healthz and /metrics on ${server.url}`,
     );
 
+    // SIGHUP: the operator fixed what made runs fail; try again at the next tick.
+    const hangUp = () => daemon.resetBackoff('SIGHUP');
+    signals.on('SIGHUP', hangUp);
+    cleanup.push(() => void signals.off('SIGHUP', hangUp));
     const stopSignal = new Promise<string>((done) => {
       const onSignal = (name: string) => () => {
         signals.off('SIGTERM', term);
