@@ -87,6 +87,15 @@ export const SimulatorTarget = Type.Object(
           'JSON file of users to start from when the state file is new, relative to the config file.',
       }),
     ),
+    clockOffset: Type.Optional(
+      Type.String({
+        pattern: '^[-+]?[0-9]+(ms|s|m|h|d)$',
+        patternErrorMessage:
+          'must be a whole number and a unit, optionally signed: `ms`, `s`, `m`, `h` or `d` (`-1d`)',
+        description:
+          "The simulated tenant's clock runs this far from the local one (`-1d`: a day behind, so the local clock looks a day ahead); for trying `safety.maxClockSkew`. Default `0s`.",
+      }),
+    ),
   },
   {
     additionalProperties: false,
