@@ -241,5 +241,7 @@ describe('stageClock', () => {
     expect(formatSpan(500)).toBe('500ms');
     expect(formatSpan(DAY + 3_600_000 + 5000)).toBe('1d 1h');
     expect(formatSpan(6 * MINUTE)).toBe('6m');
+    expect(formatSpan(DAY + 999)).toBe('1d');
+    expect(formatSpan(6 * MINUTE + 5500)).toBe('6m 5s');
   });
 });

@@ -115,24 +115,19 @@ export function clockFindings(
   };
 }
 
-/** `3d 4h`, `6m 5s`, `800ms`: the two largest units. */
+/** `3d 4h`, `6m 5s`, `1d` (for 1d 0h 0.9s), `800ms`: a unit and the next one down, floored. */
 export function formatSpan(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  const units: [string, number][] = [
+  const units: readonly (readonly [string, number])[] = [
     ['d', 86_400_000],
     ['h', 3_600_000],
     ['m', 60_000],
     ['s', 1000],
   ];
-  const parts: string[] = [];
-  let rest = Math.round(ms / 1000) * 1000;
-  for (const [name, size] of units) {
-    if (parts.length === 2) break;
-    const n = Math.floor(rest / size);
-    if (n > 0 || parts.length > 0) {
-      if (n > 0) parts.push(`${n}${name}`);
-      rest -= n * size;
-    }
-  }
-  return parts.join(' ');
+  const i = units.findIndex(([, size]) => ms >= size);
+  const [name, size] = units[i] ?? ['s', 1000];
+  const n = Math.floor(ms / size);
+  const next = units[i + 1];
+  const m = next ? Math.floor((ms - n * size) / next[1]) : 0;
+  return next && m > 0 ? `${n}${name} ${m}${next[0]}` : `${n}${name}`;
 }
