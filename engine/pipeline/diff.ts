@@ -8,6 +8,7 @@ import type { DesiredState, DesiredUser } from '../model/desired.js';
 import type { Provenance } from '../model/person.js';
 import type { AttributeChange, Change, ChangeReason, PlanWarning, UserRef } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../model/spec.js';
 import type { AttributeValue, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
@@ -302,8 +303,8 @@ export function restorableByAnchor(
  * Where a leaver's managed account is in staged offboarding. The clock starts at the date
  * entrasync recorded with the disable (Graph's time, written by the apply); an account without
  * a readable date is treated as starting now (the date is recorded with this plan), so a lost
- * date delays a stage, never hastens one. A date later than `now` (Graph's time) was written
- * by a wrong clock: it is unknown too, never "long past" (A8). Days are 86,400,000 ms of UTC
+ * date delays a stage, never hastens one. A date later than `now` (Graph's time) by more than
+ * safety.maxClockSkew was written by a wrong clock: it is unknown too, never "long past" (A8). Days are 86,400,000 ms of UTC
  * (no time zone, no daylight-saving shift). `clockTrusted` false (A7): the stages that wait for
  * a number of days are not taken (`clockHeld`); disabling and immediate removals still are.
  */
@@ -320,7 +321,10 @@ export function deprovisionStage(
   const enabled = account.attributes.accountEnabled === true;
   const recorded = account.attributes[policy.stateAttribute];
   const parsed = typeof recorded === 'string' ? Date.parse(recorded) : NaN;
-  const future = !Number.isNaN(parsed) && parsed > now && !enabled;
+  // Within maxClockSkew of now, a later date is clock jitter (the Date header has a 1 s
+  // resolution): not due, and not re-recorded on every plan.
+  const tolerance = spec.safety.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  const future = !Number.isNaN(parsed) && parsed > now + tolerance && !enabled;
   const since = future ? NaN : parsed;
   const staged = policy.removeAccessAfterDays > 0 || policy.deleteAfterDays !== undefined;
   const known = !Number.isNaN(since) && !enabled;
