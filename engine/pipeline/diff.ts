@@ -246,7 +246,7 @@ export function diffUsers(
             account.attributes.accountEnabled === true
               ? `disable ${account.userPrincipalName}: ${why}`
               : stage.future !== undefined
-                ? `record again when deprovisioning of ${account.userPrincipalName} started: the recorded ${stage.future} is later than Microsoft Graph's time now, so it is unknown and the grace period starts again: ${why}`
+                ? `record again when deprovisioning of ${account.userPrincipalName} started: the recorded ${stage.future} is later than Microsoft Graph's time now (beyond safety.maxClockSkew), so it is unknown and the grace period starts again: ${why}`
                 : `record when deprovisioning of ${account.userPrincipalName} started (disabled already, no date): ${why}`,
           user,
           provenance,
@@ -304,9 +304,10 @@ export function restorableByAnchor(
  * entrasync recorded with the disable (Graph's time, written by the apply); an account without
  * a readable date is treated as starting now (the date is recorded with this plan), so a lost
  * date delays a stage, never hastens one. A date later than `now` (Graph's time) by more than
- * safety.maxClockSkew was written by a wrong clock: it is unknown too, never "long past" (A8). Days are 86,400,000 ms of UTC
- * (no time zone, no daylight-saving shift). `clockTrusted` false (A7): the stages that wait for
- * a number of days are not taken (`clockHeld`); disabling and immediate removals still are.
+ * safety.maxClockSkew was written by a wrong clock: it is unknown too, never "long past" (A8).
+ * Days are 86,400,000 ms of UTC (no time zone, no daylight-saving shift). `clockTrusted` false
+ * (A7): the stages that wait for a number of days are not taken (`clockHeld`); disabling and
+ * immediate removals still are.
  */
 export function deprovisionStage(
   account: TenantUser,
