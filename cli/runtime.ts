@@ -40,7 +40,8 @@ import type { PlanIO } from '../engine/index.js';
 import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
 import { collectReadGarbage } from './memory.js';
 import type { Redactor } from '../engine/secret.js';
-import { startSimulator } from '../simulator/index.js';
+import { offsetClock, startSimulator, systemClock } from '../simulator/index.js';
+import { parseDuration } from './daemon/duration.js';
 
 export interface Runtime {
   readonly loaded: LoadedConfig;
@@ -96,6 +97,9 @@ export async function openRuntime(
       statePath: resolve(loaded.baseDir, target.simulator?.state ?? DEFAULT_SIMULATOR_STATE),
       ...(target.simulator?.seed
         ? { seedPath: resolve(loaded.baseDir, target.simulator.seed) }
+        : {}),
+      ...(target.simulator?.clockOffset
+        ? { clock: offsetClock(systemClock(), signedDurationMs(target.simulator.clockOffset)) }
         : {}),
     });
     const client = simulator.clients[0];
@@ -216,4 +220,12 @@ async function credentialFactory(
       return () => createManagedIdentityCredential(clientId, connection);
     }
   }
+}
+
+/** `-1d` in ms (negative: behind); the schema checked the text. */
+function signedDurationMs(text: string): number {
+  const sign = text.startsWith('-') ? -1 : 1;
+  const ms = parseDuration(text.replace(/^[-+]/, ''));
+  if (ms === undefined) throw new Error(`not a duration: ${JSON.stringify(text)}`);
+  return sign * ms;
 }

@@ -832,7 +832,19 @@ function buildSafety(safety: Config['safety']): SafetySpec {
     protect: (safety?.protect ?? []).map((p) => p.toLowerCase()),
     allowPrivileged: (safety?.allowPrivileged ?? []).map((p) => p.toLowerCase()),
     requireApproval: (safety?.requireApproval ?? []) as ApprovalAction[],
+    ...(safety?.maxClockSkew === undefined
+      ? {}
+      : { maxClockSkewMs: durationMs(safety.maxClockSkew) }),
   };
+}
+
+const DURATION_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `5m` in ms; the schema checked the text (DURATION_PATTERN). */
+function durationMs(text: string): number {
+  const match = /^([0-9]+)(ms|s|m|h|d)$/.exec(text);
+  if (!match) throw new Error(`not a duration: ${JSON.stringify(text)}`);
+  return Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS];
 }
 
 /**

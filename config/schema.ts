@@ -18,7 +18,12 @@ import {
 import type { ThresholdAction } from '../engine/model/spec.js';
 import { FUNCTION_NAMES } from '../engine/expr/functions.js';
 import { ExcessPrivilege, TargetAuth, WritesConfig } from './auth-schema.js';
-import { DaemonConfig, HistoryConfig, ScheduleConfig } from './operations-schema.js';
+import {
+  DaemonConfig,
+  DURATION_PATTERN,
+  HistoryConfig,
+  ScheduleConfig,
+} from './operations-schema.js';
 import { ExpressionString, SecretOrText, StringEnum } from './schema-slots.js';
 
 export {
@@ -80,6 +85,15 @@ export const SimulatorTarget = Type.Object(
         minLength: 1,
         description:
           'JSON file of users to start from when the state file is new, relative to the config file.',
+      }),
+    ),
+    clockOffset: Type.Optional(
+      Type.String({
+        pattern: '^[-+]?[0-9]+(ms|s|m|h|d)$',
+        patternErrorMessage:
+          'must be a whole number and a unit, optionally signed: `ms`, `s`, `m`, `h` or `d` (`-1d`)',
+        description:
+          "The simulated tenant's clock runs this far from the local one (`-1d`: a day behind, so the local clock looks a day ahead); for trying `safety.maxClockSkew`. Default `0s`.",
       }),
     ),
   },
@@ -647,6 +661,15 @@ export const SafetyConfig = Type.Object(
             'Actions whose changes each need an approval in the approvals file before apply. Adopting an account found by userPrincipalName or mail always does.',
         },
       ),
+    ),
+    maxClockSkew: Type.Optional(
+      // No schema default: a filled-in default would change every config's digest.
+      Type.String({
+        pattern: DURATION_PATTERN,
+        patternErrorMessage: 'must be a whole number and a unit: `ms`, `s`, `m`, `h` or `d` (`5m`)',
+        description:
+          "How far the local clock may be from Microsoft Graph's (the `Date` header of the tenant read), either way, before the plan refuses every stage that waits for a number of days (`removeAccessAfterDays`, `deleteAfterDays`) with an error (exit 1); everything else still plans. Default `5m`.",
+      }),
     ),
     approvals: Type.Optional(
       Type.String({

@@ -77,6 +77,17 @@ export function createVirtualClock(startMs: number = VIRTUAL_EPOCH_MS): VirtualC
   };
 }
 
+/**
+ * `base` read `offsetMs` later (negative: earlier): a tenant whose clock differs from the
+ * local one, so a test can show what entrasync does with a skewed local clock (A7). Sleeps
+ * are `base`'s: an offset shifts the time, not its pace.
+ */
+export function offsetClock(base: Clock, offsetMs: number): Clock {
+  if (!Number.isFinite(offsetMs)) throw new Error('offsetClock: offsetMs must be finite.');
+  if (offsetMs === 0) return base;
+  return { now: () => base.now() + offsetMs, sleep: (ms) => base.sleep(ms) };
+}
+
 export function isVirtualClock(clock: Clock): clock is VirtualClock {
   return (clock as Partial<VirtualClock>).virtual === true;
 }

@@ -38,7 +38,13 @@ import { certificateCredential, federatedCredential, secretCredential } from './
 import { createCertificateAuthority, issueServerCertificate } from './tls.js';
 
 export type { Clock, VirtualClock } from './clock.js';
-export { createVirtualClock, isVirtualClock, systemClock, VIRTUAL_EPOCH_MS } from './clock.js';
+export {
+  createVirtualClock,
+  isVirtualClock,
+  offsetClock,
+  systemClock,
+  VIRTUAL_EPOCH_MS,
+} from './clock.js';
 export type { FaultDecision, FaultPlan, FaultRequest, FaultRule } from './fault-plan.js';
 export { FaultPlanError, FaultPlanSchema, loadFaultPlan, parseFaultPlan } from './fault-plan.js';
 export type { RequestLogEntry, SimulatorCounters } from './router.js';

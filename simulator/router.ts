@@ -186,6 +186,9 @@ async function handle(
       'request-id': requestId,
       'client-request-id': clientRequestId,
       'Strict-Transport-Security': 'max-age=31536000',
+      // Graph's time (RFC 9110 IMF-fixdate, 1 s resolution) from the simulator's clock, not
+      // Node's automatic wall-clock header: entrasync checks its own clock against it (A7).
+      Date: new Date(ctx.clock.now()).toUTCString(),
     };
     if (outcome.graph) {
       baseHeaders['Cache-Control'] = 'no-cache';

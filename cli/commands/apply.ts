@@ -48,7 +48,7 @@ import type { Output } from '../output.js';
 import type { Runtime } from '../runtime.js';
 import { planIO } from '../runtime.js';
 import { checkSavedPlanBaseline } from '../baseline.js';
-import { reportFailedSources } from './plan.js';
+import { clockRefused, reportClockRefusal, reportFailedSources } from './plan.js';
 
 /** Flags of `apply` beyond the config and the overrides (see `addApplyOptions`). */
 export interface ApplyCommandOptions {
@@ -150,11 +150,12 @@ export async function runApply(
       });
       output.out(renderPlanText(plan));
       reportFailedSources(plan, output);
+      reportClockRefusal(plan, output);
     }
     const unfinished = store?.unfinishedRun(spec.configDigest);
     if (plan.changes.length === 0 && plan.blocked.length === 0 && unfinished === undefined) {
       output.out('Nothing to apply.\n');
-      return EXIT.ok;
+      return clockRefused(plan) ? EXIT.error : EXIT.ok;
     }
     const foreseen = new Set(actionsForSpec(spec));
     const needed = [...new Set(plan.changes.flatMap((c) => actionsOfChange(c)))];
@@ -192,7 +193,7 @@ export async function runApply(
       );
       return EXIT.error;
     }
-    return countOutcomes(report).failed > 0 ? EXIT.error : EXIT.ok;
+    return countOutcomes(report).failed > 0 || clockRefused(plan) ? EXIT.error : EXIT.ok;
   } finally {
     store?.close();
   }

@@ -85,6 +85,7 @@ export async function runPlan(
     output.err(`Saved plan ${plan.fingerprint.slice(0, 12)} to ${options.out}\n`);
   }
   reportFailedSources(plan, output);
+  reportClockRefusal(plan, output);
   return planExitCode(plan);
 }
 
@@ -125,6 +126,7 @@ function accessWarnings(
 
 export function planExitCode(plan: Plan): ExitCode {
   if (plan.sources.some((s) => s.status === 'failed')) return EXIT.error;
+  if (clockRefused(plan)) return EXIT.error;
   if (plan.blocked.length > 0) return EXIT.blocked;
   return plan.changes.length > 0 ? EXIT.changes : EXIT.ok;
 }
@@ -138,5 +140,21 @@ export function reportFailedSources(plan: Plan, output: Output): void {
       const where = describeLocation(issue.location);
       output.err(`  ${where ? `${where}: ` : ''}${issue.message}\n`);
     }
+  }
+}
+
+/**
+ * The local clock is skewed past safety.maxClockSkew against Graph's: the plan refused its
+ * time-based deprovisioning stages (A7). `plan` and `apply` exit 1 (everything else planned).
+ */
+export function clockRefused(plan: Plan): boolean {
+  return plan.issues.some((i) => i.severity === 'error' && i.code === 'clock.skew');
+}
+
+export function reportClockRefusal(plan: Plan, output: Output): void {
+  for (const issue of plan.issues.filter(
+    (i) => i.severity === 'error' && i.code === 'clock.skew',
+  )) {
+    output.err(`error: ${issue.message}\n`);
   }
 }

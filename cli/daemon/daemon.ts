@@ -693,6 +693,12 @@ function logPlan(log: Logger, plan: Plan, read: TenantReadKind, reused: boolean)
     },
     'planned',
   );
+  // The local clock is skewed against Graph's: time-based stages were refused (A7).
+  for (const issue of plan.issues.filter(
+    (i) => i.severity === 'error' && i.code === 'clock.skew',
+  )) {
+    log.error({ code: issue.code }, issue.message);
+  }
   for (const c of plan.changes) {
     log.debug(
       { changeId: c.id, kind: c.kind, reason: c.reason, user: subjectOf(c).userPrincipalName },

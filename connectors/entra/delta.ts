@@ -33,7 +33,7 @@ import { flatten, selectFor } from './attributes.js';
 import type { Clock } from './clock.js';
 import type { EntraReader, EntraTenantState } from './read-tenant.js';
 import type { PrivilegedCache, RoleAssignableGroup } from './read-tenant.js';
-import { MANAGED_GROUP_SELECT, readPrivileged, toTenantGroup } from './read-tenant.js';
+import { MANAGED_GROUP_SELECT, readClock, readPrivileged, toTenantGroup } from './read-tenant.js';
 import type { GraphTransport } from './transport.js';
 import { graphErrorOf } from './transport.js';
 
@@ -254,6 +254,7 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       users: [...cache.users.values()],
       ...(cache.groups === undefined ? {} : { groups: [...cache.groups.values()] }),
       ...(privileged === undefined ? {} : { privileged }),
+      clock: readClock(transport),
     };
     cache.base = tenant;
     return { tenant, mode: 'delta', changed, removed };

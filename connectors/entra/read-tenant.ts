@@ -21,6 +21,7 @@ import type {
   TenantLicense,
   TenantReadRequest,
   TenantSku,
+  TenantClock,
   TenantState,
   TenantUser,
 } from '../../engine/model/tenant.js';
@@ -86,11 +87,23 @@ export function createEntraReader(
               ),
             }
           : {}),
+        clock: readClock(transport),
       };
       options.onRead?.(state);
       return state;
     },
   };
+}
+
+/**
+ * Graph's clock as the read saw it (the latest `Date` header and the local clock then), for the
+ * time-based deprovisioning stages (engine/pipeline/clock.ts); `unknown` if no answer had one.
+ */
+export function readClock(transport: GraphTransport): TenantClock {
+  const reading = transport.serverClock();
+  return reading === undefined
+    ? { status: 'unknown', reason: "no Date header in Microsoft Graph's answers" }
+    : { status: 'read', serverTime: reading.serverTime, localTime: reading.localTime };
 }
 
 /**

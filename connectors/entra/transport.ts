@@ -13,6 +13,9 @@
  *   however long, and an exponential backoff with jitter. 500 and 502 are not retried (as the
  *   SDK's handler does not): a page that fails fails the read (G8).
  * - Tokens, secrets and bodies never reach an error message.
+ * - Every answer's `Date` header (Graph's clock) is kept with the local clock's reading when
+ *   the answer's headers arrived: `serverClock()` is the latest pair, from which the reader
+ *   measures the local clock's skew (A7) and the writer dates the disables it records (A10).
  */
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { GraphError, ResponseType } from '@microsoft/microsoft-graph-client';
@@ -68,6 +71,24 @@ export interface GraphTransport {
   readonly credentialGeneration: number;
   /** Refreshes the credential unless a refresh happened since `generation`. */
   refreshCredential(generation: number): void;
+  /** Graph's clock at the latest answer that carried a `Date` header; undefined before one. */
+  serverClock(): ServerClockReading | undefined;
+}
+
+/** Graph's `Date` header (ms, 1 s resolution) and the local clock when it arrived. */
+export interface ServerClockReading {
+  readonly serverTime: number;
+  readonly localTime: number;
+}
+
+/**
+ * Graph's time now by the latest reading: the local clock corrected by the measured offset.
+ * Without a reading, the local clock (the apply reads the tenant, so it has one before writing).
+ */
+export function graphNow(transport: GraphTransport): number {
+  const local = transport.clock.now();
+  const reading = transport.serverClock();
+  return reading === undefined ? local : local - (reading.localTime - reading.serverTime);
 }
 
 export interface TransportOptions {
@@ -94,6 +115,7 @@ export function createGraphTransport(
     longestRetryAfterMs: 0,
   };
   const common = options.headers ?? {};
+  let lastServerClock: ServerClockReading | undefined;
 
   const refreshCredential = (generation: number): void => {
     if (credential === undefined || credential.generation !== generation) return;
@@ -130,6 +152,9 @@ export function createGraphTransport(
       throw toTransportError(err);
     }
     const response = raw as Response;
+    // The local time is taken when the headers arrive, before the body is read.
+    const serverTime = Date.parse(response.headers.get('date') ?? '');
+    if (!Number.isNaN(serverTime)) lastServerClock = { serverTime, localTime: clock.now() };
     let text: string;
     try {
       text = await response.text();
@@ -211,6 +236,7 @@ export function createGraphTransport(
       return credential?.generation ?? 0;
     },
     refreshCredential,
+    serverClock: () => lastServerClock,
   };
 }
 

@@ -18,6 +18,7 @@ import { operationsFor, resolverFor } from './operations.js';
 import type { UserIdentity } from './operations.js';
 import type { WritePacer } from './pacer.js';
 import type { GraphTransport } from './transport.js';
+import { graphNow } from './transport.js';
 
 export interface EntraWriterOptions {
   readonly transport: GraphTransport;
@@ -57,7 +58,15 @@ export function createEntraWriter(options: EntraWriterOptions): BatchTargetWrite
       deadlines.set(context, transport.clock.now() + budget);
     }
     const ids = resolverFor(context.createdIds);
-    const now = () => new Date(transport.clock.now()).toISOString();
+    if (transport.serverClock() === undefined && changes.some(recordsDate)) {
+      // No Graph answer yet to date a disable by (apply reads the tenant first, so this is a
+      // writer used on its own): one small read measures Graph's clock before any date is set.
+      await transport.get('/users?$top=1&$select=id').catch(() => undefined);
+    }
+    // The disable date recorded on an account is Graph's time (A10): the local clock corrected
+    // by the offset of the latest Graph answer's Date header, so a skewed local clock never
+    // dates a deprovisioning early or late.
+    const now = () => new Date(graphNow(transport)).toISOString();
     const planned = changes.map((change) =>
       operationsFor(change, {
         password: initialPassword,
@@ -233,4 +242,9 @@ export function initialPassword(): string {
 
 function pick(alphabet: string): string {
   return alphabet[randomInt(alphabet.length)] ?? alphabet[0] ?? '';
+}
+
+/** A change whose request carries a date: a disable that records when deprovisioning started. */
+function recordsDate(change: Change): boolean {
+  return change.kind === 'disableUser' && change.stateAttribute !== undefined;
 }

@@ -14,6 +14,7 @@ import {
   writeTenantSnapshot,
 } from './tenant-snapshot.js';
 
+const GRAPH_TIME = Date.UTC(2026, 0, 1, 8);
 const dir = mkdtempSync(join(tmpdir(), 'entrasync-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -32,9 +33,15 @@ const live: TargetReader = {
     return Promise.resolve({
       users: [{ id: 'u1', userPrincipalName: 'ann@contoso.example', attributes }],
       privileged: [{ userId: 'u9', reason: 'active role Global Administrator' }],
+      clock: { status: 'read', serverTime: GRAPH_TIME, localTime: GRAPH_TIME + 500 },
     });
   },
 };
+
+/** What a snapshot serves of a live read: the same, at the Graph time of that read (A7). */
+async function liveAsServed(request: TenantReadRequest): Promise<TenantState> {
+  return { ...(await live.read(request)), clock: { status: 'recorded', serverTime: GRAPH_TIME } };
+}
 
 describe('tenant snapshots', () => {
   const wide = {
@@ -44,13 +51,25 @@ describe('tenant snapshots', () => {
   it('serves exactly what a live read of the same request returns', async () => {
     const snapshot = await takeTenantSnapshot(live, wide, Date.UTC(2026, 0, 1));
     const narrow = { userAttributes: ['employeeId', 'accountEnabled', 'userPrincipalName'] };
-    expect(serveSnapshot(snapshot, narrow)).toEqual(await live.read(narrow));
+    expect(serveSnapshot(snapshot, narrow)).toEqual(await liveAsServed(narrow));
     expect(Object.keys(serveSnapshot(snapshot, narrow).users[0]!.attributes)).toEqual(
       narrow.userAttributes,
     );
     expect(serveSnapshot(snapshot, narrow).privileged).toEqual([
       { userId: 'u9', reason: 'active role Global Administrator' },
     ]);
+  });
+
+  it("A7: a snapshot's tenant is served at the Graph time it was read at; one without a Graph time says unknown", async () => {
+    const snapshot = await takeTenantSnapshot(live, wide);
+    expect(serveSnapshot(snapshot, wide).clock).toEqual({
+      status: 'recorded',
+      serverTime: GRAPH_TIME,
+    });
+    const { clock: _clock, ...older } = snapshot.tenant;
+    expect(serveSnapshot({ ...snapshot, tenant: older }, wide).clock).toMatchObject({
+      status: 'unknown',
+    });
   });
 
   it('refuses a request for an attribute the snapshot was taken without', async () => {
@@ -66,7 +85,7 @@ describe('tenant snapshots', () => {
     await writeTenantSnapshot(file, await takeTenantSnapshot(live, wide));
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const reader = tenantSnapshotReader(file);
-    expect(await reader.read(wide)).toEqual(await live.read(wide));
+    expect(await reader.read(wide)).toEqual(await liveAsServed(wide));
 
     const edited = readFileSync(file, 'utf8').replace('"Sales"', '"Marketing"');
     expect(() => parseTenantSnapshot(edited, 'edited.json')).toThrow(/does not match its digest/);

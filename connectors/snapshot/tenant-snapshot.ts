@@ -20,7 +20,12 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TenantReadError } from '../../engine/errors.js';
-import type { AttributeValue, TenantReadRequest, TenantState } from '../../engine/model/tenant.js';
+import type {
+  AttributeValue,
+  TenantClock,
+  TenantReadRequest,
+  TenantState,
+} from '../../engine/model/tenant.js';
 import { canonicalJson, sha256 } from '../../engine/pipeline/fingerprint.js';
 import type { TargetReader } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
@@ -146,6 +151,24 @@ export function serveSnapshot(
       for (const path of paths) attributes[path] = u.attributes[path] ?? null;
       return { id: u.id, userPrincipalName: u.userPrincipalName, attributes };
     }),
+    clock: snapshotClock(snapshot.tenant.clock),
+  };
+}
+
+/**
+ * A snapshot's tenant is of the instant it was read, so its time-based deprovisioning stages
+ * are evaluated at the Graph time of that read (`recorded`), never at the local clock's now:
+ * late, never early, and the same plan as the live one at that instant. A snapshot without a
+ * Graph time (taken before entrasync recorded it) cannot say when it is: `unknown`, and those
+ * stages are not planned from it.
+ */
+function snapshotClock(clock: TenantClock | undefined): TenantClock {
+  if (clock?.status === 'read' || clock?.status === 'recorded') {
+    return { status: 'recorded', serverTime: clock.serverTime };
+  }
+  return {
+    status: 'unknown',
+    reason: 'the tenant snapshot holds no Microsoft Graph time (take it again with this entrasync)',
   };
 }
 

@@ -195,6 +195,12 @@ export interface SafetySpec {
   readonly allowPrivileged: readonly string[];
   /** Actions whose changes each need an approval (`approvals.yaml`) before they are applied. */
   readonly requireApproval: readonly ApprovalAction[];
+  /**
+   * How far (ms, either way) the local clock may be from Microsoft Graph's (`Date` header)
+   * before the time-based deprovisioning stages (removeAccessAfterDays, deleteAfterDays) are
+   * refused (A7). Absent: `DEFAULT_MAX_CLOCK_SKEW_MS`.
+   */
+  readonly maxClockSkewMs?: number;
 }
 
 /** What an approval can approve: a threshold action, or adopting an existing account. */
@@ -235,6 +241,9 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<ThresholdAction, Threshold>> = 
 };
 
 export const DEFAULT_MIN_SOURCE_RATIO = 0.9;
+
+/** `safety.maxClockSkew` when the config does not set it: 5 minutes. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 300_000;
 
 export const DEFAULT_SAFETY: SafetySpec = {
   thresholds: DEFAULT_THRESHOLDS,

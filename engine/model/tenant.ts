@@ -79,7 +79,27 @@ export interface TenantState {
    * not read (the request did not ask).
    */
   readonly domains?: TenantDomains;
+  /**
+   * Microsoft Graph's clock as this read saw it, for the time-based deprovisioning stages
+   * (removeAccessAfterDays, deleteAfterDays). Absent: the reader did not measure it (engine
+   * tests, fixtures); the plan's `now` is then taken as Graph's time.
+   */
+  readonly clock?: TenantClock;
 }
+
+/**
+ * `read`: a live read; `serverTime` is the `Date` header of a Graph response of the read and
+ * `localTime` the local clock when that response arrived (both ms since the epoch), so
+ * `localTime - serverTime` is the local clock's skew (the header has a resolution of 1 s).
+ * `recorded`: the tenant state is of a past instant of Graph's clock (an offline snapshot);
+ * grace periods are counted at that instant, never at the local clock's now. `unknown`: no
+ * Graph time at all (a snapshot taken before entrasync recorded it): time-based stages are
+ * not planned.
+ */
+export type TenantClock =
+  | { readonly status: 'read'; readonly serverTime: number; readonly localTime: number }
+  | { readonly status: 'recorded'; readonly serverTime: number }
+  | { readonly status: 'unknown'; readonly reason: string };
 
 /**
  * `read`: the verified domain names (`GET /domains`, `isVerified` true; unverified ones do not

@@ -8,6 +8,7 @@ import type { DesiredState, DesiredUser } from '../model/desired.js';
 import type { Provenance } from '../model/person.js';
 import type { AttributeChange, Change, ChangeReason, PlanWarning, UserRef } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../model/spec.js';
 import type { AttributeValue, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
@@ -30,13 +31,26 @@ export interface DiffResult {
    * licenses (within `removeAccessAfterDays`, or held), `remove` takes them away.
    */
   readonly leavers: ReadonlyMap<string, 'retain' | 'remove'>;
+  /**
+   * UPNs of leavers whose time-based stage (access removal, delete) was not evaluated because
+   * the clock is not trusted (`DiffOptions.clockTrusted` false); empty otherwise.
+   */
+  readonly clockHeld: readonly string[];
 }
 
 const DAY_MS = 86_400_000;
 
 export interface DiffOptions {
-  /** The time the plan is made (ms since the epoch), for grace periods. */
+  /**
+   * The time the plan is made (ms since the epoch), for grace periods: Microsoft Graph's time
+   * (computePlan corrects the local clock by the skew the tenant read measured, clock.ts).
+   */
   readonly now: number;
+  /**
+   * false: `now` cannot be trusted (the local clock is skewed past safety.maxClockSkew, or
+   * Graph's time is unknown): the time-based stages are refused. Default true.
+   */
+  readonly clockTrusted?: boolean;
   /** Soft-deleted users (the recycle bin), for restoring a person who returned. */
   readonly deletedUsers?: readonly TenantUser[];
 }
@@ -53,6 +67,7 @@ export function diffUsers(
   const touched = new Set<string>();
   const accounts = new Map<DesiredUser, UserRef & { readonly createdBy?: string }>();
   const leavers = new Map<string, 'retain' | 'remove'>();
+  const clockHeld: string[] = [];
   const stateAttribute = spec.users.deprovision.stateAttribute;
   const deletedByAnchor = restorableByAnchor(options.deletedUsers, spec);
 
@@ -205,7 +220,8 @@ export function diffUsers(
         ? `${gone.personKey} no longer matches users.scope`
         : `no person in the sources has anchor "${anchor ?? ''}"`;
       const user = { id: account.id, userPrincipalName: account.userPrincipalName };
-      const stage = deprovisionStage(account, spec, options.now);
+      const stage = deprovisionStage(account, spec, options.now, options.clockTrusted ?? true);
+      if (stage.clockHeld) clockHeld.push(account.userPrincipalName);
       leavers.set(account.id, stage.removeAccess ? 'remove' : 'retain');
       if (stage.delete) {
         changes.push({
@@ -229,7 +245,9 @@ export function diffUsers(
           message:
             account.attributes.accountEnabled === true
               ? `disable ${account.userPrincipalName}: ${why}`
-              : `record when deprovisioning of ${account.userPrincipalName} started (disabled already, no date): ${why}`,
+              : stage.future !== undefined
+                ? `record again when deprovisioning of ${account.userPrincipalName} started: the recorded ${stage.future} is later than Microsoft Graph's time now (beyond safety.maxClockSkew), so it is unknown and the grace period starts again: ${why}`
+                : `record when deprovisioning of ${account.userPrincipalName} started (disabled already, no date): ${why}`,
           user,
           provenance,
           ...(stage.stamp ? { stateAttribute } : {}),
@@ -246,7 +264,7 @@ export function diffUsers(
     leavers.set(account.id, 'retain');
   }
 
-  return { changes: orderChanges(changes), warnings, touched, accounts, leavers };
+  return { changes: orderChanges(changes), warnings, touched, accounts, leavers, clockHeld };
 }
 
 interface DeprovisionStage {
@@ -257,14 +275,12 @@ interface DeprovisionStage {
   readonly delete: boolean;
   /** When deprovisioning started, as recorded on the account. */
   readonly since?: string;
+  /** A recorded date later than `now`, read as no date (re-recorded with this plan). */
+  readonly future?: string;
+  /** A time-based stage was not evaluated: the clock is not trusted. */
+  readonly clockHeld: boolean;
 }
 
-/**
- * Where a leaver's managed account is in staged offboarding. The clock starts at the date
- * entrasync recorded with the disable; an account without a readable date is treated as
- * starting now (the date is recorded with this plan), so a lost date delays a stage, never
- * hastens one.
- */
 /**
  * This config's accounts in the recycle bin, by anchor: a person back within its retention is
  * restored, not created again (diff), and checked like any write (domains).
@@ -283,29 +299,51 @@ export function restorableByAnchor(
   return out;
 }
 
+/**
+ * Where a leaver's managed account is in staged offboarding. The clock starts at the date
+ * entrasync recorded with the disable (Graph's time, written by the apply); an account without
+ * a readable date is treated as starting now (the date is recorded with this plan), so a lost
+ * date delays a stage, never hastens one. A date later than `now` (Graph's time) by more than
+ * safety.maxClockSkew was written by a wrong clock: it is unknown too, never "long past" (A8).
+ * Days are 86,400,000 ms of UTC (no time zone, no daylight-saving shift). `clockTrusted` false
+ * (A7): the stages that wait for a number of days are not taken (`clockHeld`); disabling and
+ * immediate removals still are.
+ */
 export function deprovisionStage(
   account: TenantUser,
   spec: SyncSpec,
   now: number,
+  clockTrusted: boolean,
 ): DeprovisionStage {
   const policy = spec.users.deprovision;
   if (policy.action === 'delete') {
-    return { disable: false, stamp: false, removeAccess: true, delete: true };
+    return { disable: false, stamp: false, removeAccess: true, delete: true, clockHeld: false };
   }
   const enabled = account.attributes.accountEnabled === true;
   const recorded = account.attributes[policy.stateAttribute];
-  const since = typeof recorded === 'string' ? Date.parse(recorded) : NaN;
+  const parsed = typeof recorded === 'string' ? Date.parse(recorded) : NaN;
+  // Within maxClockSkew of now, a later date is clock jitter (the Date header has a 1 s
+  // resolution): not due, and not re-recorded on every plan.
+  const tolerance = spec.safety.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  const future = !Number.isNaN(parsed) && parsed > now + tolerance && !enabled;
+  const since = future ? NaN : parsed;
   const staged = policy.removeAccessAfterDays > 0 || policy.deleteAfterDays !== undefined;
-  const elapsedDays = Number.isNaN(since) || enabled ? 0 : (now - since) / DAY_MS;
   const known = !Number.isNaN(since) && !enabled;
+  const elapsedDays = known ? (now - since) / DAY_MS : 0;
   const deleteNow =
     known && policy.deleteAfterDays !== undefined && elapsedDays >= policy.deleteAfterDays;
+  // removeAccessAfterDays 0 removes with the disable: no waiting, so no clock is needed.
+  const removeAccess =
+    policy.removeAccessAfterDays <= 0 ||
+    (clockTrusted && elapsedDays >= policy.removeAccessAfterDays);
   return {
     disable: enabled || (staged && !known),
     stamp: staged,
-    removeAccess: elapsedDays >= policy.removeAccessAfterDays,
-    delete: deleteNow,
+    removeAccess,
+    delete: clockTrusted && deleteNow,
+    clockHeld: !clockTrusted && known && staged,
     ...(known ? { since: String(recorded) } : {}),
+    ...(future ? { future: String(recorded) } : {}),
   };
 }
 

@@ -32,6 +32,7 @@ import { classifyTenant, ignoredUsers } from './ownership.js';
 import type { ClassifiedTenant } from './ownership.js';
 import { checkSafety } from './safety.js';
 import { checkProtectLift } from './protect-lift.js';
+import { clockFindings, stageClock } from './clock.js';
 import type { ProtectBaseline } from './protect-lift.js';
 
 /** Attributes every tenant read selects, whatever the config maps. */
@@ -154,7 +155,10 @@ function fieldsOf(expression: Expression): string {
 export interface PlanOptions {
   /** Threshold overrides; they apply only if their fingerprint is this plan's (A5). */
   readonly overrides?: ThresholdOverrides;
-  /** When the plan is made (ms since the epoch): grace periods count from here. Default: now. */
+  /**
+   * The local clock when the plan is made (ms since the epoch). Default: now. Grace periods
+   * count in Graph's time: this corrected by the skew the tenant read measured (clock.ts).
+   */
   readonly now?: number;
   /**
    * The protect entries in effect before this config change (P2): every change to an account
@@ -209,8 +213,10 @@ export async function computePlanWithStages(
       ...domains.heldAnchors,
     ],
   };
+  const clock = stageClock(tenant.clock, options.now ?? Date.now(), spec.safety.maxClockSkewMs);
   const diff = diffUsers(domains.pairs, desired, classified, spec, {
-    now: options.now ?? Date.now(),
+    now: clock.now,
+    clockTrusted: clock.trusted,
     ...(tenant.deletedUsers ? { deletedUsers: tenant.deletedUsers } : {}),
   });
   const access = accessChanges({
@@ -231,6 +237,8 @@ export async function computePlanWithStages(
   for (const issue of [...joined.issues, ...mapped.issues])
     issues.push({ ...issue, source: spec.primarySource });
   issues.push(...access.issues, ...domains.issues);
+  const clockFound = clockFindings(clock, spec, diff.clockHeld);
+  issues.push(...clockFound.issues);
   for (const problem of matched.problems) {
     issues.push({
       severity: 'error',
@@ -294,6 +302,7 @@ export async function computePlanWithStages(
       ...domains.warnings,
       ...sameForEveryone(spec, mapped),
       ...safe.warnings,
+      ...clockFound.warnings,
     ],
     issues,
     ignored: ignoredUsers(classified, diff.touched),
