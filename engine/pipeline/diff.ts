@@ -9,6 +9,7 @@ import type { Provenance } from '../model/person.js';
 import type { AttributeChange, Change, ChangeReason, PlanWarning, UserRef } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { AttributeValue, TenantUser } from '../model/tenant.js';
+import { describeAnchorMove, movedAnchor } from './anchors.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
 import type { ClassifiedTenant, Ownership } from './ownership.js';
@@ -85,6 +86,7 @@ export function diffUsers(
           provenance: d.provenance,
           set,
           requires: [`restoreUser:${deleted.id}`],
+          ...reanchorOf(set, spec, upn),
         });
       }
       if (d.attributes.accountEnabled !== (deleted.attributes.accountEnabled === true)) {
@@ -146,6 +148,12 @@ export function diffUsers(
         provenance: d.provenance,
         set,
         ...(pair.matchedBy ? { matchedBy: pair.matchedBy } : {}),
+        ...reanchorOf(
+          set,
+          spec,
+          account.userPrincipalName,
+          `adopt existing account ${account.userPrincipalName} for ${d.personKey} (matched by ${pair.matchedBy}) and re-anchor it`,
+        ),
       });
     } else if (set.length > 0) {
       changes.push({
@@ -156,6 +164,7 @@ export function diffUsers(
         user: ref,
         provenance: d.provenance,
         set,
+        ...reanchorOf(set, spec, account.userPrincipalName),
       });
     }
     const enabled = account.attributes.accountEnabled === true;
@@ -306,6 +315,30 @@ export function deprovisionStage(
     removeAccess: elapsedDays >= policy.removeAccessAfterDays,
     delete: deleteNow,
     ...(known ? { since: String(recorded) } : {}),
+  };
+}
+
+/**
+ * Marks an update or adoption that rewrites the account's anchor (a `reanchor`, P8) and says so
+ * first in its message; nothing for any other change. The message replaces the ordinary one.
+ */
+function reanchorOf(
+  set: readonly AttributeChange[],
+  spec: SyncSpec,
+  upn: string,
+  /** For an adoption: its message, the anchor move is added to it. */
+  adopt?: string,
+): { reanchor?: true; message?: string } {
+  const move = movedAnchor(set, spec.users.anchorAttribute);
+  if (!move) return {};
+  const moved = `${spec.users.anchorAttribute} ${describeAnchorMove(move.before, move.after)}`;
+  const others = set.filter(
+    (c) => c.attribute !== spec.users.anchorAttribute && c.attribute !== spec.marker.attribute,
+  );
+  const rest = others.length > 0 ? `; update ${others.map((c) => c.attribute).join(', ')}` : '';
+  return {
+    reanchor: true,
+    message: adopt ? `${adopt}: ${moved}` : `re-anchor ${upn}: ${moved}${rest}`,
   };
 }
 
