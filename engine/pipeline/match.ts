@@ -10,8 +10,10 @@
  * an account this config manages whose anchor is set and is another key, not the person's own
  * key in another format (`anchorForm`): that account belongs to someone else, usually a leaver
  * with the same name. A person whose userPrincipalName such an account holds is held with a plan
- * error (creating or renaming into it would fail or take it over); `$selectUnique` already
- * treats other people's accounts as taken and gives such a person a free name.
+ * error (creating or renaming into it would fail or take it over), and so is that account: it is
+ * not deprovisioned while the two cannot be told apart (a namesake leaver, or the same person
+ * under a key that changed). `$selectUnique` already treats other people's accounts as taken and
+ * gives such a person a free name, which resolves both.
  */
 import { identifierKey } from '../expr/normalize.js';
 import type { DesiredUser } from '../model/desired.js';
@@ -33,6 +35,12 @@ export interface MatchProblem {
   readonly message: string;
   /** Plan issue code; absent: `match.ambiguous`. */
   readonly code?: string;
+  /**
+   * Anchor of another account held with the person: the managed account holding the person's
+   * userPrincipalName is not deprovisioned while the two cannot be told apart (a leaver with the
+   * same name, or this very person under a key that changed).
+   */
+  readonly alsoHeld?: string;
 }
 
 export interface MatchResult {
@@ -102,6 +110,7 @@ export function matchUsers(
         personKey: d.personKey,
         anchor: d.anchor,
         code: 'match.upn-taken',
+        alsoHeld: anchorOf(holder, spec),
         message: `userPrincipalName ${String(d.attributes.userPrincipalName)} is held by a managed account of another person (${spec.users.anchorAttribute} ${JSON.stringify(anchorOf(holder, spec))}, not ${JSON.stringify(d.anchor)}); held: that account is never taken over. Give this person another userPrincipalName (e.g. with $selectUnique)`,
       });
       continue;

@@ -206,7 +206,7 @@ export async function computePlanWithStages(
     ...mapped.desired,
     heldAnchors: [
       ...mapped.desired.heldAnchors,
-      ...matched.problems.map((p) => p.anchor),
+      ...matched.problems.flatMap((p) => (p.alsoHeld ? [p.anchor, p.alsoHeld] : [p.anchor])),
       ...domains.heldAnchors,
     ],
   };
