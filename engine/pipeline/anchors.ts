@@ -67,6 +67,15 @@ const PATTERN_WORDS: Record<KeyFormatPattern, string> = {
   format: 'source keys changed format',
 };
 
+const ONE_KEY_WORDS: Record<KeyFormatPattern, string> = {
+  'leading zeros lost': 'the key lost its leading zeros',
+  'leading zeros added': 'the key gained leading zeros',
+  'exponent notation': 'the key was rewritten in exponent notation',
+  whitespace: 'the key changed whitespace',
+  case: 'the key changed case',
+  format: 'the key changed format',
+};
+
 /** A key for people: bare when it is plain text, quoted when whitespace matters. */
 function showKey(key: string): string {
   return /^[\p{L}\p{N}._@+-]+$/u.test(key) ? key : JSON.stringify(key);
@@ -77,7 +86,7 @@ export function describeAnchorMove(before: string, after: string): string {
   const pattern = keyFormatPattern(before, after);
   return pattern === undefined
     ? `${JSON.stringify(before)} -> ${JSON.stringify(after)}`
-    : `${JSON.stringify(before)} -> ${JSON.stringify(after)}, ${PATTERN_WORDS[pattern].replace('source keys', 'the key')}`;
+    : `${JSON.stringify(before)} -> ${JSON.stringify(after)}, ${ONE_KEY_WORDS[pattern]}`;
 }
 
 /** The anchor write of an update or adoption that moves an existing anchor, if any. */
@@ -180,8 +189,11 @@ export function keyFormatCheck(input: KeyFormatInput): KeyFormatFinding | undefi
   }
 
   const exponent = new Map<string, number>();
-  for (const key of [...input.sourceKeys, ...exactPersons]) {
+  for (const key of input.sourceKeys) {
     if (looksLikeExponent(key)) exponent.set(key.trim(), (exponent.get(key.trim()) ?? 0) + 1);
+  }
+  for (const anchor of exactPersons) {
+    if (looksLikeExponent(anchor) && !exponent.has(anchor)) exponent.set(anchor, 1);
   }
   const parts: string[] = [];
   for (const [pattern, examples] of moves) {
