@@ -13,6 +13,7 @@
  */
 import type { Change, UpdateUserChange } from '../model/plan.js';
 import type { AttributeValue } from '../model/tenant.js';
+import { compareText } from './compare.js';
 
 /** A number written in exponent notation, as spreadsheets rewrite long numeric keys. */
 const EXPONENT = /^[+-]?\d+(?:[.,]\d+)?e[+-]?\d+$/i;
@@ -197,7 +198,7 @@ export function keyFormatCheck(input: KeyFormatInput): KeyFormatFinding | undefi
   }
   const parts: string[] = [];
   for (const [pattern, examples] of moves) {
-    const unique = [...new Set(examples)];
+    const unique = [...new Set(examples)].sort(compareText);
     parts.push(
       `${PATTERN_WORDS[pattern]}: ${unique.slice(0, EXAMPLES).join(', ')}` +
         (unique.length > EXAMPLES ? ` and ${unique.length - EXAMPLES} more` : ''),
