@@ -91,7 +91,10 @@ export function matchUsers(
   ): TenantUser | undefined => {
     const upn = d.attributes.userPrincipalName;
     if (typeof upn !== 'string') return undefined;
-    const holders = indexes.userPrincipalName().get(identifierKey(upn)) ?? [];
+    const key = identifierKey(upn);
+    // The person's own account already has the name: nobody else can (and no index is built).
+    if (own && identifierKey(own.userPrincipalName) === key) return undefined;
+    const holders = indexes.userPrincipalName().get(key) ?? [];
     return holders.find((a) => a !== own && someoneElses(a, d, spec));
   };
 
