@@ -13,7 +13,7 @@ import {
   planRows,
   summary,
 } from '../../test/helpers/builders.js';
-import { anchorForm, keyFormatPattern } from './anchors.js';
+import { anchorForm, keyFormatPattern, looksLikeExponent } from './anchors.js';
 
 const NOW = Date.parse('2026-12-07T12:00:00Z');
 const blocked = (p: Plan) => p.blocked.map((b) => `${b.code} ${b.change.kind} ${b.change.id}`);
@@ -295,6 +295,21 @@ describe('anchors: a key-format change is named and blocks whatever its count (P
     expect(plan.issues.filter((i) => i.code === 'source.duplicate-key')).toHaveLength(8);
   });
 
+  it('P9: two keys that lost their zeros and collided (held as duplicates) disable neither account', async () => {
+    const keep = Array.from({ length: 20 }, (_, i) => aPerson(`2${i}`, `K${i}`, 'Keep'));
+    const a = aPerson('0113', 'Ada', 'Lovelace');
+    const b = aPerson('00113', 'Alan', 'Turing');
+    const accounts = [...keep, a, b].map((r) => accountOfRow(r));
+    const rows = [...keep, { ...a, id: '113' }, { ...b, id: '113' }];
+    const plan = await planRows(aSpec(), rows, tenantOf(accounts), NOW);
+    expect(plan.changes).toEqual([]);
+    expect(plan.blocked.map((x) => x.change.kind)).toEqual(['disableUser', 'disableUser']);
+    expect(codes(plan)).toEqual(['key-format']);
+    expect(plan.blocked[0]?.message).toContain(
+      'source keys lost their leading zeros: 00113 -> 113, 0113 -> 113)',
+    );
+  });
+
   it('P9: a single key in exponent notation blocks its create and every disable', async () => {
     const { rows, accounts } = padded(3);
     const input = [...rows.slice(0, 2), aPerson('4.56E+07', 'New', 'Hire')];
@@ -355,5 +370,7 @@ describe('anchors: a key-format change is named and blocks whatever its count (P
     );
     expect(keyFormatPattern('00101', '00999')).toBeUndefined();
     expect(keyFormatPattern('123000', '1.23E+05')).toBe('exponent notation');
+    expect(looksLikeExponent('12E3456')).toBe(false);
+    expect(looksLikeExponent('4,56e-07')).toBe(true);
   });
 });

@@ -15,8 +15,11 @@ import type { Change, UpdateUserChange } from '../model/plan.js';
 import type { AttributeValue } from '../model/tenant.js';
 import { compareText } from './compare.js';
 
-/** A number written in exponent notation, as spreadsheets rewrite long numeric keys. */
-const EXPONENT = /^[+-]?\d+(?:[.,]\d+)?e[+-]?\d+$/i;
+/**
+ * A number written in exponent notation as spreadsheets rewrite long numeric keys (`1.23E+05`):
+ * the exponent's sign is required, so an identifier such as `12E3456` is not one.
+ */
+const EXPONENT = /^[+-]?\d+(?:[.,]\d+)?e[+-]\d+$/i;
 
 export function looksLikeExponent(key: string): boolean {
   return EXPONENT.test(key.trim());
