@@ -219,6 +219,21 @@ describe('anchors: a reanchor is its own action, blocked unless approved (P8)', 
     expect(summary(both)).toEqual(['adoptUser ada.lovelace@contoso.com']);
   });
 
+  it('P8: enabling a reanchored account waits with the reanchor (as its licenses and manager do)', async () => {
+    const person = aPerson('00999', 'Ada', 'Lovelace');
+    const account = anAccount(
+      'ada.lovelace@contoso.com',
+      { employeeId: '00101', displayName: 'Ada Lovelace', accountEnabled: false },
+      { managed: false },
+    );
+    const plan = await planRows(aSpec(), [person], tenantOf([account]), NOW);
+    expect(plan.changes).toEqual([]);
+    expect(plan.blocked.map((b) => [b.change.kind, b.code])).toEqual([
+      ['adoptUser', 'needs-approval'],
+      ['enableUser', 'requires-blocked'],
+    ]);
+  });
+
   it('P8: adopting an unmanaged account with no anchor yet writes the anchor and is no reanchor', async () => {
     const person = aPerson('00999', 'Ada', 'Lovelace');
     const account = anAccount(

@@ -131,8 +131,12 @@ export function diffUsers(
       continue;
     }
     const ref = { id: account.id, userPrincipalName: account.userPrincipalName };
-    accounts.set(d, ref);
     const set = attributeChanges(account, d, spec.users.createOnly);
+    // A reanchor is in doubt until approved: what the plan does to the account follows it.
+    const reanchored = movedAnchor(set, spec.users.anchorAttribute)
+      ? `${ownership === 'adoptable' ? 'adoptUser' : 'updateUser'}:${account.id}`
+      : undefined;
+    accounts.set(d, reanchored ? { ...ref, createdBy: reanchored } : ref);
     if (ownership === 'adoptable') {
       set.push({
         attribute: spec.marker.attribute,
@@ -187,6 +191,7 @@ export function diffUsers(
         user: ref,
         provenance: d.provenance,
         ...(returned && kind === 'enableUser' ? { stateAttribute } : {}),
+        ...(reanchored ? { requires: [reanchored] } : {}),
       });
     }
   }
