@@ -366,6 +366,30 @@ describe('anchors: a key-format change is named and blocks whatever its count (P
     },
   );
 
+  it('P9: with $selectUnique the reformatted keys get free names, and those creates and the disables are blocked, named', async () => {
+    const { rows, accounts } = padded(2);
+    const spec = aSpec({
+      attributes: {
+        userPrincipalName:
+          "$selectUnique([$lowercase(first & '.' & last), $lowercase(first & '.' & last & '2')], '@contoso.com')",
+        displayName: "first & ' ' & last",
+        department: 'department',
+        accountEnabled: "status = 'active'",
+      },
+    });
+    const plan = await planRows(spec, unpad(rows), tenantOf(accounts), NOW);
+    expect(plan.changes).toEqual([]);
+    expect(plan.blocked.map((b) => `${b.code} ${b.change.kind}`).sort()).toEqual([
+      'key-format createUser',
+      'key-format createUser',
+      'key-format disableUser',
+      'key-format disableUser',
+    ]);
+    expect(plan.blocked[0]?.message).toContain(
+      'source keys lost their leading zeros: 00113 -> 113, 00114 -> 114)',
+    );
+  });
+
   it('P9: a namesake with an unrelated key is no key-format change', async () => {
     const person = aPerson('7001', 'Ada', 'Lovelace');
     const account = accountOfRow({ ...person, id: '113' });
