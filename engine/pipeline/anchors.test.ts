@@ -397,6 +397,27 @@ describe('anchors: a key-format change is named and blocks whatever its count (P
     expect(codes(plan)).toEqual([]);
   });
 
+  it('P9 (property): whichever keys lose their leading zeros, under either match rule, nobody is disabled, created or re-anchored without approval', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom<('anchor' | 'userPrincipalName')[]>(
+          ['anchor'],
+          ['anchor', 'userPrincipalName'],
+        ),
+        async (lost, match) => {
+          const { rows, accounts } = padded(lost.length);
+          const input = rows.map((r, i) => (lost[i] ? { ...r, id: String(Number(r.id)) } : r));
+          const plan = await planRows(aSpec({ match }), input, tenantOf(accounts), NOW);
+          expect(plan.changes).toEqual([]);
+          if (!lost.includes(true)) expect(plan.blocked).toEqual([]);
+          else expect(codes(plan).length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
   it('P9 (property): a number with leading zeros and without is one key in two formats, named as lost zeros', () => {
     fc.assert(
       fc.property(fc.nat({ max: 10 ** 9 }), fc.integer({ min: 1, max: 5 }), (n, zeros) => {
