@@ -48,7 +48,7 @@ describe('approvals.yaml', () => {
       ),
     ).toEqual([
       '1:9 a plan fingerprint is 12 to 64 hexadecimal characters, as `plan` prints it',
-      '3:15 `action` must be one of `creates`, `adoptions`, `updates`, `enables`, `disables`',
+      '3:15 `action` must be one of `creates`, `adoptions`, `updates`, `enables`, `disables`, `reanchors`',
       '4:5 `subject` must name the account: a UPN, an object id or a person key such as `hr:1001`',
       '5:1 unknown key `extra`: expected `plans` or `changes`',
     ]);

@@ -30,6 +30,7 @@ export const APPROVAL_ACTIONS: readonly ApprovalAction[] = [
   'updates',
   'enables',
   'disables',
+  'reanchors',
 ];
 export const DEFAULT_APPROVALS_FILE = 'approvals.yaml';
 

@@ -91,6 +91,11 @@ export interface UpdateUserChange extends UserChangeBase {
   readonly set: readonly AttributeChange[];
   /** For `adoptUser`: the rule that matched the existing account (soft matches need approval). */
   readonly matchedBy?: MatchRule;
+  /**
+   * The change rewrites the anchor the account already has (`set` holds the anchor attribute):
+   * it moves an identity, a `reanchors` action that needs approval. Applied like any update.
+   */
+  readonly reanchor?: true;
 }
 
 export interface SetAccountEnabledChange extends UserChangeBase {

@@ -203,8 +203,11 @@ export interface SafetySpec {
   readonly maxClockSkewMs?: number;
 }
 
-/** What an approval can approve: a threshold action, or adopting an existing account. */
-export type ApprovalAction = ThresholdAction;
+/**
+ * What an approval can approve: a threshold action, or `reanchors` (rewriting the anchor of an
+ * existing account, which always needs an approval of the plan or of the change).
+ */
+export type ApprovalAction = ThresholdAction | 'reanchors';
 
 export const THRESHOLD_ACTIONS: readonly ThresholdAction[] = [
   'creates',

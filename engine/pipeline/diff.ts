@@ -10,6 +10,7 @@ import type { AttributeChange, Change, ChangeReason, PlanWarning, UserRef } from
 import type { SyncSpec } from '../model/spec.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../model/spec.js';
 import type { AttributeValue, TenantUser } from '../model/tenant.js';
+import { describeAnchorMove, movedAnchor } from './anchors.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
 import type { ClassifiedTenant, Ownership } from './ownership.js';
@@ -100,6 +101,7 @@ export function diffUsers(
           provenance: d.provenance,
           set,
           requires: [`restoreUser:${deleted.id}`],
+          ...reanchorOf(set, spec, upn),
         });
       }
       if (d.attributes.accountEnabled !== (deleted.attributes.accountEnabled === true)) {
@@ -144,8 +146,12 @@ export function diffUsers(
       continue;
     }
     const ref = { id: account.id, userPrincipalName: account.userPrincipalName };
-    accounts.set(d, ref);
     const set = attributeChanges(account, d, spec.users.createOnly);
+    // A reanchor is in doubt until approved: what the plan does to the account follows it.
+    const reanchored = movedAnchor(set, spec.users.anchorAttribute)
+      ? `${ownership === 'adoptable' ? 'adoptUser' : 'updateUser'}:${account.id}`
+      : undefined;
+    accounts.set(d, reanchored ? { ...ref, createdBy: reanchored } : ref);
     if (ownership === 'adoptable') {
       set.push({
         attribute: spec.marker.attribute,
@@ -161,6 +167,12 @@ export function diffUsers(
         provenance: d.provenance,
         set,
         ...(pair.matchedBy ? { matchedBy: pair.matchedBy } : {}),
+        ...reanchorOf(
+          set,
+          spec,
+          account.userPrincipalName,
+          `adopt existing account ${account.userPrincipalName} for ${d.personKey} (matched by ${pair.matchedBy}) and re-anchor it`,
+        ),
       });
     } else if (set.length > 0) {
       changes.push({
@@ -171,6 +183,7 @@ export function diffUsers(
         user: ref,
         provenance: d.provenance,
         set,
+        ...reanchorOf(set, spec, account.userPrincipalName),
       });
     }
     const enabled = account.attributes.accountEnabled === true;
@@ -193,6 +206,7 @@ export function diffUsers(
         user: ref,
         provenance: d.provenance,
         ...(returned && kind === 'enableUser' ? { stateAttribute } : {}),
+        ...(reanchored ? { requires: [reanchored] } : {}),
       });
     }
   }
@@ -344,6 +358,30 @@ export function deprovisionStage(
     clockHeld: !clockTrusted && known && staged,
     ...(known ? { since: String(recorded) } : {}),
     ...(future ? { future: String(recorded) } : {}),
+  };
+}
+
+/**
+ * Marks an update or adoption that rewrites the account's anchor (a `reanchor`, P8) and says so
+ * first in its message; nothing for any other change. The message replaces the ordinary one.
+ */
+function reanchorOf(
+  set: readonly AttributeChange[],
+  spec: SyncSpec,
+  upn: string,
+  /** For an adoption: its message, the anchor move is added to it. */
+  adopt?: string,
+): { reanchor?: true; message?: string } {
+  const move = movedAnchor(set, spec.users.anchorAttribute);
+  if (!move) return {};
+  const moved = `${spec.users.anchorAttribute} ${describeAnchorMove(move.before, move.after)}`;
+  const others = set.filter(
+    (c) => c.attribute !== spec.users.anchorAttribute && c.attribute !== spec.marker.attribute,
+  );
+  const rest = others.length > 0 ? `; update ${others.map((c) => c.attribute).join(', ')}` : '';
+  return {
+    reanchor: true,
+    message: adopt ? `${adopt}: ${moved}` : `re-anchor ${upn}: ${moved}${rest}`,
   };
 }
 

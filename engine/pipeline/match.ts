@@ -5,12 +5,23 @@
  *
  * An ambiguous match (two accounts share the anchor, or two people claim one account, or two
  * people would get the same UPN) holds the people involved rather than guessing.
+ *
+ * An anchor is an identity (P7): a soft match (userPrincipalName, mail) never pairs a person with
+ * an account this config manages whose anchor is set and is another key, not the person's own
+ * key in another format (`anchorForm`): that account belongs to someone else, usually a leaver
+ * with the same name. A person whose userPrincipalName such an account holds is held with a plan
+ * error (creating or renaming into it would fail or take it over), and so is that account: it is
+ * not deprovisioned while the two cannot be told apart (a namesake leaver, or the same person
+ * under a key that changed). `$selectUnique` already treats other people's accounts as taken and
+ * gives such a person a free name, which resolves both.
  */
 import { identifierKey } from '../expr/normalize.js';
 import type { DesiredUser } from '../model/desired.js';
 import type { MatchRule, SyncSpec } from '../model/spec.js';
 import type { TenantUser } from '../model/tenant.js';
+import { anchorForm } from './anchors.js';
 import { groupBy, lazy } from './group-by.js';
+import { isMarked } from './ownership.js';
 
 export interface MatchedPair {
   readonly desired: DesiredUser;
@@ -22,6 +33,14 @@ export interface MatchProblem {
   readonly personKey: string;
   readonly anchor: string;
   readonly message: string;
+  /** Plan issue code; absent: `match.ambiguous`. */
+  readonly code?: string;
+  /**
+   * Anchor of another account held with the person: the managed account holding the person's
+   * userPrincipalName is not deprovisioned while the two cannot be told apart (a leaver with the
+   * same name, or this very person under a key that changed).
+   */
+  readonly alsoHeld?: string;
 }
 
 export interface MatchResult {
@@ -65,6 +84,20 @@ export function matchUsers(
     }
   }
 
+  /** A managed account, other than `own`, holding the person's UPN under another person's anchor. */
+  const upnHeldByAnother = (
+    d: DesiredUser,
+    own: TenantUser | undefined,
+  ): TenantUser | undefined => {
+    const upn = d.attributes.userPrincipalName;
+    if (typeof upn !== 'string') return undefined;
+    const key = identifierKey(upn);
+    // The person's own account already has the name: nobody else can (and no index is built).
+    if (own && identifierKey(own.userPrincipalName) === key) return undefined;
+    const holders = indexes.userPrincipalName().get(key) ?? [];
+    return holders.find((a) => a !== own && someoneElses(a, d, spec));
+  };
+
   const claimedBy = new Map<string, DesiredUser>();
   const pairs: MatchedPair[] = [];
   for (const d of desired) {
@@ -72,6 +105,17 @@ export function matchUsers(
     const found = findAccount(d, indexes, spec);
     if (found.kind === 'ambiguous') {
       problems.push({ personKey: d.personKey, anchor: d.anchor, message: found.message });
+      continue;
+    }
+    const holder = upnHeldByAnother(d, found.kind === 'one' ? found.account : undefined);
+    if (holder) {
+      problems.push({
+        personKey: d.personKey,
+        anchor: d.anchor,
+        code: 'match.upn-taken',
+        alsoHeld: anchorOf(holder, spec),
+        message: `userPrincipalName ${String(d.attributes.userPrincipalName)} is held by a managed account of another person (${spec.users.anchorAttribute} ${JSON.stringify(anchorOf(holder, spec))}, not ${JSON.stringify(d.anchor)}); held: that account is never taken over. Give this person another userPrincipalName (e.g. with $selectUnique)`,
+      });
       continue;
     }
     if (found.kind === 'none') {
@@ -107,7 +151,8 @@ function findAccount(
     const value = rule === 'anchor' ? d.anchor.trim() : d.attributes[rule];
     if (typeof value !== 'string' || value === '') continue;
     const key = rule === 'anchor' ? value : identifierKey(value);
-    const candidates = indexes[rule]().get(key) ?? [];
+    const all = indexes[rule]().get(key) ?? [];
+    const candidates = rule === 'anchor' ? all : all.filter((a) => !someoneElses(a, d, spec));
     const [first] = candidates;
     if (candidates.length > 1) {
       const upns = candidates.map((c) => c.userPrincipalName).join(', ');
@@ -119,6 +164,20 @@ function findAccount(
     if (first) return { kind: 'one', account: first, rule };
   }
   return { kind: 'none' };
+}
+
+/**
+ * A managed account whose anchor is set and is not the person's key, in any format: someone
+ * else's, whatever its name or mail says (P7).
+ */
+function someoneElses(account: TenantUser, d: DesiredUser, spec: SyncSpec): boolean {
+  if (!isMarked(account, spec.marker)) return false;
+  const anchor = anchorOf(account, spec);
+  return anchor !== '' && anchorForm(anchor) !== anchorForm(d.anchor);
+}
+
+function anchorOf(account: TenantUser, spec: SyncSpec): string {
+  return stringAttr(account, spec.users.anchorAttribute)?.trim() ?? '';
 }
 
 function stringAttr(user: TenantUser, attribute: string): string | undefined {

@@ -16,6 +16,7 @@ import type { SourceSnapshot } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { TenantReadRequest, TenantState } from '../model/tenant.js';
 import { accessChanges } from './access.js';
+import { keyFormatCheck } from './anchors.js';
 import { checkDomains, writesDomainAttributes } from './domains.js';
 import { diffUsers, orderChanges } from './diff.js';
 import { planFingerprint, tenantDigest } from './fingerprint.js';
@@ -209,7 +210,7 @@ export async function computePlanWithStages(
     ...mapped.desired,
     heldAnchors: [
       ...mapped.desired.heldAnchors,
-      ...matched.problems.map((p) => p.anchor),
+      ...matched.problems.flatMap((p) => (p.alsoHeld ? [p.anchor, p.alsoHeld] : [p.anchor])),
       ...domains.heldAnchors,
     ],
   };
@@ -242,7 +243,7 @@ export async function computePlanWithStages(
   for (const problem of matched.problems) {
     issues.push({
       severity: 'error',
-      code: 'match.ambiguous',
+      code: problem.code ?? 'match.ambiguous',
       message: `${problem.personKey}: ${problem.message}`,
       source: spec.primarySource,
       key: problem.personKey,
@@ -264,6 +265,25 @@ export async function computePlanWithStages(
   const lift = checkProtectLift(tenant, classified, options.protectBaseline);
   const fingerprint = lift.bind(planFingerprint(spec.configDigest, tenantDigestValue, allChanges));
   const managedUsers = [...classified.ownership.values()].filter((o) => o === 'managed').length;
+  const keyFormat = keyFormatCheck({
+    anchorAttribute: spec.users.anchorAttribute,
+    accounts: tenant.users.flatMap((u) => {
+      const anchor = u.attributes[spec.users.anchorAttribute];
+      return classified.ownership.get(u.id) === 'managed' && typeof anchor === 'string'
+        ? anchor.trim() === ''
+          ? []
+          : [{ id: u.id, anchor: anchor.trim() }]
+        : [];
+    }),
+    personAnchors: [
+      ...desired.users.map((u) => u.anchor),
+      ...desired.outOfScope.map((p) => p.anchor),
+      ...mapped.desired.heldAnchors,
+    ],
+    sourceKeys:
+      snapshots.find((s) => s.name === spec.primarySource)?.records.map((r) => r.key) ?? [],
+    changes: allChanges,
+  });
   const safe = checkSafety(allChanges, {
     sources,
     primarySource: spec.primarySource,
@@ -279,6 +299,8 @@ export async function computePlanWithStages(
     adminDetection: tenant.privileged !== undefined,
     seatShortfall: access.seatShortfall,
     ...(lift.lifted ? { protectLifted: lift.lifted } : {}),
+    ...(keyFormat ? { keyFormat } : {}),
+    anchorAttribute: spec.users.anchorAttribute,
     displayNames: new Map(
       tenant.users.flatMap((u) =>
         typeof u.attributes.displayName === 'string'

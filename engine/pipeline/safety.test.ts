@@ -186,20 +186,31 @@ describe('safety: protected accounts', () => {
 });
 
 describe('safety: churn', () => {
+  // A person never takes over the name of an account held under another anchor (P7), so the new
+  // accounts get free names as a real config's $selectUnique gives them.
+  const attributes = {
+    userPrincipalName:
+      "$selectUnique([$lowercase(first & '.' & last), $lowercase(first & '.' & last & '.' & id)], '@contoso.com')",
+    displayName: "first & ' ' & last",
+    department: 'department',
+    accountEnabled: "status = 'active'",
+  };
+
   it('a changed key format that would replace people with new accounts of the same names is blocked', async () => {
     const { rows, accounts } = population(12);
     const rekeyed = rows.map((r) => ({ ...r, id: `E${r.id.padStart(4, '0')}` }));
-    const spec = aSpec({ match: ['anchor'], safety: { minSourceRatio: 0.5 } });
+    const spec = aSpec({ attributes, match: ['anchor'], safety: { minSourceRatio: 0.5 } });
     const plan = await computePlan(spec, [aSnapshot(rekeyed)], { users: accounts, privileged: [] });
     expect(plan.changes).toEqual([]);
     expect(blockedCodes(plan)).toEqual(['churn']);
     expect(plan.blocked).toHaveLength(24);
     expect(plan.blocked[0]?.message).toMatch(
-      /^blocked: 12 people would be replaced by new accounts with the same names \(e\.g\. P0 Person: p0\.person@contoso\.com disabled, p0\.person@contoso\.com created/,
+      /^blocked: 12 people would be replaced by new accounts with the same names \(e\.g\. P0 Person: p0\.person@contoso\.com disabled, p0\.person\.e0000@contoso\.com created/,
     );
 
     const approved = await computePlan(
       aSpec({
+        attributes,
         match: ['anchor'],
         safety: { minSourceRatio: 0.5 },
         approvals: { plans: [plan.fingerprint.slice(0, 12)], changes: [] },
@@ -213,10 +224,14 @@ describe('safety: churn', () => {
   it('a few rehires or namesakes are not churn', async () => {
     const { rows, accounts } = population(12);
     const twoRekeyed = rows.map((r, i) => (i < 2 ? { ...r, id: `E${r.id}` } : r));
-    const plan = await computePlan(aSpec({ match: ['anchor'] }), [aSnapshot(twoRekeyed)], {
-      users: accounts,
-      privileged: [],
-    });
+    const plan = await computePlan(
+      aSpec({ attributes, match: ['anchor'] }),
+      [aSnapshot(twoRekeyed)],
+      {
+        users: accounts,
+        privileged: [],
+      },
+    );
     expect(plan.blocked).toEqual([]);
     expect(plan.changes.map((c) => c.kind).sort()).toEqual([
       'createUser',

@@ -18,6 +18,10 @@
  * 4. Thresholds per action (M2, A5): too many changes of one kind at once is a symptom (a mapping
  *    typo, a half-written export) until a reviewer says otherwise for this very plan: an override
  *    bound to its fingerprint, or the plan approved in `approvals.yaml`.
+ * 5. Anchors (P8, P9): a change that rewrites an account's anchor (`reanchor`) needs an approval
+ *    of the plan or of the change (`reanchors`), whatever the count; evidence that the source's
+ *    key format changed (anchors.ts) blocks every deprovisioning change and the creates it
+ *    taints, naming the pattern, until the plan is approved.
  */
 import type {
   BlockedChange,
@@ -37,6 +41,8 @@ import { THRESHOLD_FLAG } from '../model/spec.js';
 import type { AttributeValue } from '../model/tenant.js';
 import type { LiftedAccounts } from './protect-lift.js';
 import { protectionLiftedVerdict } from './protect-lift.js';
+import type { KeyFormatFinding } from './anchors.js';
+import { anchorMove, describeAnchorMove } from './anchors.js';
 
 export interface SafetyContext {
   readonly sources: readonly SourceSummary[];
@@ -71,6 +77,10 @@ export interface SafetyContext {
    * when the check did not run (no baseline).
    */
   readonly protectLifted?: LiftedAccounts;
+  /** Evidence that the source's key format changed (anchors.ts); absent: none (P9). */
+  readonly keyFormat?: KeyFormatFinding;
+  /** The attribute holding the anchor, to name a reanchor's move; default `employeeId`. */
+  readonly anchorAttribute?: string;
 }
 
 export interface SafetyResult {
@@ -114,6 +124,18 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
     for (const change of allowed) {
       const verdict = approvalVerdict(change, context);
       if (verdict) blocked.push({ change, ...verdict });
+      else stillAllowed.push(change);
+    }
+    allowed = stillAllowed;
+  }
+
+  if (!planApproved && context.keyFormat) {
+    const { finding, creates } = context.keyFormat;
+    const message = `blocked: the key format of the source changed (${finding}); people would look new and their accounts like leavers', so nothing is deprovisioned and no account is created for a reformatted key. Fix the export (keep keys as text), or approve this plan in approvals.yaml (plans: [${context.fingerprint.slice(0, 12)}]) if the change is intended`;
+    const stillAllowed: Change[] = [];
+    for (const change of allowed) {
+      if (DEPROVISIONING_KINDS.has(change.kind) || creates.has(change.id))
+        blocked.push({ change, code: 'key-format', message });
       else stillAllowed.push(change);
     }
     allowed = stillAllowed;
@@ -275,7 +297,36 @@ function nameKey(name: string): string {
     .replace(/\s+/g, ' ');
 }
 
+/**
+ * A reanchor moves an identity (P8): approved only by the plan's fingerprint (checked before)
+ * or by `{ action: reanchors, subject }`, whatever else approves the change.
+ */
+function reanchorVerdict(change: Change, context: SafetyContext): Verdict | undefined {
+  if ((change.kind !== 'updateUser' && change.kind !== 'adoptUser') || !change.reanchor)
+    return undefined;
+  if (
+    context.approvals.changes.some(
+      (a) => a.action === 'reanchors' && subjectMatches(a.subject, change),
+    )
+  )
+    return undefined;
+  const attribute = context.anchorAttribute ?? 'employeeId';
+  const move = anchorMove(change, attribute);
+  const upn = change.user.userPrincipalName;
+  return {
+    code: 'needs-approval',
+    message:
+      `needs approval: re-anchoring ${upn} (${attribute} ${move ? describeAnchorMove(move.before, move.after) : 'rewritten'}) moves an identity: the account would belong to another key from now on` +
+      (context.keyFormat
+        ? `; the key format of the source changed (${context.keyFormat.finding})`
+        : '') +
+      `; fix the source, or approve this plan (\`plans: [${context.fingerprint.slice(0, 12)}]\`) or this change (\`- { action: reanchors, subject: ${upn} }\`) in approvals.yaml`,
+  };
+}
+
 function approvalVerdict(change: Change, context: SafetyContext): Verdict | undefined {
+  const reanchor = reanchorVerdict(change, context);
+  if (reanchor) return reanchor;
   const action = THRESHOLD_ACTION_OF[change.kind];
   if (action === undefined) return undefined;
   const approved = context.approvals.changes.some(
