@@ -69,7 +69,10 @@ export function diffUsers(
       // comes back under the UPN the mapping chose (P15); conflicting proxy addresses of the
       // old account are dropped by Entra (the other account keeps them).
       const conflicts = restoreConflicts(deleted, tenant.users);
-      if (conflicts.upnTaken && identifierKeyOf(upn) === identifierKeyOf(deleted.userPrincipalName)) {
+      if (
+        conflicts.upnTaken &&
+        identifierKeyOf(upn) === identifierKeyOf(deleted.userPrincipalName)
+      ) {
         warnings.push({
           code: 'restore.upn-taken',
           message: `${d.personKey} is back but cannot be restored: the old UPN ${upn} is held by another account and the mapping gives no other (use $selectUnique); left in the recycle bin`,

@@ -116,7 +116,9 @@ export function mappingView(tenant: TenantState, spec: SyncSpec): MappingTenantV
       const account = byId.get(accountId);
       if (!account) return undefined;
       const value =
-        attribute === 'userPrincipalName' ? account.userPrincipalName : account.attributes[attribute];
+        attribute === 'userPrincipalName'
+          ? account.userPrincipalName
+          : account.attributes[attribute];
       return typeof value === 'string' && value !== '' ? value : undefined;
     },
   };
