@@ -6,7 +6,7 @@
  * Sources: the user resource, create user and update user pages of the Graph v1.0 reference
  * (property types, documented maximum lengths, required-on-create, read-only), and Graph's
  * observed error bodies (see ../errors.ts). Constraints Graph documents but the simulator does
- * not model (verified domains, proxyAddresses, per-property lifecycle permissions) are listed
+ * not model (per-property lifecycle permissions) are listed
  * in the README.
  */
 import { graphErrors } from '../errors.js';
@@ -111,6 +111,9 @@ export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
   // Set by revokeSignInSessions ("Read-only. Returned only on $select.").
   signInSessionsValidFromDateTime: { kind: 'dateTimeOffset', readOnly: true },
   deletedDateTime: { kind: 'dateTimeOffset', readOnly: true },
+  // "Read-only in Microsoft Graph"; Entra adds the mail as the primary SMTP: address (users.ts).
+  // Unique across users and groups (../addresses.ts). Returned only on $select.
+  proxyAddresses: { kind: 'stringCollection', readOnly: true },
 };
 
 /** Graph v1.0's default property set for users, in Graph's output order. */
