@@ -39,6 +39,8 @@ interface PropertySpec {
   /** Null (clearing) is rejected with InvalidValue. */
   readonly notNullable?: boolean;
   readonly maxLength?: number;
+  /** A string collection's most entries. */
+  readonly maxItems?: number;
   readonly valid?: (value: string) => boolean;
   /**
    * Writable by Graph on a user with `onPremisesSyncEnabled: true`; every other property is
@@ -83,7 +85,7 @@ export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
   usageLocation: { kind: 'string', valid: (v) => /^[A-Za-z]{2}$/.test(v), cloudMastered: true },
   mobilePhone: { kind: 'string', maxLength: 64 },
   // "Although this is a string collection, only one number can be set for this property."
-  businessPhones: { kind: 'stringCollection', maxLength: 64 },
+  businessPhones: { kind: 'stringCollection', maxLength: 64, maxItems: 1 },
   city: { kind: 'string', maxLength: 128 },
   country: { kind: 'string', maxLength: 128 },
   postalCode: { kind: 'string', maxLength: 40 },
@@ -286,7 +288,10 @@ function validateValue(name: string, spec: PropertySpec, value: unknown, mode: W
         throw graphErrors.cannotConvert('Collection(Edm.String)', literal(value));
       }
       const strings = value as string[];
-      if (strings.length > 1 || strings.some((v) => v.length > (spec.maxLength ?? Infinity))) {
+      if (
+        strings.length > (spec.maxItems ?? Infinity) ||
+        strings.some((v) => v.length > (spec.maxLength ?? Infinity))
+      ) {
         throw graphErrors.invalidValue(name, USER_RESOURCE);
       }
       return strings;
