@@ -3,6 +3,7 @@
  * addresses (the prefix in any case: `SMTP:` marks the primary one). Other proxy types (`x500:`,
  * `sip:`) are not mail addresses.
  */
+import { identifierKey } from '../expr/normalize.js';
 import type { TenantUser } from '../model/tenant.js';
 
 export type HeldAs = 'mail' | 'proxy address';
@@ -20,4 +21,26 @@ export function addressesOf(u: TenantUser): { address: string; as: HeldAs }[] {
     }
   }
   return out;
+}
+
+/**
+ * What stands in the way of restoring `deleted`: its UPN held by an active account, or one of
+ * its mail addresses held by one (the restore then asks Entra to drop those from it).
+ */
+export function restoreConflicts(
+  deleted: TenantUser,
+  users: readonly TenantUser[],
+): { upnTaken: boolean; proxy: boolean } {
+  const upn = identifierKey(deleted.userPrincipalName);
+  const own = new Set(addressesOf(deleted).map((a) => identifierKey(a.address)));
+  let upnTaken = false;
+  let proxy = false;
+  for (const u of users) {
+    if (u.id === deleted.id) continue;
+    if (identifierKey(u.userPrincipalName) === upn) upnTaken = true;
+    if (own.size > 0 && addressesOf(u).some((a) => own.has(identifierKey(a.address)))) {
+      proxy = true;
+    }
+  }
+  return { upnTaken, proxy };
 }

@@ -4,7 +4,7 @@
  */
 import { subjectOf } from '../model/plan.js';
 import { identifierKey as identifierKeyOf, isCaseInsensitiveAttribute } from '../expr/normalize.js';
-import { addressesOf } from './addresses.js';
+import { restoreConflicts } from './addresses.js';
 import type { DesiredState, DesiredUser } from '../model/desired.js';
 import type { Provenance } from '../model/person.js';
 import type { AttributeChange, Change, ChangeReason, PlanWarning, UserRef } from '../model/plan.js';
@@ -303,28 +303,6 @@ export function restorableByAnchor(
     }
   }
   return out;
-}
-
-/**
- * What stands in the way of restoring `deleted`: its UPN held by an active account, or one of
- * its mail addresses held by one (the restore then asks Entra to drop those from it).
- */
-function restoreConflicts(
-  deleted: TenantUser,
-  users: readonly TenantUser[],
-): { upnTaken: boolean; proxy: boolean } {
-  const upn = identifierKeyOf(deleted.userPrincipalName);
-  const own = new Set(addressesOf(deleted).map((a) => identifierKeyOf(a.address)));
-  let upnTaken = false;
-  let proxy = false;
-  for (const u of users) {
-    if (u.id === deleted.id) continue;
-    if (identifierKeyOf(u.userPrincipalName) === upn) upnTaken = true;
-    if (own.size > 0 && addressesOf(u).some((a) => own.has(identifierKeyOf(a.address)))) {
-      proxy = true;
-    }
-  }
-  return { upnTaken, proxy };
 }
 
 export function deprovisionStage(
