@@ -118,9 +118,11 @@ export function functionBindings(
 /**
  * `$selectUnique(candidates, domain?)`: the first candidate nobody else holds, claimed for this
  * person. `current` is the value the person's own account has now for the attribute being
- * mapped: when it is still one of the candidates and `mayKeep` allows, it is kept (P13). A choice is sticky: an earlier candidate becoming free, or another
- * account taking a candidate as mail or proxy address, never renames an existing account; only
- * a change of the mapping's inputs (the candidates no longer include the current value) does.
+ * mapped: when it is still one of the candidates and `mayKeep` allows, it is kept (P13). So a
+ * choice is sticky: an earlier candidate becoming free, or another account taking a candidate
+ * as mail or proxy address, never renames an existing account; only a change of the mapping's
+ * inputs (the candidates no longer include the current value) does. Never on the fast path: it
+ * claims what it returns (a side effect), so JSONata always evaluates it.
  */
 export function selectUnique(
   uniqueness: UniquenessContext,
