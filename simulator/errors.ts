@@ -197,12 +197,14 @@ export const graphErrors = {
     );
   },
   objectConflict(name: string): GraphError {
-    return new GraphError(
-      400,
-      'Request_BadRequest',
-      `Another object with the same value for property ${name} already exists.`,
-      [{ code: 'ObjectConflict', target: name }],
-    );
+    const message = `Another object with the same value for property ${name} already exists.`;
+    // A proxyAddresses conflict's detail carries the message too, as observed
+    // (microsoftgraph/microsoft-graph-docs-contrib#8421).
+    return new GraphError(400, 'Request_BadRequest', message, [
+      name === 'proxyAddresses'
+        ? { code: 'ObjectConflict', message, target: name }
+        : { code: 'ObjectConflict', target: name },
+    ]);
   },
   /**
    * A userPrincipalName outside the tenant's verified domains (create or update). Observed

@@ -40,6 +40,7 @@ import {
 } from './licensing.js';
 import { defaultDomains, INITIAL_DOMAIN } from './domains.js';
 import { roleDefinitionDocs } from './roles.js';
+import { ADDRESS_SCHEMA, createAddressIndex, withoutAddresses } from './addresses.js';
 
 /** A directory object as stored: Graph property names to JSON values; unset ones absent. */
 export type DirectoryDocument = Readonly<Record<string, unknown>> & { readonly id: string };
@@ -73,7 +74,13 @@ export interface StoredUser {
   readonly user: UserDocument;
 }
 
-export type Conflict = 'userPrincipalName' | 'onPremisesImmutableId' | 'id' | 'uniqueName';
+export type Conflict =
+  | 'userPrincipalName'
+  | 'onPremisesImmutableId'
+  | 'id'
+  | 'uniqueName'
+  /** A mail address another active object holds (see addresses.ts). */
+  | 'proxyAddresses';
 
 export type WriteResult =
   { readonly ok: true } | { readonly ok: false; readonly conflict: Conflict };
@@ -173,7 +180,12 @@ export interface TenantStore {
    * its direct seats back and re-inherits from its licensed groups (seat-checked); a group's
    * members re-inherit its licenses.
    */
-  restore(id: string, doc: DirectoryDocument, nowMs: number): WriteResult;
+  restore(
+    id: string,
+    doc: DirectoryDocument,
+    nowMs: number,
+    options?: { readonly reconcileAddresses?: boolean },
+  ): WriteResult;
   /** Any state -> purged tombstone; drops its links (a group's members lose its licenses). */
   purge(id: string, nowMs: number): void;
   /** Purges recycle-bin objects deleted before `deletedBeforeMs`; drops tombstones before `tombstonesBeforeMs`. */
@@ -359,6 +371,12 @@ export function openTenantStore(
         );
       }
       db.exec(SCHEMA);
+      db.exec(ADDRESS_SCHEMA);
+      // Mail addresses: indexed once per state (a state from before they were indexed).
+      if (getMeta.get('addresses') === undefined) {
+        createAddressIndex(db).backfill();
+        setMeta.run('addresses', 'indexed');
+      }
       setMeta.run('schemaVersion', SCHEMA_VERSION);
       if (getMeta.get('defaultDomain') === undefined) setMeta.run('defaultDomain', DEFAULT_DOMAIN);
       const insertRole = db.prepare<[string, string]>(
@@ -429,6 +447,7 @@ export function openTenantStore(
     "SELECT value FROM counters WHERE name = 'cseq'",
   );
   const nextCseq = (): number => nextCseqStmt.get()?.value ?? 0;
+  const addresses = createAddressIndex(db);
 
   const selectById = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM objects WHERE id = ?`);
   const selectByKey = db.prepare<[string, string], Row>(
@@ -553,6 +572,7 @@ export function openTenantStore(
         return { ok: false, conflict: 'onPremisesImmutableId' };
       }
     }
+    if (addresses.conflicts(doc, selfId)) return { ok: false, conflict: 'proxyAddresses' };
     return { ok: true };
   }
 
@@ -575,6 +595,7 @@ export function openTenantStore(
       cseq,
       JSON.stringify({ ...allProps(doc, cseq), '@created': cseq }),
     );
+    addresses.set(id, doc);
     return { ok: true };
   }
 
@@ -609,6 +630,7 @@ export function openTenantStore(
       JSON.stringify(pcseq),
       id,
     );
+    addresses.set(id, doc);
     return { ok: true };
   }
 
@@ -739,15 +761,25 @@ export function openTenantStore(
       JSON.stringify(pcseq),
       id.toLowerCase(),
     );
+    addresses.clear(id);
     // Members keep their membership in the recycle bin but no longer inherit its licenses.
     if (row.kind === 'group') relicenseMembersTx(id, nowMs);
   }
 
-  function restoreTx(id: string, doc: DirectoryDocument, nowMs: number): WriteResult {
+  function restoreTx(
+    id: string,
+    given: DirectoryDocument,
+    nowMs: number,
+    reconcileAddresses: boolean,
+  ): WriteResult {
     const row = selectById.get(id.toLowerCase());
     if (row === undefined || row.state !== 'deleted') {
       throw new Error(`restore: no deleted object with id ${id}`);
     }
+    // autoReconcileProxyConflict: addresses an active object took meanwhile are dropped.
+    const doc = reconcileAddresses
+      ? withoutAddresses(given, addresses.heldByOthers(given, id))
+      : given;
     const conflict = conflictFor(row.kind, doc, id.toLowerCase());
     if (!conflict.ok) return conflict;
     const cseq = nextCseq();
@@ -766,6 +798,7 @@ export function openTenantStore(
       JSON.stringify(pcseq),
       id.toLowerCase(),
     );
+    addresses.set(id, doc);
     // A restored user held no seats in the recycle bin: its direct licenses take theirs back
     // (as before deletion, unchecked) and inherited ones are seat-checked again.
     if (row.kind === 'user') relicenseUserTx(id, nowMs, { previouslyHeld: new Set() });
@@ -792,6 +825,7 @@ export function openTenantStore(
       logLink.run(cseq, link.rel, link.source_id, link.target_id, 1);
     }
     deleteLinksOfObject.run(lower, lower);
+    addresses.clear(lower);
     setStateStmt.run(
       'purged',
       null,
@@ -1102,7 +1136,10 @@ export function openTenantStore(
     updateObject: (kind, doc, changed) =>
       db.transaction(() => updateObjectTx(kind, doc, changed)).immediate(),
     softDelete: (id, nowMs) => db.transaction(() => softDeleteTx(id, nowMs)).immediate(),
-    restore: (id, doc, nowMs) => db.transaction(() => restoreTx(id, doc, nowMs)).immediate(),
+    restore: (id, doc, nowMs, options) =>
+      db
+        .transaction(() => restoreTx(id, doc, nowMs, options?.reconcileAddresses === true))
+        .immediate(),
     purge: (id, nowMs) => db.transaction(() => purgeTx(id, nowMs)).immediate(),
     expire: (deletedBeforeMs, tombstonesBeforeMs) => {
       db.transaction(() => {

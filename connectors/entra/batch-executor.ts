@@ -549,11 +549,16 @@ function classOfStatus(status: number): FailureClass {
   return 'final';
 }
 
-/** "Another object with the same value for property userPrincipalName already exists." */
+/**
+ * "Another object with the same value for property userPrincipalName already exists." A
+ * conflict on proxyAddresses (the mail is another object's) is not: the create did not happen,
+ * and reading the user back would only wait out the replication window.
+ */
 export function isAlreadyExists(graph: {
   message?: string;
   detailCodes: readonly string[];
 }): boolean {
+  if (/property proxyAddresses/i.test(graph.message ?? '')) return false;
   return (
     graph.detailCodes.includes('ObjectConflict') || /already exists/i.test(graph.message ?? '')
   );

@@ -243,7 +243,13 @@ export function operationsFor(change: Change, options: OperationOptions): Change
         request: {
           method: 'POST',
           url: `/directory/deletedItems/${encodeURIComponent(userId)}/restore`,
-          body: {},
+          // Both documented on the restore action (Graph reference, "Restore deleted item").
+          body: {
+            ...(change.newUserPrincipalName === undefined
+              ? {}
+              : { newUserPrincipalName: change.newUserPrincipalName }),
+            ...(change.autoReconcileProxyConflict ? { autoReconcileProxyConflict: true } : {}),
+          },
         },
         semantics: { kind: 'update', objectId: userId },
       });

@@ -15,25 +15,37 @@ export const FUNCTION_NAMES = [
 
 /**
  * What `$selectUnique` may not hand out: identifiers held by accounts other than the person's
- * own (userPrincipalName, mail and proxy addresses, soft-deleted accounts included), and those
- * already given to people mapped earlier in this plan. People are mapped in a fixed order, so
- * the same inputs give the same choice on every run.
+ * own (userPrincipalName, mail and `smtp:` proxy addresses, soft-deleted accounts included), and
+ * those already given to people mapped earlier in this plan. People are mapped in a fixed order,
+ * so the same inputs give the same choice on every run.
  */
 export interface UniquenessContext {
   isTaken(identifier: string, ownAccountId: string | undefined): boolean;
+  /**
+   * Whether a person may keep an identifier their own account has: not handed to a person
+   * mapped earlier in this plan, and not another active account's userPrincipalName (a
+   * returning leaver's old name given to someone else meanwhile). Another account's mail or
+   * proxy address does not take it away: Entra let both exist, and keeping it writes nothing.
+   */
+  mayKeep(identifier: string, ownAccountId: string): boolean;
   claim(identifier: string): void;
 }
 
+type Index<V> = ReadonlyMap<string, V> | (() => ReadonlyMap<string, V>);
+
 /**
- * `holders` maps each identifier key to the accounts holding it. It may be given as a function,
- * called on the first `isTaken`: most specs never call `$selectUnique`, and then the index of a
- * 100,000-account tenant is never built.
+ * `holders` maps each identifier key to the accounts holding it; `activeUpns` each active
+ * account's userPrincipalName key to its id. Either may be given as a function, called on first
+ * use: most specs never call `$selectUnique`, and then the index of a 100,000-account tenant is
+ * never built.
  */
 export function createUniquenessContext(
-  holders: ReadonlyMap<string, readonly string[]> | (() => ReadonlyMap<string, readonly string[]>),
+  holders: Index<readonly string[]>,
+  activeUpns: Index<string> = new Map(),
 ): UniquenessContext {
   const claimed = new Set<string>();
   let index = typeof holders === 'function' ? undefined : holders;
+  let upns = typeof activeUpns === 'function' ? undefined : activeUpns;
   return {
     isTaken(identifier, ownAccountId) {
       const key = identifierKey(identifier);
@@ -41,6 +53,13 @@ export function createUniquenessContext(
       index ??= (holders as () => ReadonlyMap<string, readonly string[]>)();
       const ids = index.get(key);
       return ids !== undefined && ids.some((id) => id !== ownAccountId);
+    },
+    mayKeep(identifier, ownAccountId) {
+      const key = identifierKey(identifier);
+      if (claimed.has(key)) return false;
+      upns ??= (activeUpns as () => ReadonlyMap<string, string>)();
+      const holder = upns.get(key);
+      return holder === undefined || holder === ownAccountId;
     },
     claim(identifier) {
       claimed.add(identifierKey(identifier));
@@ -93,21 +112,41 @@ export function functionBindings(
   uniqueness: UniquenessContext,
   ownAccountId: string | undefined,
 ): Record<string, unknown> {
-  return {
-    ...STATELESS_FUNCTIONS,
-    selectUnique: (candidates: unknown, domain?: unknown) => {
-      const list = (Array.isArray(candidates) ? candidates : [candidates]).filter(
-        (c): c is string => typeof c === 'string' && c !== '',
-      );
-      for (const candidate of list) {
-        const value =
-          typeof domain === 'string' ? (appendDomain(candidate, domain) ?? candidate) : candidate;
-        if (!uniqueness.isTaken(value, ownAccountId)) {
-          uniqueness.claim(value);
-          return value;
-        }
+  return { ...STATELESS_FUNCTIONS, selectUnique: selectUnique(uniqueness, ownAccountId) };
+}
+
+/**
+ * `$selectUnique(candidates, domain?)`: the first candidate nobody else holds, claimed for this
+ * person. `current` is the value the person's own account has now for the attribute being
+ * mapped: when it is still one of the candidates and `mayKeep` allows, it is kept (P13). So a
+ * choice is sticky: an earlier candidate becoming free, or another account taking a candidate
+ * as mail or proxy address, never renames an existing account; only a change of the mapping's
+ * inputs (the candidates no longer include the current value) does. Never on the fast path: it
+ * claims what it returns (a side effect), so JSONata always evaluates it.
+ */
+export function selectUnique(
+  uniqueness: UniquenessContext,
+  ownAccountId: string | undefined,
+  current?: string,
+): (candidates: unknown, domain?: unknown) => string | undefined {
+  return (candidates, domain) => {
+    const values = (Array.isArray(candidates) ? candidates : [candidates])
+      .filter((c): c is string => typeof c === 'string' && c !== '')
+      .map((c) => (typeof domain === 'string' ? (appendDomain(c, domain) ?? c) : c));
+    if (current !== undefined && current !== '' && ownAccountId !== undefined) {
+      const key = identifierKey(current);
+      const kept = values.find((v) => identifierKey(v) === key);
+      if (kept !== undefined && uniqueness.mayKeep(kept, ownAccountId)) {
+        uniqueness.claim(kept);
+        return kept;
       }
-      return undefined;
-    },
+    }
+    for (const value of values) {
+      if (!uniqueness.isTaken(value, ownAccountId)) {
+        uniqueness.claim(value);
+        return value;
+      }
+    }
+    return undefined;
   };
 }

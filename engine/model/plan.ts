@@ -119,6 +119,10 @@ export interface SetAccountEnabledChange extends UserChangeBase {
 export interface UserLifecycleChange extends UserChangeBase {
   readonly kind: 'deleteUser' | 'restoreUser';
   readonly user: Required<UserRef>;
+  /** restoreUser: the old UPN is another account's now; restore under this one (P15). */
+  readonly newUserPrincipalName?: string;
+  /** restoreUser: drop the old account's proxy addresses another account holds now. */
+  readonly autoReconcileProxyConflict?: true;
 }
 
 /** The user's manager; the user or the manager may be created by this plan. */

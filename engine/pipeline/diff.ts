@@ -3,7 +3,8 @@
  * `managed` or `adoptable` are ever written, and only `managed` ones are deprovisioned.
  */
 import { subjectOf } from '../model/plan.js';
-import { isCaseInsensitiveAttribute } from '../expr/normalize.js';
+import { identifierKey as identifierKeyOf, isCaseInsensitiveAttribute } from '../expr/normalize.js';
+import { restoreConflicts } from './addresses.js';
 import type { DesiredState, DesiredUser } from '../model/desired.js';
 import type { Provenance } from '../model/person.js';
 import type { AttributeChange, Change, ChangeReason, PlanWarning, UserRef } from '../model/plan.js';
@@ -80,17 +81,38 @@ export function diffUsers(
       // Back within the recycle bin's retention: the same account, restored, then brought up
       // to date like any other (the changes below run after the restore, on the same id).
       const ref = { id: deleted.id, userPrincipalName: upn };
+      // Its old UPN given to another account meanwhile: Graph refuses a plain restore, so it
+      // comes back under the UPN the mapping chose (P15); conflicting proxy addresses of the
+      // old account are dropped by Entra (the other account keeps them).
+      const conflicts = restoreConflicts(deleted, tenant.users);
+      if (
+        conflicts.upnTaken &&
+        identifierKeyOf(upn) === identifierKeyOf(deleted.userPrincipalName)
+      ) {
+        warnings.push({
+          code: 'restore.upn-taken',
+          message: `${d.personKey} is back but cannot be restored: the old UPN ${upn} is held by another account and the mapping gives no other (use $selectUnique); left in the recycle bin`,
+          subject: deleted.userPrincipalName,
+        });
+        continue;
+      }
       changes.push({
         id: `restoreUser:${deleted.id}`,
         kind: 'restoreUser',
         reason: 'rehire',
-        message: `restore ${upn} from the recycle bin for ${d.personKey} (deleted when the person left)`,
+        message: conflicts.upnTaken
+          ? `restore ${deleted.userPrincipalName} from the recycle bin as ${upn} for ${d.personKey} (deleted when the person left; the old UPN is another account's now)`
+          : `restore ${upn} from the recycle bin for ${d.personKey} (deleted when the person left)`,
         user: ref,
         provenance: d.provenance,
+        ...(conflicts.upnTaken ? { newUserPrincipalName: upn } : {}),
+        ...(conflicts.proxy ? { autoReconcileProxyConflict: true as const } : {}),
       });
       // Access (licenses, manager) only makes sense once the account is back.
       accounts.set(d, { ...ref, createdBy: `restoreUser:${deleted.id}` });
-      const set = attributeChanges(deleted, d, spec.users.createOnly);
+      const set = attributeChanges(deleted, d, spec.users.createOnly).filter(
+        (c) => !(conflicts.upnTaken && c.attribute === 'userPrincipalName'),
+      );
       if (set.length > 0) {
         changes.push({
           id: `updateUser:${deleted.id}`,

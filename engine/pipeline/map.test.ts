@@ -8,8 +8,9 @@ import { UNDECIDED } from '../expr/jsonata.js';
 import type { Expression } from '../expr/jsonata.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { Person } from '../model/person.js';
-import { aRecord, aSpec } from '../../test/helpers/builders.js';
+import { aRecord, aSpec, anAccount } from '../../test/helpers/builders.js';
 import { mapPeople } from './map.js';
+import { mappingView } from './plan.js';
 
 /** The spec with every expression sent to JSONata: what mapping was before the fast path. */
 function jsonataOnly(spec: SyncSpec): SyncSpec {
@@ -79,6 +80,54 @@ describe('mapPeople', () => {
         const slow = await mapPeople(people, [], jsonataOnly(spec));
         expect(fast).toEqual(slow);
       }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('P13: keeps the same current $selectUnique choices by the fast path as by JSONata', async () => {
+    const mails = [
+      'ada@contoso.com',
+      'adalovelace@contoso.com',
+      'alan@contoso.com',
+      'x@contoso.com',
+    ];
+    const account = fc.record({
+      employeeId: fc.constantFrom('1', '2', '3', '9'),
+      mail: fc.constantFrom(...mails),
+      proxy: fc.constantFrom(...mails),
+    });
+    const row = fc.record({
+      first: fc.constantFrom('Ada', 'Alan'),
+      last: fc.constantFrom('Lovelace', 'Turing'),
+      status: fc.constant('active'),
+      department: fc.constant('Ops'),
+      title: fc.constant('Eng'),
+      manager: fc.constant(''),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(row, { minLength: 1, maxLength: 4 }),
+        fc.array(account, { maxLength: 4 }),
+        async (rows, accounts) => {
+          const people = rows.map((fields, i): Person => {
+            const record = aRecord({ id: String(i + 1), ...fields }, i + 2);
+            return { key: `hr:${record.key}`, primary: record, records: { hr: record } };
+          });
+          const tenant = {
+            users: accounts.map((a, i) =>
+              anAccount(`u${i}@contoso.com`, {
+                employeeId: a.employeeId,
+                mail: a.mail,
+                proxyAddresses: [`smtp:${a.proxy}`],
+              }),
+            ),
+          };
+          // A fresh view per run: each hands out identifiers afresh.
+          const fast = await mapPeople(people, [], spec, mappingView(tenant, spec));
+          const slow = await mapPeople(people, [], jsonataOnly(spec), mappingView(tenant, spec));
+          expect(fast).toEqual(slow);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.js';
 import { ExpressionEvaluationError, UNDECIDED, evaluateExpression } from '../expr/jsonata.js';
 import { mailNicknameFromUpn } from '../expr/normalize.js';
 import type { UniquenessContext } from '../expr/functions.js';
-import { createUniquenessContext, functionBindings } from '../expr/functions.js';
+import { createUniquenessContext, functionBindings, selectUnique } from '../expr/functions.js';
 import { compareText } from './compare.js';
 import type {
   DesiredMembership,
@@ -40,6 +40,11 @@ export interface MappingTenantView {
   /** Account id already holding a person's anchor (their own account). */
   accountIdByAnchor(anchor: string): string | undefined;
   readonly uniqueness: UniquenessContext;
+  /**
+   * The value an account has now for an attribute (`userPrincipalName` included), so that
+   * `$selectUnique` keeps a person's current choice (P13). Absent: nothing is kept.
+   */
+  currentValue?(accountId: string, attribute: string): string | undefined;
 }
 
 /** An empty tenant; a new one per run, since `$selectUnique` remembers what it handed out. */
@@ -52,7 +57,11 @@ const noTenant = (): MappingTenantView => ({
  * What the anchor's `$selectUnique` sees: nothing taken. The anchor is computed before the
  * person's account is known, so it may use only what needs no tenant.
  */
-const NOTHING_TAKEN: UniquenessContext = { isTaken: () => false, claim: () => undefined };
+const NOTHING_TAKEN: UniquenessContext = {
+  isTaken: () => false,
+  mayKeep: () => false,
+  claim: () => undefined,
+};
 
 type Bindings = Readonly<Record<string, unknown>>;
 
@@ -105,7 +114,11 @@ interface MappingRules {
   readonly spec: SyncSpec;
   readonly attributes: readonly (readonly [string, Expression])[];
   readonly pairing: ReadonlySet<number>;
+  /** Attributes whose expression calls `$selectUnique`: each gets its own, sticky binding. */
+  readonly unique: ReadonlySet<string>;
 }
+
+const SELECT_UNIQUE_CALL = /\$selectUnique\s*\(/;
 
 export async function mapPeople(
   people: readonly Person[],
@@ -141,6 +154,11 @@ export async function mapPeople(
     spec,
     attributes: Object.entries(spec.users.attributes),
     pairing: pairedRules(spec),
+    unique: new Set(
+      Object.entries(spec.users.attributes)
+        .filter(([, e]) => SELECT_UNIQUE_CALL.test(e.text))
+        .map(([a]) => a),
+    ),
   };
   // A fixed order (by key, not by row) so that `$selectUnique` hands out the same identifiers on
   // every run, however the export happens to be sorted.
@@ -158,10 +176,16 @@ export async function mapPeople(
       continue;
     }
     try {
-      const functions = functionBindings(tenant.uniqueness, tenant.accountIdByAnchor(anchor));
-      const pending = drive(
-        personSteps(rules, person, anchor, bindingsOf(person.records, functions)),
-      );
+      const own = tenant.accountIdByAnchor(anchor);
+      const bindings = bindingsOf(person.records, functionBindings(tenant.uniqueness, own));
+      // `$selectUnique` in an attribute's expression keeps the value the person's account has.
+      const attributeBindings = (attribute: string): Bindings => {
+        if (!rules.unique.has(attribute) || own === undefined) return bindings;
+        const current = tenant.currentValue?.(own, attribute);
+        if (current === undefined) return bindings;
+        return { ...bindings, selectUnique: selectUnique(tenant.uniqueness, own, current) };
+      };
+      const pending = drive(personSteps(rules, person, anchor, bindings, attributeBindings));
       const mapped = pending instanceof Promise ? await pending : pending;
       if (mapped === OUT_OF_SCOPE) {
         outOfScope.push({ personKey: person.key, anchor, provenance: provenanceOf(person) });
@@ -218,6 +242,7 @@ function* personSteps(
   person: Person,
   anchor: string,
   bindings: Bindings,
+  attributeBindings: (attribute: string) => Bindings = () => bindings,
 ): Steps<DesiredUser | typeof OUT_OF_SCOPE> {
   const { spec } = rules;
   const input = person.primary.fields;
@@ -226,7 +251,7 @@ function* personSteps(
   }
   const attributes: Record<string, AttributeValue> = {};
   for (const [attribute, expression] of rules.attributes) {
-    const value = yield ask(expression, input, bindings);
+    const value = yield ask(expression, input, attributeBindings(attribute));
     attributes[attribute] = toAttributeValue(attribute, expression, value);
   }
   completeAttributes(spec, attributes);

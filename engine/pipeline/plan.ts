@@ -14,11 +14,11 @@ import type { Expression } from '../expr/jsonata.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
-import type { TenantReadRequest, TenantState } from '../model/tenant.js';
+import type { TenantReadRequest, TenantState, TenantUser } from '../model/tenant.js';
 import { accessChanges } from './access.js';
 import { keyFormatCheck } from './anchors.js';
 import { checkDomains, writesDomainAttributes } from './domains.js';
-import { diffUsers, orderChanges } from './diff.js';
+import { diffUsers, orderChanges, restorableByAnchor } from './diff.js';
 import { planFingerprint, tenantDigest } from './fingerprint.js';
 import { joinSources } from './join.js';
 import type { JoinResult } from './join.js';
@@ -27,6 +27,8 @@ import { mapPeople } from './map.js';
 import type { MapResult, MappingTenantView } from './map.js';
 import { createUniquenessContext } from '../expr/functions.js';
 import { identifierKey } from '../expr/normalize.js';
+import { addressesOf } from './addresses.js';
+import { checkMailConflicts } from './mail-conflicts.js';
 import { matchUsers } from './match.js';
 import type { MatchResult } from './match.js';
 import { classifyTenant, ignoredUsers } from './ownership.js';
@@ -56,6 +58,7 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     spec.users.anchorAttribute,
     spec.marker.attribute,
     ...(deprovision.action === 'none' ? [] : [deprovision.stateAttribute]),
+    ...(readsProxyAddresses(spec) ? ['proxyAddresses'] : []),
   ]);
   const groupLicensing = spec.licenses.some((l) => l.assignBy === 'group');
   const licensed = spec.licenses.length > 0 || spec.groups.some((g) => g.licenses.length > 0);
@@ -65,15 +68,31 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     ...(spec.users.manager ? { manager: true } : {}),
     ...(writesDomainAttributes(spec) ? { domains: true } : {}),
     ...(spec.groups.length > 0 || groupLicensing ? { groupPrefix: spec.marker.groupPrefix } : {}),
-    ...(deprovision.action === 'delete' || deprovision.deleteAfterDays !== undefined
+    ...(deprovision.action === 'delete' ||
+    deprovision.deleteAfterDays !== undefined ||
+    usesSelectUnique(spec)
       ? { deletedUsers: true }
       : {}),
   };
 }
 
+/** Whether an attribute's mapping calls `$selectUnique` (which must see the recycle bin). */
+function usesSelectUnique(spec: SyncSpec): boolean {
+  return Object.values(spec.users.attributes).some((e) => /\$selectUnique\s*\(/.test(e.text));
+}
+
 /**
- * The tenant as mapping sees it: every identifier (userPrincipalName, mail) an account holds,
- * for `$selectUnique`, and each person's own account by anchor, which never blocks its own name.
+ * proxyAddresses are read when mapping hands out identifiers (`$selectUnique`) or writes `mail`:
+ * an address another object holds is taken, and writing it would be refused (P12, P14).
+ */
+function readsProxyAddresses(spec: SyncSpec): boolean {
+  return usesSelectUnique(spec) || 'mail' in spec.users.attributes;
+}
+
+/**
+ * The tenant as mapping sees it: every identifier an account holds, for `$selectUnique`, and
+ * each person's own account by anchor (active, or this config's in the recycle bin), which never
+ * blocks its own name and whose current values `$selectUnique` keeps.
  */
 export function mappingView(tenant: TenantState, spec: SyncSpec): MappingTenantView {
   const byAnchor = new Map<string, string | null>();
@@ -83,13 +102,35 @@ export function mappingView(tenant: TenantState, spec: SyncSpec): MappingTenantV
     // null: two accounts claim the anchor, so neither is the person's own.
     if (anchor !== '') byAnchor.set(anchor, byAnchor.has(anchor) ? null : u.id);
   }
+  // A returning leaver's account in the recycle bin is theirs unless an active one is.
+  for (const [anchor, u] of restorableByAnchor(tenant.deletedUsers, spec)) {
+    if (!byAnchor.has(anchor)) byAnchor.set(anchor, u.id);
+  }
+  let byId: Map<string, TenantUser> | undefined;
   return {
     accountIdByAnchor: (anchor) => byAnchor.get(anchor) ?? undefined,
-    uniqueness: createUniquenessContext(() => identifierHolders(tenant)),
+    uniqueness: createUniquenessContext(
+      () => identifierHolders(tenant),
+      () => new Map(tenant.users.map((u) => [identifierKey(u.userPrincipalName), u.id])),
+    ),
+    currentValue(accountId, attribute) {
+      byId ??= new Map([...(tenant.deletedUsers ?? []), ...tenant.users].map((u) => [u.id, u]));
+      const account = byId.get(accountId);
+      if (!account) return undefined;
+      const value =
+        attribute === 'userPrincipalName'
+          ? account.userPrincipalName
+          : account.attributes[attribute];
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    },
   };
 }
 
-/** Every identifier (userPrincipalName, mail) an account holds, by key, with its holders. */
+/**
+ * Every identifier an account holds, by key, with its holders: userPrincipalName, mail and
+ * `smtp:` proxy addresses (any case) of active accounts and of those in the recycle bin (a
+ * restore takes its names back, so they are not free to hand out; P12).
+ */
 function identifierHolders(tenant: TenantState): Map<string, string[]> {
   const holders = new Map<string, string[]>();
   const add = (identifier: string, id: string): void => {
@@ -98,10 +139,9 @@ function identifierHolders(tenant: TenantState): Map<string, string[]> {
     if (ids === undefined) holders.set(key, [id]);
     else if (!ids.includes(id)) ids.push(id);
   };
-  for (const u of tenant.users) {
+  for (const u of [...tenant.users, ...(tenant.deletedUsers ?? [])]) {
     add(u.userPrincipalName, u.id);
-    const mail = u.attributes.mail;
-    if (typeof mail === 'string' && mail !== '') add(mail, u.id);
+    for (const { address } of addressesOf(u)) add(address, u.id);
   }
   return holders;
 }
@@ -206,16 +246,25 @@ export async function computePlanWithStages(
     ownership: classified.ownership,
   });
 
+  // No two people get one mail, and no mail another account holds (P14).
+  const mails = checkMailConflicts({
+    spec,
+    pairs: domains.pairs,
+    tenant,
+    ownership: classified.ownership,
+  });
+
   const desired = {
     ...mapped.desired,
     heldAnchors: [
       ...mapped.desired.heldAnchors,
       ...matched.problems.flatMap((p) => (p.alsoHeld ? [p.anchor, p.alsoHeld] : [p.anchor])),
       ...domains.heldAnchors,
+      ...mails.heldAnchors,
     ],
   };
   const clock = stageClock(tenant.clock, options.now ?? Date.now(), spec.safety.maxClockSkewMs);
-  const diff = diffUsers(domains.pairs, desired, classified, spec, {
+  const diff = diffUsers(mails.pairs, desired, classified, spec, {
     now: clock.now,
     clockTrusted: clock.trusted,
     ...(tenant.deletedUsers ? { deletedUsers: tenant.deletedUsers } : {}),
@@ -237,7 +286,7 @@ export async function computePlanWithStages(
   }
   for (const issue of [...joined.issues, ...mapped.issues])
     issues.push({ ...issue, source: spec.primarySource });
-  issues.push(...access.issues, ...domains.issues);
+  issues.push(...access.issues, ...domains.issues, ...mails.issues);
   const clockFound = clockFindings(clock, spec, diff.clockHeld);
   issues.push(...clockFound.issues);
   for (const problem of matched.problems) {

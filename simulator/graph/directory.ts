@@ -41,8 +41,12 @@ import {
   canonicalUserProperty,
   DEFAULT_USER_SELECT,
   renderUser,
+  USER_PROPERTIES,
+  USER_RESOURCE,
   USER_TYPE,
 } from './user-schema.js';
+import { assertVerifiedUpnDomain } from './domains.js';
+import { jsonObjectBody } from '../http.js';
 
 const CASTS: Readonly<Record<string, ObjectKind>> = {
   'microsoft.graph.user': 'user',
@@ -103,16 +107,60 @@ export function getDeletedItem(ctx: GraphContext, id: string): SimResponse {
   return { status: 200, body: deletedEntity(ctx, object) };
 }
 
-/** `POST /directory/deletedItems/{id}/restore`: 200 with the restored object. */
+/**
+ * `POST /directory/deletedItems/{id}/restore`: 200 with the restored object. A user's restore
+ * takes the optional parameters Graph documents: `newUserPrincipalName` (the old one is another
+ * user's now) and `autoReconcileProxyConflict` (drop the addresses another object holds now).
+ * Without them a taken UPN or address fails with 400 ObjectConflict, as Graph does.
+ */
 export function restoreDeletedItem(ctx: GraphContext, id: string): SimResponse {
   const object = findDeleted(ctx, id);
   if (!canWriteKind(ctx, object.kind)) throw graphErrors.insufficientPrivileges();
+  const params = restoreParameters(ctx, object.kind);
   const { deletedDateTime: _deleted, ...doc } = object.doc;
-  const restored = doc as DirectoryDocument;
-  const result = ctx.store.restore(object.doc.id, restored, ctx.clock.now());
+  const restored = (
+    params.newUserPrincipalName === undefined
+      ? doc
+      : { ...doc, userPrincipalName: params.newUserPrincipalName }
+  ) as DirectoryDocument;
+  const result = ctx.store.restore(object.doc.id, restored, ctx.clock.now(), {
+    reconcileAddresses: params.autoReconcileProxyConflict,
+  });
   if (!result.ok) throw graphErrors.objectConflict(result.conflict);
   const fresh = ctx.store.getObject(object.doc.id);
   return { status: 200, body: deletedEntity(ctx, fresh ?? object) };
+}
+
+function restoreParameters(
+  ctx: GraphContext,
+  kind: ObjectKind,
+): { newUserPrincipalName?: string; autoReconcileProxyConflict: boolean } {
+  const body = ctx.request.body.length === 0 ? {} : jsonObjectBody(ctx.request);
+  let newUserPrincipalName: string | undefined;
+  let autoReconcileProxyConflict = false;
+  for (const [name, value] of Object.entries(body)) {
+    if (name === 'newUserPrincipalName' && kind === 'user') {
+      const upn = USER_PROPERTIES.userPrincipalName;
+      if (
+        typeof value !== 'string' ||
+        value.length > (upn?.maxLength ?? 113) ||
+        !upn?.valid?.(value)
+      ) {
+        throw graphErrors.invalidValue('userPrincipalName', USER_RESOURCE);
+      }
+      assertVerifiedUpnDomain(ctx, value);
+      newUserPrincipalName = value;
+    } else if (name === 'autoReconcileProxyConflict' && kind === 'user') {
+      if (typeof value !== 'boolean') throw graphErrors.invalidValue(name, USER_RESOURCE);
+      autoReconcileProxyConflict = value;
+    } else {
+      throw graphErrors.invalidProperty(name);
+    }
+  }
+  return {
+    ...(newUserPrincipalName === undefined ? {} : { newUserPrincipalName }),
+    autoReconcileProxyConflict,
+  };
 }
 
 /** `DELETE /directory/deletedItems/{id}`: permanent deletion, 204. */

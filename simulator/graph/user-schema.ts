@@ -6,7 +6,7 @@
  * Sources: the user resource, create user and update user pages of the Graph v1.0 reference
  * (property types, documented maximum lengths, required-on-create, read-only), and Graph's
  * observed error bodies (see ../errors.ts). Constraints Graph documents but the simulator does
- * not model (verified domains, proxyAddresses, per-property lifecycle permissions) are listed
+ * not model (per-property lifecycle permissions) are listed
  * in the README.
  */
 import { graphErrors } from '../errors.js';
@@ -39,6 +39,8 @@ interface PropertySpec {
   /** Null (clearing) is rejected with InvalidValue. */
   readonly notNullable?: boolean;
   readonly maxLength?: number;
+  /** A string collection's most entries. */
+  readonly maxItems?: number;
   readonly valid?: (value: string) => boolean;
   /**
    * Writable by Graph on a user with `onPremisesSyncEnabled: true`; every other property is
@@ -83,7 +85,7 @@ export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
   usageLocation: { kind: 'string', valid: (v) => /^[A-Za-z]{2}$/.test(v), cloudMastered: true },
   mobilePhone: { kind: 'string', maxLength: 64 },
   // "Although this is a string collection, only one number can be set for this property."
-  businessPhones: { kind: 'stringCollection', maxLength: 64 },
+  businessPhones: { kind: 'stringCollection', maxLength: 64, maxItems: 1 },
   city: { kind: 'string', maxLength: 128 },
   country: { kind: 'string', maxLength: 128 },
   postalCode: { kind: 'string', maxLength: 40 },
@@ -111,6 +113,9 @@ export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
   // Set by revokeSignInSessions ("Read-only. Returned only on $select.").
   signInSessionsValidFromDateTime: { kind: 'dateTimeOffset', readOnly: true },
   deletedDateTime: { kind: 'dateTimeOffset', readOnly: true },
+  // "Read-only in Microsoft Graph"; Entra adds the mail as the primary SMTP: address (users.ts).
+  // Unique across users and groups (../addresses.ts). Returned only on $select.
+  proxyAddresses: { kind: 'stringCollection', readOnly: true },
 };
 
 /** Graph v1.0's default property set for users, in Graph's output order. */
@@ -283,7 +288,10 @@ function validateValue(name: string, spec: PropertySpec, value: unknown, mode: W
         throw graphErrors.cannotConvert('Collection(Edm.String)', literal(value));
       }
       const strings = value as string[];
-      if (strings.length > 1 || strings.some((v) => v.length > (spec.maxLength ?? Infinity))) {
+      if (
+        strings.length > (spec.maxItems ?? Infinity) ||
+        strings.some((v) => v.length > (spec.maxLength ?? Infinity))
+      ) {
         throw graphErrors.invalidValue(name, USER_RESOURCE);
       }
       return strings;

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { graphErrors } from '../errors.js';
+import { proxiesWithMail } from '../addresses.js';
 import type { SimResponse } from '../http.js';
 import { jsonObjectBody } from '../http.js';
 import type { DirectoryDocument, StoredObject, UserDocument } from '../store.js';
@@ -102,6 +103,7 @@ export function createUser(ctx: GraphContext): SimResponse {
   assertVerifiedUpnDomain(ctx, changes['userPrincipalName']);
   const user = compactUser({
     ...changes,
+    proxyAddresses: proxiesWithMail(undefined, changes['mail']),
     id: randomUUID(),
     userType: changes['userType'] ?? 'Member',
     createdDateTime: nowDateTimeOffset(ctx.clock.now()),
@@ -141,8 +143,18 @@ export function updateUser(ctx: GraphContext, segment: PathSegment): SimResponse
     throw graphErrors.onPremisesMastered();
   }
   assertVerifiedUpnDomain(ctx, changes['userPrincipalName']);
-  const next = applyChanges(found.doc as UserDocument, changes);
-  const result = ctx.store.updateObject('user', next, names);
+  const next = applyChanges(found.doc as UserDocument, {
+    ...changes,
+    // A new mail becomes the primary SMTP: proxy address; the old one stays as an alias.
+    ...('mail' in changes
+      ? { proxyAddresses: proxiesWithMail(found.doc['proxyAddresses'], changes['mail']) }
+      : {}),
+  });
+  const result = ctx.store.updateObject(
+    'user',
+    next,
+    'mail' in changes ? [...names, 'proxyAddresses'] : names,
+  );
   if (!result.ok) throw graphErrors.objectConflict(result.conflict);
   return { status: 204 };
 }
