@@ -82,7 +82,7 @@ function seed(): unknown {
       accountEnabled: true,
       employeeId: String(i),
       department: 'Ops',
-      onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync' },
+      onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync:hr' },
     })),
   };
 }

@@ -16,11 +16,7 @@ import { isMap, parseDocument, YAMLMap } from 'yaml';
 import type { YAMLSeq } from 'yaml';
 import type { Document } from 'yaml';
 import { loadConfig } from '../../config/load.js';
-import {
-  DEFAULT_MARKER_ATTRIBUTE,
-  DEFAULT_MARKER_VALUE,
-  flattenExtensionAttribute,
-} from '../../config/schema.js';
+import { DEFAULT_MARKER_ATTRIBUTE, flattenExtensionAttribute } from '../../config/schema.js';
 import type { ExtensionAttributeName } from '../../config/schema.js';
 import { EntrasyncError } from '../../engine/errors.js';
 import { planRun, readSources, summaryLine } from '../../engine/index.js';
@@ -127,7 +123,7 @@ export async function runImport(
     const markerAttribute = flattenExtensionAttribute(
       (marker?.attribute ?? DEFAULT_MARKER_ATTRIBUTE) as ExtensionAttributeName,
     );
-    const markerValue = marker?.value ?? DEFAULT_MARKER_VALUE;
+    const markerValue = runtime.loaded.spec.marker.value;
     const proposal = inferImport({
       source: primary,
       keyField,

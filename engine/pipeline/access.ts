@@ -681,12 +681,15 @@ function removableMembers(
     const user = usersById.get(id);
     if (!user) continue;
     const ownership = input.ownership.get(id);
-    // Read-only accounts (P5 synced, guests) are neither added nor taken out.
+    // Read-only accounts (P5 synced, guests) are neither added nor taken out; nor are another
+    // config's (P16: two configs whose group keys meet in one group each keep their own people).
     if (
       ownership === 'protected' ||
       ownership === 'privileged' ||
       ownership === 'synced-from-on-premises' ||
-      ownership === 'guest'
+      ownership === 'guest' ||
+      ownership === 'other-config' ||
+      ownership === 'legacy-marker'
     ) {
       continue;
     }

@@ -120,7 +120,9 @@ export function diffUsers(
     const account = pair.account;
     touched.add(account.id);
     const ownership = tenant.ownership.get(account.id);
-    if (ownership !== 'managed' && ownership !== 'adoptable') {
+    // A legacy-marked account reaches here only when its own anchor matched (foreign.ts).
+    const claimed = ownership === 'legacy-marker' || remarks(account, ownership, spec);
+    if (ownership !== 'managed' && ownership !== 'adoptable' && ownership !== 'legacy-marker') {
       warnings.push({
         code: `match.${ownership ?? 'unknown'}`,
         message: `${d.personKey} matches ${account.userPrincipalName} by ${pair.matchedBy}, which is ${READ_ONLY_REASON[ownership ?? 'guest'] ?? 'not writable'}; left unchanged`,
@@ -147,6 +149,19 @@ export function diffUsers(
         set,
         ...(pair.matchedBy ? { matchedBy: pair.matchedBy } : {}),
       });
+    } else if (claimed) {
+      // P16 migration: the legacy marker becomes this config's, visibly, with any drift.
+      const before = account.attributes[spec.marker.attribute] ?? null;
+      set.push({ attribute: spec.marker.attribute, before, after: spec.marker.value });
+      changes.push({
+        id: `updateUser:${account.id}`,
+        kind: 'updateUser',
+        reason: 'claim-legacy',
+        message: `claim ${account.userPrincipalName} for ${d.personKey} (matched by anchor): re-mark legacy marker "${String(before)}" as "${spec.marker.value}"`,
+        user: ref,
+        provenance: d.provenance,
+        set,
+      });
     } else if (set.length > 0) {
       changes.push({
         id: `updateUser:${account.id}`,
@@ -161,7 +176,9 @@ export function diffUsers(
     const enabled = account.attributes.accountEnabled === true;
     const deprovisionedAt = account.attributes[stateAttribute];
     const returned =
-      ownership === 'managed' && typeof deprovisionedAt === 'string' && deprovisionedAt !== '';
+      (ownership === 'managed' || ownership === 'legacy-marker') &&
+      typeof deprovisionedAt === 'string' &&
+      deprovisionedAt !== '';
     if (
       d.attributes.accountEnabled !== enabled ||
       (returned && d.attributes.accountEnabled === true)
@@ -309,6 +326,11 @@ export function deprovisionStage(
   };
 }
 
+/** A managed account still carrying the legacy marker (`claimLegacy`) is re-marked when matched. */
+function remarks(account: TenantUser, ownership: Ownership | undefined, spec: SyncSpec): boolean {
+  return ownership === 'managed' && account.attributes[spec.marker.attribute] !== spec.marker.value;
+}
+
 function attributeChanges(
   account: TenantUser,
   desired: DesiredUser,
@@ -354,6 +376,7 @@ const READ_ONLY_REASON: Partial<Record<Ownership, string>> = {
   'synced-from-on-premises': 'owned by Entra Connect (onPremisesSyncEnabled)',
   protected: 'on the protect list',
   privileged: 'a privileged account (directory role or role-assignable group)',
+  'other-config': 'managed by another entrasync config',
 };
 
 /**
