@@ -12,7 +12,7 @@ import type { AttributeValue, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
 import type { ClassifiedTenant, Ownership } from './ownership.js';
-import { isMarked } from './ownership.js';
+import { markerState } from './ownership.js';
 
 export interface DiffResult {
   readonly changes: readonly Change[];
@@ -75,6 +75,11 @@ export function diffUsers(
       // Access (licenses, manager) only makes sense once the account is back.
       accounts.set(d, { ...ref, createdBy: `restoreUser:${deleted.id}` });
       const set = attributeChanges(deleted, d, spec.users.createOnly);
+      const marker = deleted.attributes[spec.marker.attribute] ?? null;
+      // A legacy-marked account restored by its own anchor is claimed like a live one (P16).
+      if (marker !== spec.marker.value) {
+        set.push({ attribute: spec.marker.attribute, before: marker, after: spec.marker.value });
+      }
       if (set.length > 0) {
         changes.push({
           id: `updateUser:${deleted.id}`,
@@ -284,7 +289,8 @@ interface DeprovisionStage {
  */
 /**
  * This config's accounts in the recycle bin, by anchor: a person back within its retention is
- * restored, not created again (diff), and checked like any write (domains).
+ * restored, not created again (diff), and checked like any write (domains). A legacy-marked one
+ * (P16) is this person's too: found by its own anchor, restored and re-marked.
  */
 export function restorableByAnchor(
   deletedUsers: readonly TenantUser[] | undefined,
@@ -293,7 +299,12 @@ export function restorableByAnchor(
   const out = new Map<string, TenantUser>();
   for (const u of deletedUsers ?? []) {
     const anchor = u.attributes[spec.users.anchorAttribute];
-    if (typeof anchor === 'string' && anchor.trim() !== '' && isMarked(u, spec.marker)) {
+    const state = markerState(u, spec.marker);
+    if (
+      typeof anchor === 'string' &&
+      anchor.trim() !== '' &&
+      (state === 'own' || state === 'legacy')
+    ) {
       out.set(anchor.trim(), u);
     }
   }

@@ -160,6 +160,30 @@ describe('two configs on one tenant (P16)', () => {
     expect(plan.issues[0]?.message).toMatch(/legacy marker "entrasync" with another anchor/);
   });
 
+  it("P16: a legacy-marked account in the recycle bin is restored for its own anchor and re-marked; another config's never is", async () => {
+    const spec = hrSpec({ deprovision: { action: 'disable', deleteAfterDays: 30 } });
+    const gone = (u: TenantUser): TenantUser => ({
+      ...u,
+      attributes: { ...u.attributes, accountEnabled: false },
+    });
+    const plan = await planRows(spec, [ada], { users: [], deletedUsers: [gone(legacy(ada))] }, NOW);
+    expect(summary(plan)).toEqual([
+      'restoreUser ada.lovelace@contoso.com',
+      'updateUser ada.lovelace@contoso.com',
+      'enableUser ada.lovelace@contoso.com',
+    ]);
+    expect(ofKind(plan, 'updateUser')[0]?.set).toEqual([
+      { attribute: MARKER, before: 'entrasync', after: 'entrasync:hr' },
+    ]);
+    const other = await planRows(
+      spec,
+      [ada],
+      { users: [], deletedUsers: [gone(theirs(ada))] },
+      NOW,
+    );
+    expect(summary(other)).toEqual(['createUser ada.lovelace@contoso.com']);
+  });
+
   it("P16: a group two configs share keeps the other config's members", async () => {
     const spec = hrSpec({ groups: [{ name: 'All Staff', key: 'all-staff' }] });
     const ours = own(ada);

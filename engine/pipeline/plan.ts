@@ -302,11 +302,11 @@ export async function computePlanWithStages(
     changes: safe.changes,
     blocked: safe.blocked,
     warnings: [
-      ...legacyWarnings(classified, diff.touched),
       ...diff.warnings,
       ...access.warnings,
       ...domains.warnings,
       ...sameForEveryone(spec, mapped),
+      ...legacyWarnings(classified, diff.touched),
       ...safe.warnings,
     ],
     issues,
