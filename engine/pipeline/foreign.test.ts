@@ -206,6 +206,28 @@ describe('two configs on one tenant (P16)', () => {
     expect(plan.changes).toEqual([]);
   });
 
+  it("P16: a group under this config's prefix that no rule asks for and that holds only another config's accounts is left alone, not emptied", async () => {
+    const spec = hrSpec({ groups: [{ name: 'All Staff', key: 'all-staff' }] });
+    const ours = own(ada);
+    const other = theirs(alan);
+    const groups = [
+      aGroup('entrasync-all-staff', { displayName: 'All Staff', memberIds: [ours.id] }),
+      aGroup('entrasync-eng', { displayName: 'Eng', memberIds: [other.id] }),
+      aGroup('entrasync-old', { displayName: 'Old', memberIds: [ours.id, other.id] }),
+    ];
+    const plan = await planRows(spec, [ada], { users: [ours, other], groups }, NOW);
+    // our own orphaned group loses our account only; the other config's group is untouched
+    expect(
+      ofKind(plan, 'removeMembers').map((c) => [
+        c.group.uniqueName,
+        c.members?.map((m) => m.userPrincipalName),
+      ]),
+    ).toEqual([['entrasync-old', ['ada.lovelace@contoso.com']]]);
+    expect(
+      plan.warnings.filter((w) => w.code === 'group.other-config').map((w) => w.subject),
+    ).toEqual(['entrasync-eng']);
+  });
+
   it("P16 (property): whatever the tenant, no change ever names another config's account", async () => {
     const people = [ada, alan, aPerson('3', 'Grace', 'Hopper'), aPerson('4', 'Edsger', 'Dijkstra')];
     await fc.assert(
