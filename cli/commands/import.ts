@@ -131,6 +131,7 @@ export async function runImport(
       tenant,
       markerAttribute,
       markerValue,
+      ...(runtime.loaded.spec.marker.claimLegacy ? { claimLegacy: true } : {}),
       ...(options.minAgreement !== undefined ? { minAgreement: options.minAgreement } : {}),
     });
 
@@ -240,6 +241,7 @@ function renderImportReport(
       'synced-from-on-premises': 'synced from on-premises AD: owned by Entra Connect',
       'managed-no-record': "carries this config's marker: the plan DISABLES it",
       unmanaged: 'not managed: left alone',
+      'other-config': "another config's (or the legacy) marker: left alone",
     } as const;
     for (const u of proposal.unmatchedAccounts) {
       lines.push(`  ${u.user.userPrincipalName}  [${why[u.reason]}]`);
