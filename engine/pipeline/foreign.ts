@@ -48,12 +48,12 @@ export function holdForeignClaims(
     const hit =
       account !== undefined && !claimsLegacy && isForeign(classified, account)
         ? { account, by: `matches it by ${pair.matchedBy ?? 'anchor'}` }
-        : otherHolder(byAnchor.get(anchor), 'anchor', account) ??
+        : (otherHolder(byAnchor.get(anchor), 'anchor', account) ??
           otherHolder(
             byUpn.get(identifierKey(String(d.attributes.userPrincipalName))),
             'userPrincipalName',
             account,
-          );
+          ));
     if (!hit) {
       kept.push(pair);
       continue;
