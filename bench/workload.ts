@@ -192,7 +192,7 @@ export function officeOf(index: number): string {
 }
 
 /**
- * Marks every user of the store as managed by the bench config (the marker) and gives each its
+ * Marks every user of the store as managed by the bench config (its marker `entrasync:hr`) and gives each its
  * `officeOf`, in one transaction, as an earlier run would have left them. Returns the users as
  * they were before (ids, names and mails do not change).
  */
@@ -206,7 +206,7 @@ export function markManaged(store: TenantStore): UserDocument[] {
         {
           ...user,
           officeLocation: officeOf(i),
-          onPremisesExtensionAttributes: { ...ext, extensionAttribute15: 'entrasync' },
+          onPremisesExtensionAttributes: { ...ext, extensionAttribute15: 'entrasync:hr' },
         },
         ['officeLocation', 'onPremisesExtensionAttributes'],
       );

@@ -88,7 +88,7 @@ function seed(): unknown {
       accountEnabled: true,
       employeeId: String(i),
       department: 'Ops',
-      onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync' },
+      onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync:hr' },
     })),
   };
 }

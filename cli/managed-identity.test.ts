@@ -59,7 +59,7 @@ beforeAll(async () => {
           accountEnabled: true,
           employeeId: '1',
           department: 'Ops',
-          onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync' },
+          onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync:hr' },
         },
       ],
     },

@@ -75,8 +75,9 @@ describe('loadConfig: a valid config', () => {
       auth: { method: 'simulator' },
       graphUrl: 'https://graph.microsoft.com',
       authorityHost: 'https://login.microsoftonline.com',
-      marker: { attribute: 'extensionAttribute15', value: 'entrasync', groupPrefix: 'entrasync-' },
+      marker: { attribute: 'extensionAttribute15', groupPrefix: 'entrasync-', claimLegacy: false },
     });
+    expect(loaded.spec.marker.value).toBe('entrasync:hr');
     expect(loaded.config.users.anchorAttribute).toBe('employeeId');
     expect(loaded.config.users.match).toEqual(['anchor', 'userPrincipalName']);
     expect(loaded.config.users.deprovision).toEqual({
@@ -487,6 +488,36 @@ describe('loadConfig: each kind of problem, at its line and column', () => {
     expect(employeeId?.message).toBe(
       '`employeeId` is written from `users.anchor` (`users.anchorAttribute: employeeId`); remove it from `users.attributes`',
     );
+  });
+
+  it('P16: the marker names the config: `entrasync:<id>`, the id defaulting to the primary source', async () => {
+    const byDefault = await load(lines(...VALID));
+    expect(byDefault.spec.marker).toEqual({
+      attribute: 'onPremisesExtensionAttributes.extensionAttribute15',
+      value: 'entrasync:hr',
+      groupPrefix: 'entrasync-',
+    });
+    const withId = await load(
+      validWith({ 4: ['    method: simulator', '  marker: { id: staff-eu, claimLegacy: true }'] }),
+    );
+    expect(withId.spec.marker.value).toBe('entrasync:staff-eu');
+    expect(withId.spec.marker.claimLegacy).toBe(true);
+    // the id is part of the effective config: another id is another digest
+    expect(withId.spec.configDigest).not.toBe(byDefault.spec.configDigest);
+    const legacy = await load(
+      validWith({ 4: ['    method: simulator', '  marker: { value: entrasync }'] }),
+    );
+    expect(legacy.spec.marker.value).toBe('entrasync');
+    const ds = await problems(
+      validWith({ 4: ['    method: simulator', '  marker: { id: a, value: b }'] }),
+    );
+    expect(ds.map((d) => `${at(d)} ${d.code} ${d.message}`)).toEqual([
+      '5:20 config.conflict `target.marker.value` is the whole marker value and `target.marker.id` makes it `entrasync:<id>`: set one of them',
+    ]);
+    const [bad] = await problems(
+      validWith({ 4: ['    method: simulator', '  marker: { id: "a b" }'] }),
+    );
+    expect(bad?.code).toBe('config.invalid-value');
   });
 
   it('a `__proto__` key is data, never a prototype; reserved names are not source names', async () => {

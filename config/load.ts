@@ -64,9 +64,9 @@ import {
   DEFAULT_DEPROVISION_STATE_ATTRIBUTE,
   DEFAULT_GROUP_PREFIX,
   DEFAULT_MARKER_ATTRIBUTE,
-  DEFAULT_MARKER_VALUE,
   EXTENSION_ATTRIBUTES,
   flattenExtensionAttribute,
+  markerValueOf,
   type AnchorAttribute,
   type ExtensionAttributeName,
 } from './schema.js';
@@ -505,6 +505,17 @@ function crossFieldDiagnostics(
       ),
     );
   }
+  const marker = asObject(target?.['marker']);
+  if (marker && marker['id'] !== undefined && marker['value'] !== undefined) {
+    out.push(
+      configError(
+        'config.conflict',
+        '`target.marker.value` is the whole marker value and `target.marker.id` makes it `entrasync:<id>`: set one of them',
+        ['target', 'marker', 'value'],
+        positionOfKey(doc, locator, ['target', 'marker', 'value']),
+      ),
+    );
+  }
   if (anchorPath && markerPath && anchorPath === markerPath) {
     out.push(
       configError(
@@ -756,8 +767,9 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
     })),
     marker: {
       attribute: flattenExtensionAttribute(markerAttribute),
-      value: target.marker?.value ?? DEFAULT_MARKER_VALUE,
+      value: markerValueOf(target.marker, primarySource),
       groupPrefix: target.marker?.groupPrefix ?? DEFAULT_GROUP_PREFIX,
+      ...(target.marker?.claimLegacy === true ? { claimLegacy: true } : {}),
     },
     users: {
       ...(scope ? { scope } : {}),

@@ -45,7 +45,9 @@ export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export const DEFAULT_SIMULATOR_STATE = '.entrasync/tenant.db';
 export const DEFAULT_MARKER_ATTRIBUTE = 'extensionAttribute15';
-export const DEFAULT_MARKER_VALUE = 'entrasync';
+/** Marker values are `entrasync:<id>`; the id defaults to the primary source's name. */
+export const MARKER_VALUE_PREFIX = 'entrasync:';
+export const MARKER_ID_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]*$';
 export const DEFAULT_GROUP_PREFIX = 'entrasync-';
 export const DEFAULT_DEPROVISION_STATE_ATTRIBUTE = 'extensionAttribute14';
 
@@ -113,11 +115,27 @@ export const MarkerConfig = Type.Object(
           'Extension attribute of `onPremisesExtensionAttributes` that marks an account as managed by this config.',
       }),
     ),
+    id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: MARKER_ID_PATTERN,
+        description:
+          "This config's identity on the tenant: its accounts are marked `entrasync:<id>`, and accounts marked by another id are left alone. Default: the name of the primary source (`join.primary`). Set it before renaming that source; give each config sharing a tenant its own.",
+      }),
+    ),
     value: Type.Optional(
       Type.String({
         minLength: 1,
-        default: DEFAULT_MARKER_VALUE,
-        description: 'Value of the marker attribute that means "managed by this config".',
+        description:
+          'The whole marker value, instead of `entrasync:<id>` (not with `id`). `entrasync` is the marker every config wrote before per-config ids: it makes this config claim every legacy-marked account.',
+      }),
+    ),
+    claimLegacy: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          "Accounts with the legacy marker `entrasync` (written before per-config ids) are this config's: those no person matches are deprovisioned. Only when this config is the only one on the tenant. Without it, a legacy account is claimed (and re-marked) only by the person matching it by anchor, and the others are left alone.",
       }),
     ),
     groupPrefix: Type.Optional(
@@ -127,7 +145,7 @@ export const MarkerConfig = Type.Object(
         pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
         default: DEFAULT_GROUP_PREFIX,
         description:
-          'Groups are managed by this config when their `uniqueName` (set once, on create) starts with this prefix; give each config sharing a tenant its own.',
+          "Groups are managed by this config when their `uniqueName` (set once, on create) starts with this prefix; give each config sharing a tenant its own (configs sharing a prefix share the groups with the same key, and never remove each other's accounts from them).",
       }),
     ),
   },
@@ -135,14 +153,22 @@ export const MarkerConfig = Type.Object(
     additionalProperties: false,
     default: {
       attribute: DEFAULT_MARKER_ATTRIBUTE,
-      value: DEFAULT_MARKER_VALUE,
       groupPrefix: DEFAULT_GROUP_PREFIX,
+      claimLegacy: false,
     },
     description:
       'Where entrasync marks the accounts it created or adopted. Only marked accounts are ever deprovisioned; the marker is read in the same list read as every other attribute.',
   },
 );
 export type MarkerConfig = Static<typeof MarkerConfig>;
+
+/**
+ * The marker value of a config: `value` as given, else `entrasync:` + `id`, else + the primary
+ * source's name. Part of the config text, so the same on every runner, daemon and machine.
+ */
+export function markerValueOf(marker: MarkerConfig | undefined, primarySource: string): string {
+  return marker?.value ?? `${MARKER_VALUE_PREFIX}${marker?.id ?? primarySource}`;
+}
 
 const HttpsUrl = (description: string, defaultValue: string): TString =>
   Type.String({

@@ -16,11 +16,7 @@ import { isMap, parseDocument, YAMLMap } from 'yaml';
 import type { YAMLSeq } from 'yaml';
 import type { Document } from 'yaml';
 import { loadConfig } from '../../config/load.js';
-import {
-  DEFAULT_MARKER_ATTRIBUTE,
-  DEFAULT_MARKER_VALUE,
-  flattenExtensionAttribute,
-} from '../../config/schema.js';
+import { DEFAULT_MARKER_ATTRIBUTE, flattenExtensionAttribute } from '../../config/schema.js';
 import type { ExtensionAttributeName } from '../../config/schema.js';
 import { EntrasyncError } from '../../engine/errors.js';
 import { planRun, readSources, summaryLine } from '../../engine/index.js';
@@ -127,7 +123,7 @@ export async function runImport(
     const markerAttribute = flattenExtensionAttribute(
       (marker?.attribute ?? DEFAULT_MARKER_ATTRIBUTE) as ExtensionAttributeName,
     );
-    const markerValue = marker?.value ?? DEFAULT_MARKER_VALUE;
+    const markerValue = runtime.loaded.spec.marker.value;
     const proposal = inferImport({
       source: primary,
       keyField,
@@ -135,6 +131,7 @@ export async function runImport(
       tenant,
       markerAttribute,
       markerValue,
+      ...(runtime.loaded.spec.marker.claimLegacy ? { claimLegacy: true } : {}),
       ...(options.minAgreement !== undefined ? { minAgreement: options.minAgreement } : {}),
     });
 
@@ -244,6 +241,7 @@ function renderImportReport(
       'synced-from-on-premises': 'synced from on-premises AD: owned by Entra Connect',
       'managed-no-record': "carries this config's marker: the plan DISABLES it",
       unmanaged: 'not managed: left alone',
+      'other-config': "another config's (or the legacy) marker: left alone",
     } as const;
     for (const u of proposal.unmatchedAccounts) {
       lines.push(`  ${u.user.userPrincipalName}  [${why[u.reason]}]`);

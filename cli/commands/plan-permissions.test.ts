@@ -36,7 +36,7 @@ beforeAll(async () => {
     accountEnabled: true,
     employeeId: id,
     department: dept,
-    onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync' },
+    onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync:hr' },
   });
   sim = await startSimulator({
     throttling: false,

@@ -26,6 +26,7 @@ import {
 import { immutableId } from '../../engine/expr/functions.js';
 import { foldDiacritics, identifierKey } from '../../engine/expr/normalize.js';
 import type { SourceRecord } from '../../engine/model/source.js';
+import { LEGACY_MARKER_VALUE, MARKER_VALUE_PREFIX } from '../../engine/model/spec.js';
 import type { MatchRule } from '../../engine/model/spec.js';
 import type { AttributeValue, TenantState, TenantUser } from '../../engine/model/tenant.js';
 
@@ -38,6 +39,8 @@ export interface ImportInput {
   /** Flattened marker path, e.g. `onPremisesExtensionAttributes.extensionAttribute15`. */
   readonly markerAttribute: string;
   readonly markerValue: string;
+  /** `target.marker.claimLegacy`: the legacy marker `entrasync` is this config's too (P16). */
+  readonly claimLegacy?: boolean;
   /** Share of pairs an expression must explain to be mapped. Default 0.8. */
   readonly minAgreement?: number;
 }
@@ -69,7 +72,8 @@ export interface ImportPair {
 
 export interface UnmatchedAccount {
   readonly user: TenantUser;
-  readonly reason: 'guest' | 'synced-from-on-premises' | 'managed-no-record' | 'unmanaged';
+  readonly reason:
+    'guest' | 'synced-from-on-premises' | 'managed-no-record' | 'unmanaged' | 'other-config';
 }
 
 export interface ImportProposal {
@@ -203,7 +207,7 @@ export function inferImport(input: ImportInput): ImportProposal {
     user,
     differences: differences(record, user, attributes, anchorPath, anchorExpression, evaluators),
     privileged: privileged.has(user.id),
-    alreadyManaged: user.attributes[input.markerAttribute] === input.markerValue,
+    alreadyManaged: ownMarker(user, input),
   }));
   const pairedUsers = new Set(pairs.map(([, u]) => u.id));
   const pairedRecords = new Set(pairs.map(([r]) => r));
@@ -216,9 +220,11 @@ export function inferImport(input: ImportInput): ImportProposal {
           ? 'guest'
           : user.attributes.onPremisesSyncEnabled === true
             ? 'synced-from-on-premises'
-            : user.attributes[input.markerAttribute] === input.markerValue
+            : ownMarker(user, input)
               ? 'managed-no-record'
-              : 'unmanaged',
+              : isEntrasyncMarker(user.attributes[input.markerAttribute])
+                ? 'other-config'
+                : 'unmanaged',
     }));
 
   const match: MatchRule[] =
@@ -726,5 +732,20 @@ function sortAttributes(attributes: readonly InferredAttribute[]): InferredAttri
   };
   return [...attributes].sort(
     (a, b) => rank(a.attribute) - rank(b.attribute) || a.attribute.localeCompare(b.attribute),
+  );
+}
+
+function ownMarker(user: TenantUser, input: ImportInput): boolean {
+  const value = user.attributes[input.markerAttribute];
+  return (
+    value === input.markerValue || (input.claimLegacy === true && value === LEGACY_MARKER_VALUE)
+  );
+}
+
+/** Another entrasync config's marker (`entrasync:<id>`) or the unclaimed legacy one (P16). */
+function isEntrasyncMarker(value: unknown): boolean {
+  return (
+    typeof value === 'string' &&
+    (value === LEGACY_MARKER_VALUE || value.startsWith(MARKER_VALUE_PREFIX))
   );
 }

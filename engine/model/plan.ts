@@ -26,7 +26,8 @@ export type ChangeReason =
   | 'group-rule'
   | 'license-rule'
   | 'manager'
-  | 'grace-elapsed';
+  | 'grace-elapsed'
+  | 'claim-legacy';
 
 export interface UserRef {
   /** Graph object id; absent for a user this plan creates. */
@@ -261,6 +262,9 @@ export function memberCount(change: GroupMembersChange): number {
 
 /** How many of its threshold's units a change is: members removed, licenses removed, else 1. */
 export function thresholdWeight(change: Change): number {
+  // Re-marking a legacy account (P16 migration) and nothing else is entrasync's bookkeeping.
+  if (change.kind === 'updateUser' && change.reason === 'claim-legacy' && change.set.length === 1)
+    return 0;
   return change.kind === 'removeMembers' ? memberCount(change) : 1;
 }
 
@@ -309,7 +313,16 @@ export interface LicenseSeats {
 
 export interface IgnoredUser {
   readonly user: Required<UserRef>;
-  readonly reason: 'unmanaged' | 'synced-from-on-premises' | 'guest' | 'protected' | 'privileged';
+  readonly reason:
+    | 'unmanaged'
+    | 'synced-from-on-premises'
+    | 'guest'
+    | 'protected'
+    | 'privileged'
+    | 'other-config'
+    | 'legacy-marker';
+  /** With `other-config` and `legacy-marker`: the marker value the account carries. */
+  readonly marker?: string;
 }
 
 /**

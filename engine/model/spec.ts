@@ -55,14 +55,29 @@ export interface LinkSpec {
 export interface MarkerSpec {
   /** Flattened Graph attribute path, e.g. `onPremisesExtensionAttributes.extensionAttribute15`. */
   readonly attribute: string;
-  /** Value that means "managed by this config". */
+  /**
+   * Value that means "managed by this config": `entrasync:<id>` unless the config sets it. Other
+   * values starting `entrasync:` belong to other configs (left alone, never matched); the bare
+   * legacy value `entrasync` is claimed only as `claimLegacy` says (ownership.ts).
+   */
   readonly value: string;
   /**
    * Groups are managed when their `uniqueName` starts with this prefix (groups have no extension
    * attributes; `uniqueName` is immutable and read in the same list read).
    */
   readonly groupPrefix: string;
+  /**
+   * Accounts carrying the bare legacy marker `entrasync` (written by versions before per-config
+   * markers) count as this config's, so those no person matches are deprovisioned. Without it,
+   * only a legacy account a person matches by anchor is claimed (and re-marked).
+   */
+  readonly claimLegacy?: boolean;
 }
+
+/** The marker value of entrasync before per-config markers; shared by every config then. */
+export const LEGACY_MARKER_VALUE = 'entrasync';
+/** Marker values `entrasync:<id>`: each names the config that manages the account. */
+export const MARKER_VALUE_PREFIX = 'entrasync:';
 
 export type MatchRule = 'anchor' | 'userPrincipalName' | 'mail';
 

@@ -383,6 +383,14 @@ export function accessChanges(input: AccessInput): AccessResult {
   for (const [lower, existing] of tenantGroups) {
     if (desiredGroups.has(lower) || existing.isAssignableToRole || unresolvedGroups.has(lower))
       continue;
+    if (anotherConfigsGroup(existing, input.ownership)) {
+      warnings.push({
+        code: 'group.other-config',
+        message: `group ${existing.displayName} (${existing.uniqueName}) carries this config's groupPrefix but holds only another config's accounts: left alone (another config); give each config sharing the tenant its own target.marker.groupPrefix`,
+        subject: existing.uniqueName,
+      });
+      continue;
+    }
     const removes = removableMembers(existing, new Map(), input, usersById());
     const ref = tenantGroupRef(existing);
     const orphan = { configPath: 'groups', provenance: [] };
@@ -681,12 +689,15 @@ function removableMembers(
     const user = usersById.get(id);
     if (!user) continue;
     const ownership = input.ownership.get(id);
-    // Read-only accounts (P5 synced, guests) are neither added nor taken out.
+    // Read-only accounts (P5 synced, guests) are neither added nor taken out; nor are another
+    // config's (P16: two configs whose group keys meet in one group each keep their own people).
     if (
       ownership === 'protected' ||
       ownership === 'privileged' ||
       ownership === 'synced-from-on-premises' ||
-      ownership === 'guest'
+      ownership === 'guest' ||
+      ownership === 'other-config' ||
+      ownership === 'legacy-marker'
     ) {
       continue;
     }
@@ -694,6 +705,24 @@ function removableMembers(
     out.push({ id, userPrincipalName: user.userPrincipalName });
   }
   return out;
+}
+
+/**
+ * A group under this config's prefix that no rule asks for and whose user members are all
+ * another config's (P16): two configs share the prefix, and the group is the other's. It is
+ * neither emptied nor un-nested.
+ */
+function anotherConfigsGroup(
+  group: TenantGroup,
+  ownership: ReadonlyMap<string, Ownership>,
+): boolean {
+  let theirs = 0;
+  for (const id of group.memberIds) {
+    const o = ownership.get(id);
+    if (o === 'managed') return false;
+    if (o === 'other-config' || o === 'legacy-marker') theirs += 1;
+  }
+  return theirs > 0;
 }
 
 /** Items in order of their lower-cased name, in chunks of one membership change each. */

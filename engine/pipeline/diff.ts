@@ -15,7 +15,7 @@ import { describeAnchorMove, movedAnchor } from './anchors.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
 import type { ClassifiedTenant, Ownership } from './ownership.js';
-import { isMarked } from './ownership.js';
+import { markerState } from './ownership.js';
 
 export interface DiffResult {
   readonly changes: readonly Change[];
@@ -113,6 +113,11 @@ export function diffUsers(
       const set = attributeChanges(deleted, d, spec.users.createOnly).filter(
         (c) => !(conflicts.upnTaken && c.attribute === 'userPrincipalName'),
       );
+      const marker = deleted.attributes[spec.marker.attribute] ?? null;
+      // A legacy-marked account restored by its own anchor is claimed like a live one (P16).
+      if (marker !== spec.marker.value) {
+        set.push({ attribute: spec.marker.attribute, before: marker, after: spec.marker.value });
+      }
       if (set.length > 0) {
         changes.push({
           id: `updateUser:${deleted.id}`,
@@ -159,7 +164,9 @@ export function diffUsers(
     const account = pair.account;
     touched.add(account.id);
     const ownership = tenant.ownership.get(account.id);
-    if (ownership !== 'managed' && ownership !== 'adoptable') {
+    // A legacy-marked account reaches here only when its own anchor matched (foreign.ts).
+    const claimed = ownership === 'legacy-marker' || remarks(account, ownership, spec);
+    if (ownership !== 'managed' && ownership !== 'adoptable' && ownership !== 'legacy-marker') {
       warnings.push({
         code: `match.${ownership ?? 'unknown'}`,
         message: `${d.personKey} matches ${account.userPrincipalName} by ${pair.matchedBy}, which is ${READ_ONLY_REASON[ownership ?? 'guest'] ?? 'not writable'}; left unchanged`,
@@ -196,6 +203,19 @@ export function diffUsers(
           `adopt existing account ${account.userPrincipalName} for ${d.personKey} (matched by ${pair.matchedBy}) and re-anchor it`,
         ),
       });
+    } else if (claimed) {
+      // P16 migration: the legacy marker becomes this config's, visibly, with any drift.
+      const before = account.attributes[spec.marker.attribute] ?? null;
+      set.push({ attribute: spec.marker.attribute, before, after: spec.marker.value });
+      changes.push({
+        id: `updateUser:${account.id}`,
+        kind: 'updateUser',
+        reason: 'claim-legacy',
+        message: `claim ${account.userPrincipalName} for ${d.personKey} (matched by anchor): re-mark legacy marker "${String(before)}" as "${spec.marker.value}"`,
+        user: ref,
+        provenance: d.provenance,
+        set,
+      });
     } else if (set.length > 0) {
       changes.push({
         id: `updateUser:${account.id}`,
@@ -211,7 +231,9 @@ export function diffUsers(
     const enabled = account.attributes.accountEnabled === true;
     const deprovisionedAt = account.attributes[stateAttribute];
     const returned =
-      ownership === 'managed' && typeof deprovisionedAt === 'string' && deprovisionedAt !== '';
+      (ownership === 'managed' || ownership === 'legacy-marker') &&
+      typeof deprovisionedAt === 'string' &&
+      deprovisionedAt !== '';
     if (
       d.attributes.accountEnabled !== enabled ||
       (returned && d.attributes.accountEnabled === true)
@@ -319,7 +341,8 @@ interface DeprovisionStage {
 
 /**
  * This config's accounts in the recycle bin, by anchor: a person back within its retention is
- * restored, not created again (diff), and checked like any write (domains).
+ * restored, not created again (diff), and checked like any write (domains). A legacy-marked one
+ * (P16) is this person's too: found by its own anchor, restored and re-marked.
  */
 export function restorableByAnchor(
   deletedUsers: readonly TenantUser[] | undefined,
@@ -328,7 +351,12 @@ export function restorableByAnchor(
   const out = new Map<string, TenantUser>();
   for (const u of deletedUsers ?? []) {
     const anchor = u.attributes[spec.users.anchorAttribute];
-    if (typeof anchor === 'string' && anchor.trim() !== '' && isMarked(u, spec.marker)) {
+    const state = markerState(u, spec.marker);
+    if (
+      typeof anchor === 'string' &&
+      anchor.trim() !== '' &&
+      (state === 'own' || state === 'legacy')
+    ) {
       out.set(anchor.trim(), u);
     }
   }
@@ -407,6 +435,11 @@ function reanchorOf(
   };
 }
 
+/** A managed account still carrying the legacy marker (`claimLegacy`) is re-marked when matched. */
+function remarks(account: TenantUser, ownership: Ownership | undefined, spec: SyncSpec): boolean {
+  return ownership === 'managed' && account.attributes[spec.marker.attribute] !== spec.marker.value;
+}
+
 function attributeChanges(
   account: TenantUser,
   desired: DesiredUser,
@@ -452,6 +485,7 @@ const READ_ONLY_REASON: Partial<Record<Ownership, string>> = {
   'synced-from-on-premises': 'owned by Entra Connect (onPremisesSyncEnabled)',
   protected: 'on the protect list',
   privileged: 'a privileged account (directory role or role-assignable group)',
+  'other-config': 'managed by another entrasync config',
 };
 
 /**

@@ -98,7 +98,7 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
     if (pair.account) {
       const ownership = input.ownership.get(pair.account.id);
       // An account the plan leaves alone is not written: nothing to check.
-      if (ownership !== 'managed' && ownership !== 'adoptable') {
+      if (ownership !== 'managed' && ownership !== 'adoptable' && ownership !== 'legacy-marker') {
         kept.push(pair);
         continue;
       }

@@ -30,6 +30,7 @@ import { identifierKey } from '../expr/normalize.js';
 import { addressesOf } from './addresses.js';
 import { checkMailConflicts } from './mail-conflicts.js';
 import { matchUsers } from './match.js';
+import { holdForeignClaims } from './foreign.js';
 import type { MatchResult } from './match.js';
 import { classifyTenant, ignoredUsers } from './ownership.js';
 import type { ClassifiedTenant } from './ownership.js';
@@ -238,10 +239,12 @@ export async function computePlanWithStages(
   const mapped = await mapPeople(joined.people, joined.held, spec, mappingView(tenant, spec));
   const classified = classifyTenant(tenant, spec.marker, spec.safety);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);
+  // A person whose anchor or UPN another config's account holds is held (P16).
+  const foreign = holdForeignClaims(matched.pairs, classified, spec);
   // Written UPNs and mails must be in verified domains; a person whose are not is held.
   const domains = checkDomains({
     spec,
-    pairs: matched.pairs,
+    pairs: foreign.pairs,
     tenant,
     ownership: classified.ownership,
   });
@@ -261,6 +264,7 @@ export async function computePlanWithStages(
       ...matched.problems.flatMap((p) => (p.alsoHeld ? [p.anchor, p.alsoHeld] : [p.anchor])),
       ...domains.heldAnchors,
       ...mails.heldAnchors,
+      ...foreign.problems.map((p) => p.anchor),
     ],
   };
   const clock = stageClock(tenant.clock, options.now ?? Date.now(), spec.safety.maxClockSkewMs);
@@ -293,6 +297,15 @@ export async function computePlanWithStages(
     issues.push({
       severity: 'error',
       code: problem.code ?? 'match.ambiguous',
+      message: `${problem.personKey}: ${problem.message}`,
+      source: spec.primarySource,
+      key: problem.personKey,
+    });
+  }
+  for (const problem of foreign.problems) {
+    issues.push({
+      severity: 'error',
+      code: 'match.other-config',
       message: `${problem.personKey}: ${problem.message}`,
       source: spec.primarySource,
       key: problem.personKey,
@@ -372,6 +385,7 @@ export async function computePlanWithStages(
       ...access.warnings,
       ...domains.warnings,
       ...sameForEveryone(spec, mapped),
+      ...legacyWarnings(classified, diff.touched),
       ...safe.warnings,
       ...clockFound.warnings,
     ],
@@ -383,4 +397,22 @@ export async function computePlanWithStages(
     protectLift: lift.check,
   };
   return { plan, stages: { joined, mapped, matched, classified } };
+}
+
+/**
+ * Unclaimed legacy-marked accounts (P16 migration) are left alone, never deprovisioned: one
+ * warning says how many and what the config must say to take them over.
+ */
+function legacyWarnings(classified: ClassifiedTenant, touched: ReadonlySet<string>): PlanWarning[] {
+  const legacy = classified.users.filter(
+    (u) => classified.ownership.get(u.id) === 'legacy-marker' && !touched.has(u.id),
+  );
+  if (legacy.length === 0) return [];
+  return [
+    {
+      code: 'marker.legacy',
+      message: `${legacy.length} account(s) carry the legacy marker "${classified.markers?.get(legacy[0]?.id ?? '') ?? ''}" and no person of this config matches them by anchor: left alone, never deprovisioned. If this config is the only one on the tenant, set \`target.marker.claimLegacy: true\` to manage (and deprovision) them`,
+      subject: 'target.marker',
+    },
+  ];
 }

@@ -38,6 +38,7 @@ export const REASON_LABELS: Readonly<Record<ChangeReason, string>> = {
   'license-rule': 'license rule',
   manager: 'manager',
   'grace-elapsed': 'grace period elapsed',
+  'claim-legacy': 'legacy marker claimed',
 };
 
 export function licenseText(l: LicenseRef): string {

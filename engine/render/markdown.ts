@@ -48,8 +48,10 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push(
     `| Managed accounts | ${plan.managedUsers} |`,
     `| Left alone | ${plan.ignored.length} |`,
-    '',
   );
+  const otherConfigs = plan.ignored.filter((i) => i.reason === 'other-config').length;
+  if (otherConfigs > 0) out.push(`| Left alone (another config) | ${otherConfigs} |`);
+  out.push('');
 
   out.push(
     '**Sources:** ' +

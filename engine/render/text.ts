@@ -69,7 +69,7 @@ export function renderPlanText(plan: Plan): string {
     out.push('');
     const listed = plan.ignored
       .slice(0, MAX_LISTED)
-      .map((i) => `${i.user.userPrincipalName} (${i.reason})`);
+      .map((i) => `${i.user.userPrincipalName} (${ignoredLabel(i)})`);
     out.push(
       `Left alone (${unmanaged}): ${listed.join(', ')}${unmanaged > MAX_LISTED ? `, and ${unmanaged - MAX_LISTED} more` : ''}`,
     );
@@ -87,6 +87,13 @@ export function renderPlanText(plan: Plan): string {
   out.push('');
   out.push(summaryLine(plan));
   return out.join('\n') + '\n';
+}
+
+/** Why an account is left alone; another config's accounts name that config's marker (P16). */
+export function ignoredLabel(i: Plan['ignored'][number]): string {
+  if (i.reason === 'other-config') return `another config${i.marker ? `: ${i.marker}` : ''}`;
+  if (i.reason === 'legacy-marker') return `legacy marker${i.marker ? ` "${i.marker}"` : ''}`;
+  return i.reason;
 }
 
 /**

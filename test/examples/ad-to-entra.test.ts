@@ -125,7 +125,7 @@ describe('examples/ad-to-entra: Active Directory -> Entra as Entra Connect does 
         (u) =>
           (u['onPremisesExtensionAttributes'] as Record<string, unknown> | undefined)?.[
             'extensionAttribute15'
-          ] === 'entrasync',
+          ] === 'entrasync:ad',
       )
       .map((u) => String(u.userPrincipalName))
       .sort();

@@ -72,7 +72,7 @@ writeFileSync(
         accountEnabled: true,
         department: 'Marketing',
         employeeId: '1001',
-        onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync' },
+        onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync:hr' },
       },
     ],
     domains: [
