@@ -168,7 +168,12 @@ function duplicateIssues(
   records: readonly SourceRecord[],
   consequence: string,
 ): SourceIssue[] {
-  const where = records.map((r) => describeLocation(r.location)).join(', ');
+  // A few locations only: n issues each naming all n places grows as n² (a page read 200 times).
+  const where =
+    records
+      .slice(0, 5)
+      .map((r) => describeLocation(r.location))
+      .join(', ') + (records.length > 5 ? `, and ${records.length - 5} more` : '');
   return records.map((r) => ({
     severity: 'error' as const,
     code: 'source.duplicate-key',

@@ -32,6 +32,7 @@ import { classifyTenant, ignoredUsers } from './ownership.js';
 import type { ClassifiedTenant } from './ownership.js';
 import { checkSafety } from './safety.js';
 import { checkProtectLift } from './protect-lift.js';
+import { foldRepeatedRecords } from './repeats.js';
 import type { ProtectBaseline } from './protect-lift.js';
 
 /** Attributes every tenant read selects, whatever the config maps. */
@@ -182,10 +183,12 @@ export interface PlanStages {
 
 export async function computePlanWithStages(
   spec: SyncSpec,
-  snapshots: readonly SourceSnapshot[],
+  read: readonly SourceSnapshot[],
   tenant: TenantState,
   options: PlanOptions = {},
 ): Promise<{ plan: Plan; stages: PlanStages }> {
+  // A record read twice makes its source incomplete, whatever the kind (S16, repeats.ts).
+  const snapshots = read.map(foldRepeatedRecords);
   const lint = lintFieldReferences(spec, snapshots);
   if (lint.some((d) => d.severity === 'error')) throw new ConfigError(lint);
 
