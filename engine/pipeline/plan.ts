@@ -192,7 +192,12 @@ export async function computePlanWithStages(
   const lint = lintFieldReferences(spec, snapshots);
   if (lint.some((d) => d.severity === 'error')) throw new ConfigError(lint);
 
-  const joined = await joinSources(snapshots, spec.primarySource, spec.links);
+  const joined = await joinSources(
+    snapshots,
+    spec.primarySource,
+    spec.links,
+    spec.safety.minSourceRatio,
+  );
   const mapped = await mapPeople(joined.people, joined.held, spec, mappingView(tenant, spec));
   const classified = classifyTenant(tenant, spec.marker, spec.safety);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);
@@ -274,6 +279,7 @@ export async function computePlanWithStages(
     adminDetection: tenant.privileged !== undefined,
     seatShortfall: access.seatShortfall,
     ...(lift.lifted ? { protectLifted: lift.lifted } : {}),
+    ...(joined.linkCoverage ? { linkCoverage: joined.linkCoverage } : {}),
     displayNames: new Map(
       tenant.users.flatMap((u) =>
         typeof u.attributes.displayName === 'string'
