@@ -4,7 +4,7 @@
  * cookie back twice, so "ignores the control" (S14) and "repeats a cookie" (S15) need this fake.
  * Everything else in the LDAP tests runs against real slapd and Samba.
  *
- * No maintained LDAP server library fits on npm (ldapjs, and mocks built on it such as
+ * No maintained LDAP server library was found on npm (ldapjs, and mocks built on it such as
  * ldap-server-mock, are decommissioned), so this speaks just enough LDAPv3 over plain TCP with
  * ldapts' own BER reader and writer and its control classes: simple bind (anything succeeds),
  * search (the root DSE, a base-scope read of any DN, and the paged people search), unbind.
