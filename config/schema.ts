@@ -270,7 +270,7 @@ export const JoinConfig = Type.Object(
     link: Type.Optional(
       Type.Record(Type.String(), LinkConfig, {
         description:
-          'Other sources joined to the primary one, by source name. A person missing from a linked source simply has no record there; if that source is incomplete, the person is held, and if it failed, everyone is held.',
+          'Other sources joined to the primary one, by source name. A person missing from a linked source simply has no record there; if that source is incomplete, the person is held, and if it failed, everyone is held. A linked source with records for fewer than `safety.minSourceRatio` of the people whose `equals` has a value has shrunk: it counts as incomplete and blocks deprovisioning.',
       }),
     ),
   },

@@ -6,6 +6,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeLocation } from '../../engine/model/source.js';
 import type { SourceSnapshot } from '../../engine/model/source.js';
+import { computePlan } from '../../engine/pipeline/plan.js';
+import { aPerson, aSpec, accountOfRow } from '../../test/helpers/builders.js';
 import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import { MAX_ISSUES_PER_CODE, createCsvSource } from './csv-source.js';
 import { DecodeError, createDecodeStream } from './decode-stream.js';
@@ -202,6 +204,22 @@ describe('reading a well-formed file', () => {
     const snap = await readCsv('employee_id,name\n1,a\n1,b\n');
     expect(snap.status).toBe('complete');
     expect(snap.records.map((r) => r.fields['name'])).toEqual(['a', 'b']);
+  });
+
+  it('S16: a row repeated identically makes the source incomplete in the plan, not two people with one key', async () => {
+    const snap = await readCsv(
+      'id,first,last,department,status\n1,Ada,Lovelace,Sales,active\n1,Ada,Lovelace,Sales,active\n',
+      { key: 'id' },
+    );
+    const plan = await computePlan(aSpec(), [snap], {
+      users: [accountOfRow(aPerson('2', 'Alan', 'Turing'))],
+    });
+    expect(plan.sources[0]).toMatchObject({ name: 'hr', status: 'incomplete', records: 1 });
+    expect(plan.changes.map((c) => c.kind)).toEqual(['createUser']);
+    expect(plan.blocked.map((b) => b.code)).toEqual(['source-unhealthy']);
+    const repeat = plan.issues.find((i) => i.code === 'source.repeated-record');
+    expect(repeat?.message).toContain(':2, ');
+    expect(plan.issues.map((i) => i.code)).not.toContain('source.duplicate-key');
   });
 
   it('keeps a column named __proto__ as a field', async () => {

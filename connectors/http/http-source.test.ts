@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SecretRef } from '../../engine/secret.js';
 import type { SourceSnapshot } from '../../engine/model/source.js';
 import { Redactor } from '../../engine/secret.js';
+import { computePlan } from '../../engine/pipeline/plan.js';
+import { aPerson, aSpec, accountOfRow } from '../../test/helpers/builders.js';
 import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import { MAX_ISSUES_PER_CODE, createHttpSource } from './http-source.js';
 import type { HttpSourceOptions } from './options.js';
@@ -383,6 +385,44 @@ describe('paging', () => {
       ['warning', 'source.duplicate-key'],
       ['warning', 'source.duplicate-key'],
     ]);
+  });
+
+  it('S16: a cursor page that repeats an earlier page makes the source incomplete in the plan', async () => {
+    const first = [
+      { id: '1', first: 'Ada', last: 'Lovelace', department: 'Sales', status: 'active' },
+      { id: '2', first: 'Alan', last: 'Turing', department: 'Sales', status: 'active' },
+    ];
+    // The second cursor hands back the first page again; Grace (id 3) is never read.
+    const server = await serve((_, url) =>
+      url.searchParams.get('cursor') === null
+        ? ok({ data: first, next: 'c2' })
+        : ok({ data: first, next: null }),
+    );
+    const snap = await createHttpSource(
+      'hr',
+      {
+        kind: 'http',
+        key: 'id',
+        retry: FAST_RETRY,
+        url: server.url('/w'),
+        records: 'data',
+        paging: { style: 'cursor', path: 'next' },
+      },
+      aConnectorContext(tmpdir()),
+    ).read();
+    const grace = aPerson('3', 'Grace', 'Hopper');
+    const plan = await computePlan(aSpec(), [snap], {
+      users: [first[0]!, first[1]!, grace].map((row) => accountOfRow(row)),
+    });
+    expect(plan.sources[0]).toMatchObject({ status: 'incomplete', records: 2 });
+    expect(plan.changes).toEqual([]);
+    expect(plan.blocked.map((b) => `${b.change.kind} ${b.code}`)).toEqual([
+      'disableUser source-unhealthy',
+    ]);
+    expect(plan.issues.filter((i) => i.code === 'source.repeated-record')).toHaveLength(2);
+    // The connector's own warnings stay; the join no longer holds them as two people (S11).
+    const duplicates = plan.issues.filter((i) => i.code === 'source.duplicate-key');
+    expect(duplicates.map((i) => i.severity)).toEqual(['warning', 'warning']);
   });
 
   it('marks the source incomplete when maxPages is reached with more pages announced', async () => {

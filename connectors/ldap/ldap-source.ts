@@ -13,7 +13,9 @@
  *   dropped connection after the first page; a continuation reference (referral) unless
  *   `referrals: ignore` (S6); an empty page that still carries a paging cookie (see
  *   page-watch.ts); an entry without the key attribute; a value that does not decode; a range
- *   retrieval or group read that did not finish.
+ *   retrieval or group read that did not finish; a final search response without a
+ *   paged-results control (the server ignored paging, S14); a paging cookie the server hands
+ *   back again (reading on would re-read pages, S15: the read stops at the first repeat).
  * - `complete` otherwise, including zero entries, which comes with a `source.empty` warning and
  *   the hint that the bind account may lack read access (S1, S4): the engine compares counts
  *   with the managed population, which it alone knows.
@@ -497,6 +499,9 @@ class PagedReader {
     let pages = 0;
     let entries = 0;
     const references: string[] = [];
+    /** Cookies this search's responses carried; one coming back means a page read again (S15). */
+    const cookies = new Set<string>();
+    let repeatedCookie = false;
     try {
       assertSession(this.#session);
       this.#done.length = 0;
@@ -510,6 +515,18 @@ class PagedReader {
       });
       for await (const page of pagesIterator as AsyncIterable<SearchResult>) {
         pages++;
+        // This page's final response: pages are requested one at a time, and the parser sees
+        // the response before ldapts yields the page (the next request is sent after this body).
+        const done = this.#done.at(-1);
+        if (done !== undefined && done.cookieLength > 0) {
+          if (cookies.has(done.cookie)) {
+            // The server would hand back a page already read: its entries are not used, and
+            // leaving the loop stops ldapts before it asks again (however often it would repeat).
+            repeatedCookie = true;
+            break;
+          }
+          cookies.add(done.cookie);
+        }
         for (const entry of page.searchEntries) {
           entries++;
           onEntry(entry);
@@ -543,6 +560,34 @@ class PagedReader {
       );
       this.#noteReferences(base, references);
       return false;
+    }
+    if (repeatedCookie) {
+      this.#findings.add(
+        {
+          severity: 'error',
+          code: 'source.paging-cookie',
+          message: `${this.#name}: the search for ${what} under ${base} got a paging cookie it had already been given (page ${pages}, after ${entries} entries); reading on would return pages already read, so the read stopped there and the source is incomplete`,
+          location: { dn: base },
+        },
+        'incomplete',
+      );
+      this.#noteReferences(base, references);
+      return false;
+    }
+    const last = this.#done.at(-1);
+    if (this.#watching && last !== undefined && !last.pagedControl) {
+      // Cautious rule (S14): the server did not answer the paged-results control, so nothing says
+      // this response is the end rather than a server-side limit (AD's MaxPageSize, a size limit
+      // reported as success): a directory that cannot page cannot be shown whole.
+      this.#findings.add(
+        {
+          severity: 'error',
+          code: 'source.paging-ignored',
+          message: `${this.#name}: the search for ${what} under ${base} ended (${entries} entries in ${pages} page(s)) without a paged-results control in the server's final response: the server ignored paging, so nothing shows the ${entries} entries are all of them; the source is incomplete (the directory must support RFC 2696 paged results)`,
+          location: { dn: base },
+        },
+        'incomplete',
+      );
     }
     if (this.#watching) {
       const stalled = this.#done.find(

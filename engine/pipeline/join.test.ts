@@ -37,7 +37,7 @@ function ad(
     name: 'ad',
     kind: 'ldap',
     status: 'complete',
-    fields: ['employeeID', 'mail', 'sAMAccountName'],
+    fields: ['employeeID', 'mail', 'sAMAccountName', 'physicalDeliveryOfficeName'],
     records: rows.map((r, i) => ({
       source: 'ad',
       key: r.sAMAccountName ?? String(i),
@@ -49,12 +49,15 @@ function ad(
   };
 }
 
+/** One of two people linked is a shrink at the default ratio (S17); these fixtures mean it. */
+const halfLinked: SyncSpec = { ...spec, safety: { ...spec.safety, minSourceRatio: 0.5 } };
+
 const hr = aSnapshot([aPerson('1', 'Ada', 'Lovelace'), aPerson('2', 'Alan', 'Turing')]);
 
 describe('join across sources', () => {
   it('links AD records to HR people by key; attributes and provenance come from both', async () => {
     const plan = await computePlan(
-      spec,
+      halfLinked,
       [hr, ad([{ employeeID: '1', mail: 'ada@contoso.com', sAMAccountName: 'ada' }])],
       {
         users: [],
@@ -107,7 +110,7 @@ describe('join across sources', () => {
       { employeeID: '1', mail: 'ada@contoso.com', sAMAccountName: 'ada' },
       { employeeID: '1', mail: 'ada2@contoso.com', sAMAccountName: 'ada2' },
     ];
-    const plan = await computePlan(spec, [hr, ad(twins)], { users: [managed] });
+    const plan = await computePlan(halfLinked, [hr, ad(twins)], { users: [managed] });
     expect(plan.changes.map((c) => subjectOf(c).userPrincipalName)).toEqual([
       'alan.turing@contoso.com',
     ]);
@@ -144,5 +147,77 @@ describe('join across sources', () => {
         'field `employeeId` not present in source `ad` (did you mean `employeeID`?)',
       ],
     ]);
+  });
+});
+
+describe('a linked source that shrank (S17)', () => {
+  const office = withAd(
+    aSpec({
+      attributes: {
+        userPrincipalName: "$lowercase(first & '.' & last) & '@contoso.com'",
+        displayName: "first & ' ' & last",
+        officeLocation: '$ad.physicalDeliveryOfficeName',
+      },
+    }),
+  );
+  const people = Array.from({ length: 10 }, (_, i) => aPerson(String(i + 1), 'P', `N${i + 1}`));
+  const accounts = people.map((p) =>
+    anAccount(`p.n${p.id}@contoso.com`, {
+      employeeId: p.id,
+      displayName: `P N${p.id}`,
+      officeLocation: 'Paris',
+      mailNickname: `p.n${p.id}`,
+    }),
+  );
+  const adRow = (id: string) => ({
+    employeeID: id,
+    physicalDeliveryOfficeName: 'Paris',
+    sAMAccountName: `p${id}`,
+  });
+
+  it('S17: a linked source answering Success with 0 records clears nothing and blocks deprovisioning', async () => {
+    const leaver = anAccount('grace.hopper@contoso.com', { employeeId: '99' });
+    const plan = await computePlan(office, [aSnapshot(people), ad([])], {
+      users: [...accounts, leaver],
+    });
+    expect(plan.changes).toEqual([]);
+    expect(plan.blocked.map((b) => `${b.change.kind} ${b.code}`)).toEqual([
+      'disableUser source-unhealthy',
+    ]);
+    expect(plan.blocked[0]?.message).toContain(
+      'linked source "ad" has records for 0 of the 10 people it links to',
+    );
+    expect(plan.issues.filter((i) => i.code === 'join.held')).toHaveLength(10);
+  });
+
+  it('S17: a linked source below minSourceRatio holds the people it lacks; above it, it does not', async () => {
+    const most = people.slice(0, 8).map((p) => adRow(p.id));
+    const shrunk = await computePlan(office, [aSnapshot(people), ad(most)], { users: accounts });
+    // 8 of 10 < 0.9: the two without a record are held, not cleared.
+    expect(shrunk.changes).toEqual([]);
+    expect(shrunk.issues.filter((i) => i.code === 'join.held').map((i) => i.key)).toEqual([
+      '9',
+      '10',
+    ]);
+    const lenient = await computePlan(
+      { ...office, safety: { ...office.safety, minSourceRatio: 0.8 } },
+      [aSnapshot(people), ad(most)],
+      { users: accounts },
+    );
+    expect(lenient.changes.map((c) => (c.kind === 'updateUser' ? c.set : c.kind))).toEqual([
+      [{ attribute: 'officeLocation', before: 'Paris', after: null }],
+      [{ attribute: 'officeLocation', before: 'Paris', after: null }],
+    ]);
+  });
+
+  it('S17: people without a link key value are not counted as expected', async () => {
+    const spec = {
+      ...office,
+      links: [{ ...office.links[0]!, equals: expr("id = '1' ? id : null", 'equals') }],
+    };
+    const plan = await computePlan(spec, [aSnapshot(people), ad([adRow('1')])], {
+      users: accounts,
+    });
+    expect(plan.issues.filter((i) => i.code === 'join.held')).toEqual([]);
   });
 });

@@ -8,7 +8,11 @@
  * - a failed primary source contributes nobody: what it did read cannot be told from what not;
  * - a failed linked source holds everyone (their attributes from it are unknown), and an
  *   incomplete one holds the people it has no record for (it may have lost theirs);
- * - a person whose link key cannot be computed is held.
+ * - a person whose link key cannot be computed is held;
+ * - a complete linked source that found records for fewer than `minSourceRatio` of the people
+ *   whose link key is present (the people it should feed) has shrunk: it is treated like an
+ *   incomplete one, and the people it has no record for are held (S17). Without this, a linked
+ *   directory answering Success with 0 entries would clear its attributes for everyone.
  */
 import { evaluateExpression } from '../expr/jsonata.js';
 import type { Person } from '../model/person.js';
@@ -22,6 +26,20 @@ export interface JoinResult {
   /** People known to exist whose fate is unknown this run, with the records that made them so. */
   readonly held: readonly HeldPerson[];
   readonly issues: readonly SourceIssue[];
+  /** For each linked source, how many people it should feed and how many it did (S17). */
+  readonly linkCoverage?: readonly LinkCoverage[];
+}
+
+/**
+ * A linked source's coverage: `expected` people had a link key value for it (and were not held
+ * for another reason first), `found` of them had a record in it. Counted for complete sources.
+ */
+export interface LinkCoverage {
+  readonly source: string;
+  readonly expected: number;
+  readonly found: number;
+  /** `found` is below `minSourceRatio` of `expected`: the source shrank. */
+  readonly shrunk: boolean;
 }
 
 export interface HeldPerson {
@@ -33,6 +51,7 @@ export async function joinSources(
   snapshots: readonly SourceSnapshot[],
   primarySource: string,
   links: readonly LinkSpec[] = [],
+  minSourceRatio = 0,
 ): Promise<JoinResult> {
   const primary = snapshots.find((s) => s.name === primarySource);
   if (!primary) throw new Error(`join: primary source "${primarySource}" was not read`);
@@ -67,11 +86,13 @@ export async function joinSources(
     indexes.push(await indexLinkedSource(snapshot, link, issues));
   }
 
-  const people: Person[] = [];
+  const linked: Linked[] = [];
+  const counts = indexes.map(() => ({ expected: 0, found: 0 }));
   for (const { personKey, record } of candidates) {
     const records: Record<string, SourceRecord> = { [primary.name]: record };
+    const missing: { index: number; value: string }[] = [];
     let holdReason: string | undefined;
-    for (const index of indexes) {
+    for (const [i, index] of indexes.entries()) {
       if (index.snapshot.status === 'failed') {
         holdReason = `source "${index.snapshot.name}" failed`;
         break;
@@ -86,16 +107,38 @@ export async function joinSources(
         break;
       }
       if (value === undefined) continue;
+      const count = counts[i] as { expected: number; found: number };
+      count.expected++;
       if (index.ambiguous.has(value)) {
+        count.found++;
         holdReason = `its key "${value}" appears more than once in source "${index.snapshot.name}"`;
         break;
       }
-      const linked = index.byKey.get(value);
-      if (linked) records[index.snapshot.name] = linked;
-      else if (index.snapshot.status === 'incomplete') {
+      const linkedRecord = index.byKey.get(value);
+      if (linkedRecord) {
+        count.found++;
+        records[index.snapshot.name] = linkedRecord;
+      } else if (index.snapshot.status === 'incomplete') {
         holdReason = `source "${index.snapshot.name}" is incomplete and has no record with key "${value}"`;
         break;
-      }
+      } else missing.push({ index: i, value });
+    }
+    linked.push({ personKey, record, records, missing, ...(holdReason ? { holdReason } : {}) });
+  }
+
+  const linkCoverage = indexes.map((index, i): LinkCoverage => {
+    const { expected, found } = counts[i] as { expected: number; found: number };
+    const shrunk =
+      index.snapshot.status === 'complete' && expected > 0 && found / expected < minSourceRatio;
+    return { source: index.snapshot.name, expected, found, shrunk };
+  });
+  const people: Person[] = [];
+  for (const { personKey, record, records, missing, holdReason: reason } of linked) {
+    let holdReason = reason;
+    const gap = holdReason ? undefined : missing.find((m) => linkCoverage[m.index]?.shrunk);
+    if (gap) {
+      const c = linkCoverage[gap.index] as LinkCoverage;
+      holdReason = `source "${c.source}" shrank (records for ${c.found} of the ${c.expected} people it links to, below minSourceRatio ${minSourceRatio}) and has no record with key "${gap.value}"`;
     }
     if (holdReason) {
       held.push({ personKey, records: Object.values(records) });
@@ -110,7 +153,17 @@ export async function joinSources(
     }
     people.push({ key: personKey, primary: record, records });
   }
-  return { people, held, issues };
+  return { people, held, issues, linkCoverage };
+}
+
+/** One primary person after linking, before the shrink check decides who is held. */
+interface Linked {
+  readonly personKey: string;
+  readonly record: SourceRecord;
+  readonly records: Record<string, SourceRecord>;
+  /** Linked sources (by index) that had no record for the person's link key. */
+  readonly missing: readonly { index: number; value: string }[];
+  readonly holdReason?: string;
 }
 
 interface LinkIndex {
@@ -168,7 +221,12 @@ function duplicateIssues(
   records: readonly SourceRecord[],
   consequence: string,
 ): SourceIssue[] {
-  const where = records.map((r) => describeLocation(r.location)).join(', ');
+  // A few locations only: n issues each naming all n places grows as n² (a page read 200 times).
+  const where =
+    records
+      .slice(0, 5)
+      .map((r) => describeLocation(r.location))
+      .join(', ') + (records.length > 5 ? `, and ${records.length - 5} more` : '');
   return records.map((r) => ({
     severity: 'error' as const,
     code: 'source.duplicate-key',

@@ -37,6 +37,7 @@ import type { ClassifiedTenant } from './ownership.js';
 import { checkSafety } from './safety.js';
 import { checkProtectLift } from './protect-lift.js';
 import { clockFindings, stageClock } from './clock.js';
+import { foldRepeatedRecords } from './repeats.js';
 import type { ProtectBaseline } from './protect-lift.js';
 
 /** Attributes every tenant read selects, whatever the config maps. */
@@ -228,14 +229,21 @@ export interface PlanStages {
 
 export async function computePlanWithStages(
   spec: SyncSpec,
-  snapshots: readonly SourceSnapshot[],
+  read: readonly SourceSnapshot[],
   tenant: TenantState,
   options: PlanOptions = {},
 ): Promise<{ plan: Plan; stages: PlanStages }> {
+  // A record read twice makes its source incomplete, whatever the kind (S16, repeats.ts).
+  const snapshots = read.map(foldRepeatedRecords);
   const lint = lintFieldReferences(spec, snapshots);
   if (lint.some((d) => d.severity === 'error')) throw new ConfigError(lint);
 
-  const joined = await joinSources(snapshots, spec.primarySource, spec.links);
+  const joined = await joinSources(
+    snapshots,
+    spec.primarySource,
+    spec.links,
+    spec.safety.minSourceRatio,
+  );
   const mapped = await mapPeople(joined.people, joined.held, spec, mappingView(tenant, spec));
   const classified = classifyTenant(tenant, spec.marker, spec.safety);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);
@@ -363,6 +371,7 @@ export async function computePlanWithStages(
     ...(lift.lifted ? { protectLifted: lift.lifted } : {}),
     ...(keyFormat ? { keyFormat } : {}),
     anchorAttribute: spec.users.anchorAttribute,
+    ...(joined.linkCoverage ? { linkCoverage: joined.linkCoverage } : {}),
     displayNames: new Map(
       tenant.users.flatMap((u) =>
         typeof u.attributes.displayName === 'string'

@@ -241,3 +241,57 @@ describe('safety: churn', () => {
     ]);
   });
 });
+
+describe('safety: an attribute cleared for many (M8)', () => {
+  // 10 people whose department empties out: the column stopped being filled, not 4 transfers.
+  function clearedDepartments(n: number) {
+    const { rows, accounts } = population(10);
+    const changed = rows.map((r, i) => (i < n ? { ...r, department: '' } : r));
+    return { rows: changed, accounts };
+  }
+
+  it('M8: clearing one attribute for more than the updates share of people is braked, with a before/after sample', async () => {
+    const { rows, accounts } = clearedDepartments(4);
+    const plan = await computePlan(aSpec(), [aSnapshot(rows)], { users: accounts });
+    expect(plan.changes).toEqual([]);
+    expect(plan.blocked.map((b) => `${b.change.kind} ${b.code}`)).toEqual(
+      Array(4).fill('updateUser mass-clear'),
+    );
+    const message = plan.blocked[0]?.message ?? '';
+    expect(message).toContain('department would be cleared for 4 account(s), more than 30% of 10');
+    expect(message).toContain('p0.person@contoso.com department: "Sales" -> (none)');
+    expect(message).toContain(`--allow-updates 4 --plan ${plan.fingerprint}`);
+  });
+
+  it('M8: a few clears within the share pass; an override bound to the plan or an approval lifts the brake', async () => {
+    const few = clearedDepartments(3);
+    const ok = await computePlan(aSpec(), [aSnapshot(few.rows)], { users: few.accounts });
+    expect(ok.blocked).toEqual([]);
+    expect(ok.changes).toHaveLength(3);
+
+    const { rows, accounts } = clearedDepartments(4);
+    const braked = await computePlan(aSpec(), [aSnapshot(rows)], { users: accounts });
+    const overridden = await computePlan(
+      aSpec(),
+      [aSnapshot(rows)],
+      { users: accounts },
+      { overrides: { fingerprint: braked.fingerprint.slice(0, 12), allow: { updates: 4 } } },
+    );
+    expect(overridden.blocked).toEqual([]);
+    expect(overridden.overrides).toEqual({ updates: 4 });
+    const tooSmall = await computePlan(
+      aSpec(),
+      [aSnapshot(rows)],
+      { users: accounts },
+      { overrides: { fingerprint: braked.fingerprint, allow: { updates: 3 } } },
+    );
+    expect(blockedCodes(tooSmall)).toEqual(['mass-clear']);
+    const approved = await computePlan(
+      aSpec({ approvals: { plans: [braked.fingerprint.slice(0, 12)], changes: [] } }),
+      [aSnapshot(rows)],
+      { users: accounts },
+    );
+    expect(approved.blocked).toEqual([]);
+    expect(approved.changes).toHaveLength(4);
+  });
+});

@@ -8,7 +8,8 @@
  *    lifts (protect-lift.ts) is blocked, before anything else and whatever is approved or
  *    overridden: protection must be lifted by a separate, earlier apply.
  * 1. Source health (invariant 2): a failed, incomplete or shrunken source cannot say who left,
- *    so every deprovisioning change is blocked (S1, S7, S8).
+ *    so every deprovisioning change is blocked (S1, S7, S8). The shrink check covers linked
+ *    sources too, against the people the join expected them to feed (S17).
  * 2. Unidentified people: someone in the sources whose account cannot be told apart from a
  *    leaver's blocks every deprovisioning change.
  * 3. Approvals (P6): adopting an existing account found by UPN or mail (or any adoption while
@@ -22,6 +23,8 @@
  *    of the plan or of the change (`reanchors`), whatever the count; evidence that the source's
  *    key format changed (anchors.ts) blocks every deprovisioning change and the creates it
  *    taints, naming the pattern, until the plan is approved.
+ * 6. Mass clear (M8): one attribute cleared for more than the `updates` threshold's share of the
+ *    managed accounts is braked the same way, with a before/after sample, whatever the count.
  */
 import type {
   BlockedChange,
@@ -81,6 +84,16 @@ export interface SafetyContext {
   readonly keyFormat?: KeyFormatFinding;
   /** The attribute holding the anchor, to name a reanchor's move; default `employeeId`. */
   readonly anchorAttribute?: string;
+  /**
+   * Each linked source's coverage from the join (S17): of the people with a link key for it
+   * (`expected`), how many it had a record for (`found`); `shrunk` below `minSourceRatio`.
+   */
+  readonly linkCoverage?: readonly {
+    readonly source: string;
+    readonly expected: number;
+    readonly found: number;
+    readonly shrunk: boolean;
+  }[];
 }
 
 export interface SafetyResult {
@@ -186,6 +199,12 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
       return action === undefined || !overThreshold.has(action);
     });
 
+  if (!planApproved) {
+    const cleared = massClear(allowed, context, overrides, overridesUsed);
+    for (const [change, message] of cleared) blocked.push({ change, code: 'mass-clear', message });
+    if (cleared.size > 0) allowed = allowed.filter((c) => !cleared.has(c));
+  }
+
   // A change that only makes sense after a blocked one (a license for a user whose create is
   // blocked, a session revoke after a blocked disable) is blocked with it.
   const blockedIds = new Set(blocked.map((b) => b.change.id));
@@ -236,11 +255,75 @@ function unhealthySourceVerdict(context: SafetyContext): Verdict | undefined {
       );
     }
   }
+  for (const c of context.linkCoverage ?? []) {
+    if (!c.shrunk) continue;
+    const ratio = c.found / c.expected;
+    reasons.push(
+      `linked source "${c.source}" has records for ${c.found} of the ${c.expected} people it links to: ` +
+        `shrank ${Math.round((1 - ratio) * 100)}% (ratio ${ratio.toFixed(2)} < minSourceRatio ${context.spec.minSourceRatio}); ` +
+        'the people it has no record for are held',
+    );
+  }
   if (reasons.length === 0) return undefined;
   return {
     code: 'source-unhealthy',
     message: `blocked: ${reasons.join('; ')}; nothing is deprovisioned until every source reads completely`,
   };
+}
+
+/** Fewer accounts than this losing one attribute at once is ordinary (M8). */
+const MASS_CLEAR_MIN_ACCOUNTS = 3;
+
+function isEmptyValue(value: AttributeValue): boolean {
+  return value === null || value === '' || (Array.isArray(value) && value.length === 0);
+}
+
+/**
+ * Mass clear (M8): one attribute going from a value to nothing for more than the `updates`
+ * threshold's share (percent) of the managed accounts, whatever the count, is braked like a mass
+ * update: a source or column that stopped feeding it (a linked directory reading 0 entries, an
+ * emptied CSV column) looks exactly like this. Lifted by the same means: the plan approved, or
+ * `--allow-updates <n>` bound to its fingerprint. Returns the braked changes with their message.
+ */
+function massClear(
+  allowed: readonly Change[],
+  context: SafetyContext,
+  overrides: Partial<Record<ThresholdAction, number>>,
+  overridesUsed: Partial<Record<ThresholdAction, number>>,
+): Map<Change, string> {
+  const braked = new Map<Change, string>();
+  const byAttribute = new Map<string, Change[]>();
+  let updates = 0;
+  for (const change of allowed) {
+    if (change.kind !== 'updateUser') continue;
+    updates++;
+    for (const a of change.set) {
+      if (isEmptyValue(a.before) || !isEmptyValue(a.after)) continue;
+      const list = byAttribute.get(a.attribute);
+      if (list) list.push(change);
+      else byAttribute.set(a.attribute, [change]);
+    }
+  }
+  const percent = context.spec.thresholds.updates.percent;
+  const share = (percent / 100) * context.managedUsers;
+  for (const [attribute, list] of byAttribute) {
+    if (list.length <= share || list.length < MASS_CLEAR_MIN_ACCOUNTS) continue;
+    const allowance = overrides.updates;
+    if (allowance !== undefined && list.length <= allowance) {
+      overridesUsed.updates = allowance;
+      continue;
+    }
+    const examples = list.slice(0, 3).map((c) => {
+      const a = c.kind === 'updateUser' ? c.set.find((x) => x.attribute === attribute) : undefined;
+      return `${subjectOf(c).userPrincipalName} ${attribute}: ${show(a?.before ?? null)} -> ${show(a?.after ?? null)}`;
+    });
+    const message =
+      `blocked: ${attribute} would be cleared for ${list.length} account(s), more than ${percent}% of ` +
+      `${context.managedUsers} managed account(s) (a source or field that stopped feeding it looks like this), e.g. ${examples.join('; ')}` +
+      `; if this is intended, review the plan and run apply with ${THRESHOLD_FLAG.updates} ${Math.max(updates, list.length)} --plan ${context.fingerprint}, or approve the plan`;
+    for (const change of list) if (!braked.has(change)) braked.set(change, message);
+  }
+  return braked;
 }
 
 /** Pairs below this never count as churn: a rehire or a namesake is ordinary. */
