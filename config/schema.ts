@@ -367,6 +367,36 @@ export const DeprovisionConfig = Type.Object(
           'Extension attribute where entrasync records when it disabled an account (ISO 8601), so the stages above need no local state; cleared when the person returns.',
       }),
     ),
+    whenDisabled: Type.Optional(
+      Type.Object(
+        {
+          removeAccessAfterDays: Type.Optional(
+            Days(
+              'Days after the disable when the account loses memberships of managed groups and licenses from `licenses` rules. Default: `deprovision.removeAccessAfterDays`.',
+            ),
+          ),
+          deleteAfterDays: Type.Optional(
+            Type.Union(
+              [
+                Days(
+                  'Days after the disable when the account is deleted (to the recycle bin). Default: `deprovision.deleteAfterDays`; `null`: never.',
+                ),
+                Type.Null(),
+              ],
+              {
+                description:
+                  'Days after the disable when the account is deleted (to the recycle bin). Default: `deprovision.deleteAfterDays`; `null`: never.',
+              },
+            ),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "Stages of an account the mapping disables (`accountEnabled` false) while its person is still in the sources: it is disabled and its sessions revoked at once whatever `action` says, then goes through these stages, counted from the disable entrasync made. Absent: the leavers' stages above.",
+        },
+      ),
+    ),
   },
   {
     additionalProperties: false,

@@ -107,6 +107,7 @@ async function readUsers(
   const select = [
     ...selectFor(paths),
     ...(request.licenses ? ['assignedLicenses', 'licenseAssignmentStates'] : []),
+    ...(request.signInSessions ? ['signInSessionsValidFromDateTime'] : []),
   ].join(',');
   const expand = request.manager ? '&$expand=manager($select=id)' : '';
   const users: TenantUser[] = [];
@@ -121,12 +122,16 @@ async function readUsers(
       throw new TenantReadError(`reading ${collection}: a user without id or userPrincipalName`);
     }
     const manager = raw['manager'] as { id?: unknown } | null | undefined;
+    const sessions = raw['signInSessionsValidFromDateTime'];
     users.push({
       id,
       userPrincipalName: upn,
       attributes: flatten(raw, paths),
       ...(request.licenses ? { licenses: licensesOf(raw) } : {}),
       ...(typeof manager?.id === 'string' ? { managerId: manager.id } : {}),
+      ...(request.signInSessions && typeof sessions === 'string'
+        ? { signInSessionsValidFromDateTime: sessions }
+        : {}),
     });
   }
   return users;

@@ -11,6 +11,12 @@ import type { SyncSpec } from '../model/spec.js';
 import type { AttributeValue, TenantUser } from '../model/tenant.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
+import {
+  leaverChanges,
+  mappedAccountChanges,
+  mappingDisabledSpec,
+  noAccountWanted,
+} from './lifecycle.js';
 import type { ClassifiedTenant, Ownership } from './ownership.js';
 import { isMarked } from './ownership.js';
 
@@ -26,8 +32,9 @@ export interface DiffResult {
    */
   readonly accounts: ReadonlyMap<DesiredUser, UserRef & { readonly createdBy?: string }>;
   /**
-   * Managed accounts of people who left, by id: `retain` keeps their group memberships and
-   * licenses (within `removeAccessAfterDays`, or held), `remove` takes them away.
+   * Managed accounts of people who left, and accounts the mapping disables (lifecycle.ts), by
+   * id: `retain` keeps their group memberships and licenses (within `removeAccessAfterDays`, or
+   * held), `remove` takes them away.
    */
   readonly leavers: ReadonlyMap<string, 'retain' | 'remove'>;
 }
@@ -55,10 +62,12 @@ export function diffUsers(
   const leavers = new Map<string, 'retain' | 'remove'>();
   const stateAttribute = spec.users.deprovision.stateAttribute;
   const deletedByAnchor = restorableByAnchor(options.deletedUsers, spec);
+  const whenDisabled = mappingDisabledSpec(spec);
 
   for (const pair of pairs) {
     const d = pair.desired;
     const upn = String(d.attributes.userPrincipalName);
+    if (!pair.account && noAccountWanted(d, whenDisabled)) continue;
     const deleted = pair.account ? undefined : deletedByAnchor.get(d.anchor);
     if (deleted) {
       // Back within the recycle bin's retention: the same account, restored, then brought up
@@ -158,28 +167,17 @@ export function diffUsers(
         set,
       });
     }
-    const enabled = account.attributes.accountEnabled === true;
-    const deprovisionedAt = account.attributes[stateAttribute];
-    const returned =
-      ownership === 'managed' && typeof deprovisionedAt === 'string' && deprovisionedAt !== '';
-    if (
-      d.attributes.accountEnabled !== enabled ||
-      (returned && d.attributes.accountEnabled === true)
-    ) {
-      const kind = d.attributes.accountEnabled ? 'enableUser' : 'disableUser';
-      changes.push({
-        id: `${kind}:${account.id}`,
-        kind,
-        reason: returned && kind === 'enableUser' ? 'rehire' : 'source-status',
-        message:
-          returned && kind === 'enableUser'
-            ? `enable ${account.userPrincipalName}: ${d.personKey} is back (deprovisioned since ${deprovisionedAt})`
-            : `${kind === 'enableUser' ? 'enable' : 'disable'} ${account.userPrincipalName}: the mapping of ${d.personKey} says accountEnabled=${String(d.attributes.accountEnabled)}`,
-        user: ref,
-        provenance: d.provenance,
-        ...(returned && kind === 'enableUser' ? { stateAttribute } : {}),
-      });
-    }
+    // Enable, disable or a later offboarding stage, as the mapping says (lifecycle.ts).
+    const lifecycle = mappedAccountChanges({
+      account,
+      desired: d,
+      ownership,
+      spec: whenDisabled,
+      stage: deprovisionStage(account, whenDisabled, options.now),
+      now: options.now,
+    });
+    changes.push(...lifecycle.changes);
+    if (lifecycle.fate) leavers.set(account.id, lifecycle.fate);
   }
 
   if (spec.users.deprovision.action !== 'none') {
@@ -204,40 +202,17 @@ export function diffUsers(
       const why = gone
         ? `${gone.personKey} no longer matches users.scope`
         : `no person in the sources has anchor "${anchor ?? ''}"`;
-      const user = { id: account.id, userPrincipalName: account.userPrincipalName };
-      const stage = deprovisionStage(account, spec, options.now);
-      leavers.set(account.id, stage.removeAccess ? 'remove' : 'retain');
-      if (stage.delete) {
-        changes.push({
-          id: `deleteUser:${account.id}`,
-          kind: 'deleteUser',
-          reason: stage.since === undefined ? reason : 'grace-elapsed',
-          message:
-            stage.since === undefined
-              ? `delete ${account.userPrincipalName}: ${why}`
-              : `delete ${account.userPrincipalName}: deprovisioned since ${stage.since}, past deleteAfterDays ${String(spec.users.deprovision.deleteAfterDays)}`,
-          user,
-          provenance,
-        });
-        continue;
-      }
-      if (stage.disable) {
-        changes.push({
-          id: `disableUser:${account.id}`,
-          kind: 'disableUser',
-          reason,
-          message:
-            account.attributes.accountEnabled === true
-              ? `disable ${account.userPrincipalName}: ${why}`
-              : `record when deprovisioning of ${account.userPrincipalName} started (disabled already, no date): ${why}`,
-          user,
-          provenance,
-          ...(stage.stamp ? { stateAttribute } : {}),
-          ...(spec.users.deprovision.revokeSessions && account.attributes.accountEnabled === true
-            ? { revokeSessions: true as const }
-            : {}),
-        });
-      }
+      const leaver = leaverChanges({
+        account,
+        spec,
+        stage: deprovisionStage(account, spec, options.now),
+        now: options.now,
+        reason,
+        why,
+        provenance,
+      });
+      leavers.set(account.id, leaver.fate);
+      changes.push(...leaver.changes);
     }
   }
   // Held people keep their access whatever their account looks like.
@@ -378,6 +353,7 @@ const KIND_ORDER: Record<Change['kind'], number> = {
   removeGroupLicenses: 13,
   disableUser: 14,
   deleteUser: 15,
+  revokeSessions: 16,
 };
 
 /** A deterministic order: by kind, then by UPN, so the same inputs give the same plan text. */

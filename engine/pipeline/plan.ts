@@ -53,7 +53,8 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     'usageLocation',
     spec.users.anchorAttribute,
     spec.marker.attribute,
-    ...(deprovision.action === 'none' ? [] : [deprovision.stateAttribute]),
+    // Read with every action: an account the mapping disables is staged by it (lifecycle.ts).
+    deprovision.stateAttribute,
   ]);
   const groupLicensing = spec.licenses.some((l) => l.assignBy === 'group');
   const licensed = spec.licenses.length > 0 || spec.groups.some((g) => g.licenses.length > 0);
@@ -63,9 +64,12 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     ...(spec.users.manager ? { manager: true } : {}),
     ...(writesDomainAttributes(spec) ? { domains: true } : {}),
     ...(spec.groups.length > 0 || groupLicensing ? { groupPrefix: spec.marker.groupPrefix } : {}),
-    ...(deprovision.action === 'delete' || deprovision.deleteAfterDays !== undefined
+    ...(deprovision.action === 'delete' ||
+    deprovision.deleteAfterDays !== undefined ||
+    typeof deprovision.whenDisabled?.deleteAfterDays === 'number'
       ? { deletedUsers: true }
       : {}),
+    ...(deprovision.revokeSessions ? { signInSessions: true } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ export const KIND_LABELS: Readonly<
   removeGroupLicenses: { symbol: '-', verb: 'unlicense group', title: 'Unlicense group' },
   disableUser: { symbol: '-', verb: 'disable', title: 'Disable' },
   deleteUser: { symbol: '-', verb: 'delete', title: 'Delete' },
+  revokeSessions: { symbol: '-', verb: 'revoke sessions', title: 'Revoke sessions' },
 };
 
 export const KINDS_IN_ORDER = Object.keys(KIND_LABELS) as ChangeKind[];
@@ -77,6 +78,7 @@ export function detailLines(
       ];
     case 'deleteUser':
     case 'restoreUser':
+    case 'revokeSessions':
       return [change.message];
     case 'setManager':
       return [`manager: ${change.manager.userPrincipalName}`];
