@@ -346,7 +346,8 @@ export const DeprovisionConfig = Type.Object(
     revokeSessions: Type.Optional(
       Type.Boolean({
         default: true,
-        description: 'Revoke sign-in sessions (refresh tokens, session cookies) when disabling.',
+        description:
+          'Revoke sign-in sessions (refresh tokens, session cookies) when disabling. The disable then records its date (`stateAttribute`), and a revoke that did not take effect (`signInSessionsValidFromDateTime` older than that date) is sent again by the next plan.',
       }),
     ),
     removeAccessAfterDays: Type.Optional(

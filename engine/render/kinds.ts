@@ -72,7 +72,7 @@ export function detailLines(
         ...(change.stateAttribute === undefined
           ? []
           : [
-              `${change.stateAttribute}: ${change.kind === 'disableUser' ? 'the time of the apply (grace periods start)' : 'cleared'}`,
+              `${change.stateAttribute}: ${change.kind === 'disableUser' ? 'the time of the apply (the disable date stages count from)' : 'cleared'}`,
             ]),
         ...(change.revokeSessions ? ['and revoke sign-in sessions'] : []),
       ];
