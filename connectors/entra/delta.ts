@@ -128,7 +128,12 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     // A full read's signInSessionsValidFromDateTime (A9) is not kept for the delta cycles:
     // delta need not report the revoke that moved it, and a stale value would revoke again
     // every cycle. Delta cycles read it as unknown; the next full read retries a lost revoke.
-    const base: EntraTenantState = { ...tenant, users: tenant.users.map(withoutSessions) };
+    // (Without the value, the very same object: an unchanged delta round hands it back.)
+    const base: EntraTenantState = tenant.users.some(
+      (u) => u.signInSessionsValidFromDateTime !== undefined,
+    )
+      ? { ...tenant, users: tenant.users.map(withoutSessions) }
+      : tenant;
     cache = {
       users: new Map(base.users.map((u) => [u.id, u])),
       groups:
