@@ -292,6 +292,10 @@ safety:
     // A9: the next plan sees sessions valid since before the disable and revokes again.
     const retry = await planAtTime(t0 + 60_000);
     expect(labels(retry.plan)).toEqual([`revokeSessions ${TOM}`]);
+    const text = await cli('plan', '-c', config);
+    expect(text.stdout).toMatch(
+      /- revoke sessions tom\.jones@contoso\.com .*\n.*before its disable at/,
+    );
     expect((await applyAt(t0 + 60_000)).code).toBe(0);
     expect(Date.parse(String(tom()?.['signInSessionsValidFromDateTime']))).toBeGreaterThanOrEqual(
       Math.floor(Date.parse(recorded!) / 1000) * 1000,
