@@ -60,7 +60,6 @@ export function diffUsers(
   const touched = new Set<string>();
   const accounts = new Map<DesiredUser, UserRef & { readonly createdBy?: string }>();
   const leavers = new Map<string, 'retain' | 'remove'>();
-  const stateAttribute = spec.users.deprovision.stateAttribute;
   const deletedByAnchor = restorableByAnchor(options.deletedUsers, spec);
   const whenDisabled = mappingDisabledSpec(spec);
 
@@ -71,46 +70,13 @@ export function diffUsers(
     const deleted = pair.account ? undefined : deletedByAnchor.get(d.anchor);
     if (deleted) {
       // Back within the recycle bin's retention: the same account, restored, then brought up
-      // to date like any other (the changes below run after the restore, on the same id).
-      const ref = { id: deleted.id, userPrincipalName: upn };
-      changes.push({
-        id: `restoreUser:${deleted.id}`,
-        kind: 'restoreUser',
-        reason: 'rehire',
-        message: `restore ${upn} from the recycle bin for ${d.personKey} (deleted when the person left)`,
-        user: ref,
-        provenance: d.provenance,
+      // to date like any other; access (licenses, manager) only once the account is back.
+      changes.push(...restoreChanges(deleted, d, upn, spec));
+      accounts.set(d, {
+        id: deleted.id,
+        userPrincipalName: upn,
+        createdBy: `restoreUser:${deleted.id}`,
       });
-      // Access (licenses, manager) only makes sense once the account is back.
-      accounts.set(d, { ...ref, createdBy: `restoreUser:${deleted.id}` });
-      const set = attributeChanges(deleted, d, spec.users.createOnly);
-      if (set.length > 0) {
-        changes.push({
-          id: `updateUser:${deleted.id}`,
-          kind: 'updateUser',
-          reason: 'attribute-drift',
-          message: `update ${set.map((c) => c.attribute).join(', ')} of ${upn}`,
-          user: ref,
-          provenance: d.provenance,
-          set,
-          requires: [`restoreUser:${deleted.id}`],
-        });
-      }
-      if (d.attributes.accountEnabled !== (deleted.attributes.accountEnabled === true)) {
-        const kind = d.attributes.accountEnabled ? 'enableUser' : 'disableUser';
-        changes.push({
-          id: `${kind}:${deleted.id}`,
-          kind,
-          reason: 'rehire',
-          message: `${kind === 'enableUser' ? 'enable' : 'disable'} ${upn} after restoring it`,
-          user: ref,
-          provenance: d.provenance,
-          requires: [`restoreUser:${deleted.id}`],
-          ...(kind === 'enableUser' && deleted.attributes[stateAttribute]
-            ? { stateAttribute }
-            : {}),
-        });
-      }
       continue;
     }
     if (!pair.account) {
@@ -181,39 +147,16 @@ export function diffUsers(
   }
 
   if (spec.users.deprovision.action !== 'none') {
-    const held = new Set(desired.heldAnchors);
-    const outOfScope = new Map(desired.outOfScope.map((p) => [p.anchor, p]));
-    for (const account of tenant.users) {
-      if (touched.has(account.id) || tenant.ownership.get(account.id) !== 'managed') continue;
-      const anchorValue = account.attributes[spec.users.anchorAttribute];
-      const anchor = typeof anchorValue === 'string' ? anchorValue.trim() : undefined;
-      if (anchor !== undefined && held.has(anchor)) {
-        warnings.push({
-          code: 'deprovision.held',
-          message: `${account.userPrincipalName} belongs to a person whose records have errors this run; not deprovisioned`,
-          subject: account.userPrincipalName,
-        });
-        continue;
-      }
-      touched.add(account.id);
-      const gone = anchor !== undefined ? outOfScope.get(anchor) : undefined;
-      const reason: ChangeReason = gone ? 'left-scope' : 'left-source';
-      const provenance: readonly Provenance[] = gone?.provenance ?? [];
-      const why = gone
-        ? `${gone.personKey} no longer matches users.scope`
-        : `no person in the sources has anchor "${anchor ?? ''}"`;
-      const leaver = leaverChanges({
-        account,
-        spec,
-        stage: deprovisionStage(account, spec, options.now),
-        now: options.now,
-        reason,
-        why,
-        provenance,
-      });
-      leavers.set(account.id, leaver.fate);
-      changes.push(...leaver.changes);
-    }
+    deprovisionLeavers({
+      tenant,
+      desired,
+      spec,
+      now: options.now,
+      touched,
+      changes,
+      warnings,
+      leavers,
+    });
   }
   // Held people keep their access whatever their account looks like.
   for (const account of tenant.users) {
@@ -222,6 +165,107 @@ export function diffUsers(
   }
 
   return { changes: orderChanges(changes), warnings, touched, accounts, leavers };
+}
+
+/** Restore a person's account from the recycle bin, then update and enable it as the mapping says. */
+function restoreChanges(
+  deleted: TenantUser,
+  d: DesiredUser,
+  upn: string,
+  spec: SyncSpec,
+): Change[] {
+  const stateAttribute = spec.users.deprovision.stateAttribute;
+  const ref = { id: deleted.id, userPrincipalName: upn };
+  const changes: Change[] = [
+    {
+      id: `restoreUser:${deleted.id}`,
+      kind: 'restoreUser',
+      reason: 'rehire',
+      message: `restore ${upn} from the recycle bin for ${d.personKey} (deleted when the person left)`,
+      user: ref,
+      provenance: d.provenance,
+    },
+  ];
+  const set = attributeChanges(deleted, d, spec.users.createOnly);
+  if (set.length > 0) {
+    changes.push({
+      id: `updateUser:${deleted.id}`,
+      kind: 'updateUser',
+      reason: 'attribute-drift',
+      message: `update ${set.map((c) => c.attribute).join(', ')} of ${upn}`,
+      user: ref,
+      provenance: d.provenance,
+      set,
+      requires: [`restoreUser:${deleted.id}`],
+    });
+  }
+  if (d.attributes.accountEnabled !== (deleted.attributes.accountEnabled === true)) {
+    const kind = d.attributes.accountEnabled ? 'enableUser' : 'disableUser';
+    changes.push({
+      id: `${kind}:${deleted.id}`,
+      kind,
+      reason: 'rehire',
+      message: `${kind === 'enableUser' ? 'enable' : 'disable'} ${upn} after restoring it`,
+      user: ref,
+      provenance: d.provenance,
+      requires: [`restoreUser:${deleted.id}`],
+      ...(kind === 'enableUser' && deleted.attributes[stateAttribute] ? { stateAttribute } : {}),
+    });
+  }
+  return changes;
+}
+
+interface LeaverPass {
+  readonly tenant: ClassifiedTenant;
+  readonly desired: DesiredState;
+  readonly spec: SyncSpec;
+  readonly now: number;
+  /** Accounts already decided; each leaver is added. */
+  readonly touched: Set<string>;
+  readonly changes: Change[];
+  readonly warnings: PlanWarning[];
+  readonly leavers: Map<string, 'retain' | 'remove'>;
+}
+
+/**
+ * Managed accounts no person in the sources claims: each leaver is staged by lifecycle.ts; the
+ * account of a person held this run is left alone with a warning.
+ */
+function deprovisionLeavers(pass: LeaverPass): void {
+  const { tenant, desired, spec, now, touched, changes, warnings, leavers } = pass;
+  const held = new Set(desired.heldAnchors);
+  const outOfScope = new Map(desired.outOfScope.map((p) => [p.anchor, p]));
+  for (const account of tenant.users) {
+    if (touched.has(account.id) || tenant.ownership.get(account.id) !== 'managed') continue;
+    const anchorValue = account.attributes[spec.users.anchorAttribute];
+    const anchor = typeof anchorValue === 'string' ? anchorValue.trim() : undefined;
+    if (anchor !== undefined && held.has(anchor)) {
+      warnings.push({
+        code: 'deprovision.held',
+        message: `${account.userPrincipalName} belongs to a person whose records have errors this run; not deprovisioned`,
+        subject: account.userPrincipalName,
+      });
+      continue;
+    }
+    touched.add(account.id);
+    const gone = anchor !== undefined ? outOfScope.get(anchor) : undefined;
+    const reason: ChangeReason = gone ? 'left-scope' : 'left-source';
+    const provenance: readonly Provenance[] = gone?.provenance ?? [];
+    const why = gone
+      ? `${gone.personKey} no longer matches users.scope`
+      : `no person in the sources has anchor "${anchor ?? ''}"`;
+    const leaver = leaverChanges({
+      account,
+      spec,
+      stage: deprovisionStage(account, spec, now),
+      now,
+      reason,
+      why,
+      provenance,
+    });
+    leavers.set(account.id, leaver.fate);
+    changes.push(...leaver.changes);
+  }
 }
 
 interface DeprovisionStage {
