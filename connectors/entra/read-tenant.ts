@@ -81,7 +81,7 @@ export function createEntraReader(
               deletedUsers: await readUsers(
                 transport,
                 paths,
-                { ...request, manager: false },
+                { ...request, manager: false, signInSessions: false },
                 '/directory/deletedItems/microsoft.graph.user',
               ),
             }
