@@ -18,7 +18,7 @@
  * - A mapping-disabled account's clock starts only at a disable entrasync made (the apply
  *   records the date). An account the mapping wants disabled that is disabled already without a
  *   date (created disabled for a pre-hire, or disabled before this version) gets no date, so it
- *   is never deleted; its access follows `removeAccessAfterDays` counted from "now" (day 0).
+ *   is never deleted; it keeps the access it has unless `removeAccessAfterDays` is 0 (day 0).
  * - A person the mapping disables whose account is gone (deleted by stage 3) is neither
  *   restored nor created again while a delete stage is configured for them.
  * - A revoke that did not take effect (A9): a disabled account whose
