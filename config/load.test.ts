@@ -561,6 +561,45 @@ describe('loadConfig: each kind of problem, at its line and column', () => {
   });
 });
 
+describe('loadConfig: deprovision.whenDisabled (P10)', () => {
+  it('P10: whenDisabled reaches the spec as written (null: never deleted); absent, it leaves the digest as it was', async () => {
+    const plain = await load(lines(...VALID));
+    expect(plain.spec.users.deprovision.whenDisabled).toBeUndefined();
+    const withStages = await load(
+      lines(
+        ...VALID,
+        '  deprovision:',
+        '    deleteAfterDays: 30',
+        '    whenDisabled: { removeAccessAfterDays: 3, deleteAfterDays: null }',
+      ),
+    );
+    expect(withStages.spec.users.deprovision.whenDisabled).toEqual({
+      removeAccessAfterDays: 3,
+      deleteAfterDays: null,
+    });
+    expect(withStages.spec.configDigest).not.toBe(plain.spec.configDigest);
+  });
+
+  it('P10: a delete before the access removal is a conflict at its line and column, inherited days included', async () => {
+    const ds = await problems(
+      lines(
+        ...VALID,
+        '  deprovision:',
+        '    removeAccessAfterDays: 10',
+        '    whenDisabled: { deleteAfterDays: 5 }',
+      ),
+    );
+    expect(ds.map((d) => `${at(d)} ${d.code}`)).toEqual(['16:38 config.conflict']);
+    expect(ds[0]?.message).toContain(
+      'deleted after 5 day(s), before its access is removed after 10',
+    );
+    const unknown = await problems(
+      lines(...VALID, '  deprovision:', '    whenDisabled: { action: delete }'),
+    );
+    expect(unknown.map((d) => d.code)).toContain('config.unknown-key');
+  });
+});
+
 describe('loadConfig: JSONata syntax errors point at the offending character', () => {
   // `& &`: JSONata stops at the second `&` (S0211), a one-character token, so the expected
   // column is that character's.

@@ -569,6 +569,27 @@ function crossFieldDiagnostics(
       ),
     );
   }
+  // whenDisabled: each stage defaults to the leavers' one; the order must hold all the same
+  const when = asObject(deprovision?.['whenDisabled']);
+  if (when) {
+    const own = (key: string) => when[key] !== undefined;
+    const remove = own('removeAccessAfterDays')
+      ? when['removeAccessAfterDays']
+      : (removeAfter ?? 0);
+    const del = own('deleteAfterDays') ? when['deleteAfterDays'] : deleteAfter;
+    if (typeof remove === 'number' && typeof del === 'number' && del < remove) {
+      const key = own('deleteAfterDays') ? 'deleteAfterDays' : 'removeAccessAfterDays';
+      const path = ['users', 'deprovision', 'whenDisabled', key];
+      out.push(
+        configError(
+          'config.conflict',
+          `\`users.deprovision.whenDisabled\`: the account is deleted after ${del} day(s), before its access is removed after ${remove}`,
+          path,
+          positionOfValue(doc, locator, path),
+        ),
+      );
+    }
+  }
   if (
     deleteAfter !== undefined &&
     deprovision?.['action'] !== undefined &&
@@ -787,6 +808,9 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
         stateAttribute: flattenExtensionAttribute(
           users.deprovision?.stateAttribute ?? DEFAULT_DEPROVISION_STATE_ATTRIBUTE,
         ),
+        ...(users.deprovision?.whenDisabled === undefined
+          ? {}
+          : { whenDisabled: users.deprovision.whenDisabled }),
       },
       createOnly: [...(users.createOnly ?? [])],
       ...(users.manager === undefined ? {} : { manager: expression('users.manager') }),

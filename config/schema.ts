@@ -386,7 +386,8 @@ export const DeprovisionConfig = Type.Object(
     revokeSessions: Type.Optional(
       Type.Boolean({
         default: true,
-        description: 'Revoke sign-in sessions (refresh tokens, session cookies) when disabling.',
+        description:
+          'Revoke sign-in sessions (refresh tokens, session cookies) when disabling. The disable then records its date (`stateAttribute`), and a revoke that did not take effect (`signInSessionsValidFromDateTime` older than that date) is sent again by the next plan.',
       }),
     ),
     removeAccessAfterDays: Type.Optional(
@@ -406,6 +407,36 @@ export const DeprovisionConfig = Type.Object(
         description:
           'Extension attribute where entrasync records when it disabled an account (ISO 8601), so the stages above need no local state; cleared when the person returns.',
       }),
+    ),
+    whenDisabled: Type.Optional(
+      Type.Object(
+        {
+          removeAccessAfterDays: Type.Optional(
+            Days(
+              'Days after the disable when the account loses memberships of managed groups and licenses from `licenses` rules. Default: `deprovision.removeAccessAfterDays`.',
+            ),
+          ),
+          deleteAfterDays: Type.Optional(
+            Type.Union(
+              [
+                Days(
+                  'Days after the disable when the account is deleted (to the recycle bin). Default: `deprovision.deleteAfterDays`; `null`: never.',
+                ),
+                Type.Null(),
+              ],
+              {
+                description:
+                  'Days after the disable when the account is deleted (to the recycle bin). Default: `deprovision.deleteAfterDays`; `null`: never.',
+              },
+            ),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "Stages of an account the mapping disables (`accountEnabled` false) while its person is still in the sources: it is disabled and its sessions revoked at once whatever `action` says, then goes through these stages, counted from the disable entrasync made. Absent: the leavers' stages above.",
+        },
+      ),
     ),
   },
   {

@@ -144,7 +144,15 @@ export function parseSeed(seed: unknown, source: string, defaultDomain = INITIAL
       if (typeof manager !== 'string') throw new SeedError(`${where}: "manager" must be a string.`);
       pendingLinks.push({ rel: 'manager', sourceId: id, ref: manager, where });
     }
-    return compactUser({ userType: 'Member', createdDateTime, ...changes, id }) as UserDocument;
+    // Sessions are valid from the creation on, until a revoke (revokeSignInSessions) moves it.
+    const created = changes['createdDateTime'] ?? createdDateTime;
+    return compactUser({
+      userType: 'Member',
+      createdDateTime,
+      signInSessionsValidFromDateTime: created,
+      ...changes,
+      id,
+    }) as UserDocument;
   });
   const immutableIds = new Map<string, number>();
   for (const [index, user] of users.entries()) {

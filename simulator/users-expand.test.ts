@@ -182,9 +182,11 @@ describe('POST /users/{id}/revokeSignInSessions', () => {
     const graph = graphFor(sim);
     const before = (await graph
       .api('/users/person0@contoso.example')
-      .select('signInSessionsValidFromDateTime')
+      .select('signInSessionsValidFromDateTime,createdDateTime')
       .get()) as Record<string, unknown>;
-    expect(before['signInSessionsValidFromDateTime']).toBeNull();
+    // A9: valid from the creation on, as Graph shows a user never revoked.
+    expect(before['signInSessionsValidFromDateTime']).toBe(before['createdDateTime']);
+    expect(before['signInSessionsValidFromDateTime']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     clock.advance(65_000);
     const response = (await graph
       .api('/users/person0@contoso.example/revokeSignInSessions')

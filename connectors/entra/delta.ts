@@ -125,11 +125,20 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     if (groups.kind === 'expired') throw new TenantReadError('groups delta refused a fresh token');
     const groupsDeltaLink = groups.deltaLink;
     const tenant = await full.read(request);
+    // A full read's signInSessionsValidFromDateTime (A9) is not kept for the delta cycles:
+    // delta need not report the revoke that moved it, and a stale value would revoke again
+    // every cycle. Delta cycles read it as unknown; the next full read retries a lost revoke.
+    // (Without the value, the very same object: an unchanged delta round hands it back.)
+    const base: EntraTenantState = tenant.users.some(
+      (u) => u.signInSessionsValidFromDateTime !== undefined,
+    )
+      ? { ...tenant, users: tenant.users.map(withoutSessions) }
+      : tenant;
     cache = {
-      users: new Map(tenant.users.map((u) => [u.id, u])),
+      users: new Map(base.users.map((u) => [u.id, u])),
       groups:
         tenant.groups === undefined ? undefined : new Map(tenant.groups.map((g) => [g.id, g])),
-      base: tenant,
+      base,
     };
     checkpoint = {
       usersDeltaLink: latest.deltaLink,
@@ -276,6 +285,12 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       }
     },
   };
+}
+
+function withoutSessions(user: TenantUser): TenantUser {
+  if (user.signInSessionsValidFromDateTime === undefined) return user;
+  const { signInSessionsValidFromDateTime: _read, ...rest } = user;
+  return rest;
 }
 
 function samePrivileged(

@@ -231,6 +231,17 @@ export function operationsFor(change: Change, options: OperationOptions): Change
         ],
       };
     }
+    case 'revokeSessions':
+      // The same request a disable sends with it (A9: sent again until Graph shows it).
+      return one({
+        changeId: change.id,
+        request: {
+          method: 'POST',
+          url: `/users/${encodeURIComponent(userId)}/revokeSignInSessions`,
+          body: {},
+        },
+        semantics: { kind: 'update', objectId: userId },
+      });
     case 'deleteUser':
       return one({
         changeId: change.id,

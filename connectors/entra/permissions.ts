@@ -108,6 +108,7 @@ export const ACTION_OF_CHANGE: Readonly<Record<ChangeKind, EntraAction>> = {
   removeMembers: 'manage group members',
   assignGroupLicenses: 'assign group licenses',
   removeGroupLicenses: 'assign group licenses',
+  revokeSessions: 'revoke sessions',
 };
 
 /** Permissions broader than entrasync ever needs. */

@@ -308,6 +308,45 @@ describe('delta reads for the daemon', () => {
     expect(fourth.tenant).toBe(third.tenant);
   });
 
+  it('A9: a full read carries signInSessionsValidFromDateTime when asked (outside the attributes); delta rounds leave it out, and a revoke moves it', async () => {
+    const h = await harness({ seed: { users: seedUsers(2) }, throttling: false });
+    const plain = await h.target.reader.read({ userAttributes: ['employeeId'] });
+    expect(plain.users[0]).not.toHaveProperty('signInSessionsValidFromDateTime');
+    const request = { userAttributes: ['employeeId'], signInSessions: true };
+    const full = await h.target.reader.read(request);
+    const created = h.sim.store.getUserByUpn('user1@contoso.com')!.user['createdDateTime'];
+    const user1 = full.users.find((u) => u.userPrincipalName === 'user1@contoso.com')!;
+    expect(user1.signInSessionsValidFromDateTime).toBe(created);
+    expect(user1.attributes).not.toHaveProperty('signInSessionsValidFromDateTime');
+
+    const first = await h.target.delta.read(request);
+    expect(first.mode).toBe('full');
+    expect(first.tenant.users.every((u) => u.signInSessionsValidFromDateTime !== undefined)).toBe(
+      true,
+    );
+    const round = await h.target.delta.read(request);
+    expect(round.mode).toBe('delta');
+    expect(round.tenant.users.some((u) => u.signInSessionsValidFromDateTime !== undefined)).toBe(
+      false,
+    );
+
+    const revoke: Change = {
+      id: `revokeSessions:${user1.id}`,
+      kind: 'revokeSessions',
+      reason: 'left-source',
+      message: '',
+      user: { id: user1.id, userPrincipalName: user1.userPrincipalName },
+      provenance: [],
+    };
+    const report = await applyPlan(planOf([revoke]), h.target.writer);
+    expect(report.ops.map((op) => op.outcome)).toEqual(['applied']);
+    const after = (await h.target.reader.read(request)).users.find((u) => u.id === user1.id)!;
+    expect(after.signInSessionsValidFromDateTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(
+      h.sim.requestLog.some((e) => e.path.endsWith(`/users/${user1.id}/revokeSignInSessions`)),
+    ).toBe(true);
+  });
+
   it('managed groups come by /groups/delta too: members added and removed, other groups left out', async () => {
     const group = (uniqueName: string) => ({
       displayName: uniqueName,

@@ -82,7 +82,7 @@ export function createEntraReader(
               deletedUsers: await readUsers(
                 transport,
                 paths,
-                { ...request, manager: false },
+                { ...request, manager: false, signInSessions: false },
                 '/directory/deletedItems/microsoft.graph.user',
               ),
             }
@@ -120,6 +120,7 @@ async function readUsers(
   const select = [
     ...selectFor(paths),
     ...(request.licenses ? ['assignedLicenses', 'licenseAssignmentStates'] : []),
+    ...(request.signInSessions ? ['signInSessionsValidFromDateTime'] : []),
   ].join(',');
   const expand = request.manager ? '&$expand=manager($select=id)' : '';
   const users: TenantUser[] = [];
@@ -134,12 +135,16 @@ async function readUsers(
       throw new TenantReadError(`reading ${collection}: a user without id or userPrincipalName`);
     }
     const manager = raw['manager'] as { id?: unknown } | null | undefined;
+    const sessions = raw['signInSessionsValidFromDateTime'];
     users.push({
       id,
       userPrincipalName: upn,
       attributes: flatten(raw, paths),
       ...(request.licenses ? { licenses: licensesOf(raw) } : {}),
       ...(typeof manager?.id === 'string' ? { managerId: manager.id } : {}),
+      ...(request.signInSessions && typeof sessions === 'string'
+        ? { signInSessionsValidFromDateTime: sessions }
+        : {}),
     });
   }
   return users;

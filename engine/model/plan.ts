@@ -126,6 +126,16 @@ export interface UserLifecycleChange extends UserChangeBase {
   readonly autoReconcileProxyConflict?: true;
 }
 
+/**
+ * Revoke the sign-in sessions of an account that is disabled already: the revoke sent with its
+ * disable did not take effect (`signInSessionsValidFromDateTime` is older than the disable date
+ * recorded on the account), so it is sent again, plan after plan, until it does (A9).
+ */
+export interface RevokeSessionsChange extends UserChangeBase {
+  readonly kind: 'revokeSessions';
+  readonly user: Required<UserRef>;
+}
+
 /** The user's manager; the user or the manager may be created by this plan. */
 export interface SetManagerChange extends UserChangeBase {
   readonly kind: 'setManager';
@@ -190,7 +200,8 @@ export type UserChange =
   | SetAccountEnabledChange
   | UserLifecycleChange
   | SetManagerChange
-  | UserLicensesChange;
+  | UserLicensesChange
+  | RevokeSessionsChange;
 export type GroupChange =
   CreateGroupChange | UpdateGroupChange | GroupMembersChange | GroupLicensesChange;
 export type Change = UserChange | GroupChange;
@@ -253,6 +264,8 @@ export const THRESHOLD_ACTION_OF: Readonly<Record<ChangeKind, ThresholdAction | 
   removeMembers: 'membershipRemovals',
   assignGroupLicenses: undefined,
   removeGroupLicenses: 'licenseRemovals',
+  // Follows a disable that was braked (and applied) already; takes nothing more away.
+  revokeSessions: undefined,
 };
 
 /** Members a membership change names: accounts and nested groups. */

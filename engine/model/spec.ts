@@ -118,6 +118,15 @@ export interface DeprovisionSpec {
   readonly deleteAfterDays?: number;
   /** Flattened Graph path of the attribute holding when deprovisioning started (ISO 8601). */
   readonly stateAttribute: string;
+  /**
+   * The stages of an account the mapping disables (`accountEnabled` false) while its person is
+   * still in the sources; each absent field is the leaver policy's own (`deleteAfterDays: null`:
+   * never deleted). Absent: the leaver policy's stages.
+   */
+  readonly whenDisabled?: {
+    readonly removeAccessAfterDays?: number;
+    readonly deleteAfterDays?: number | null;
+  };
 }
 
 export const DEFAULT_DEPROVISION: DeprovisionSpec = {

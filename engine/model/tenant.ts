@@ -21,6 +21,13 @@ export interface TenantUser {
   readonly licenses?: readonly TenantLicense[];
   /** The manager's object id; absent when none or not read. */
   readonly managerId?: string;
+  /**
+   * `signInSessionsValidFromDateTime` (ISO 8601): sessions and refresh tokens issued before it
+   * are invalid; a revoke moves it to the revoke's time. Absent: not read, or unknown. Kept out
+   * of `attributes` (and so of the tenant digest): it moves with every revoke and password
+   * change, and the plan's revokes are in its fingerprint anyway.
+   */
+  readonly signInSessionsValidFromDateTime?: string;
 }
 
 export interface TenantLicense {
@@ -130,4 +137,6 @@ export interface TenantReadRequest {
   readonly deletedUsers?: boolean;
   /** Read the tenant's verified domains (the config writes userPrincipalName or mail). */
   readonly domains?: boolean;
+  /** Read users' `signInSessionsValidFromDateTime` (a lost session revoke is retried). */
+  readonly signInSessions?: boolean;
 }

@@ -4,8 +4,10 @@
  * groups, license rules and manager key mapping gave them), the accounts the user diff settled
  * on, and the tenant's groups, SKUs and assignments -> changes.
  *
- * What is never taken away here: the access of a held person (their records have errors this
- * run), of a leaver within `removeAccessAfterDays`, of protected and privileged accounts, and
+ * A disabled account (one the mapping disables or creates disabled; a leaver) is never added to
+ * a group or given a license by a rule (P11). What is never taken away here: the access of a
+ * held person (their records have errors this run), of a leaver or a mapping-disabled account
+ * within `removeAccessAfterDays` (lifecycle.ts), of protected and privileged accounts, and
  * of members that are neither user accounts nor groups this config manages (unmanaged groups,
  * devices). Managed groups are nested by `memberGroups` and removed from a managed group no rule
  * nests them in any more. Removals are deprovisioning changes: an unhealthy source blocks them
@@ -104,7 +106,8 @@ export function accessChanges(input: AccessInput): AccessResult {
     }
     if (!user) return;
     const account = input.accounts.get(user);
-    if (!account) return;
+    // A disabled account is never added (P11); the lifecycle decides what it keeps.
+    if (!account || isDisabled(user)) return;
     group.members.set(memberKey(account), account);
     if (group.provenance.length < PROVENANCE_PER_GROUP) group.provenance.push(...user.provenance);
   };
@@ -417,7 +420,8 @@ export function accessChanges(input: AccessInput): AccessResult {
   if (directRules.length > 0) {
     for (const user of ordered) {
       const account = input.accounts.get(user);
-      if (!account) continue;
+      // A disabled account gets no license (P11) and loses them as a leaver does, below.
+      if (!account || isDisabled(user)) continue;
       const tenantUser = account.id !== undefined ? accountById(account.id) : undefined;
       const direct = (tenantUser?.licenses ?? []).filter((l) => l.viaGroup === undefined);
       const wanted = directRules
@@ -484,7 +488,14 @@ export function accessChanges(input: AccessInput): AccessResult {
         for (const l of remove) noteSeat(l.skuId, id, [], [memberKey(account)]);
       }
     }
-    // leavers past removeAccessAfterDays lose the licenses the rules gave them
+    // leavers and mapping-disabled accounts past removeAccessAfterDays lose the licenses the
+    // rules gave them
+    const disabledByMapping = new Set(
+      input.users.flatMap((u) => {
+        const id = isDisabled(u) ? input.accounts.get(u)?.id : undefined;
+        return id === undefined ? [] : [id];
+      }),
+    );
     for (const [accountId, fate] of input.leavers) {
       if (fate !== 'remove' || input.ownership.get(accountId) !== 'managed') continue;
       const account = usersById().get(accountId);
@@ -496,7 +507,7 @@ export function accessChanges(input: AccessInput): AccessResult {
       changes.push({
         id,
         kind: 'removeLicenses',
-        reason: 'left-source',
+        reason: disabledByMapping.has(account.id) ? 'source-status' : 'left-source',
         rule: 'users.deprovision',
         message: `remove ${remove.map((l) => skus.byId(l.skuId, l.disabledPlans).skuPartNumber).join(', ')} from ${account.userPrincipalName}: deprovisioned`,
         user: { id: account.id, userPrincipalName: account.userPrincipalName },
@@ -663,6 +674,11 @@ function splitShortAssignments(
   // Rebuilt in one pass (a splice per split change is quadratic in the plan's size).
   changes.length = 0;
   for (const change of out) changes.push(change);
+}
+
+/** The mapping disables the account (or creates it disabled): it gets no access by rule. */
+function isDisabled(user: DesiredUser): boolean {
+  return user.attributes.accountEnabled !== true;
 }
 
 function memberKey(account: AccountRef): string {

@@ -101,7 +101,7 @@ const about = (p: Plan, id: string) =>
   );
 
 describe('deprovisioning: default policy (disable at once, access with it)', () => {
-  it('a leaver is disabled with revokeSessions and no state attribute; memberships and direct licenses go in the same plan', async () => {
+  it('a leaver is disabled with revokeSessions and the disable date recorded (for the revoke retry, A9); memberships and direct licenses go in the same plan', async () => {
     const { rows, lee, tenant } = leaverWorld();
     const p = await plan(spec(), rows, tenant);
     expect(summary(p)).toEqual([
@@ -117,7 +117,7 @@ describe('deprovisioning: default policy (disable at once, access with it)', () 
       revokeSessions: true,
       provenance: [],
     });
-    expect(disable?.stateAttribute).toBeUndefined();
+    expect(disable?.stateAttribute).toBe('onPremisesExtensionAttributes.extensionAttribute14');
     expect(ofKind(p, 'removeMembers')[0]?.members).toEqual([
       { id: lee.id, userPrincipalName: 'lee.leaver@contoso.com' },
     ]);
@@ -135,6 +135,8 @@ describe('deprovisioning: default policy (disable at once, access with it)', () 
     const { rows, tenant } = leaverWorld();
     const p = await plan(spec({ deprovision: { revokeSessions: false } }), rows, tenant);
     expect(ofKind(p, 'disableUser')[0]?.revokeSessions).toBeUndefined();
+    // No later stage and no revoke to retry: nothing to record.
+    expect(ofKind(p, 'disableUser')[0]?.stateAttribute).toBeUndefined();
   });
 
   it('a leaver already disabled (by hand) is not disabled again, but still loses access', async () => {

@@ -14,6 +14,12 @@ import type { AttributeValue, TenantUser } from '../model/tenant.js';
 import { describeAnchorMove, movedAnchor } from './anchors.js';
 import { compareText } from './compare.js';
 import type { MatchedPair } from './match.js';
+import {
+  leaverChanges,
+  mappedAccountChanges,
+  mappingDisabledSpec,
+  noAccountWanted,
+} from './lifecycle.js';
 import type { ClassifiedTenant, Ownership } from './ownership.js';
 import { markerState } from './ownership.js';
 
@@ -29,8 +35,9 @@ export interface DiffResult {
    */
   readonly accounts: ReadonlyMap<DesiredUser, UserRef & { readonly createdBy?: string }>;
   /**
-   * Managed accounts of people who left, by id: `retain` keeps their group memberships and
-   * licenses (within `removeAccessAfterDays`, or held), `remove` takes them away.
+   * Managed accounts of people who left, and accounts the mapping disables (lifecycle.ts), by
+   * id: `retain` keeps their group memberships and licenses (within `removeAccessAfterDays`, or
+   * held), `remove` takes them away.
    */
   readonly leavers: ReadonlyMap<string, 'retain' | 'remove'>;
   /**
@@ -70,82 +77,26 @@ export function diffUsers(
   const accounts = new Map<DesiredUser, UserRef & { readonly createdBy?: string }>();
   const leavers = new Map<string, 'retain' | 'remove'>();
   const clockHeld: string[] = [];
-  const stateAttribute = spec.users.deprovision.stateAttribute;
   const deletedByAnchor = restorableByAnchor(options.deletedUsers, spec);
+  const whenDisabled = mappingDisabledSpec(spec);
 
   for (const pair of pairs) {
     const d = pair.desired;
     const upn = String(d.attributes.userPrincipalName);
+    if (!pair.account && noAccountWanted(d, whenDisabled)) continue;
     const deleted = pair.account ? undefined : deletedByAnchor.get(d.anchor);
     if (deleted) {
       // Back within the recycle bin's retention: the same account, restored, then brought up
-      // to date like any other (the changes below run after the restore, on the same id).
-      const ref = { id: deleted.id, userPrincipalName: upn };
-      // Its old UPN given to another account meanwhile: Graph refuses a plain restore, so it
-      // comes back under the UPN the mapping chose (P15); conflicting proxy addresses of the
-      // old account are dropped by Entra (the other account keeps them).
-      const conflicts = restoreConflicts(deleted, tenant.users);
-      if (
-        conflicts.upnTaken &&
-        identifierKeyOf(upn) === identifierKeyOf(deleted.userPrincipalName)
-      ) {
-        warnings.push({
-          code: 'restore.upn-taken',
-          message: `${d.personKey} is back but cannot be restored: the old UPN ${upn} is held by another account and the mapping gives no other (use $selectUnique); left in the recycle bin`,
-          subject: deleted.userPrincipalName,
-        });
-        continue;
-      }
-      changes.push({
-        id: `restoreUser:${deleted.id}`,
-        kind: 'restoreUser',
-        reason: 'rehire',
-        message: conflicts.upnTaken
-          ? `restore ${deleted.userPrincipalName} from the recycle bin as ${upn} for ${d.personKey} (deleted when the person left; the old UPN is another account's now)`
-          : `restore ${upn} from the recycle bin for ${d.personKey} (deleted when the person left)`,
-        user: ref,
-        provenance: d.provenance,
-        ...(conflicts.upnTaken ? { newUserPrincipalName: upn } : {}),
-        ...(conflicts.proxy ? { autoReconcileProxyConflict: true as const } : {}),
+      // to date like any other; access (licenses, manager) only once the account is back.
+      const restored = restoreChanges(deleted, d, upn, spec, tenant.users);
+      warnings.push(...restored.warnings);
+      if (restored.changes.length === 0) continue;
+      changes.push(...restored.changes);
+      accounts.set(d, {
+        id: deleted.id,
+        userPrincipalName: upn,
+        createdBy: `restoreUser:${deleted.id}`,
       });
-      // Access (licenses, manager) only makes sense once the account is back.
-      accounts.set(d, { ...ref, createdBy: `restoreUser:${deleted.id}` });
-      const set = attributeChanges(deleted, d, spec.users.createOnly).filter(
-        (c) => !(conflicts.upnTaken && c.attribute === 'userPrincipalName'),
-      );
-      const marker = deleted.attributes[spec.marker.attribute] ?? null;
-      // A legacy-marked account restored by its own anchor is claimed like a live one (P16).
-      if (marker !== spec.marker.value) {
-        set.push({ attribute: spec.marker.attribute, before: marker, after: spec.marker.value });
-      }
-      if (set.length > 0) {
-        changes.push({
-          id: `updateUser:${deleted.id}`,
-          kind: 'updateUser',
-          reason: 'attribute-drift',
-          message: `update ${set.map((c) => c.attribute).join(', ')} of ${upn}`,
-          user: ref,
-          provenance: d.provenance,
-          set,
-          requires: [`restoreUser:${deleted.id}`],
-          ...reanchorOf(set, spec, upn),
-        });
-      }
-      if (d.attributes.accountEnabled !== (deleted.attributes.accountEnabled === true)) {
-        const kind = d.attributes.accountEnabled ? 'enableUser' : 'disableUser';
-        changes.push({
-          id: `${kind}:${deleted.id}`,
-          kind,
-          reason: 'rehire',
-          message: `${kind === 'enableUser' ? 'enable' : 'disable'} ${upn} after restoring it`,
-          user: ref,
-          provenance: d.provenance,
-          requires: [`restoreUser:${deleted.id}`],
-          ...(kind === 'enableUser' && deleted.attributes[stateAttribute]
-            ? { stateAttribute }
-            : {}),
-        });
-      }
       continue;
     }
     if (!pair.account) {
@@ -228,93 +179,47 @@ export function diffUsers(
         ...reanchorOf(set, spec, account.userPrincipalName),
       });
     }
-    const enabled = account.attributes.accountEnabled === true;
-    const deprovisionedAt = account.attributes[stateAttribute];
-    const returned =
-      (ownership === 'managed' || ownership === 'legacy-marker') &&
-      typeof deprovisionedAt === 'string' &&
-      deprovisionedAt !== '';
-    if (
-      d.attributes.accountEnabled !== enabled ||
-      (returned && d.attributes.accountEnabled === true)
-    ) {
-      const kind = d.attributes.accountEnabled ? 'enableUser' : 'disableUser';
-      changes.push({
-        id: `${kind}:${account.id}`,
-        kind,
-        reason: returned && kind === 'enableUser' ? 'rehire' : 'source-status',
-        message:
-          returned && kind === 'enableUser'
-            ? `enable ${account.userPrincipalName}: ${d.personKey} is back (deprovisioned since ${deprovisionedAt})`
-            : `${kind === 'enableUser' ? 'enable' : 'disable'} ${account.userPrincipalName}: the mapping of ${d.personKey} says accountEnabled=${String(d.attributes.accountEnabled)}`,
-        user: ref,
-        provenance: d.provenance,
-        ...(returned && kind === 'enableUser' ? { stateAttribute } : {}),
-        ...(reanchored ? { requires: [reanchored] } : {}),
-      });
+    // Enable, disable or a later offboarding stage, as the mapping says (lifecycle.ts).
+    const stage = deprovisionStage(
+      account,
+      whenDisabled,
+      options.now,
+      options.clockTrusted ?? true,
+    );
+    if (stage.clockHeld && d.attributes.accountEnabled !== true) {
+      clockHeld.push(account.userPrincipalName);
     }
+    const lifecycle = mappedAccountChanges({
+      account,
+      desired: d,
+      // A legacy-marked account claimed by its own anchor is this config's from now on (P16).
+      ownership: ownership === 'legacy-marker' ? 'managed' : ownership,
+      spec: whenDisabled,
+      stage,
+      now: options.now,
+    });
+    // What the plan does to a re-anchored account waits for the reanchor's approval (P8).
+    changes.push(
+      ...lifecycle.changes.map((c) =>
+        reanchored ? { ...c, requires: [...(c.requires ?? []), reanchored] } : c,
+      ),
+    );
+    if (lifecycle.fate) leavers.set(account.id, lifecycle.fate);
   }
 
   if (spec.users.deprovision.action !== 'none') {
-    const held = new Set(desired.heldAnchors);
-    const outOfScope = new Map(desired.outOfScope.map((p) => [p.anchor, p]));
-    for (const account of tenant.users) {
-      if (touched.has(account.id) || tenant.ownership.get(account.id) !== 'managed') continue;
-      const anchorValue = account.attributes[spec.users.anchorAttribute];
-      const anchor = typeof anchorValue === 'string' ? anchorValue.trim() : undefined;
-      if (anchor !== undefined && held.has(anchor)) {
-        warnings.push({
-          code: 'deprovision.held',
-          message: `${account.userPrincipalName} belongs to a person whose records have errors this run; not deprovisioned`,
-          subject: account.userPrincipalName,
-        });
-        continue;
-      }
-      touched.add(account.id);
-      const gone = anchor !== undefined ? outOfScope.get(anchor) : undefined;
-      const reason: ChangeReason = gone ? 'left-scope' : 'left-source';
-      const provenance: readonly Provenance[] = gone?.provenance ?? [];
-      const why = gone
-        ? `${gone.personKey} no longer matches users.scope`
-        : `no person in the sources has anchor "${anchor ?? ''}"`;
-      const user = { id: account.id, userPrincipalName: account.userPrincipalName };
-      const stage = deprovisionStage(account, spec, options.now, options.clockTrusted ?? true);
-      if (stage.clockHeld) clockHeld.push(account.userPrincipalName);
-      leavers.set(account.id, stage.removeAccess ? 'remove' : 'retain');
-      if (stage.delete) {
-        changes.push({
-          id: `deleteUser:${account.id}`,
-          kind: 'deleteUser',
-          reason: stage.since === undefined ? reason : 'grace-elapsed',
-          message:
-            stage.since === undefined
-              ? `delete ${account.userPrincipalName}: ${why}`
-              : `delete ${account.userPrincipalName}: deprovisioned since ${stage.since}, past deleteAfterDays ${String(spec.users.deprovision.deleteAfterDays)}`,
-          user,
-          provenance,
-        });
-        continue;
-      }
-      if (stage.disable) {
-        changes.push({
-          id: `disableUser:${account.id}`,
-          kind: 'disableUser',
-          reason,
-          message:
-            account.attributes.accountEnabled === true
-              ? `disable ${account.userPrincipalName}: ${why}`
-              : stage.future !== undefined
-                ? `record again when deprovisioning of ${account.userPrincipalName} started: the recorded ${stage.future} is later than Microsoft Graph's time now (beyond safety.maxClockSkew), so it is unknown and the grace period starts again: ${why}`
-                : `record when deprovisioning of ${account.userPrincipalName} started (disabled already, no date): ${why}`,
-          user,
-          provenance,
-          ...(stage.stamp ? { stateAttribute } : {}),
-          ...(spec.users.deprovision.revokeSessions && account.attributes.accountEnabled === true
-            ? { revokeSessions: true as const }
-            : {}),
-        });
-      }
-    }
+    deprovisionLeavers({
+      tenant,
+      desired,
+      spec,
+      now: options.now,
+      clockTrusted: options.clockTrusted ?? true,
+      touched,
+      changes,
+      warnings,
+      leavers,
+      clockHeld,
+    });
   }
   // Held people keep their access whatever their account looks like.
   for (const account of tenant.users) {
@@ -323,6 +228,144 @@ export function diffUsers(
   }
 
   return { changes: orderChanges(changes), warnings, touched, accounts, leavers, clockHeld };
+}
+
+/**
+ * Restore a person's account from the recycle bin, then update and enable it as the mapping
+ * says. Its old UPN given to another account meanwhile: Graph refuses a plain restore, so it
+ * comes back under the UPN the mapping chose (P15); conflicting proxy addresses of the old
+ * account are dropped by Entra (the other account keeps them). No other UPN to give: a warning,
+ * and the account stays in the recycle bin.
+ */
+function restoreChanges(
+  deleted: TenantUser,
+  d: DesiredUser,
+  upn: string,
+  spec: SyncSpec,
+  tenantUsers: readonly TenantUser[],
+): { changes: Change[]; warnings: PlanWarning[] } {
+  const stateAttribute = spec.users.deprovision.stateAttribute;
+  const ref = { id: deleted.id, userPrincipalName: upn };
+  const conflicts = restoreConflicts(deleted, tenantUsers);
+  if (conflicts.upnTaken && identifierKeyOf(upn) === identifierKeyOf(deleted.userPrincipalName)) {
+    return {
+      changes: [],
+      warnings: [
+        {
+          code: 'restore.upn-taken',
+          message: `${d.personKey} is back but cannot be restored: the old UPN ${upn} is held by another account and the mapping gives no other (use $selectUnique); left in the recycle bin`,
+          subject: deleted.userPrincipalName,
+        },
+      ],
+    };
+  }
+  const changes: Change[] = [
+    {
+      id: `restoreUser:${deleted.id}`,
+      kind: 'restoreUser',
+      reason: 'rehire',
+      message: conflicts.upnTaken
+        ? `restore ${deleted.userPrincipalName} from the recycle bin as ${upn} for ${d.personKey} (deleted when the person left; the old UPN is another account's now)`
+        : `restore ${upn} from the recycle bin for ${d.personKey} (deleted when the person left)`,
+      user: ref,
+      provenance: d.provenance,
+      ...(conflicts.upnTaken ? { newUserPrincipalName: upn } : {}),
+      ...(conflicts.proxy ? { autoReconcileProxyConflict: true as const } : {}),
+    },
+  ];
+  const set = attributeChanges(deleted, d, spec.users.createOnly).filter(
+    (c) => !(conflicts.upnTaken && c.attribute === 'userPrincipalName'),
+  );
+  const marker = deleted.attributes[spec.marker.attribute] ?? null;
+  // A legacy-marked account restored by its own anchor is claimed like a live one (P16).
+  if (marker !== spec.marker.value) {
+    set.push({ attribute: spec.marker.attribute, before: marker, after: spec.marker.value });
+  }
+  if (set.length > 0) {
+    changes.push({
+      id: `updateUser:${deleted.id}`,
+      kind: 'updateUser',
+      reason: 'attribute-drift',
+      message: `update ${set.map((c) => c.attribute).join(', ')} of ${upn}`,
+      user: ref,
+      provenance: d.provenance,
+      set,
+      requires: [`restoreUser:${deleted.id}`],
+      ...reanchorOf(set, spec, upn),
+    });
+  }
+  if (d.attributes.accountEnabled !== (deleted.attributes.accountEnabled === true)) {
+    const kind = d.attributes.accountEnabled ? 'enableUser' : 'disableUser';
+    changes.push({
+      id: `${kind}:${deleted.id}`,
+      kind,
+      reason: 'rehire',
+      message: `${kind === 'enableUser' ? 'enable' : 'disable'} ${upn} after restoring it`,
+      user: ref,
+      provenance: d.provenance,
+      requires: [`restoreUser:${deleted.id}`],
+      ...(kind === 'enableUser' && deleted.attributes[stateAttribute] ? { stateAttribute } : {}),
+    });
+  }
+  return { changes, warnings: [] };
+}
+
+interface LeaverPass {
+  readonly tenant: ClassifiedTenant;
+  readonly desired: DesiredState;
+  readonly spec: SyncSpec;
+  readonly now: number;
+  /** False: time-based stages are not evaluated (clock.ts); the leavers they hold are listed. */
+  readonly clockTrusted: boolean;
+  /** Accounts already decided; each leaver is added. */
+  readonly touched: Set<string>;
+  readonly changes: Change[];
+  readonly warnings: PlanWarning[];
+  readonly leavers: Map<string, 'retain' | 'remove'>;
+  readonly clockHeld: string[];
+}
+
+/**
+ * Managed accounts no person in the sources claims: each leaver is staged by lifecycle.ts; the
+ * account of a person held this run is left alone with a warning.
+ */
+function deprovisionLeavers(pass: LeaverPass): void {
+  const { tenant, desired, spec, now, touched, changes, warnings, leavers, clockHeld } = pass;
+  const held = new Set(desired.heldAnchors);
+  const outOfScope = new Map(desired.outOfScope.map((p) => [p.anchor, p]));
+  for (const account of tenant.users) {
+    if (touched.has(account.id) || tenant.ownership.get(account.id) !== 'managed') continue;
+    const anchorValue = account.attributes[spec.users.anchorAttribute];
+    const anchor = typeof anchorValue === 'string' ? anchorValue.trim() : undefined;
+    if (anchor !== undefined && held.has(anchor)) {
+      warnings.push({
+        code: 'deprovision.held',
+        message: `${account.userPrincipalName} belongs to a person whose records have errors this run; not deprovisioned`,
+        subject: account.userPrincipalName,
+      });
+      continue;
+    }
+    touched.add(account.id);
+    const gone = anchor !== undefined ? outOfScope.get(anchor) : undefined;
+    const reason: ChangeReason = gone ? 'left-scope' : 'left-source';
+    const provenance: readonly Provenance[] = gone?.provenance ?? [];
+    const why = gone
+      ? `${gone.personKey} no longer matches users.scope`
+      : `no person in the sources has anchor "${anchor ?? ''}"`;
+    const stage = deprovisionStage(account, spec, now, pass.clockTrusted);
+    if (stage.clockHeld) clockHeld.push(account.userPrincipalName);
+    const leaver = leaverChanges({
+      account,
+      spec,
+      stage,
+      now,
+      reason,
+      why,
+      provenance,
+    });
+    leavers.set(account.id, leaver.fate);
+    changes.push(...leaver.changes);
+  }
 }
 
 interface DeprovisionStage {
@@ -510,6 +553,7 @@ const KIND_ORDER: Record<Change['kind'], number> = {
   removeGroupLicenses: 13,
   disableUser: 14,
   deleteUser: 15,
+  revokeSessions: 16,
 };
 
 /** A deterministic order: by kind, then by UPN, so the same inputs give the same plan text. */

@@ -59,7 +59,8 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     'usageLocation',
     spec.users.anchorAttribute,
     spec.marker.attribute,
-    ...(deprovision.action === 'none' ? [] : [deprovision.stateAttribute]),
+    // Read with every action: an account the mapping disables is staged by it (lifecycle.ts).
+    deprovision.stateAttribute,
     ...(readsProxyAddresses(spec) ? ['proxyAddresses'] : []),
   ]);
   const groupLicensing = spec.licenses.some((l) => l.assignBy === 'group');
@@ -72,9 +73,11 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     ...(spec.groups.length > 0 || groupLicensing ? { groupPrefix: spec.marker.groupPrefix } : {}),
     ...(deprovision.action === 'delete' ||
     deprovision.deleteAfterDays !== undefined ||
-    usesSelectUnique(spec)
+    usesSelectUnique(spec) ||
+    typeof deprovision.whenDisabled?.deleteAfterDays === 'number'
       ? { deletedUsers: true }
       : {}),
+    ...(deprovision.revokeSessions ? { signInSessions: true } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ export const KIND_LABELS: Readonly<
   removeGroupLicenses: { symbol: '-', verb: 'unlicense group', title: 'Unlicense group' },
   disableUser: { symbol: '-', verb: 'disable', title: 'Disable' },
   deleteUser: { symbol: '-', verb: 'delete', title: 'Delete' },
+  revokeSessions: { symbol: '-', verb: 'revoke sessions', title: 'Revoke sessions' },
 };
 
 export const KINDS_IN_ORDER = Object.keys(KIND_LABELS) as ChangeKind[];
@@ -72,12 +73,13 @@ export function detailLines(
         ...(change.stateAttribute === undefined
           ? []
           : [
-              `${change.stateAttribute}: ${change.kind === 'disableUser' ? 'the time of the apply (grace periods start)' : 'cleared'}`,
+              `${change.stateAttribute}: ${change.kind === 'disableUser' ? 'the time of the apply (the disable date stages count from)' : 'cleared'}`,
             ]),
         ...(change.revokeSessions ? ['and revoke sign-in sessions'] : []),
       ];
     case 'deleteUser':
     case 'restoreUser':
+    case 'revokeSessions':
       return [change.message];
     case 'setManager':
       return [`manager: ${change.manager.userPrincipalName}`];

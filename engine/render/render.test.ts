@@ -52,6 +52,7 @@ describe('renderers', () => {
             department: "Research" -> "Sales"
         - disable alan.turing@contoso.com  [left the sources]
             disable alan.turing@contoso.com: no person in the sources has anchor "2"
+            onPremisesExtensionAttributes.extensionAttribute14: the time of the apply (the disable date stages count from)
             and revoke sign-in sessions
 
       Left alone (1): admin@contoso.com (unmanaged)
@@ -103,7 +104,7 @@ describe('renderers', () => {
 
       | account | why | details |
       |---|---|---|
-      | \`alan.turing@contoso.com\` | left source | disable alan.turing@contoso.com: no person in the sources has anchor "2"<br>and revoke sign-in sessions |
+      | \`alan.turing@contoso.com\` | left source | disable alan.turing@contoso.com: no person in the sources has anchor "2"<br>onPremisesExtensionAttributes.extensionAttribute14: the time of the apply (the disable date stages count from)<br>and revoke sign-in sessions |
 
       </details>
 

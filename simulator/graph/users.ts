@@ -101,12 +101,15 @@ export function createUser(ctx: GraphContext): SimResponse {
   const body = jsonObjectBody(ctx.request);
   const changes = validateUserWrite(body, 'create');
   assertVerifiedUpnDomain(ctx, changes['userPrincipalName']);
+  const created = nowDateTimeOffset(ctx.clock.now());
   const user = compactUser({
     ...changes,
     proxyAddresses: proxiesWithMail(undefined, changes['mail']),
     id: randomUUID(),
     userType: changes['userType'] ?? 'Member',
-    createdDateTime: nowDateTimeOffset(ctx.clock.now()),
+    createdDateTime: created,
+    // A new user's sessions are valid from its creation until a revoke moves the time.
+    signInSessionsValidFromDateTime: created,
   }) as UserDocument;
   const result = ctx.store.insertUser(user);
   if (!result.ok) throw graphErrors.objectConflict(result.conflict);

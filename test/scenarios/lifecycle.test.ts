@@ -11,11 +11,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Plan } from '../../engine/model/plan.js';
 import { isGroupChange, subjectOf } from '../../engine/model/plan.js';
 import { convergeAt, label, planAt } from '../helpers/converge.js';
-import { openTenantStore } from '../../simulator/index.js';
+import { openTenantStore, startSimulator } from '../../simulator/index.js';
+import type { RunningSimulator } from '../../simulator/index.js';
+import { cli } from '../helpers/cli.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'people-ops');
 const DAY = 86_400_000;
@@ -167,5 +169,154 @@ describe('lifecycle: joiners, movers, leavers, returners and seats against the s
     expect(blocked.every((b) => subjectOf(b.change).userPrincipalName === 'License - EMS')).toBe(
       true,
     );
+  });
+});
+
+/**
+ * P10 and A9 as a user meets them: `entrasync plan` and `apply` (test/helpers/cli.ts, the real CLI
+ * entry in-process) against a standalone simulator whose fault plan fails every try of the first
+ * session revoke (503 until the applier gives up: the disable commits, the revoke never does).
+ * Time moves by faking `Date` only (the plan's clock, the apply's disable date and the
+ * simulator's clock alike); timers stay real.
+ */
+describe('P10, A9: a mapping-disabled account over 31 days, and a lost revoke, through the CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'entrasync-offboarding-'));
+  const SECRET_ENV = 'ENTRASYNC_OFFBOARDING_SECRET';
+  const TOM = 'tom.jones@contoso.com';
+  let sim: RunningSimulator;
+  let config: string;
+  // An hour ahead of the seed, so the seeded accounts' sessions are clearly older than the
+  // disable date the apply records.
+  const t0 = Date.now() + 3_600_000;
+
+  beforeAll(async () => {
+    const managed = (id: string, first: string) => ({
+      userPrincipalName: `${first}.jones@contoso.com`,
+      displayName: `${first} Jones`,
+      mailNickname: `${first}.jones`,
+      accountEnabled: true,
+      employeeId: id,
+      onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync' },
+    });
+    sim = await startSimulator({
+      throttling: false,
+      seed: { users: [managed('1', 'ada'), managed('2', 'tom')] },
+      faultPlan: {
+        seed: 17,
+        faults: [
+          {
+            kind: 'status',
+            status: 503,
+            match: { method: 'POST', path: 'revokeSignInSessions$' },
+            when: { times: 6 },
+            description: 'A9: the revoke sent with the disable never commits',
+          },
+        ],
+      },
+    });
+    const app = sim.clients[0]!;
+    process.env[SECRET_ENV] = app.clientSecret;
+    writeFileSync(join(dir, 'people.csv'), 'id,first,status\n1,ada,active\n2,tom,active\n');
+    config = join(dir, 'entrasync.yaml');
+    writeFileSync(
+      config,
+      `version: 1
+target:
+  auth: { method: secret, clientSecret: "\${env:${SECRET_ENV}}" }
+  tenantId: ${sim.tenantId}
+  clientId: ${app.clientId}
+  graphUrl: ${sim.origin}
+  authorityHost: ${sim.authorityHost}
+  caFile: ${sim.caFile}
+sources:
+  hr: { kind: csv, path: people.csv, key: id }
+users:
+  anchor: id
+  attributes:
+    userPrincipalName: "first & '.jones@contoso.com'"
+    displayName: "$uppercase($substring(first, 0, 1)) & $substring(first, 1) & ' Jones'"
+    mailNickname: "first & '.jones'"
+    accountEnabled: "status = 'active'"
+  deprovision: { action: disable, removeAccessAfterDays: 7, deleteAfterDays: 30 }
+groups:
+  - { name: Everyone, key: everyone }
+safety:
+  minSourceRatio: 0
+`,
+    );
+  });
+
+  afterAll(async () => {
+    vi.useRealTimers();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+    delete process.env[SECRET_ENV];
+  });
+
+  /** The CLI at `at`: `plan -f json` parsed, or `apply` with its exit code and output. */
+  async function planAtTime(at: number): Promise<{ code: number; plan: Plan }> {
+    vi.setSystemTime(at);
+    const run = await cli('plan', '-c', config, '-f', 'json');
+    return { code: run.code, plan: JSON.parse(run.stdout) as Plan };
+  }
+  async function applyAt(at: number) {
+    vi.setSystemTime(at);
+    return cli('apply', '-c', config);
+  }
+  const tom = () => sim.store.listUsers().find((u) => u['userPrincipalName'] === TOM);
+  const labels = (p: Plan) => p.changes.map(label);
+
+  it('P10, A9: revoked and dated at once (the revoke lost, then retried until done), access gone on day 8, deleted on day 31', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    // Both start in the group.
+    expect((await applyAt(t0)).code).toBe(0);
+    writeFileSync(join(dir, 'people.csv'), 'id,first,status\n1,ada,active\n2,tom,terminated\n');
+
+    // Day 0: the mapping disables Tom, with a revoke and the date; access is kept for now.
+    const day0 = await planAtTime(t0);
+    expect(labels(day0.plan)).toEqual([`disableUser ${TOM}`]);
+    expect(day0.plan.changes[0]).toMatchObject({
+      reason: 'source-status',
+      revokeSessions: true,
+      stateAttribute: 'onPremisesExtensionAttributes.extensionAttribute14',
+    });
+    const disabled = await applyAt(t0);
+    expect(disabled.code).toBe(1); // the revoke failed: 503 until the applier gave up
+    expect(tom()?.['accountEnabled']).toBe(false);
+    const recorded = (tom()?.['onPremisesExtensionAttributes'] as Record<string, string>)
+      .extensionAttribute14;
+    // Graph's time (A10), taken from a `Date` header: whole seconds.
+    expect(Date.parse(recorded!)).toBeGreaterThanOrEqual(t0 - 1000);
+    const before = String(tom()?.['signInSessionsValidFromDateTime']);
+    expect(Date.parse(before)).toBeLessThan(t0);
+
+    // A9: the next plan sees sessions valid since before the disable and revokes again.
+    const retry = await planAtTime(t0 + 60_000);
+    expect(labels(retry.plan)).toEqual([`revokeSessions ${TOM}`]);
+    const text = await cli('plan', '-c', config);
+    expect(text.stdout).toMatch(
+      /- revoke sessions tom\.jones@contoso\.com .*\n.*before its disable at/,
+    );
+    expect((await applyAt(t0 + 60_000)).code).toBe(0);
+    expect(Date.parse(String(tom()?.['signInSessionsValidFromDateTime']))).toBeGreaterThanOrEqual(
+      Math.floor(Date.parse(recorded!) / 1000) * 1000,
+    );
+    expect((await planAtTime(t0 + 120_000)).code).toBe(0);
+
+    // P10: within removeAccessAfterDays nothing more; after it the membership goes.
+    expect((await planAtTime(t0 + 3 * DAY)).code).toBe(0);
+    const day8 = await planAtTime(t0 + 8 * DAY);
+    expect(labels(day8.plan)).toEqual(['removeMembers Everyone']);
+    expect((await applyAt(t0 + 8 * DAY)).code).toBe(0);
+    expect((await planAtTime(t0 + 9 * DAY)).code).toBe(0);
+
+    // Day 31: deleted (to the recycle bin); Tom stays in HR as terminated and is not recreated.
+    const day31 = await planAtTime(t0 + 31 * DAY);
+    expect(labels(day31.plan)).toEqual([`deleteUser ${TOM}`]);
+    expect(day31.plan.changes[0]?.reason).toBe('grace-elapsed');
+    expect((await applyAt(t0 + 31 * DAY)).code).toBe(0);
+    expect(tom()).toBeUndefined();
+    const after = await planAtTime(t0 + 32 * DAY);
+    expect([after.code, labels(after.plan)]).toEqual([0, []]);
   });
 });
