@@ -252,4 +252,72 @@ describe('apply converges in one run', () => {
       expect(report.stats?.reconciled).toBe(1);
     }
   });
+
+  it('G14: a Microsoft 365 group create with an owner whose answer was lost: the replayed upsert meets "owners already exist" and is resent without them; one group, owner kept', async () => {
+    const h = await harness({
+      seed: { users: people(1) },
+      faultPlan: {
+        seed: 16,
+        faults: [
+          {
+            kind: 'lost-response',
+            match: { method: 'PATCH', path: '^/groups' },
+            when: { nth: [1] },
+          },
+        ],
+      },
+      target: { concurrency: 1 },
+    });
+    const owner = h.sim.store.getUserByUpn('member0@contoso.com')!.user;
+    const change: Change = {
+      id: 'createGroup:entrasync-guild',
+      kind: 'createGroup',
+      reason: 'group-rule',
+      message: '',
+      provenance: [],
+      group: { uniqueName: 'entrasync-guild', displayName: 'Guild' },
+      properties: {
+        displayName: 'Guild',
+        description: null,
+        mailNickname: 'entrasync-guild',
+        mailEnabled: true,
+        securityEnabled: false,
+        groupTypes: ['Unified'],
+      },
+      owners: [{ id: owner.id, userPrincipalName: String(owner.userPrincipalName) }],
+    };
+    const report = await applyPlan(planOf([change]), h.target.writer, { concurrency: 1 });
+    expect(report.ops[0]).toMatchObject({ outcome: 'applied' });
+    const groups = h.sim.store
+      .queryObjects({ kind: 'group', state: 'active', afterSeq: 0, limit: 100 })
+      .filter((g) => g.doc['displayName'] === 'Guild');
+    expect(groups).toHaveLength(1);
+    expect(report.ops[0]?.targetId).toBe(groups[0]!.doc['id']);
+    expect(h.sim.store.pageLinks('owner', String(groups[0]!.doc['id']), 0, 10)).toHaveLength(1);
+  });
+
+  it('G15: a 429 storm of 8 answers on a tenant read page is waited out (the cap writes have), not a failed read', async () => {
+    const h = await harness({
+      seed: { users: people(3) },
+      faultPlan: {
+        seed: 17,
+        faults: [
+          {
+            kind: 'throttle',
+            retryAfterSeconds: 20,
+            match: { method: 'GET', path: '^/users$' },
+            when: { times: 8 },
+          },
+        ],
+      },
+    });
+    const tenant = await h.target.reader.read({ userAttributes: ['employeeId'] });
+    expect(tenant.users.map((u) => u.userPrincipalName).sort()).toEqual(
+      people(3).map((p) => p.userPrincipalName),
+    );
+    const gets = h.sim.requestLog.filter(
+      (e) => e.method === 'GET' && e.path.split('?')[0] === '/v1.0/users',
+    );
+    expect(gets.map((e) => e.status)).toEqual([...Array<number>(8).fill(429), 200]);
+  });
 });

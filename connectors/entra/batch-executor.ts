@@ -16,6 +16,7 @@
  * | 404 on any other object | `stale`: the plan no longer fits the tenant; never a deprovision (G6) |
  * | 400 "already exists" on a user create | read the user back by UPN and check our anchor (G4) |
  * | 400 "references already exist" on members | added one by one under the write policy (G12), "already exists" is success |
+ * | 400 "references already exist" on a group upsert | its owners are bound (a replay): resent without them |
  * | 403 | `protected-by-tenant` for objects the read found protected, else `permission`; final |
  * | other 4xx | final, recorded against the object, never retried (G9, invariant 6) |
  * | 5xx, reset, no answer | retried with backoff; a create or a delete is reconciled first (it may have committed, G4, G13) |
@@ -101,7 +102,8 @@ export interface ExecutorOptions {
 export const MAX_BATCH_SIZE = 20;
 
 interface OpState {
-  readonly op: GraphOperation;
+  /** Replaced once by the same upsert without its owners (see `withoutOwners`). */
+  op: GraphOperation;
   result?: WriteResult;
   throttledAttempts: number;
   transientAttempts: number;
@@ -412,6 +414,16 @@ export async function executeOperations(
       s.reconcile = true;
       return;
     }
+    if (status === 400 && semantics.kind === 'upsert-group' && isReferenceExists(graph)) {
+      // The owners are already bound: a replayed upsert whose first send committed unseen, or
+      // a group found with them. The upsert is atomic, so it is resent without the owners.
+      const lighter = withoutOwners(s.op);
+      if (lighter !== undefined) {
+        s.op = lighter;
+        stats.retries += 1;
+        return;
+      }
+    }
     if (status === 400 && semantics.kind === 'add-members' && isReferenceExists(graph)) {
       s.oneByOne = true;
       return;
@@ -601,6 +613,14 @@ export async function executeOperations(
     }
     s.result = { ok: true, targetId: semantics.groupId };
   }
+}
+
+/** The same group upsert without `owners@odata.bind`; undefined when it has none. */
+function withoutOwners(op: GraphOperation): GraphOperation | undefined {
+  const body = op.request.body as Record<string, unknown> | undefined;
+  if (body === undefined || !('owners@odata.bind' in body)) return undefined;
+  const { 'owners@odata.bind': _owners, ...rest } = body;
+  return { ...op, request: { ...op.request, body: rest } };
 }
 
 function objectIdsOf(semantics: OperationSemantics): string[] {

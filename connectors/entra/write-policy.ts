@@ -20,10 +20,10 @@ import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { Clock } from './clock.js';
 import { parseRetryAfter } from './clock.js';
 import type { GraphHttpResponse } from './transport.js';
-import { TransportError } from './transport.js';
+import { DEFAULT_MAX_THROTTLED_ATTEMPTS, TransportError } from './transport.js';
 
 /** Sends of one write before a throttled or a transient failure is final. */
-export const DEFAULT_MAX_THROTTLED_ATTEMPTS = 12;
+export { DEFAULT_MAX_THROTTLED_ATTEMPTS };
 export const DEFAULT_MAX_TRANSIENT_ATTEMPTS = 6;
 
 /** The backoff of a write retried without a `Retry-After`. */
