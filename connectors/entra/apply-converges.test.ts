@@ -71,7 +71,27 @@ describe('apply converges in one run', () => {
     });
   }
 
-  it('G11: each 401 gets one refresh and resend; a 401 right after the refreshed resend is final (auth), not a loop', async () => {
+  it('G11: two 401s in a row inside $batch for one operation: each refreshed and resent, every create applied once', async () => {
+    const h = await harness({
+      faultPlan: {
+        seed: 13,
+        faults: [
+          {
+            kind: 'unauthorized',
+            match: { method: 'POST', path: '^/users$' },
+            when: { nth: [1, 2, 3] },
+          },
+        ],
+      },
+      target: { concurrency: 1 },
+    });
+    const changes = Array.from({ length: 3 }, (_, i) => createChange(i));
+    const report = await applyPlan(planOf(changes), h.target.writer, { concurrency: 1 });
+    expect(report.ops.filter((o) => o.outcome !== 'applied')).toEqual([]);
+    expect(usersNamed(h.sim, 'person')).toHaveLength(3);
+  });
+
+  it('G11: each 401 gets a refresh and a resend; three in a row (fresh credentials refused too) are final (auth), not a loop', async () => {
     const h = await harness({
       faultPlan: {
         seed: 12,

@@ -11,7 +11,7 @@
  * | answer | what happens |
  * | 2xx | done (a create's id joins the run's created set) |
  * | 429 (envelope or item) | wait its Retry-After in full, however long (G1, G2); the pacer slows |
- * | 401 | the credential is refreshed and the operation resent, once per 401 (G7, G11) |
+ * | 401 | the credential is refreshed and the operation resent, once per 401; 3 in a row are final (G7, G11) |
  * | 404 on an object created this run | replication lag: retried with backoff for `lagWindowMs` (G6) |
  * | 404 on any other object | `stale`: the plan no longer fits the tenant; never a deprovision (G6) |
  * | 400 "already exists" on a user create | read the user back by UPN and check our anchor (G4) |
@@ -101,6 +101,9 @@ export interface ExecutorOptions {
 
 export const MAX_BATCH_SIZE = 20;
 
+/** 401s in a row (each followed by a fresh credential) after which an operation fails `auth`. */
+export const MAX_401_IN_A_ROW = 3;
+
 interface OpState {
   /** Replaced once by the same upsert without its owners (see `withoutOwners`). */
   op: GraphOperation;
@@ -114,8 +117,11 @@ interface OpState {
   conflictSeen: boolean;
   /** Graph's "already exists" error, reported if the account found is not ours. */
   conflict?: TargetError;
-  /** The last send was the resend after a 401 refresh: another 401 is final (G7, G11). */
-  resentAfter401: boolean;
+  /**
+   * 401s met in a row by this operation (the transport's own refresh-and-resend counts one);
+   * reset by any other answer. Each 401 gets a refresh and a resend until MAX_401_IN_A_ROW.
+   */
+  unauthorized: number;
   /** A send got no answer (or a 5xx): the write may have committed (a delete's 404 is success). */
   mayHaveCommitted: boolean;
   lagSince?: number;
@@ -144,7 +150,7 @@ export async function executeOperations(
       (op.semantics.kind === 'create-user' || op.semantics.kind === 'delete-user') &&
       context.inDoubt.has(op.changeId),
     conflictSeen: false,
-    resentAfter401: false,
+    unauthorized: 0,
     mayHaveCommitted: context.inDoubt.has(op.changeId),
     oneByOne: false,
   }));
@@ -288,7 +294,7 @@ export async function executeOperations(
         continue;
       }
       if (item.status === 429) stats.throttled += 1;
-      if (item.status === 401 && !s.resentAfter401) refreshNeeded = true;
+      if (item.status === 401) refreshNeeded = true;
       pacer.observe(item.headers);
       interpret(s, item.status, item.headers, item.body);
     }
@@ -333,8 +339,8 @@ export async function executeOperations(
     refreshedByTransport = false,
   ): void {
     const semantics = s.op.semantics;
-    const after401 = s.resentAfter401;
-    s.resentAfter401 = false;
+    const unauthorized = status === 401 ? s.unauthorized + (refreshedByTransport ? 2 : 1) : 0;
+    s.unauthorized = unauthorized;
     if (status >= 200 && status < 300) {
       const id = (body as { id?: unknown } | undefined)?.id;
       if (semantics.kind === 'create-user' && typeof id === 'string') context.created.add(id);
@@ -371,13 +377,12 @@ export async function executeOperations(
       return;
     }
     if (status === 401) {
-      // Each 401 gets one refresh and one resend, whatever happened to earlier sends (G11); a
-      // 401 right after that resend means the refreshed credential is refused too.
-      if (refreshedByTransport || after401) {
+      // Each 401 gets a refresh and a resend, whatever happened to earlier sends (G11); a run
+      // of them means fresh credentials are refused too: final after MAX_401_IN_A_ROW.
+      if (unauthorized >= MAX_401_IN_A_ROW) {
         fail(s, { ...error, class: 'auth' });
         return;
       }
-      s.resentAfter401 = true;
       stats.retries += 1;
       return;
     }
