@@ -424,6 +424,8 @@ function nameOf(sim: RunningSimulator, id: string): string {
   return String(o?.doc['userPrincipalName'] ?? o?.doc['displayName'] ?? id);
 }
 
+const ACCEPTED_SECOND_RUN = /^(plan read failed|apply re-read failed|stopped: time-budget)$/;
+
 /** What is wrong with a seed's outcome against the reference, one line each; none: passed. */
 export function problemsOf(outcome: SeedOutcome, reference: SeedOutcome): string[] {
   const problems: string[] = [];
@@ -435,6 +437,11 @@ export function problemsOf(outcome: SeedOutcome, reference: SeedOutcome): string
     problems.push(`a failed tenant read was followed by ${outcome.readFailureWrites} write(s)`);
   }
   if (!outcome.converged) problems.push(`not converged after ${outcome.applies} applies`);
+  // One apply converges unless a tenant read failed (it writes nothing) or the fault outlasted
+  // the run's time budget.
+  if (outcome.applies > 1 && !ACCEPTED_SECOND_RUN.test(outcome.firstRun)) {
+    problems.push(`the first apply did not finish: ${outcome.firstRun}`);
+  }
   const mine = new Set(outcome.image);
   const theirs = new Set(reference.image);
   const missing = reference.image.filter((l) => !mine.has(l));
