@@ -29,6 +29,7 @@ import {
   renderPlanText,
   renderReportText,
   StalePlanError,
+  TenantReadError,
 } from '../../engine/index.js';
 import type {
   Change,
@@ -39,6 +40,7 @@ import type {
   ThresholdOverrides,
 } from '../../engine/index.js';
 import { PLAN_FORMAT_VERSION } from '../../engine/index.js';
+import type { TargetReader } from '../../engine/ports.js';
 import type { SyncSpec } from '../../engine/model/spec.js';
 import type { EntraAction } from '../../connectors/entra/index.js';
 import { actionsOfChange, checkAccess, readGrantedAccess } from '../../connectors/entra/index.js';
@@ -174,7 +176,7 @@ export async function runApply(
       report = await applyRun(
         plan,
         spec,
-        { target: runtime.target.reader, writer: runtime.target.writer },
+        { target: recheckReader(runtime.target.reader, planFile), writer: runtime.target.writer },
         {
           ...(store ? { journal: store.journal, lock: store.lock, lockOwner: 'apply' } : {}),
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
@@ -197,6 +199,29 @@ export async function runApply(
   } finally {
     store?.close();
   }
+}
+
+/**
+ * The reader for the re-read that checks the plan against the tenant before anything is
+ * written (A11). The plan was already made (and, without a plan file, printed), so a failed
+ * read says once what happened to it, instead of the planner's "no plan is made".
+ */
+function recheckReader(reader: TargetReader, planFile: string | undefined): TargetReader {
+  return {
+    apiVersion: reader.apiVersion,
+    async read(request) {
+      try {
+        return await reader.read(request);
+      } catch (err) {
+        if (!(err instanceof TenantReadError)) throw err;
+        const what = planFile === undefined ? 'the plan above' : `plan ${planFile}`;
+        const cause = err.message.replace(/; no plan is made from a partial tenant$/, '');
+        throw new TenantReadError(
+          `${what} was not applied: re-reading the tenant to check that it still fits failed (${cause}); nothing was written, run apply again`,
+        );
+      }
+    },
+  };
 }
 
 function requireStore(store: ApplyStore | undefined): ApplyStore {

@@ -11,22 +11,23 @@
  * | answer | what happens |
  * | 2xx | done (a create's id joins the run's created set) |
  * | 429 (envelope or item) | wait its Retry-After in full, however long (G1, G2); the pacer slows |
- * | 401 | the credential is refreshed and the operation resent once (G7) |
+ * | 401 | the credential is refreshed and the operation resent, once per 401; 3 in a row are final (G7, G11) |
  * | 404 on an object created this run | replication lag: retried with backoff for `lagWindowMs` (G6) |
  * | 404 on any other object | `stale`: the plan no longer fits the tenant; never a deprovision (G6) |
  * | 400 "already exists" on a user create | read the user back by UPN and check our anchor (G4) |
- * | 400 "references already exist" on members | added one by one, "already exists" is success |
+ * | 400 "references already exist" on members | added one by one under the write policy (G12), "already exists" is success |
+ * | 400 "references already exist" on a group upsert | its owners are bound (a replay): resent without them |
  * | 403 | `protected-by-tenant` for objects the read found protected, else `permission`; final |
  * | other 4xx | final, recorded against the object, never retried (G9, invariant 6) |
- * | 5xx, reset, no answer | retried with backoff; a create is reconciled first (it may have committed, G4) |
+ * | 5xx, reset, no answer | retried with backoff; a create or a delete is reconciled first (it may have committed, G4, G13) |
  *
  * A wait that would pass the run's time budget is not taken: the operation answers `notRun`
  * (resumable) instead of being retried early (G2). Inner-batch retries exist nowhere else: the
- * SDK does not look inside `$batch` (throttling docs), so this loop is ours; backoff durations
- * come from cockatiel's ExponentialBackoff and every wait runs on the injected clock.
+ * SDK does not look inside `$batch` (throttling docs), so this loop is ours. Its caps, backoff
+ * and Retry-After rules are those of write-policy.ts, which every other path that writes uses;
+ * every wait runs on the injected clock.
  */
 import type { IBackoff } from 'cockatiel';
-import { ExponentialBackoff } from 'cockatiel';
 import type { AttributeValue } from '../../engine/model/tenant.js';
 import type { FailureClass, TargetError } from '../../engine/model/report.js';
 import type { WriteContext, WriteResult } from '../../engine/ports.js';
@@ -35,6 +36,12 @@ import { parseRetryAfter } from './clock.js';
 import type { WritePacer } from './pacer.js';
 import type { GraphHttpRequest, GraphHttpResponse, GraphTransport } from './transport.js';
 import { TransportError, graphErrorOf } from './transport.js';
+import {
+  DEFAULT_MAX_THROTTLED_ATTEMPTS,
+  DEFAULT_MAX_TRANSIENT_ATTEMPTS,
+  sendWrite,
+  writeBackoff,
+} from './write-policy.js';
 
 /** What a write means, which decides how its answers are read. */
 export type OperationSemantics =
@@ -53,7 +60,9 @@ export type OperationSemantics =
     }
   | { readonly kind: 'assign-license'; readonly objectId: string }
   /** A 404 means "not a member" (already removed): the goal holds. */
-  | { readonly kind: 'remove-member'; readonly groupId: string; readonly memberId: string };
+  | { readonly kind: 'remove-member'; readonly groupId: string; readonly memberId: string }
+  /** After a lost answer, an account that is gone (absent or in the recycle bin) is deleted (G13). */
+  | { readonly kind: 'delete-user'; readonly objectId: string };
 
 export interface GraphOperation {
   /** The change this operation carries out (journal key for `inDoubt`). */
@@ -92,8 +101,12 @@ export interface ExecutorOptions {
 
 export const MAX_BATCH_SIZE = 20;
 
+/** 401s in a row (each followed by a fresh credential) after which an operation fails `auth`. */
+export const MAX_401_IN_A_ROW = 3;
+
 interface OpState {
-  readonly op: GraphOperation;
+  /** Replaced once by the same upsert without its owners (see `withoutOwners`). */
+  op: GraphOperation;
   result?: WriteResult;
   throttledAttempts: number;
   transientAttempts: number;
@@ -104,7 +117,13 @@ interface OpState {
   conflictSeen: boolean;
   /** Graph's "already exists" error, reported if the account found is not ours. */
   conflict?: TargetError;
-  refreshed: boolean;
+  /**
+   * 401s met in a row by this operation (the transport's own refresh-and-resend counts one);
+   * reset by any other answer. Each 401 gets a refresh and a resend until MAX_401_IN_A_ROW.
+   */
+  unauthorized: number;
+  /** A send got no answer (or a 5xx): the write may have committed (a delete's 404 is success). */
+  mayHaveCommitted: boolean;
   lagSince?: number;
   backoff?: IBackoff<unknown>;
   /** add-members met "already exist": add them one by one. */
@@ -127,9 +146,12 @@ export async function executeOperations(
     throttledAttempts: 0,
     transientAttempts: 0,
     notBefore: 0,
-    reconcile: op.semantics.kind === 'create-user' && context.inDoubt.has(op.changeId),
+    reconcile:
+      (op.semantics.kind === 'create-user' || op.semantics.kind === 'delete-user') &&
+      context.inDoubt.has(op.changeId),
     conflictSeen: false,
-    refreshed: false,
+    unauthorized: 0,
+    mayHaveCommitted: context.inDoubt.has(op.changeId),
     oneByOne: false,
   }));
   const open = (): OpState[] => states.filter((s) => s.result === undefined);
@@ -141,9 +163,7 @@ export async function executeOperations(
     s.result = { ok: false, error };
   };
   const nextBackoff = (s: OpState): number => {
-    s.backoff = s.backoff
-      ? s.backoff.next(undefined)
-      : new ExponentialBackoff({ initialDelay: 1000, maxDelay: 30_000 }).next();
+    s.backoff = s.backoff ? s.backoff.next(undefined) : writeBackoff();
     return s.backoff.duration;
   };
 
@@ -152,7 +172,10 @@ export async function executeOperations(
       for (const s of open()) stop(s, 'aborted', 'the run stopped before this change was sent');
       break;
     }
-    for (const s of open().filter((x) => x.reconcile)) await reconcileCreate(s);
+    for (const s of open().filter((x) => x.reconcile)) {
+      if (s.op.semantics.kind === 'delete-user') await reconcileDelete(s);
+      else await reconcileCreate(s);
+    }
     for (const s of open().filter((x) => x.oneByOne)) await addOneByOne(s);
     const sendable = open();
     if (sendable.length === 0) break;
@@ -207,9 +230,8 @@ export async function executeOperations(
       return;
     }
     pacer.observe(response.headers);
-    // The transport already refreshed and resent once after a 401.
-    s.refreshed = true;
-    interpret(s, response.status, response.headers, response.body);
+    // The transport already refreshed and resent once after a 401: a 401 here is final.
+    interpret(s, response.status, response.headers, response.body, true);
   }
 
   async function sendBatch(batch: readonly OpState[]): Promise<void> {
@@ -235,11 +257,8 @@ export async function executeOperations(
     pacer.observe(envelope.headers);
     if (envelope.status !== 200) {
       // The envelope itself failed: every item answered the same. The transport already
-      // refreshed the credential and resent once after a 401.
-      for (const s of batch) {
-        s.refreshed = true;
-        interpret(s, envelope.status, envelope.headers, envelope.body);
-      }
+      // refreshed the credential and resent once after a 401: a 401 here is final.
+      for (const s of batch) interpret(s, envelope.status, envelope.headers, envelope.body, true);
       return;
     }
     const responses = (envelope.body as { responses?: unknown } | undefined)?.responses;
@@ -275,7 +294,7 @@ export async function executeOperations(
         continue;
       }
       if (item.status === 429) stats.throttled += 1;
-      if (item.status === 401 && !s.refreshed) refreshNeeded = true;
+      if (item.status === 401) refreshNeeded = true;
       pacer.observe(item.headers);
       interpret(s, item.status, item.headers, item.body);
     }
@@ -298,13 +317,17 @@ export async function executeOperations(
 
   function transientRetry(s: OpState, error: TargetError, retryAfterMs: number | undefined): void {
     s.transientAttempts += 1;
-    if (s.transientAttempts >= (options.maxTransientAttempts ?? 6)) {
+    if (s.transientAttempts >= (options.maxTransientAttempts ?? DEFAULT_MAX_TRANSIENT_ATTEMPTS)) {
       fail(s, { ...error, class: 'transient' });
       return;
     }
     stats.retries += 1;
-    // A create may have committed before the answer was lost: prove it before resending (G4).
-    if (s.op.semantics.kind === 'create-user') s.reconcile = true;
+    s.mayHaveCommitted = true;
+    // A create or delete may have committed before the answer was lost: prove it before
+    // resending (G4, G13).
+    if (s.op.semantics.kind === 'create-user' || s.op.semantics.kind === 'delete-user') {
+      s.reconcile = true;
+    }
     s.notBefore = clock.now() + Math.max(nextBackoff(s), retryAfterMs ?? 0);
   }
 
@@ -313,8 +336,11 @@ export async function executeOperations(
     status: number,
     headers: Readonly<Record<string, string>>,
     body: unknown,
+    refreshedByTransport = false,
   ): void {
     const semantics = s.op.semantics;
+    const unauthorized = status === 401 ? s.unauthorized + (refreshedByTransport ? 2 : 1) : 0;
+    s.unauthorized = unauthorized;
     if (status >= 200 && status < 300) {
       const id = (body as { id?: unknown } | undefined)?.id;
       if (semantics.kind === 'create-user' && typeof id === 'string') context.created.add(id);
@@ -342,7 +368,7 @@ export async function executeOperations(
       if (ms > transport.counters.longestRetryAfterMs) transport.counters.longestRetryAfterMs = ms;
       pacer.throttled(ms, headers['x-ms-throttle-scope'] !== undefined);
       s.throttledAttempts += 1;
-      if (s.throttledAttempts >= (options.maxThrottledAttempts ?? 12)) {
+      if (s.throttledAttempts >= (options.maxThrottledAttempts ?? DEFAULT_MAX_THROTTLED_ATTEMPTS)) {
         fail(s, { ...error, class: 'throttled' });
         return;
       }
@@ -351,12 +377,19 @@ export async function executeOperations(
       return;
     }
     if (status === 401) {
-      if (s.refreshed) {
+      // Each 401 gets a refresh and a resend, whatever happened to earlier sends (G11); a run
+      // of them means fresh credentials are refused too: final after MAX_401_IN_A_ROW.
+      if (unauthorized >= MAX_401_IN_A_ROW) {
         fail(s, { ...error, class: 'auth' });
         return;
       }
-      s.refreshed = true;
       stats.retries += 1;
+      return;
+    }
+    if (status === 404 && semantics.kind === 'delete-user' && s.mayHaveCommitted) {
+      // An earlier send may have deleted it: gone is the goal (G13).
+      stats.reconciled += 1;
+      s.result = { ok: true, recovered: true, targetId: semantics.objectId };
       return;
     }
     if (status === 404 && semantics.kind === 'remove-member') {
@@ -385,6 +418,16 @@ export async function executeOperations(
       s.conflict = error;
       s.reconcile = true;
       return;
+    }
+    if (status === 400 && semantics.kind === 'upsert-group' && isReferenceExists(graph)) {
+      // The owners are already bound: a replayed upsert whose first send committed unseen, or
+      // a group found with them. The upsert is atomic, so it is resent without the owners.
+      const lighter = withoutOwners(s.op);
+      if (lighter !== undefined) {
+        s.op = lighter;
+        stats.retries += 1;
+        return;
+      }
     }
     if (status === 400 && semantics.kind === 'add-members' && isReferenceExists(graph)) {
       s.oneByOne = true;
@@ -477,60 +520,119 @@ export async function executeOperations(
     }
   }
 
-  /** Members one `$ref` at a time, where "already a member" is success. */
+  /**
+   * Settles a delete whose answer was lost (G13): an account that is no longer an active user
+   * (absent, or in the recycle bin) was deleted as intended; one that is still there is deleted
+   * again. Either way nothing but this account is touched.
+   */
+  async function reconcileDelete(s: OpState): Promise<void> {
+    const semantics = s.op.semantics;
+    s.reconcile = false;
+    if (semantics.kind !== 'delete-user') return;
+    let response: GraphHttpResponse;
+    try {
+      response = await transport.get(`/users/${encodeURIComponent(semantics.objectId)}?$select=id`);
+    } catch {
+      return; // Unknown: resend; a 404 then still counts as deleted (mayHaveCommitted).
+    }
+    if (response.status === 404) {
+      stats.reconciled += 1;
+      s.result = { ok: true, recovered: true, targetId: semantics.objectId };
+    }
+  }
+
+  /**
+   * Members one `$ref` at a time, where "already a member" is success. Each add goes through
+   * the write policy every path shares (write-policy.ts, G12): 5xx and resets retried with a
+   * cap, 429 waited out with an attempt cap, the time budget respected.
+   */
   async function addOneByOne(s: OpState): Promise<void> {
     const semantics = s.op.semantics;
     s.oneByOne = false;
     if (semantics.kind !== 'add-members') return;
     for (const memberId of semantics.memberIds) {
-      for (;;) {
-        await pacer.acquire(1);
-        let response: GraphHttpResponse;
-        try {
-          stats.writes += 1;
-          response = await transport.send({
-            method: 'POST',
-            url: `/groups/${encodeURIComponent(semantics.groupId)}/members/$ref`,
-            body: { '@odata.id': `${options.referenceBase}/directoryObjects/${memberId}` },
-          });
-        } catch (err) {
-          fail(s, {
-            code: 'network',
-            message: err instanceof Error ? err.message : String(err),
-            class: 'transient',
-          });
-          return;
-        } finally {
-          pacer.done();
-        }
-        pacer.observe(response.headers);
-        if (response.status === 429) {
-          stats.throttled += 1;
-          stats.retries += 1;
-          const ms = parseRetryAfter(response.headers['retry-after'], clock.now()) ?? 1000;
-          pacer.throttled(ms, response.headers['x-ms-throttle-scope'] !== undefined);
-          await clock.sleep(ms);
-          continue;
-        }
-        const graph = graphErrorOf(response.body);
-        if (response.status < 300 || (response.status === 400 && isReferenceExists(graph))) break;
+      const outcome = await sendWrite(
+        async () => {
+          await pacer.acquire(1);
+          try {
+            stats.writes += 1;
+            const answer = await transport.send({
+              method: 'POST',
+              url: `/groups/${encodeURIComponent(semantics.groupId)}/members/$ref`,
+              body: { '@odata.id': `${options.referenceBase}/directoryObjects/${memberId}` },
+            });
+            pacer.observe(answer.headers);
+            return answer;
+          } finally {
+            pacer.done();
+          }
+        },
+        {
+          clock,
+          ...(options.maxThrottledAttempts === undefined
+            ? {}
+            : { maxThrottledAttempts: options.maxThrottledAttempts }),
+          ...(options.maxTransientAttempts === undefined
+            ? {}
+            : { maxTransientAttempts: options.maxTransientAttempts }),
+          deadline: () => options.deadline?.(),
+          onThrottled: (ms, headers) => {
+            stats.throttled += 1;
+            if (ms > transport.counters.longestRetryAfterMs) {
+              transport.counters.longestRetryAfterMs = ms;
+            }
+            pacer.throttled(ms, headers['x-ms-throttle-scope'] !== undefined);
+          },
+          onRetry: () => {
+            stats.retries += 1;
+          },
+        },
+      );
+      if (outcome.kind === 'time-budget') {
+        stop(
+          s,
+          'time-budget',
+          `waiting ${Math.ceil(outcome.waitMs / 1000)} s would pass the run's time budget; not retried early, resumable`,
+        );
+        return;
+      }
+      if (outcome.kind === 'no-answer') {
+        const auth = outcome.error instanceof TransportError && outcome.error.kind === 'auth';
         fail(s, {
-          status: response.status,
-          code: graph.code ?? `HTTP${response.status}`,
-          message: `adding member ${memberId}: ${graph.message ?? response.status}`,
-          class: classOfStatus(response.status),
+          code: outcome.error instanceof TransportError ? outcome.error.code : 'network',
+          message: `adding member ${memberId}: ${outcome.error.message}`,
+          class: auth ? 'auth' : 'transient',
         });
         return;
       }
+      const response = outcome.response;
+      const graph = graphErrorOf(response.body);
+      if (response.status < 300 || (response.status === 400 && isReferenceExists(graph))) continue;
+      fail(s, {
+        status: response.status,
+        code: graph.code ?? `HTTP${response.status}`,
+        message: `adding member ${memberId}: ${graph.message ?? response.status}`,
+        class: classOfStatus(response.status),
+      });
+      return;
     }
     s.result = { ok: true, targetId: semantics.groupId };
   }
+}
+
+/** The same group upsert without `owners@odata.bind`; undefined when it has none. */
+function withoutOwners(op: GraphOperation): GraphOperation | undefined {
+  const body = op.request.body as Record<string, unknown> | undefined;
+  if (body === undefined || !('owners@odata.bind' in body)) return undefined;
+  const { 'owners@odata.bind': _owners, ...rest } = body;
+  return { ...op, request: { ...op.request, body: rest } };
 }
 
 function objectIdsOf(semantics: OperationSemantics): string[] {
   switch (semantics.kind) {
     case 'update':
     case 'assign-license':
+    case 'delete-user':
       return [semantics.objectId];
     case 'add-members':
       return [semantics.groupId, ...semantics.memberIds];

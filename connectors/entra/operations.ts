@@ -246,7 +246,7 @@ export function operationsFor(change: Change, options: OperationOptions): Change
       return one({
         changeId: change.id,
         request: { method: 'DELETE', url: `/users/${encodeURIComponent(userId)}` },
-        semantics: { kind: 'update', objectId: userId },
+        semantics: { kind: 'delete-user', objectId: userId },
       });
     case 'restoreUser':
       return one({

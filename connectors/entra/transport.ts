@@ -8,9 +8,10 @@
  * - `send` sends once, except after a 401: the credential is refreshed (once for all requests
  *   that met the same token) and the request is sent once more (G7). It throws
  *   `TransportError` when no answer came (network error, reset, no token could be had).
- * - `get` is for idempotent reads: cockatiel's retry policy retries 429, 503, 504 and network
- *   errors (5 retries), each wait the larger of the answer's `Retry-After`, honoured in full
- *   however long, and an exponential backoff with jitter. 500 and 502 are not retried (as the
+ * - `get` is for idempotent reads: cockatiel's retry policy retries 503, 504 and network
+ *   errors (5 retries) and 429 (11 retries, as writes: write-policy.ts), each wait the larger of
+ *   the answer's `Retry-After`, honoured in full however long, and an exponential backoff with
+ *   jitter. 500 and 502 are not retried (as the
  *   SDK's handler does not): a page that fails fails the read (G8).
  * - Tokens, secrets and bodies never reach an error message.
  * - Every answer's `Date` header (Graph's clock) is kept with the local clock's reading when
@@ -98,6 +99,9 @@ export interface TransportOptions {
   /** Retries of an idempotent read. Default 5. */
   readonly readRetries?: number;
 }
+
+/** Sends of one request (read or write) before a run of 429s is final. */
+export const DEFAULT_MAX_THROTTLED_ATTEMPTS = 12;
 
 export const RETRYABLE_READ_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
 
@@ -202,11 +206,20 @@ export function createGraphTransport(
     let pendingWaitMs = 0;
     let backoff: IBackoff<unknown> | undefined;
     const exponential = new ExponentialBackoff({ initialDelay: 500, maxDelay: 30_000 });
+    // 429s and other failures are counted apart: a throttling storm gets the attempts writes
+    // get, other failures `readRetries`.
+    const maxOther = options.readRetries ?? 5;
+    let throttled = 0;
+    let other = 0;
     const policy = retry(
-      handleWhen((err) => err instanceof TransportError && err.kind === 'network').orWhenResult(
-        (value) => RETRYABLE_READ_STATUSES.has((value as GraphHttpResponse).status),
-      ),
-      { maxAttempts: options.readRetries ?? 5 },
+      handleWhen(
+        (err) => err instanceof TransportError && err.kind === 'network' && ++other <= maxOther,
+      ).orWhenResult((value) => {
+        const status = (value as GraphHttpResponse).status;
+        if (!RETRYABLE_READ_STATUSES.has(status)) return false;
+        return status === 429 ? ++throttled < DEFAULT_MAX_THROTTLED_ATTEMPTS : ++other <= maxOther;
+      }),
+      { maxAttempts: maxOther + DEFAULT_MAX_THROTTLED_ATTEMPTS },
     );
     policy.onRetry((event) => {
       counters.retries += 1;
