@@ -219,7 +219,8 @@ describe('other ways a read falls short', () => {
       searches: [[page(1, 2), page(3, 0)]],
       beforePage: (client, search, n) => {
         // The parser sees the server's final response of each page before ldapts yields it.
-        if (search === 0) client.messageParser.emit('message', cookiePage(n === 0 ? 2 : 0, `more${n}`));
+        if (search === 0)
+          client.messageParser.emit('message', cookiePage(n === 0 ? 2 : 0, `more${n}`));
       },
     });
     const snap = await source.read();
