@@ -24,7 +24,7 @@ const seedUser = (first: string, last: string, id: string, extra: Record<string,
   accountEnabled: true,
   ...extra,
   onPremisesExtensionAttributes: {
-    extensionAttribute15: 'entrasync',
+    extensionAttribute15: 'entrasync:hr',
     ...(extra.onPremisesExtensionAttributes as object | undefined),
   },
 });

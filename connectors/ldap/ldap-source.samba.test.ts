@@ -181,6 +181,7 @@ describe('Active Directory (Samba DC)', () => {
 
   it('reads 1,600 people in pages of 500 (paged results)', async () => {
     const snap = await read({ baseDn: BULK, pageSize: 500 });
+    expect(snap.issues).toEqual([]);
     expect(snap.status).toBe('complete');
     expect(snap.records).toHaveLength(BULK_COUNT);
     expect(new Set(snap.records.map((r) => r.key)).size).toBe(BULK_COUNT);

@@ -14,8 +14,9 @@
  *   `referrals: ignore` (S6); an empty page that still carries a paging cookie (see
  *   page-watch.ts); an entry without the key attribute; a value that does not decode; a range
  *   retrieval or group read that did not finish; a final search response without a
- *   paged-results control (the server ignored paging, S14); a paging cookie the server hands
- *   back again (reading on would re-read pages, S15: the read stops at the first repeat).
+ *   paged-results control (the server ignored paging, S14); a page of entries already read
+ *   (a paging cookie handed back again, S15: the read stops there; a cookie alone may repeat,
+ *   as Samba's and AD's context cookie does on every page).
  * - `complete` otherwise, including zero entries, which comes with a `source.empty` warning and
  *   the hint that the bind account may lack read access (S1, S4): the engine compares counts
  *   with the managed population, which it alone knows.
@@ -499,8 +500,12 @@ class PagedReader {
     let pages = 0;
     let entries = 0;
     const references: string[] = [];
-    /** Cookies this search's responses carried; one coming back means a page read again (S15). */
-    const cookies = new Set<string>();
+    /**
+     * Entries this search read, by DN. A page that brings one again means the server is paging in
+     * a loop (a cookie handed back again, S15). The cookie alone proves nothing: Samba and AD
+     * hand back one context cookie for every page of a search.
+     */
+    const seen = new Set<string>();
     let repeatedCookie = false;
     try {
       assertSession(this.#session);
@@ -515,20 +520,15 @@ class PagedReader {
       });
       for await (const page of pagesIterator as AsyncIterable<SearchResult>) {
         pages++;
-        // This page's final response: pages are requested one at a time, and the parser sees
-        // the response before ldapts yields the page (the next request is sent after this body).
-        const done = this.#done.at(-1);
-        if (done !== undefined && done.cookieLength > 0) {
-          if (cookies.has(done.cookie)) {
-            // The server would hand back a page already read: its entries are not used, and
-            // leaving the loop stops ldapts before it asks again (however often it would repeat).
-            repeatedCookie = true;
-            break;
-          }
-          cookies.add(done.cookie);
+        if (page.searchEntries.some((e) => seen.has(e.dn))) {
+          // The server handed back a page already read: its entries are not used, and leaving
+          // the loop stops ldapts before it asks again (however often it would repeat).
+          repeatedCookie = true;
+          break;
         }
         for (const entry of page.searchEntries) {
           entries++;
+          seen.add(entry.dn);
           onEntry(entry);
         }
         references.push(...page.searchReferences);
@@ -566,7 +566,7 @@ class PagedReader {
         {
           severity: 'error',
           code: 'source.paging-cookie',
-          message: `${this.#name}: the search for ${what} under ${base} got a paging cookie it had already been given (page ${pages}, after ${entries} entries); reading on would return pages already read, so the read stopped there and the source is incomplete`,
+          message: `${this.#name}: the search for ${what} under ${base} got back a page of entries it had already read (page ${pages}, after ${entries} entries): the server is paging in a loop (a paging cookie handed back again), so the read stopped there and the source is incomplete`,
           location: { dn: base },
         },
         'incomplete',

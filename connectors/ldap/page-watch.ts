@@ -5,9 +5,10 @@
  * lets a server answer a page with no entries and a cookie saying "more follows" (AD can, under
  * load or with sparse filters). ldapts then ends the search as if it were done, and a caller would
  * see a shorter list. Watching the final response of each page tells the two apart: an empty page
- * with a cookie makes the source incomplete. The same window shows two more ways a server can
- * end a paged search early while saying Success (ldap-source.ts decides what they mean): a final
- * response without any paged-results control (S14), and a cookie handed back again (S15).
+ * with a cookie makes the source incomplete. The same window shows one more way a server can
+ * end a paged search early while saying Success (ldap-source.ts decides what it means): a final
+ * response without any paged-results control (S14). A cookie handed back again (S15) is told by
+ * the entries, not here: Samba and AD repeat their context cookie on every page.
  *
  * ldapts has no public hook for this, so the watcher listens to the client's message parser
  * (`messageParser`, an EventEmitter). ldapts is pinned to an exact version, and a test fails if
@@ -26,8 +27,6 @@ export interface SearchDone {
   readonly cookieLength: number;
   /** Whether the response carried a paged-results control at all (S14). */
   readonly pagedControl: boolean;
-  /** The cookie as hex, to tell a cookie the server hands back again (S15). */
-  readonly cookie: string;
 }
 
 /** Calls `onDone` for every search's final response; returns whether it could attach. */
@@ -38,12 +37,10 @@ export function watchSearchResponses(client: object, onDone: (done: SearchDone) 
     if (!(message instanceof SearchResponse)) return;
     let cookieLength = 0;
     let pagedControl = false;
-    let cookie = '';
     for (const control of message.controls ?? []) {
       if (!(control instanceof PagedResultsControl)) continue;
       pagedControl = true;
       cookieLength = control.value?.cookie?.length ?? 0;
-      cookie = control.value?.cookie?.toString('hex') ?? '';
     }
     onDone({
       messageId: message.messageId,
@@ -52,7 +49,6 @@ export function watchSearchResponses(client: object, onDone: (done: SearchDone) 
       references: message.searchReferences.length,
       cookieLength,
       pagedControl,
-      cookie,
     });
   });
   return true;
