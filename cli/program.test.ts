@@ -55,6 +55,7 @@ describe('entrasync CLI', () => {
 
     const apply = await run('apply', planFile, '--config', config);
     expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain('Applying 10 change(s)...');
     expect(apply.stdout).toContain('10 applied, 0 failed');
 
     const again = await run('plan', '--config', config);
@@ -74,6 +75,8 @@ describe('entrasync CLI', () => {
     const second = await run('apply', planFile, '--config', config);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain('plan.stale');
+    // Refused before any write, so it never said it was applying.
+    expect(second.stdout).not.toContain('Applying');
     expect(tenantUsers()).toEqual(before);
   });
 

@@ -134,6 +134,8 @@ export interface ApplyRunOptions extends ApplyOptions {
   readonly lock?: ApplyLock;
   /** Who takes the lock, e.g. `apply` or `daemon`. */
   readonly lockOwner?: string;
+  /** Called once the plan is proven current, before the first write (progress output). */
+  readonly onVerified?: () => void;
 }
 
 /**
@@ -173,6 +175,7 @@ export async function applyRun(
         'the tenant changed since this plan was made (accounts it manages or targets differ); plan again',
       );
     }
+    options.onVerified?.();
     return await applyPlan(plan, io.writer, { configDigest: spec.configDigest, ...options });
   } finally {
     await lease?.release();

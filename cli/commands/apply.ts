@@ -51,6 +51,7 @@ import type { Runtime } from '../runtime.js';
 import { planIO } from '../runtime.js';
 import { checkSavedPlanBaseline } from '../baseline.js';
 import { clockRefused, reportClockRefusal, reportFailedSources } from './plan.js';
+import { remainingText } from './progress-eta.js';
 
 /** Flags of `apply` beyond the config and the overrides (see `addApplyOptions`). */
 export interface ApplyCommandOptions {
@@ -168,9 +169,12 @@ export async function runApply(
     if (unfinished !== undefined) {
       output.out(`\nResuming interrupted run ${unfinished.runId}.\n`);
     }
-    output.out(`\nApplying ${plan.changes.length} change(s)...\n`);
-    const progress =
-      options.progress === false ? undefined : createProgress(output, plan.changes.length);
+    // Said once the plan is proven current: a stale plan is refused without "Applying".
+    let progress: Progress | undefined;
+    const begin = (): void => {
+      output.out(`\nApplying ${plan.changes.length} change(s)...\n`);
+      if (options.progress !== false) progress = createProgress(output, plan.changes.length);
+    };
     let report: RunReport;
     try {
       report = await applyRun(
@@ -181,7 +185,8 @@ export async function runApply(
           ...(store ? { journal: store.journal, lock: store.lock, lockOwner: 'apply' } : {}),
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
           ...(options.timeBudget === undefined ? {} : { timeBudgetMs: options.timeBudget * 1000 }),
-          ...(progress ? { onResult: (result: OpResult) => progress.update(result) } : {}),
+          onVerified: begin,
+          onResult: (result: OpResult) => progress?.update(result),
         },
       );
     } finally {
@@ -338,31 +343,35 @@ function createProgress(output: Output, total: number): Progress | undefined {
     const bar = new cliProgress.SingleBar(
       {
         format:
-          'Applying [{bar}] {percentage}% | {value}/{total} | {rate}/s | {failed} failed | ETA {eta_formatted}',
+          'Applying [{bar}] {percentage}% | {value}/{total} | {rate}/s | {failed} failed | ETA {remaining}',
         stream: process.stderr,
         hideCursor: true,
         clearOnComplete: true,
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { rate: '0.0', failed: 0 });
+    bar.start(total, 0, { rate: '0.0', failed: 0, remaining: remainingText(0, total, 0) });
     return {
       update(result) {
         done++;
         if (result.outcome === 'failed') failed++;
-        const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-        bar.update(done, { rate: (done / seconds).toFixed(1), failed });
+        const elapsed = Date.now() - started;
+        const seconds = Math.max(0.001, elapsed / 1000);
+        bar.update(done, {
+          rate: (done / seconds).toFixed(1),
+          failed,
+          remaining: remainingText(done, total, elapsed),
+        });
       },
       stop: () => bar.stop(),
     };
   }
   let lastLine = started;
   const line = (): void => {
-    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-    const rate = done / seconds;
-    const eta = rate > 0 ? Math.round((total - done) / rate) : undefined;
+    const elapsed = Date.now() - started;
+    const rate = done / Math.max(0.001, elapsed / 1000);
     output.err(
-      `progress: ${done}/${total} (${Math.floor((done / total) * 100)}%), ${failed} failed, ${rate.toFixed(1)} changes/s${eta === undefined ? '' : `, ETA ${eta} s`}\n`,
+      `progress: ${done}/${total} (${Math.floor((done / total) * 100)}%), ${failed} failed, ${rate.toFixed(1)} changes/s, ETA ${remainingText(done, total, elapsed)}\n`,
     );
   };
   return {
