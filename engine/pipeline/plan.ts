@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type {
+  Change,
   Plan,
   PlanIssue,
   PlanWarning,
@@ -250,36 +251,10 @@ export async function computePlanWithStages(
   const mapped = await mapPeople(joined.people, joined.held, spec, mappingView(tenant, spec));
   const classified = classifyTenant(tenant, spec.marker, spec.safety);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);
-  // A person whose anchor or UPN another config's account holds is held (P16).
-  const foreign = holdForeignClaims(matched.pairs, classified, spec);
-  // Written UPNs and mails must be in verified domains; a person whose are not is held.
-  const domains = checkDomains({
-    spec,
-    pairs: foreign.pairs,
-    tenant,
-    ownership: classified.ownership,
-  });
-
-  // No two people get one mail, and no mail another account holds (P14).
-  const mails = checkMailConflicts({
-    spec,
-    pairs: domains.pairs,
-    tenant,
-    ownership: classified.ownership,
-  });
-
-  const desired = {
-    ...mapped.desired,
-    heldAnchors: [
-      ...mapped.desired.heldAnchors,
-      ...matched.problems.flatMap((p) => (p.alsoHeld ? [p.anchor, p.alsoHeld] : [p.anchor])),
-      ...domains.heldAnchors,
-      ...mails.heldAnchors,
-      ...foreign.problems.map((p) => p.anchor),
-    ],
-  };
+  const people = holdUnsafePeople(spec, tenant, classified, mapped, matched);
+  const desired = people.desired;
   const clock = stageClock(tenant.clock, options.now ?? Date.now(), spec.safety.maxClockSkewMs);
-  const diff = diffUsers(mails.pairs, desired, classified, spec, {
+  const diff = diffUsers(people.pairs, desired, classified, spec, {
     now: clock.now,
     clockTrusted: clock.trusted,
     ...(tenant.deletedUsers ? { deletedUsers: tenant.deletedUsers } : {}),
@@ -301,36 +276,11 @@ export async function computePlanWithStages(
   }
   for (const issue of [...joined.issues, ...mapped.issues])
     issues.push({ ...issue, source: spec.primarySource });
-  issues.push(...access.issues, ...domains.issues, ...mails.issues);
+  issues.push(...access.issues, ...people.issues);
   const clockFound = clockFindings(clock, spec, diff.clockHeld);
-  issues.push(...clockFound.issues);
-  for (const problem of matched.problems) {
-    issues.push({
-      severity: 'error',
-      code: problem.code ?? 'match.ambiguous',
-      message: `${problem.personKey}: ${problem.message}`,
-      source: spec.primarySource,
-      key: problem.personKey,
-    });
-  }
-  for (const problem of foreign.problems) {
-    issues.push({
-      severity: 'error',
-      code: 'match.other-config',
-      message: `${problem.personKey}: ${problem.message}`,
-      source: spec.primarySource,
-      key: problem.personKey,
-    });
-  }
+  issues.push(...clockFound.issues, ...people.matchIssues);
 
-  const sources: SourceSummary[] = snapshots.map((s) => ({
-    name: s.name,
-    kind: s.kind,
-    status: s.status,
-    records: s.records.length,
-    errors: s.issues.filter((i) => i.severity === 'error').length,
-    warnings: s.issues.filter((i) => i.severity === 'warning').length,
-  }));
+  const sources = snapshots.map(summaryOf);
 
   // The fingerprint covers every change the diff found, blocked or not, so an override bound
   // to it (and an approval, later) names exactly this set of changes against this tenant.
@@ -338,25 +288,7 @@ export async function computePlanWithStages(
   const lift = checkProtectLift(tenant, classified, options.protectBaseline);
   const fingerprint = lift.bind(planFingerprint(spec.configDigest, tenantDigestValue, allChanges));
   const managedUsers = [...classified.ownership.values()].filter((o) => o === 'managed').length;
-  const keyFormat = keyFormatCheck({
-    anchorAttribute: spec.users.anchorAttribute,
-    accounts: tenant.users.flatMap((u) => {
-      const anchor = u.attributes[spec.users.anchorAttribute];
-      return classified.ownership.get(u.id) === 'managed' && typeof anchor === 'string'
-        ? anchor.trim() === ''
-          ? []
-          : [{ id: u.id, anchor: anchor.trim() }]
-        : [];
-    }),
-    personAnchors: [
-      ...desired.users.map((u) => u.anchor),
-      ...desired.outOfScope.map((p) => p.anchor),
-      ...mapped.desired.heldAnchors,
-    ],
-    sourceKeys:
-      snapshots.find((s) => s.name === spec.primarySource)?.records.map((r) => r.key) ?? [],
-    changes: allChanges,
-  });
+  const keyFormat = keyFormatEvidence(spec, tenant, classified, mapped, snapshots, allChanges);
   const safe = checkSafety(allChanges, {
     sources,
     primarySource: spec.primarySource,
@@ -395,7 +327,7 @@ export async function computePlanWithStages(
     warnings: [
       ...diff.warnings,
       ...access.warnings,
-      ...domains.warnings,
+      ...people.warnings,
       ...sameForEveryone(spec, mapped),
       ...legacyWarnings(classified, diff.touched),
       ...safe.warnings,
@@ -409,6 +341,110 @@ export async function computePlanWithStages(
     protectLift: lift.check,
   };
   return { plan, stages: { joined, mapped, matched, classified } };
+}
+
+/**
+ * The checks that hold a person before the diff, in order: another config's account (P16), a
+ * UPN or mail outside the verified domains, a mail two people or another account hold (P14),
+ * and the match's own problems. Each held person's anchor joins `heldAnchors`, so nothing of
+ * theirs is created, changed or deprovisioned this run.
+ */
+function holdUnsafePeople(
+  spec: SyncSpec,
+  tenant: TenantState,
+  classified: ClassifiedTenant,
+  mapped: MapResult,
+  matched: MatchResult,
+): {
+  pairs: MatchResult['pairs'];
+  desired: MapResult['desired'];
+  /** The domain and mail checks' issues. */
+  issues: PlanIssue[];
+  /** The match's and the P16 check's problems, one issue per person. */
+  matchIssues: PlanIssue[];
+  warnings: PlanWarning[];
+} {
+  const foreign = holdForeignClaims(matched.pairs, classified, spec);
+  const domains = checkDomains({
+    spec,
+    pairs: foreign.pairs,
+    tenant,
+    ownership: classified.ownership,
+  });
+  const mails = checkMailConflicts({
+    spec,
+    pairs: domains.pairs,
+    tenant,
+    ownership: classified.ownership,
+  });
+  const desired = {
+    ...mapped.desired,
+    heldAnchors: [
+      ...mapped.desired.heldAnchors,
+      ...matched.problems.flatMap((p) => (p.alsoHeld ? [p.anchor, p.alsoHeld] : [p.anchor])),
+      ...domains.heldAnchors,
+      ...mails.heldAnchors,
+      ...foreign.problems.map((p) => p.anchor),
+    ],
+  };
+  const issue = (code: string, p: { personKey: string; message: string }): PlanIssue => ({
+    severity: 'error',
+    code,
+    message: `${p.personKey}: ${p.message}`,
+    source: spec.primarySource,
+    key: p.personKey,
+  });
+  return {
+    pairs: mails.pairs,
+    desired,
+    issues: [...domains.issues, ...mails.issues],
+    matchIssues: [
+      ...matched.problems.map((p) => issue(p.code ?? 'match.ambiguous', p)),
+      ...foreign.problems.map((p) => issue('match.other-config', p)),
+    ],
+    warnings: [...domains.warnings],
+  };
+}
+
+function summaryOf(s: SourceSnapshot): SourceSummary {
+  return {
+    name: s.name,
+    kind: s.kind,
+    status: s.status,
+    records: s.records.length,
+    errors: s.issues.filter((i) => i.severity === 'error').length,
+    warnings: s.issues.filter((i) => i.severity === 'warning').length,
+  };
+}
+
+/** What the key-format check (anchors.ts, P9) compares: managed anchors, people, source keys. */
+function keyFormatEvidence(
+  spec: SyncSpec,
+  tenant: TenantState,
+  classified: ClassifiedTenant,
+  mapped: MapResult,
+  snapshots: readonly SourceSnapshot[],
+  changes: readonly Change[],
+): ReturnType<typeof keyFormatCheck> {
+  return keyFormatCheck({
+    anchorAttribute: spec.users.anchorAttribute,
+    accounts: tenant.users.flatMap((u) => {
+      const anchor = u.attributes[spec.users.anchorAttribute];
+      return classified.ownership.get(u.id) === 'managed' && typeof anchor === 'string'
+        ? anchor.trim() === ''
+          ? []
+          : [{ id: u.id, anchor: anchor.trim() }]
+        : [];
+    }),
+    personAnchors: [
+      ...mapped.desired.users.map((u) => u.anchor),
+      ...mapped.desired.outOfScope.map((p) => p.anchor),
+      ...mapped.desired.heldAnchors,
+    ],
+    sourceKeys:
+      snapshots.find((s) => s.name === spec.primarySource)?.records.map((r) => r.key) ?? [],
+    changes,
+  });
 }
 
 /**
