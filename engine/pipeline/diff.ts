@@ -125,60 +125,10 @@ export function diffUsers(
       });
       continue;
     }
-    const ref = { id: account.id, userPrincipalName: account.userPrincipalName };
-    const set = attributeChanges(account, d, spec.users.createOnly);
-    // A reanchor is in doubt until approved: what the plan does to the account follows it.
-    const reanchored = movedAnchor(set, spec.users.anchorAttribute)
-      ? `${ownership === 'adoptable' ? 'adoptUser' : 'updateUser'}:${account.id}`
-      : undefined;
-    accounts.set(d, reanchored ? { ...ref, createdBy: reanchored } : ref);
-    if (ownership === 'adoptable') {
-      set.push({
-        attribute: spec.marker.attribute,
-        before: account.attributes[spec.marker.attribute] ?? null,
-        after: spec.marker.value,
-      });
-      changes.push({
-        id: `adoptUser:${account.id}`,
-        kind: 'adoptUser',
-        reason: 'adopt',
-        message: `adopt existing account ${account.userPrincipalName} for ${d.personKey} (matched by ${pair.matchedBy})`,
-        user: ref,
-        provenance: d.provenance,
-        set,
-        ...(pair.matchedBy ? { matchedBy: pair.matchedBy } : {}),
-        ...reanchorOf(
-          set,
-          spec,
-          account.userPrincipalName,
-          `adopt existing account ${account.userPrincipalName} for ${d.personKey} (matched by ${pair.matchedBy}) and re-anchor it`,
-        ),
-      });
-    } else if (claimed) {
-      // P16 migration: the legacy marker becomes this config's, visibly, with any drift.
-      const before = account.attributes[spec.marker.attribute] ?? null;
-      set.push({ attribute: spec.marker.attribute, before, after: spec.marker.value });
-      changes.push({
-        id: `updateUser:${account.id}`,
-        kind: 'updateUser',
-        reason: 'claim-legacy',
-        message: `claim ${account.userPrincipalName} for ${d.personKey} (matched by anchor): re-mark legacy marker "${String(before)}" as "${spec.marker.value}"`,
-        user: ref,
-        provenance: d.provenance,
-        set,
-      });
-    } else if (set.length > 0) {
-      changes.push({
-        id: `updateUser:${account.id}`,
-        kind: 'updateUser',
-        reason: 'attribute-drift',
-        message: `update ${set.map((c) => c.attribute).join(', ')} of ${account.userPrincipalName}`,
-        user: ref,
-        provenance: d.provenance,
-        set,
-        ...reanchorOf(set, spec, account.userPrincipalName),
-      });
-    }
+    const written = accountUpdate(pair, account, ownership, claimed, spec);
+    accounts.set(d, written.ref);
+    if (written.change) changes.push(written.change);
+    const reanchored = written.reanchored;
     // Enable, disable or a later offboarding stage, as the mapping says (lifecycle.ts).
     const stage = deprovisionStage(
       account,
@@ -228,6 +178,81 @@ export function diffUsers(
   }
 
   return { changes: orderChanges(changes), warnings, touched, accounts, leavers, clockHeld };
+}
+
+/**
+ * The write that brings a matched account's attributes to the mapping: an adoption (P6), a claim
+ * of a legacy-marked account (P16), or an update; any of them may be a reanchor (P8), which what
+ * the plan does to the account afterwards waits for.
+ */
+function accountUpdate(
+  pair: MatchedPair,
+  account: TenantUser,
+  ownership: 'managed' | 'adoptable' | 'legacy-marker',
+  claimed: boolean,
+  spec: SyncSpec,
+): { ref: UserRef & { readonly createdBy?: string }; change?: Change; reanchored?: string } {
+  const d = pair.desired;
+  let change: Change | undefined;
+  const ref = { id: account.id, userPrincipalName: account.userPrincipalName };
+  const set = attributeChanges(account, d, spec.users.createOnly);
+  // A reanchor is in doubt until approved: what the plan does to the account follows it.
+  const reanchored = movedAnchor(set, spec.users.anchorAttribute)
+    ? `${ownership === 'adoptable' ? 'adoptUser' : 'updateUser'}:${account.id}`
+    : undefined;
+  if (ownership === 'adoptable') {
+    set.push({
+      attribute: spec.marker.attribute,
+      before: account.attributes[spec.marker.attribute] ?? null,
+      after: spec.marker.value,
+    });
+    change = {
+      id: `adoptUser:${account.id}`,
+      kind: 'adoptUser',
+      reason: 'adopt',
+      message: `adopt existing account ${account.userPrincipalName} for ${d.personKey} (matched by ${pair.matchedBy})`,
+      user: ref,
+      provenance: d.provenance,
+      set,
+      ...(pair.matchedBy ? { matchedBy: pair.matchedBy } : {}),
+      ...reanchorOf(
+        set,
+        spec,
+        account.userPrincipalName,
+        `adopt existing account ${account.userPrincipalName} for ${d.personKey} (matched by ${pair.matchedBy}) and re-anchor it`,
+      ),
+    };
+  } else if (claimed) {
+    // P16 migration: the legacy marker becomes this config's, visibly, with any drift.
+    const before = account.attributes[spec.marker.attribute] ?? null;
+    set.push({ attribute: spec.marker.attribute, before, after: spec.marker.value });
+    change = {
+      id: `updateUser:${account.id}`,
+      kind: 'updateUser',
+      reason: 'claim-legacy',
+      message: `claim ${account.userPrincipalName} for ${d.personKey} (matched by anchor): re-mark legacy marker "${String(before)}" as "${spec.marker.value}"`,
+      user: ref,
+      provenance: d.provenance,
+      set,
+    };
+  } else if (set.length > 0) {
+    change = {
+      id: `updateUser:${account.id}`,
+      kind: 'updateUser',
+      reason: 'attribute-drift',
+      message: `update ${set.map((c) => c.attribute).join(', ')} of ${account.userPrincipalName}`,
+      user: ref,
+      provenance: d.provenance,
+      set,
+      ...reanchorOf(set, spec, account.userPrincipalName),
+    };
+  }
+  const written = reanchored ? { ...ref, createdBy: reanchored } : ref;
+  return {
+    ref: written,
+    ...(change ? { change } : {}),
+    ...(reanchored ? { reanchored } : {}),
+  };
 }
 
 /**
