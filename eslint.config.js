@@ -65,4 +65,25 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Layers point one way: engine and simulator < config < connectors < cli. config/ owns the
+    // config language, the connectors' option schemas included (config/sources/), so it never
+    // imports a connector or the CLI.
+    files: ['config/**/*.ts'],
+    ignores: ['config/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/connectors/**', '**/cli/**'],
+              message:
+                'config/ must not import connectors/ or cli/ (layers: config < connectors < cli).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -6,9 +6,9 @@
  * specially (expressions, secret references) are built with the helpers of `schema-slots.ts`.
  */
 import { Type, type Static, type TOptional, type TSchema, type TString } from '@sinclair/typebox';
-import { CsvSourceOptions } from '../connectors/csv/options.js';
-import { HttpSourceOptions } from '../connectors/http/options.js';
-import { LdapSourceOptions } from '../connectors/ldap/options.js';
+import { CsvSourceOptions } from './sources/csv-options.js';
+import { HttpSourceOptions } from './sources/http-options.js';
+import { LdapSourceOptions } from './sources/ldap-options.js';
 import {
   DEFAULT_MIN_SOURCE_RATIO,
   DEFAULT_THRESHOLDS,

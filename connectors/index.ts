@@ -4,11 +4,11 @@
  */
 import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
 import { createCsvSource } from './csv/csv-source.js';
-import type { CsvSourceOptions } from './csv/options.js';
+import type { CsvSourceOptions } from '../config/sources/csv-options.js';
 import { createHttpSource } from './http/http-source.js';
-import type { HttpSourceOptions } from './http/options.js';
+import type { HttpSourceOptions } from '../config/sources/http-options.js';
 import { createLdapSource } from './ldap/ldap-source.js';
-import type { LdapSourceOptions } from './ldap/options.js';
+import type { LdapSourceOptions } from '../config/sources/ldap-options.js';
 
 export type SourceOptions = CsvSourceOptions | LdapSourceOptions | HttpSourceOptions;
 

@@ -12,7 +12,7 @@ import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import { MAX_ISSUES_PER_CODE, createCsvSource } from './csv-source.js';
 import { DecodeError, createDecodeStream } from './decode-stream.js';
 import type { CsvEncoding } from './decode-stream.js';
-import type { CsvSourceOptions } from './options.js';
+import type { CsvSourceOptions } from '../../config/sources/csv-options.js';
 
 let baseDir: string;
 let counter = 0;

@@ -38,7 +38,7 @@ import type {
 import { PORT_API_VERSION } from '../../engine/ports.js';
 import type { ConnectorContext, SourceConnector } from '../../engine/ports.js';
 import { DecodeError, createDecodeStream } from './decode-stream.js';
-import type { CsvSourceOptions } from './options.js';
+import type { CsvSourceOptions } from '../../config/sources/csv-options.js';
 import {
   contentEnd,
   countLineBreaks,

@@ -17,7 +17,7 @@
  * Errors carry the line and column (in the decoded text) where decoding stopped.
  */
 import { Transform } from 'node:stream';
-import type { CsvSourceOptions } from './options.js';
+import type { CsvSourceOptions } from '../../config/sources/csv-options.js';
 
 export type CsvEncoding = NonNullable<CsvSourceOptions['encoding']>;
 

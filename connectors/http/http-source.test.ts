@@ -7,7 +7,7 @@ import { computePlan } from '../../engine/pipeline/plan.js';
 import { aPerson, aSpec, accountOfRow } from '../../test/helpers/builders.js';
 import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import { MAX_ISSUES_PER_CODE, createHttpSource } from './http-source.js';
-import type { HttpSourceOptions } from './options.js';
+import type { HttpSourceOptions } from '../../config/sources/http-options.js';
 import { startFixtureServer } from './test-helpers/fixture-server.js';
 import type { FixtureServer, Handler, Reply } from './test-helpers/fixture-server.js';
 

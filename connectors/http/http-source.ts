@@ -35,7 +35,7 @@ import type { ConnectorContext, SourceConnector } from '../../engine/ports.js';
 import { createAuthenticator } from './auth.js';
 import { createHttpClient } from './http-client.js';
 import type { HttpResponse, SendOutcome } from './http-client.js';
-import type { HttpSourceOptions } from './options.js';
+import type { HttpSourceOptions } from '../../config/sources/http-options.js';
 import { createPager, describeType } from './paging.js';
 import { prepareSettings } from './prepare.js';
 import type { HttpSettings, PrepareResult } from './prepare.js';

@@ -1,2 +1,2 @@
 export { createHttpSource } from './http-source.js';
-export { HttpSourceOptions } from './options.js';
+export { HttpSourceOptions } from '../../config/sources/http-options.js';

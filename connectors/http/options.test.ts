@@ -8,7 +8,7 @@ import { slotOf } from '../../config/schema-slots.js';
 import { createSecretRef, isSecretRef, parseSecretReference } from '../../config/secrets.js';
 import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import { createHttpSource } from './http-source.js';
-import { HttpSourceOptions } from './options.js';
+import { HttpSourceOptions } from '../../config/sources/http-options.js';
 import { startFixtureServer } from './test-helpers/fixture-server.js';
 
 /** The loader's ajv settings (config/load.ts). */

@@ -21,8 +21,8 @@ import {
   DEFAULT_RETRY_INITIAL_DELAY_MS,
   DEFAULT_RETRY_MAX_DELAY_MS,
   DEFAULT_TIMEOUT_SECONDS,
-} from './options.js';
-import type { HttpSourceOptions } from './options.js';
+} from '../../config/sources/http-options.js';
+import type { HttpSourceOptions } from '../../config/sources/http-options.js';
 import type { ResolvedPaging } from './paging.js';
 import { credentialsInUrl, isSensitiveHeader, isSensitiveParam, registerSecret } from './redact.js';
 import { compileSelector } from './select.js';

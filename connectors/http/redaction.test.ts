@@ -12,7 +12,7 @@ import type { SecretRef } from '../../engine/secret.js';
 import { Redactor } from '../../engine/secret.js';
 import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import { createHttpSource } from './http-source.js';
-import type { HttpSourceOptions } from './options.js';
+import type { HttpSourceOptions } from '../../config/sources/http-options.js';
 import { redactUrl, scrubServerText } from './redact.js';
 import { startFixtureServer } from './test-helpers/fixture-server.js';
 import type { FixtureServer, Handler } from './test-helpers/fixture-server.js';

@@ -9,7 +9,7 @@ import type { SecretRef } from '../../engine/secret.js';
 import type { SourceSnapshot } from '../../engine/model/source.js';
 import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import { createHttpSource } from './http-source.js';
-import type { HttpSourceOptions } from './options.js';
+import type { HttpSourceOptions } from '../../config/sources/http-options.js';
 import { SCIM_ENTERPRISE_USER, SCIM_USER_FIELDS } from './scim.js';
 import { startScimServer } from './test-helpers/scim-server.js';
 import type { ScimServer, ScimServerOptions, ScimUser } from './test-helpers/scim-server.js';

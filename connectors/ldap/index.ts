@@ -1,2 +1,2 @@
 export { createLdapSource } from './ldap-source.js';
-export { LdapSourceOptions } from './options.js';
+export { LdapSourceOptions } from '../../config/sources/ldap-options.js';

@@ -23,7 +23,7 @@ import { sambaNames, startSambaDc } from '../../test/servers/samba.js';
 import type { SambaServer } from '../../test/servers/samba.js';
 import { guidToBytes } from './decode.js';
 import { createLdapSource } from './ldap-source.js';
-import type { LdapSourceOptions } from './options.js';
+import type { LdapSourceOptions } from '../../config/sources/ldap-options.js';
 
 const { baseDn: BASE } = sambaNames();
 const STAFF = `OU=Staff,${BASE}`;

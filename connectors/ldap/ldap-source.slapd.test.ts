@@ -24,7 +24,7 @@ import { startTcpProxy } from '../../test/servers/tcp-proxy.js';
 import { createCa } from '../../test/servers/tls.js';
 import { normalizeDn } from './escape.js';
 import { createLdapSource } from './ldap-source.js';
-import type { LdapSourceOptions } from './options.js';
+import type { LdapSourceOptions } from '../../config/sources/ldap-options.js';
 
 const SUFFIX = 'dc=example,dc=test';
 const PEOPLE = `ou=people,${SUFFIX}`;

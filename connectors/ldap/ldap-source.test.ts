@@ -20,8 +20,8 @@ import { Redactor } from '../../engine/secret.js';
 import { aConnectorContext } from '../../test/helpers/connector-context.js';
 import type { LdapClient } from './connection.js';
 import { createLdapSource } from './ldap-source.js';
-import { DEFAULT_PAGE_SIZE } from './options.js';
-import type { LdapSourceOptions } from './options.js';
+import { DEFAULT_PAGE_SIZE } from '../../config/sources/ldap-options.js';
+import type { LdapSourceOptions } from '../../config/sources/ldap-options.js';
 import { watchSearchResponses } from './page-watch.js';
 
 const CANARY = 'Canary-Unit-Pa55word-0b1d';

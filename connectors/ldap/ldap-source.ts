@@ -72,8 +72,8 @@ import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_RANGE_SIZE,
   DEFAULT_TIMEOUT_SECONDS,
-} from './options.js';
-import type { LdapSourceOptions } from './options.js';
+} from '../../config/sources/ldap-options.js';
+import type { LdapSourceOptions } from '../../config/sources/ldap-options.js';
 import { watchSearchResponses } from './page-watch.js';
 import type { SearchDone } from './page-watch.js';
 import { LIMIT_CODES, describeFailure } from './result-codes.js';

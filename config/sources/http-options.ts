@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { SecretOrText, SecretReference, StringEnum } from '../../config/schema-slots.js';
+import { SecretOrText, SecretReference, StringEnum } from '../schema-slots.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const DEFAULT_TIMEOUT_SECONDS = 30;

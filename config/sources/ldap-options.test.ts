@@ -1,8 +1,8 @@
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { listSchemaEntries } from '../../config/schema-entries.js';
-import { LdapSourceOptions } from './options.js';
+import { listSchemaEntries } from '../schema-entries.js';
+import { LdapSourceOptions } from './ldap-options.js';
 
 /** Compiled as config/load.ts compiles the whole config schema. */
 function validator() {
