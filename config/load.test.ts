@@ -726,3 +726,20 @@ describe('loadConfig: several problems', () => {
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('loadConfig: the cron schedule', () => {
+  it('a schedule node-cron refuses is a config error at its line and column (validate and plan say so)', async () => {
+    const found = await problems(
+      validWith({ 13: ['    department: department', "schedule: '61 * * * *'"] }),
+    );
+    expect(found.map((d) => `${d.code} ${at(d)}`)).toEqual(['config.schedule 14:11']);
+    expect(found[0]?.message).toMatch(/^`schedule: 61 \* \* \* \*` is not a cron expression \(/);
+  });
+
+  it('a valid schedule loads', async () => {
+    const loaded = await load(
+      validWith({ 13: ['    department: department', "schedule: '*/30 * * * *'"] }),
+    );
+    expect(loaded.config.schedule).toBe('*/30 * * * *');
+  });
+});

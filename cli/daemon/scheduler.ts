@@ -3,7 +3,8 @@
  * no test waits for a real cron minute. Overlap is not left to node-cron: the daemon itself
  * skips (and logs) a tick while a run is going, whatever called it.
  */
-import { createTask, validateDetailed } from 'node-cron';
+import { createTask } from 'node-cron';
+import { scheduleProblem } from '../../config/schedule.js';
 import type { ScheduledTask } from 'node-cron';
 import { ConfigError } from '../../engine/errors.js';
 import type { Logger } from '../logging.js';
@@ -16,16 +17,10 @@ export interface CronSchedulerOptions {
 
 /** Checks a cron expression; a ConfigError names the bad field(s). */
 export function checkSchedule(expression: string): void {
-  const result = validateDetailed(expression);
-  if (result.valid) return;
-  const detail = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+  const problem = scheduleProblem(expression);
+  if (problem === undefined) return;
   throw new ConfigError([
-    {
-      severity: 'error',
-      code: 'config.schedule',
-      message: `\`schedule: ${expression}\` is not a cron expression${detail ? ` (${detail})` : ''}`,
-      path: 'schedule',
-    },
+    { severity: 'error', code: 'config.schedule', message: problem, path: 'schedule' },
   ]);
 }
 
