@@ -14,13 +14,13 @@
  * Domains the reader did not read (`tenant.domains` absent) are not checked; domains it could
  * not read (403: no Domain.Read.All) skip the check with a warning, never "nothing verified".
  */
-import type { DesiredUser } from '../model/desired.js';
 import type { PlanIssue, PlanWarning } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { TenantState } from '../model/tenant.js';
 import { identifierKey } from '../expr/normalize.js';
 import { compareText } from './compare.js';
-import { restorableByAnchor, sameValue } from './diff.js';
+import { restorableByAnchor } from './diff.js';
+import { existingAccount, plannedWrite, recordLocation } from './planned-writes.js';
 import type { MatchedPair } from './match.js';
 import type { Ownership } from './ownership.js';
 
@@ -86,34 +86,20 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
   const attributes = DOMAIN_ATTRIBUTES.filter(
     (a) => a === 'userPrincipalName' || a in spec.users.attributes,
   );
-  // An existing account keeps its createOnly values: only the others are written.
-  const writtenOnExisting = attributes.filter((a) => !spec.users.createOnly.includes(a));
-  const restorable = restorableByAnchor(tenant.deletedUsers, spec);
+  const context = {
+    spec,
+    ownership: input.ownership,
+    restorable: restorableByAnchor(tenant.deletedUsers, spec),
+  };
 
   const kept: MatchedPair[] = [];
   const heldAnchors: string[] = [];
   const issues: PlanIssue[] = [];
   for (const pair of pairs) {
     const d = pair.desired;
-    if (pair.account) {
-      const ownership = input.ownership.get(pair.account.id);
-      // An account the plan leaves alone is not written: nothing to check.
-      if (ownership !== 'managed' && ownership !== 'adoptable' && ownership !== 'legacy-marker') {
-        kept.push(pair);
-        continue;
-      }
-    }
-    const existing = pair.account ?? restorable.get(d.anchor);
-    const wrong = (existing ? writtenOnExisting : attributes).flatMap((attribute) => {
-      const value = d.attributes[attribute];
-      if (typeof value !== 'string' || value === '') return [];
-      if (existing) {
-        const current =
-          attribute === 'userPrincipalName'
-            ? existing.userPrincipalName
-            : existing.attributes[attribute];
-        if (sameValue(attribute, current, value)) return [];
-      }
+    const wrong = attributes.flatMap((attribute) => {
+      const value = plannedWrite(pair, attribute, context);
+      if (value === undefined) return [];
       const domain = domainOf(value);
       return verified.has(domain) ? [] : [{ attribute, value, domain }];
     });
@@ -122,10 +108,11 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
       continue;
     }
     heldAnchors.push(d.anchor);
+    const existing = existingAccount(pair, context);
     const outcome = existing
       ? `${existing.userPrincipalName} is not changed`
       : 'no account is created';
-    const location = locationOf(d, spec);
+    const location = recordLocation(d, spec);
     for (const w of wrong) {
       issues.push({
         severity: 'error',
@@ -138,8 +125,4 @@ export function checkDomains(input: DomainCheckInput): DomainCheckResult {
     }
   }
   return { pairs: kept, heldAnchors, issues, warnings: [] };
-}
-
-function locationOf(d: DesiredUser, spec: SyncSpec) {
-  return (d.provenance.find((p) => p.source === spec.primarySource) ?? d.provenance[0])?.location;
 }

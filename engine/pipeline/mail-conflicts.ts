@@ -17,14 +17,14 @@
  * plan leaves alone) are not checked. Accounts in the recycle bin hold no address: Entra lets an
  * active object take it (restoring the deleted one then reconciles, see diff's restore).
  */
-import type { DesiredUser } from '../model/desired.js';
 import type { PlanIssue } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { TenantState } from '../model/tenant.js';
 import { addressesOf } from './addresses.js';
 import type { HeldAs } from './addresses.js';
 import { identifierKey } from '../expr/normalize.js';
-import { restorableByAnchor, sameValue } from './diff.js';
+import { restorableByAnchor } from './diff.js';
+import { existingAccount, plannedWrite, recordLocation } from './planned-writes.js';
 import type { MatchedPair } from './match.js';
 import type { Ownership } from './ownership.js';
 
@@ -52,27 +52,24 @@ interface Holder {
 export function checkMailConflicts(input: MailCheckInput): MailCheckResult {
   const { spec, pairs, tenant } = input;
   if (!('mail' in spec.users.attributes)) return { pairs, heldAnchors: [], issues: [] };
-  const restorable = restorableByAnchor(tenant.deletedUsers, spec);
-  const mailWrittenOnExisting = !spec.users.createOnly.includes('mail');
+  const context = {
+    spec,
+    ownership: input.ownership,
+    restorable: restorableByAnchor(tenant.deletedUsers, spec),
+  };
 
   // The mail each pair would write, and the account (if any) it would be written to.
   const writes = new Map<MatchedPair, { mail: string; ownId?: string }>();
   const writers = new Map<string, MatchedPair[]>();
   for (const pair of pairs) {
-    const d = pair.desired;
-    const mail = d.attributes.mail;
-    if (typeof mail !== 'string' || mail === '') continue;
-    if (pair.account) {
-      const ownership = input.ownership.get(pair.account.id);
-      if (ownership !== 'managed' && ownership !== 'adoptable') continue;
-    }
-    const existing = pair.account ?? restorable.get(d.anchor);
-    if (existing && (!mailWrittenOnExisting || sameValue('mail', existing.attributes.mail, mail))) {
-      continue;
-    }
+    const mail = plannedWrite(pair, 'mail', context);
+    if (mail === undefined) continue;
+    const existing = existingAccount(pair, context);
     writes.set(pair, { mail, ...(existing ? { ownId: existing.id } : {}) });
     const key = identifierKey(mail);
-    writers.set(key, [...(writers.get(key) ?? []), pair]);
+    const same = writers.get(key);
+    if (same) same.push(pair);
+    else writers.set(key, [pair]);
   }
   if (writes.size === 0) return { pairs, heldAnchors: [], issues: [] };
 
@@ -80,10 +77,10 @@ export function checkMailConflicts(input: MailCheckInput): MailCheckResult {
   for (const u of tenant.users) {
     for (const { address, as } of addressesOf(u)) {
       const key = identifierKey(address);
-      holders.set(key, [
-        ...(holders.get(key) ?? []),
-        { id: u.id, userPrincipalName: u.userPrincipalName, as },
-      ]);
+      const holder = { id: u.id, userPrincipalName: u.userPrincipalName, as };
+      const held = holders.get(key);
+      if (held) held.push(holder);
+      else holders.set(key, [holder]);
     }
   }
 
@@ -114,7 +111,7 @@ export function checkMailConflicts(input: MailCheckInput): MailCheckResult {
       others.length > 0
         ? `is also what the mapping gives ${others.map((p) => p.desired.personKey).join(', ')}; two people cannot share one mail, so neither is given it`
         : `is held by ${holder?.userPrincipalName ?? ''} as its ${holder?.as ?? 'mail'} (Graph refuses it: ObjectConflict on proxyAddresses)`;
-    const location = locationOf(d, spec);
+    const location = recordLocation(d, spec);
     issues.push({
       severity: 'error',
       code: others.length > 0 ? 'mail.duplicate' : 'mail.conflict',
@@ -125,8 +122,4 @@ export function checkMailConflicts(input: MailCheckInput): MailCheckResult {
     });
   }
   return { pairs: kept, heldAnchors, issues };
-}
-
-function locationOf(d: DesiredUser, spec: SyncSpec) {
-  return (d.provenance.find((p) => p.source === spec.primarySource) ?? d.provenance[0])?.location;
 }
