@@ -23,24 +23,39 @@ export function addressesOf(u: TenantUser): { address: string; as: HeldAs }[] {
   return out;
 }
 
+/** Who holds each UPN and each mail address among active accounts, by identifier key. */
+export interface AddressIndex {
+  readonly upns: ReadonlyMap<string, readonly string[]>;
+  readonly addresses: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Built once per plan, so checking each restore costs a lookup, not a pass over the tenant. */
+export function indexAddresses(users: readonly TenantUser[]): AddressIndex {
+  const upns = new Map<string, string[]>();
+  const addresses = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, key: string, id: string): void => {
+    const ids = map.get(key);
+    if (ids) ids.push(id);
+    else map.set(key, [id]);
+  };
+  for (const u of users) {
+    add(upns, identifierKey(u.userPrincipalName), u.id);
+    for (const a of addressesOf(u)) add(addresses, identifierKey(a.address), u.id);
+  }
+  return { upns, addresses };
+}
+
 /**
  * What stands in the way of restoring `deleted`: its UPN held by an active account, or one of
  * its mail addresses held by one (the restore then asks Entra to drop those from it).
  */
 export function restoreConflicts(
   deleted: TenantUser,
-  users: readonly TenantUser[],
+  index: AddressIndex,
 ): { upnTaken: boolean; proxy: boolean } {
-  const upn = identifierKey(deleted.userPrincipalName);
-  const own = new Set(addressesOf(deleted).map((a) => identifierKey(a.address)));
-  let upnTaken = false;
-  let proxy = false;
-  for (const u of users) {
-    if (u.id === deleted.id) continue;
-    if (identifierKey(u.userPrincipalName) === upn) upnTaken = true;
-    if (own.size > 0 && addressesOf(u).some((a) => own.has(identifierKey(a.address)))) {
-      proxy = true;
-    }
-  }
-  return { upnTaken, proxy };
+  const other = (ids: readonly string[] | undefined) => (ids ?? []).some((id) => id !== deleted.id);
+  return {
+    upnTaken: other(index.upns.get(identifierKey(deleted.userPrincipalName))),
+    proxy: addressesOf(deleted).some((a) => other(index.addresses.get(identifierKey(a.address)))),
+  };
 }

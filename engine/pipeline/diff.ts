@@ -4,7 +4,8 @@
  */
 import { subjectOf } from '../model/plan.js';
 import { identifierKey as identifierKeyOf, isCaseInsensitiveAttribute } from '../expr/normalize.js';
-import { restoreConflicts } from './addresses.js';
+import { indexAddresses, restoreConflicts } from './addresses.js';
+import type { AddressIndex } from './addresses.js';
 import type { DesiredState, DesiredUser } from '../model/desired.js';
 import type { Provenance } from '../model/person.js';
 import type { AttributeChange, Change, ChangeReason, PlanWarning, UserRef } from '../model/plan.js';
@@ -79,6 +80,8 @@ export function diffUsers(
   const clockHeld: string[] = [];
   const deletedByAnchor = restorableByAnchor(options.deletedUsers, spec);
   const whenDisabled = mappingDisabledSpec(spec);
+  // Who holds which UPN and address, built at the first restore (most plans have none).
+  let addressIndex: AddressIndex | undefined;
 
   for (const pair of pairs) {
     const d = pair.desired;
@@ -88,7 +91,8 @@ export function diffUsers(
     if (deleted) {
       // Back within the recycle bin's retention: the same account, restored, then brought up
       // to date like any other; access (licenses, manager) only once the account is back.
-      const restored = restoreChanges(deleted, d, upn, spec, tenant.users);
+      addressIndex ??= indexAddresses(tenant.users);
+      const restored = restoreChanges(deleted, d, upn, spec, addressIndex);
       warnings.push(...restored.warnings);
       if (restored.changes.length === 0) continue;
       changes.push(...restored.changes);
@@ -267,11 +271,11 @@ function restoreChanges(
   d: DesiredUser,
   upn: string,
   spec: SyncSpec,
-  tenantUsers: readonly TenantUser[],
+  addresses: AddressIndex,
 ): { changes: Change[]; warnings: PlanWarning[] } {
   const stateAttribute = spec.users.deprovision.stateAttribute;
   const ref = { id: deleted.id, userPrincipalName: upn };
-  const conflicts = restoreConflicts(deleted, tenantUsers);
+  const conflicts = restoreConflicts(deleted, addresses);
   if (conflicts.upnTaken && identifierKeyOf(upn) === identifierKeyOf(deleted.userPrincipalName)) {
     return {
       changes: [],
