@@ -16,8 +16,6 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.js';
 import type { LoadedConfig } from '../config/load.js';
-import { createSource } from '../connectors/index.js';
-import { createClientSecretCredential, createEntraTarget } from '../connectors/entra/index.js';
 import type { Journal } from '../engine/apply/journal.js';
 import type { ApplyLock } from '../engine/apply/lock.js';
 import { LockHeldError } from '../engine/apply/lock.js';
@@ -26,10 +24,10 @@ import type { RunReport } from '../engine/model/report.js';
 import { Redactor } from '../engine/secret.js';
 import type { RunningSimulator, VirtualClock } from '../simulator/index.js';
 import { createVirtualClock, startSimulator } from '../simulator/index.js';
+import { connect } from '../test/helpers/connect.js';
 import { openApplyStore } from './apply-store.js';
 import { runApply } from './commands/apply.js';
 import { openRuntime } from './runtime.js';
-import { resolveSecret } from '../config/secrets.js';
 
 const temps: string[] = [];
 /**
@@ -100,34 +98,7 @@ interface Stack {
 }
 
 function runtimeFor(stack: Stack) {
-  const { sim, loaded, clock } = stack;
-  const app = sim.clients[0]!;
-  const connection = {
-    graphUrl: sim.origin,
-    authorityHost: sim.authorityHost,
-    tenantId: sim.tenantId,
-    caPem: sim.caPem,
-  };
-  const redactor = new Redactor();
-  const sources = Object.entries(loaded.config.sources).map(([name, options]) =>
-    createSource(name, options, {
-      baseDir: loaded.baseDir,
-      redactor,
-      resolveSecret: (ref) => resolveSecret(ref, { env: {}, baseDir: loaded.baseDir, redactor }),
-    }),
-  );
-  const target = createEntraTarget(
-    connection,
-    () => createClientSecretCredential(connection, app.clientId, app.clientSecret),
-    {
-      clock,
-      identity: {
-        anchorAttribute: loaded.spec.users.anchorAttribute,
-        markerAttribute: loaded.spec.marker.attribute,
-      },
-    },
-  );
-  return { sources, target };
+  return connect(stack.loaded, stack.sim, stack.clock);
 }
 
 async function applyOnce(

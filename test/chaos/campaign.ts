@@ -31,7 +31,8 @@ import {
 import type { Plan } from '../../engine/model/plan.js';
 import type { RunReport } from '../../engine/model/report.js';
 import type { Workload } from './workload.js';
-import { connect, startChaosSimulator } from './workload.js';
+import { connect } from '../helpers/connect.js';
+import { startChaosSimulator } from './workload.js';
 
 const WRITE_TARGETS: { method: string; path: string }[] = [
   { method: 'POST', path: '^/users$' },

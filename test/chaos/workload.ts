@@ -19,13 +19,8 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import type { LoadedConfig } from '../../config/load.js';
-import { resolveSecret } from '../../config/secrets.js';
-import { createSource } from '../../connectors/index.js';
-import { createClientSecretCredential, createEntraTarget } from '../../connectors/entra/index.js';
-import type { EntraTarget } from '../../connectors/entra/index.js';
 import { applyRun, planRun } from '../../engine/index.js';
-import type { SourceConnector } from '../../engine/ports.js';
-import { Redactor } from '../../engine/secret.js';
+import { connect } from '../helpers/connect.js';
 import type { FaultPlan, RunningSimulator, VirtualClock } from '../../simulator/index.js';
 import { createVirtualClock, startSimulator } from '../../simulator/index.js';
 
@@ -241,44 +236,6 @@ export interface Workload {
   readonly now: number;
   /** The chaos config, loaded once. */
   readonly loaded?: LoadedConfig;
-}
-
-/** The config's sources and an entra target on `sim`, on `clock`. */
-export function connect(
-  loaded: LoadedConfig,
-  sim: RunningSimulator,
-  clock: VirtualClock,
-  redactor = new Redactor(),
-  options: { timeBudgetMs?: number } = {},
-): { sources: SourceConnector[]; target: EntraTarget; secret: string } {
-  const app = sim.clients[0]!;
-  redactor.add(app.clientSecret);
-  const connection = {
-    graphUrl: sim.origin,
-    authorityHost: sim.authorityHost,
-    tenantId: sim.tenantId,
-    caPem: sim.caPem,
-  };
-  const sources = Object.entries(loaded.config.sources).map(([name, o]) =>
-    createSource(name, o, {
-      baseDir: loaded.baseDir,
-      redactor,
-      resolveSecret: (ref) => resolveSecret(ref, { env: {}, baseDir: loaded.baseDir, redactor }),
-    }),
-  );
-  const target = createEntraTarget(
-    connection,
-    () => createClientSecretCredential(connection, app.clientId, app.clientSecret),
-    {
-      clock,
-      identity: {
-        anchorAttribute: loaded.spec.users.anchorAttribute,
-        markerAttribute: loaded.spec.marker.attribute,
-      },
-      ...(options.timeBudgetMs === undefined ? {} : { timeBudgetMs: options.timeBudgetMs }),
-    },
-  );
-  return { sources, target, secret: app.clientSecret };
 }
 
 /** Runs the setup phases fault-free into `dir` (once per campaign). */
