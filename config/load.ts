@@ -56,7 +56,7 @@ import {
 } from './diagnostics.js';
 import { normalizeValue } from './normalize.js';
 import { scalarValueOffsets } from './scalar-offsets.js';
-import { scheduleProblem } from './schedule.js';
+import { scheduleDiagnostics } from './schedule.js';
 import { listSchemaEntries } from './schema-entries.js';
 import { schemaDiagnostics, suggest, unsupportedVersion } from './schema-errors.js';
 import {
@@ -266,18 +266,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
   }
 
   diagnostics.push(...crossFieldDiagnostics(normalized, doc, locator));
-  const schedule = asObject(normalized)?.['schedule'];
-  const badSchedule = typeof schedule === 'string' ? scheduleProblem(schedule) : undefined;
-  if (badSchedule !== undefined) {
-    diagnostics.push(
-      configError(
-        'config.schedule',
-        badSchedule,
-        ['schedule'],
-        positionOfValue(doc, locator, ['schedule']),
-      ),
-    );
-  }
+  diagnostics.push(...scheduleDiagnostics(asObject(normalized)?.['schedule'], doc, locator));
 
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new ConfigError(sortDiagnostics(diagnostics));
