@@ -529,8 +529,83 @@ function crossFieldDiagnostics(
     );
   }
 
-  // users.deprovision: the state attribute is entrasync's own; the stages run in order
-  const deprovision = asObject(users?.['deprovision']);
+  out.push(
+    ...deprovisionDiagnostics(
+      asObject(users?.['deprovision']),
+      { attributes, markerPath, anchorPath },
+      doc,
+      locator,
+    ),
+  );
+
+  // groups: foreach needs a key; keys are unique (they become uniqueNames)
+  const keys = new Map<string, number>();
+  const groups = Array.isArray(value['groups']) ? (value['groups'] as unknown[]) : [];
+  groups.forEach((group, i) => {
+    const g = asObject(group);
+    if (!g) return;
+    if (g['foreach'] !== undefined && g['key'] === undefined) {
+      out.push(
+        configError(
+          'config.missing-key',
+          `missing required key \`key\` in \`groups[${i}]\`: a \`foreach\` group needs a stable key (its groups are \`<groupPrefix><key>-<value>\`)`,
+          ['groups', i, 'key'],
+          positionOfParent(doc, locator, ['groups', i]),
+        ),
+      );
+      return;
+    }
+    const key = groupKeyOf(g);
+    if (key === undefined) return;
+    const first = keys.get(key);
+    if (first !== undefined) {
+      out.push(
+        configError(
+          'config.conflict',
+          `\`groups[${i}]\` has the key \`${key}\` of \`groups[${first}]\`: two rules would manage one group (set \`key\`)`,
+          ['groups', i],
+          positionOfParent(doc, locator, ['groups', i]),
+        ),
+      );
+    } else keys.set(key, i);
+  });
+  out.push(...nestingDiagnostics(groups, keys, doc, locator));
+  const licenses = Array.isArray(value['licenses']) ? (value['licenses'] as unknown[]) : [];
+  const skus = new Map<string, number>();
+  licenses.forEach((license, i) => {
+    const sku = asObject(license)?.['sku'];
+    if (typeof sku !== 'string') return;
+    const first = skus.get(sku.toUpperCase());
+    if (first !== undefined) {
+      out.push(
+        configError(
+          'config.conflict',
+          `\`licenses[${i}]\` names \`${sku}\` like \`licenses[${first}]\`: one rule per SKU (combine the conditions with \`or\`)`,
+          ['licenses', i, 'sku'],
+          positionOfValue(doc, locator, ['licenses', i, 'sku']),
+        ),
+      );
+    } else skus.set(sku.toUpperCase(), i);
+  });
+  return out;
+}
+
+/**
+ * users.deprovision: the state attribute is entrasync's own (not the marker, the anchor or a
+ * mapped attribute); the stages run in order, for leavers and for `whenDisabled` alike.
+ */
+function deprovisionDiagnostics(
+  deprovision: Record<string, unknown> | undefined,
+  owned: {
+    readonly attributes: Record<string, unknown> | undefined;
+    readonly markerPath: string | undefined;
+    readonly anchorPath: string | undefined;
+  },
+  doc: Document,
+  locator: SourceLocator,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const { attributes, markerPath, anchorPath } = owned;
   const stateAttribute = deprovision?.['stateAttribute'];
   const statePath = isExtensionAttribute(stateAttribute)
     ? flattenExtensionAttribute(stateAttribute)
@@ -607,55 +682,6 @@ function crossFieldDiagnostics(
     );
   }
 
-  // groups: foreach needs a key; keys are unique (they become uniqueNames)
-  const keys = new Map<string, number>();
-  const groups = Array.isArray(value['groups']) ? (value['groups'] as unknown[]) : [];
-  groups.forEach((group, i) => {
-    const g = asObject(group);
-    if (!g) return;
-    if (g['foreach'] !== undefined && g['key'] === undefined) {
-      out.push(
-        configError(
-          'config.missing-key',
-          `missing required key \`key\` in \`groups[${i}]\`: a \`foreach\` group needs a stable key (its groups are \`<groupPrefix><key>-<value>\`)`,
-          ['groups', i, 'key'],
-          positionOfParent(doc, locator, ['groups', i]),
-        ),
-      );
-      return;
-    }
-    const key = groupKeyOf(g);
-    if (key === undefined) return;
-    const first = keys.get(key);
-    if (first !== undefined) {
-      out.push(
-        configError(
-          'config.conflict',
-          `\`groups[${i}]\` has the key \`${key}\` of \`groups[${first}]\`: two rules would manage one group (set \`key\`)`,
-          ['groups', i],
-          positionOfParent(doc, locator, ['groups', i]),
-        ),
-      );
-    } else keys.set(key, i);
-  });
-  out.push(...nestingDiagnostics(groups, keys, doc, locator));
-  const licenses = Array.isArray(value['licenses']) ? (value['licenses'] as unknown[]) : [];
-  const skus = new Map<string, number>();
-  licenses.forEach((license, i) => {
-    const sku = asObject(license)?.['sku'];
-    if (typeof sku !== 'string') return;
-    const first = skus.get(sku.toUpperCase());
-    if (first !== undefined) {
-      out.push(
-        configError(
-          'config.conflict',
-          `\`licenses[${i}]\` names \`${sku}\` like \`licenses[${first}]\`: one rule per SKU (combine the conditions with \`or\`)`,
-          ['licenses', i, 'sku'],
-          positionOfValue(doc, locator, ['licenses', i, 'sku']),
-        ),
-      );
-    } else skus.set(sku.toUpperCase(), i);
-  });
   return out;
 }
 
