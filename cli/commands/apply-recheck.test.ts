@@ -1,7 +1,7 @@
 /**
  * `apply` when the read that re-checks the plan against the tenant fails (A11): the quickstart
- * against the simulator, whose fault plan fails the second read of the users (the first one
- * made the plan). The output says once what happened to the plan, and nothing is written.
+ * against the simulator, whose fault plan fails every read of the users after the first (which
+ * made the plan), restarts included. The output says once what happened to the plan, and nothing is written.
  */
 import { describe, expect, it } from 'vitest';
 import { TenantReadError } from '../../engine/errors.js';
@@ -21,7 +21,7 @@ describe('apply re-checks the plan', () => {
             mode: 'fail',
             status: 500,
             match: { path: '^/users$' },
-            when: { nth: [2] },
+            when: { from: 2 }, // every read after the first: its restarts fail too
           },
         ],
       },

@@ -80,6 +80,25 @@ describe('full read', () => {
     );
   });
 
+  it('G16: a page that fails or repeats once is read again from the first page, and the read is whole', async () => {
+    for (const mode of ['fail', 'repeat'] as const) {
+      const h = await harness({
+        seed: { users: seedUsers(2100) },
+        faultPlan: {
+          seed: 8,
+          faults: [
+            { kind: 'page', page: 2, mode, match: { path: '^/users$' }, when: { nth: [1] } },
+          ],
+        },
+        throttling: false,
+      });
+      const state = await h.target.reader.read({ userAttributes: ['employeeId'] });
+      const ids = state.users.map((u) => u.id);
+      expect(ids).toHaveLength(2100);
+      expect(new Set(ids).size).toBe(2100);
+    }
+  });
+
   it('reads privileged accounts: active and PIM-eligible roles, role-assignable group members (P3), and restricted-unit members', async () => {
     const users = ['admin', 'eligible', 'tier0', 'exec', 'plain'].map((n) => ({
       userPrincipalName: `${n}@contoso.com`,

@@ -7,8 +7,9 @@
  *
  * Any failed page, or a nextLink seen before, fails the whole read (G8): a plan made from part
  * of a tenant would create duplicates of everyone on the missing pages. Pages are read through
- * the transport's retry policy (429 honoured in full, 503/504 and resets retried), so only a
- * page that keeps failing fails the read. The exceptions are a 403 on the role reads (the app
+ * the transport's retry policy (429 honoured in full, 503/504 and resets retried), and a pass
+ * that still breaks off is read again from its first page (readAll), so only a collection that
+ * keeps failing fails the read. The exceptions are a 403 on the role reads (the app
  * lacks RoleManagement.Read.Directory): `privileged` is then left out, which the engine reads
  * as "unknown", never as "nobody"; and a 403 on `/domains` (no Domain.Read.All): `domains` is
  * then `unreadable` and the plan skips the verified-domain check with a warning.
@@ -178,12 +179,44 @@ class ForbiddenRead extends Error {}
 /**
  * Every item of a paged collection, or TenantReadError. `forbiddenOk`: a 403 throws
  * ForbiddenRead instead (the caller decides what a missing permission means).
+ *
+ * A pass that breaks off part-way (a page that still fails after the transport's retries, a
+ * 5xx, a page without items, or a nextLink seen before) is thrown away whole and the collection is read again
+ * from its first page, at most READ_RESTARTS times: only a pass that reached the last page
+ * cleanly is trusted (G8), and a single glitch on page 7 costs one re-read, not the run. A
+ * refusal that a re-read cannot change (400, 403, 404) fails at once.
  */
 export async function readAll(
   transport: GraphTransport,
   first: string,
   what: string,
   forbiddenOk = false,
+): Promise<Record<string, unknown>[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await readAllOnce(transport, first, what, forbiddenOk);
+    } catch (err) {
+      if (!(err instanceof PartialRead)) throw err;
+      if (attempt >= READ_RESTARTS) {
+        throw new TenantReadError(
+          `${err.message} (read ${attempt + 1} times from the first page); no plan is made from a partial tenant`,
+        );
+      }
+    }
+  }
+}
+
+/** How often a collection whose read broke off part-way is read again from its first page. */
+export const READ_RESTARTS = 2;
+
+/** A pass over a collection that broke off part-way: another pass may succeed. */
+class PartialRead extends Error {}
+
+async function readAllOnce(
+  transport: GraphTransport,
+  first: string,
+  what: string,
+  forbiddenOk: boolean,
 ): Promise<Record<string, unknown>[]> {
   let url: string | undefined = first;
   const seen = new Set<string>();
@@ -195,30 +228,26 @@ export async function readAll(
     try {
       response = await transport.get(url);
     } catch (err) {
-      throw new TenantReadError(
-        `reading ${what} failed on page ${page} (${err instanceof Error ? err.message : String(err)}); no plan is made from a partial tenant`,
+      throw new PartialRead(
+        `reading ${what} failed on page ${page} (${err instanceof Error ? err.message : String(err)})`,
       );
     }
     if (response.status === 403 && forbiddenOk) throw new ForbiddenRead(what);
     if (response.status !== 200) {
       const graph = graphErrorOf(response.body);
-      throw new TenantReadError(
-        `reading ${what} failed on page ${page} (${response.status} ${graph.code ?? ''}: ${graph.message ?? ''}); no plan is made from a partial tenant`,
-      );
+      const cause = `reading ${what} failed on page ${page} (${response.status} ${graph.code ?? ''}: ${graph.message ?? ''})`;
+      if (response.status >= 500) throw new PartialRead(cause);
+      throw new TenantReadError(`${cause}; no plan is made from a partial tenant`);
     }
     const body = response.body as GraphPage | undefined;
     if (!body || !Array.isArray(body.value)) {
-      throw new TenantReadError(
-        `reading ${what}: page ${page} has no "value" array; no plan is made from a partial tenant`,
-      );
+      throw new PartialRead(`reading ${what}: page ${page} has no "value" array`);
     }
     items.push(...body.value);
     const next: string | undefined = body['@odata.nextLink'];
     if (next !== undefined) {
       if (seen.has(next) || next === url) {
-        throw new TenantReadError(
-          `reading ${what}: @odata.nextLink repeats on page ${page}; no plan is made from a partial tenant`,
-        );
+        throw new PartialRead(`reading ${what}: @odata.nextLink repeats on page ${page}`);
       }
       seen.add(next);
     }
