@@ -6,6 +6,13 @@
  * then why those first applies did not finish, and the fault plan of every seed with a problem
  * (each replays it). ENTRASYNC_BENCH_CHAOS_SEEDS (default 1000) and ENTRASYNC_BENCH_CHAOS_FIRST
  * (default 1) choose the seeds; the suite runs the first 20 of them.
+ *
+ * Then the crash series (test/chaos/crash.ts): the real CLI killed with SIGKILL before any
+ * write, mid-run or in a Retry-After wait, and run again. Prints
+ *
+ *   N crash runs: D duplicates, W wrongful deprovisions, S state mismatches, L leaks, R kills that needed more than one apply after
+ *
+ * ENTRASYNC_BENCH_CRASH_RUNS (default 100; 0 skips it) sets how many; the suite runs 6.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +25,9 @@ import {
   figuresLine,
   runSeed,
 } from '../test/chaos/campaign.js';
+import type { Workload } from '../test/chaos/workload.js';
 import { prepareWorkload } from '../test/chaos/workload.js';
+import { assertCliBuilt, crashProblems, describeCrash, runCrash } from '../test/chaos/crash.js';
 
 function envInt(name: string, fallback: number): number {
   const n = Number(process.env[name] ?? fallback);
@@ -65,9 +74,39 @@ async function main(): Promise<void> {
     }
     for (const failure of failures) console.log(`\n${failure}`);
     console.log(`(${Math.round((Date.now() - started) / 1000)} s)`);
+    await crashSeries(workload, envInt('ENTRASYNC_BENCH_CRASH_RUNS', 100));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function crashSeries(workload: Workload, runs: number): Promise<void> {
+  if (runs === 0) return;
+  assertCliBuilt();
+  const started = Date.now();
+  const reference = await runCrash(workload, 0, 0);
+  if (reference.exits.join() !== '0,0') {
+    throw new Error(
+      `the unkilled CLI run did not converge: exits ${JSON.stringify(reference.exits)}`,
+    );
+  }
+  const counts = { duplicates: 0, wrongful: 0, mismatches: 0, leaks: 0, rerun: 0 };
+  const failures: string[] = [];
+  for (let seed = 1; seed <= runs; seed++) {
+    const outcome = await runCrash(workload, seed, reference.writes);
+    const problems = crashProblems(outcome, reference);
+    if (outcome.duplicates.length > 0) counts.duplicates += 1;
+    if (outcome.wrongful.length > 0) counts.wrongful += 1;
+    if (outcome.leaks.length > 0) counts.leaks += 1;
+    if (problems.some((p) => p.startsWith('state differs'))) counts.mismatches += 1;
+    if (problems.some((p) => p.includes('did not finish in one apply'))) counts.rerun += 1;
+    if (problems.length > 0) failures.push(describeCrash(outcome, problems));
+  }
+  console.log(
+    `${runs} crash runs: ${counts.duplicates} duplicates, ${counts.wrongful} wrongful deprovisions, ${counts.mismatches} state mismatches, ${counts.leaks} leaks, ${counts.rerun} kills that needed more than one apply after`,
+  );
+  for (const failure of failures) console.log(`\n${failure}`);
+  console.log(`(${Math.round((Date.now() - started) / 1000)} s)`);
 }
 
 await main();

@@ -127,7 +127,7 @@ export function drawFaultPlan(seed: number): FaultPlan {
 }
 
 /** Every committed write the simulator's store makes, as the campaign watches them. */
-interface WriteWatch {
+export interface WriteWatch {
   writes: number;
   readonly disabled: Set<string>;
   readonly deleted: Set<string>;
@@ -148,7 +148,7 @@ const STORE_WRITES = [
   'assignGroupLicenses',
 ] as const;
 
-function watchStore(store: TenantStore): WriteWatch {
+export function watchStore(store: TenantStore): WriteWatch {
   const watch: WriteWatch = { writes: 0, disabled: new Set(), deleted: new Set() };
   const s = store as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const name of STORE_WRITES) {
@@ -242,7 +242,7 @@ export function tenantImage(
 }
 
 /** Duplicates: two active users with one anchor, or two active groups with one name. */
-function duplicatesIn(store: TenantStore): string[] {
+export function duplicatesIn(store: TenantStore): string[] {
   const seen = new Map<string, number>();
   for (const u of store.listUsers()) {
     if (u.employeeId)
@@ -387,20 +387,8 @@ export async function runSeed(
       }
     }
     const intentIds = [...(allowed ?? [])];
-    const wrongful = [
-      ...[...watch.disabled]
-        .filter((id) => !allowed?.has(id))
-        .map((id) => `disabled ${nameOf(sim, id)}`),
-      ...[...watch.deleted]
-        .filter((id) => !allowed?.has(id))
-        .map((id) => `deleted ${nameOf(sim, id)}`),
-    ];
-    const text = outputs.join('\n');
-    const leaks = [
-      ...(secret !== '' && text.includes(secret) ? ['client secret'] : []),
-      ...(/eyJ[\w-]+\.eyJ[\w-]+/.test(text) ? ['access token'] : []),
-      ...(/passwordProfile|"password"/i.test(text) ? ['password'] : []),
-    ];
+    const wrongful = wrongfulIn(watch, allowed, sim);
+    const leaks = leaksIn(outputs.join('\n'), secret);
     return {
       seed,
       faultPlan,
@@ -418,6 +406,31 @@ export async function runSeed(
   } finally {
     await sim.close();
   }
+}
+
+/** Accounts disabled or deleted at any moment that the plan's intent did not name. */
+export function wrongfulIn(
+  watch: WriteWatch,
+  allowed: ReadonlySet<string> | undefined,
+  sim: RunningSimulator,
+): string[] {
+  return [
+    ...[...watch.disabled]
+      .filter((id) => !allowed?.has(id))
+      .map((id) => `disabled ${nameOf(sim, id)}`),
+    ...[...watch.deleted]
+      .filter((id) => !allowed?.has(id))
+      .map((id) => `deleted ${nameOf(sim, id)}`),
+  ];
+}
+
+/** Secrets found in what a run printed: the client secret, an access token, a password. */
+export function leaksIn(text: string, secret: string): string[] {
+  return [
+    ...(secret !== '' && text.includes(secret) ? ['client secret'] : []),
+    ...(/eyJ[\w-]+\.eyJ[\w-]+/.test(text) ? ['access token'] : []),
+    ...(/passwordProfile|"password"/i.test(text) ? ['password'] : []),
+  ];
 }
 
 function nameOf(sim: RunningSimulator, id: string): string {
@@ -443,16 +456,22 @@ export function problemsOf(outcome: SeedOutcome, reference: SeedOutcome): string
   if (outcome.applies > 1 && !ACCEPTED_SECOND_RUN.test(outcome.firstRun)) {
     problems.push(`the first apply did not finish: ${outcome.firstRun}`);
   }
-  const mine = new Set(outcome.image);
-  const theirs = new Set(reference.image);
-  const missing = reference.image.filter((l) => !mine.has(l));
-  const extra = outcome.image.filter((l) => !theirs.has(l));
-  if (missing.length > 0 || extra.length > 0) {
-    problems.push(
-      `state differs: expected ${missing.slice(0, 3).join(' | ')}; got ${extra.slice(0, 3).join(' | ')}`,
-    );
-  }
+  const differs = imageDifference(outcome.image, reference.image);
+  if (differs) problems.push(differs);
   return problems;
+}
+
+/** `state differs: …` naming the first lines each side lacks; undefined when equal. */
+export function imageDifference(
+  image: readonly string[],
+  reference: readonly string[],
+): string | undefined {
+  const mine = new Set(image);
+  const theirs = new Set(reference);
+  const missing = reference.filter((l) => !mine.has(l));
+  const extra = image.filter((l) => !theirs.has(l));
+  if (missing.length === 0 && extra.length === 0) return undefined;
+  return `state differs: expected ${missing.slice(0, 3).join(' | ')}; got ${extra.slice(0, 3).join(' | ')}`;
 }
 
 /** The failure message of a seed: its problems and the fault plan that replays it. */
