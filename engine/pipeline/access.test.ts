@@ -490,7 +490,7 @@ describe('access: managed groups', () => {
     );
   });
 
-  it('a blocked createUser blocks nothing else in the plan: the group and its member add stay (apply waits for, never requires, new members)', async () => {
+  it('held creates hold the member adds that name them, and nothing else: the group create stays appliable', async () => {
     // 3 creates against a creates threshold of 1 (and 0 managed accounts): every create is blocked.
     const rows = [
       aPerson('1', 'Ada', 'Lovelace'),
@@ -511,10 +511,11 @@ describe('access: managed groups', () => {
       ['createUser', 'threshold'],
       ['createUser', 'threshold'],
       ['createUser', 'threshold'],
+      ['addMembers', 'requires-blocked'],
     ]);
-    // The plan as a whole is not applied (something is blocked); the add only names new members.
-    expect(summary(p)).toEqual(['createGroup All', 'addMembers All']);
-    expect(ofKind(p, 'addMembers')[0]?.requires).toEqual(['createGroup:entrasync-all']);
+    // The add names only the held new hires: it is held with them; the group is created.
+    expect(summary(p)).toEqual(['createGroup All']);
+    expect(p.blocked[3]?.message).toMatch(/^held: it follows createUser:ada\.lovelace@contoso\.com, /);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Safety: plan-level checks over plain data (style practice 4). Changes that fail a check move
- * to `blocked` with a reason and are applied nowhere; a plan with anything blocked is not applied
- * at all. Checks never unblock: each only moves more changes to `blocked`, so degrading any input
+ * to `blocked` with a reason and are held (applied nowhere), with every change that depends on
+ * them (holds.ts). Checks never unblock: each only moves more changes to `blocked`, so degrading any input
  * can only block more (safety monotonicity).
  *
  * 0. Protection lifted (P2): every change to an account whose protection this very config change
@@ -46,6 +46,7 @@ import type { LiftedAccounts } from './protect-lift.js';
 import { protectionLiftedVerdict } from './protect-lift.js';
 import type { KeyFormatFinding } from './anchors.js';
 import { anchorMove, describeAnchorMove } from './anchors.js';
+import { HELD_PART_SUFFIX, holdDependents } from './holds.js';
 
 export interface SafetyContext {
   readonly sources: readonly SourceSummary[];
@@ -206,29 +207,15 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
   }
 
   // A change that only makes sense after a blocked one (a license for a user whose create is
-  // blocked, a session revoke after a blocked disable) is blocked with it.
-  const blockedIds = new Set(blocked.map((b) => b.change.id));
-  for (let grew = true; grew;) {
-    grew = false;
-    const stillAllowed: Change[] = [];
-    for (const change of allowed) {
-      const cause = change.requires?.find((id) => blockedIds.has(id));
-      if (cause === undefined) {
-        stillAllowed.push(change);
-        continue;
-      }
-      blocked.push({
-        change,
-        code: 'requires-blocked',
-        message: `blocked: it follows ${cause}, which is blocked`,
-      });
-      blockedIds.add(change.id);
-      grew = true;
-    }
-    allowed = stillAllowed;
-  }
-
-  return { changes: allowed, blocked: orderLike(changes, blocked), warnings, overridesUsed };
+  // blocked, a session revoke after a blocked disable, the held members of a membership) is
+  // held with it (holds.ts).
+  const held = holdDependents(allowed, blocked);
+  return {
+    changes: held.changes,
+    blocked: orderLike(changes, [...held.blocked]),
+    warnings,
+    overridesUsed,
+  };
 }
 
 function actionWords(action: ThresholdAction): string {
@@ -503,5 +490,8 @@ function show(value: AttributeValue): string {
 
 function orderLike(order: readonly Change[], blocked: BlockedChange[]): BlockedChange[] {
   const index = new Map(order.map((c, i) => [c.id, i]));
-  return blocked.sort((a, b) => (index.get(a.change.id) ?? 0) - (index.get(b.change.id) ?? 0));
+  // A held part of a split change sorts with the change it came from.
+  const at = (b: BlockedChange) =>
+    index.get(b.change.id) ?? index.get(b.change.id.replace(HELD_PART_SUFFIX, '')) ?? 0;
+  return blocked.sort((a, b) => at(a) - at(b));
 }
