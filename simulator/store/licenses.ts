@@ -45,10 +45,18 @@ export function seatsOf(sku: Readonly<Record<string, unknown>>): number {
 export type SkuSeats = ReturnType<typeof createSkuSeats>;
 
 /**
- * The `skus` table and the recomputation of users' licensing that keeps its counters right:
- * what every membership, deletion, restore and assignment calls.
+ * The `skus` table and the recomputation of users' licensing that keeps its counters right,
+ * for the other parts of the store.
  */
 export function createSkuSeats(db: Database.Database, objects: ObjectTable, links: LinkTable) {
+  const skus = createSkuTable(db);
+  return { ...skus, ...createRelicensing(objects, links, skus) };
+}
+
+type SkuTable = ReturnType<typeof createSkuTable>;
+
+/** The `skus` table: subscribed SKUs and their consumed-unit counters. */
+function createSkuTable(db: Database.Database) {
   const selectSkus = db.prepare<[], { sku_id: string; doc: string; consumed: number }>(
     'SELECT sku_id, doc, consumed FROM skus ORDER BY rowid',
   );
@@ -64,6 +72,44 @@ export function createSkuSeats(db: Database.Database, objects: ObjectTable, link
     for (const license of licensesOf(doc)) addConsumed.run(sign, license.skuId);
   }
 
+  /** Whether `skuId` (lowercased) has a free seat; undefined for a SKU not subscribed to. */
+  function hasFreeSeat(skuId: string): boolean | undefined {
+    const sku = selectSku.get(skuId);
+    if (sku === undefined) return undefined;
+    return sku.consumed < seatsOf(JSON.parse(sku.doc) as Record<string, unknown>);
+  }
+
+  return {
+    releaseLicenses,
+    hasFreeSeat,
+    isSubscribed: (skuId: string): boolean => selectSku.get(skuId) !== undefined,
+    /** Adds `delta` consumed units to `skuId` (lowercased); never below zero. */
+    consume: (skuId: string, delta: 1 | -1): void => {
+      addConsumed.run(delta, skuId);
+    },
+    listSkus: (): StoredSku[] =>
+      selectSkus.all().map((row) => ({
+        skuId: row.sku_id,
+        doc: JSON.parse(row.doc) as Record<string, unknown>,
+        consumedUnits: row.consumed,
+      })),
+    /** A seeded SKU, stored by its lowercased id; seeded users' seats are counted separately. */
+    insertSeedSku: (sku: Readonly<Record<string, unknown>> & { skuId: string }): void => {
+      const { skuId, ...rest } = sku;
+      insertSku.run(skuId.toLowerCase(), JSON.stringify({ ...rest, skuId: skuId.toLowerCase() }));
+    },
+    /** Seeded licenses consume seats like assigned ones. */
+    consumeSeededSeats: (user: DirectoryDocument): void => {
+      for (const license of licensesOf(user)) addConsumed.run(1, license.skuId.toLowerCase());
+    },
+  };
+}
+
+/**
+ * The recomputation of users' licensing that keeps the SKU counters right: what every
+ * membership, deletion, restore and assignment calls.
+ */
+function createRelicensing(objects: ObjectTable, links: LinkTable, skus: SkuTable) {
   /** An active group's licenses; none for a deleted, purged or missing group. */
   function groupLicensesTx(groupId: string): AssignedLicense[] {
     const row = objects.rowById(groupId.toLowerCase());
@@ -101,13 +147,13 @@ export function createSkuSeats(db: Database.Database, objects: ObjectTable, link
       previouslyHeld,
       now: dateTimeOf(nowMs),
       takeSeat: (skuId, required) => {
-        const free = hasFreeSeat(skuId);
+        const free = skus.hasFreeSeat(skuId);
         if (free === undefined || (!required && !free)) return false;
-        addConsumed.run(1, skuId);
+        skus.consume(skuId, 1);
         return true;
       },
     });
-    for (const skuId of previouslyHeld) if (!result.held.has(skuId)) addConsumed.run(-1, skuId);
+    for (const skuId of previouslyHeld) if (!result.held.has(skuId)) skus.consume(skuId, -1);
     const changed: string[] = [];
     if (JSON.stringify(result.assignedLicenses) !== JSON.stringify(licensesOf(user))) {
       changed.push('assignedLicenses');
@@ -131,8 +177,9 @@ export function createSkuSeats(db: Database.Database, objects: ObjectTable, link
    */
   function relicenseMembersTx(groupId: string, nowMs: number, memberIds?: readonly string[]): void {
     if (licensesOf(groupDocTx(groupId)).length === 0) return;
-    for (const memberId of memberIds ?? links.memberIdsTx(groupId))
+    for (const memberId of memberIds ?? links.memberIdsTx(groupId)) {
       relicenseUserTx(memberId, nowMs);
+    }
   }
 
   /** A group's document in any state (licenses survive soft deletion), or an empty one. */
@@ -143,35 +190,7 @@ export function createSkuSeats(db: Database.Database, objects: ObjectTable, link
       : (JSON.parse(row.doc) as DirectoryDocument);
   }
 
-  /** Whether `skuId` (lowercased) has a free seat; undefined for a SKU not subscribed to. */
-  function hasFreeSeat(skuId: string): boolean | undefined {
-    const sku = selectSku.get(skuId);
-    if (sku === undefined) return undefined;
-    return sku.consumed < seatsOf(JSON.parse(sku.doc) as Record<string, unknown>);
-  }
-
-  return {
-    releaseLicenses,
-    relicenseUserTx,
-    relicenseMembersTx,
-    hasFreeSeat,
-    isSubscribed: (skuId: string): boolean => selectSku.get(skuId) !== undefined,
-    listSkus: (): StoredSku[] =>
-      selectSkus.all().map((row) => ({
-        skuId: row.sku_id,
-        doc: JSON.parse(row.doc) as Record<string, unknown>,
-        consumedUnits: row.consumed,
-      })),
-    /** A seeded SKU, stored by its lowercased id; seeded users' seats are counted separately. */
-    insertSeedSku: (sku: Readonly<Record<string, unknown>> & { skuId: string }): void => {
-      const { skuId, ...rest } = sku;
-      insertSku.run(skuId.toLowerCase(), JSON.stringify({ ...rest, skuId: skuId.toLowerCase() }));
-    },
-    /** Seeded licenses consume seats like assigned ones. */
-    consumeSeededSeats: (user: DirectoryDocument): void => {
-      for (const license of licensesOf(user)) addConsumed.run(1, license.skuId.toLowerCase());
-    },
-  };
+  return { relicenseUserTx, relicenseMembersTx };
 }
 
 /** User and group assignLicense: checked, then applied through the seat bookkeeping. */

@@ -15,6 +15,7 @@ function linkProperty(rel: LinkRelation): string {
 export type LinkTable = ReturnType<typeof createLinkTable>;
 
 export function createLinkTable(db: Database.Database, objects: ObjectTable) {
+  const queries = createLinkQueries(db);
   const insertLink = db.prepare<[string, string, string]>(
     'INSERT INTO links (rel, source_id, target_id) VALUES (?, ?, ?)',
   );
@@ -26,17 +27,6 @@ export function createLinkTable(db: Database.Database, objects: ObjectTable) {
   );
   const logLink = db.prepare<[number, string, string, string, number]>(
     'INSERT INTO link_log (cseq, rel, source_id, target_id, removed) VALUES (?, ?, ?, ?, ?)',
-  );
-  const pageLinksStmt = db.prepare<
-    [string, string, number, number],
-    { seq: number; target_id: string }
-  >(
-    'SELECT seq, target_id FROM links WHERE rel = ? AND source_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-  );
-  // INDEXED BY: without statistics SQLite prefers scanning the covering UNIQUE index, which makes
-  // "groups this user is in" (every license recompute) linear in all links.
-  const linkSourcesStmt = db.prepare<[string, string], { source_id: string }>(
-    'SELECT source_id FROM links INDEXED BY links_target WHERE rel = ? AND target_id = ? ORDER BY seq',
   );
   const linksOfObject = db.prepare<
     [string, string],
@@ -80,23 +70,10 @@ export function createLinkTable(db: Database.Database, objects: ObjectTable) {
 
   function setManagerTx(userId: string, managerId: string | null): void {
     const source = userId.toLowerCase();
-    const current = pageLinksStmt.get('manager', source, 0, 1)?.target_id;
+    const current = queries.getManagerId(source);
     if (current === (managerId?.toLowerCase() ?? undefined)) return;
     if (current !== undefined) removeLinkTx('manager', source, current);
     if (managerId !== null) addLinksTx('manager', source, [managerId]);
-  }
-
-  /** User members of a group (any state), in membership order. */
-  function memberIdsTx(groupId: string): string[] {
-    const out: string[] = [];
-    let after = 0;
-    for (;;) {
-      const links = pageLinksStmt.all('member', groupId.toLowerCase(), after, 1000);
-      for (const link of links) out.push(link.target_id);
-      const last = links.at(-1);
-      if (last === undefined || links.length < 1000) return out;
-      after = last.seq;
-    }
   }
 
   /** Drops every link from or to `id` (lowercased), logged as removed at `cseq`. */
@@ -105,6 +82,50 @@ export function createLinkTable(db: Database.Database, objects: ObjectTable) {
       logLink.run(cseq, link.rel, link.source_id, link.target_id, 1);
     }
     deleteLinksOfObject.run(id, id);
+  }
+
+  return {
+    addLinksTx,
+    removeLinkTx,
+    setManagerTx,
+    dropLinksOfTx,
+    /** A seeded link: no change stamp (a new tenant's objects are all created at once). */
+    insertSeedLink: (rel: LinkRelation, sourceId: string, targetId: string): void => {
+      insertLink.run(rel, sourceId.toLowerCase(), targetId.toLowerCase());
+    },
+    ...queries,
+  };
+}
+
+/** The read side of links: pages, reverse lookups, members, and the change log for delta. */
+function createLinkQueries(db: Database.Database) {
+  const pageLinksStmt = db.prepare<
+    [string, string, number, number],
+    { seq: number; target_id: string }
+  >(
+    'SELECT seq, target_id FROM links WHERE rel = ? AND source_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+  );
+  // INDEXED BY: without statistics SQLite prefers scanning the covering UNIQUE index, which makes
+  // "groups this user is in" (every license recompute) linear in all links.
+  const linkSourcesStmt = db.prepare<[string, string], { source_id: string }>(
+    'SELECT source_id FROM links INDEXED BY links_target WHERE rel = ? AND target_id = ? ORDER BY seq',
+  );
+  const pageLinks = (rel: LinkRelation, sourceId: string, afterSeq: number, limit: number) =>
+    pageLinksStmt
+      .all(rel, sourceId.toLowerCase(), afterSeq, limit)
+      .map((r) => ({ seq: r.seq, targetId: r.target_id }));
+
+  /** User members of a group (any state), in membership order. */
+  function memberIdsTx(groupId: string): string[] {
+    const out: string[] = [];
+    let after = 0;
+    for (;;) {
+      const links = pageLinks('member', groupId, after, 1000);
+      for (const link of links) out.push(link.targetId);
+      const last = links.at(-1);
+      if (last === undefined || links.length < 1000) return out;
+      after = last.seq;
+    }
   }
 
   function linkChanges(
@@ -135,23 +156,12 @@ export function createLinkTable(db: Database.Database, objects: ObjectTable) {
   }
 
   return {
-    addLinksTx,
-    removeLinkTx,
-    setManagerTx,
-    memberIdsTx,
-    dropLinksOfTx,
-    /** A seeded link: no change stamp (a new tenant's objects are all created at once). */
-    insertSeedLink: (rel: LinkRelation, sourceId: string, targetId: string): void => {
-      insertLink.run(rel, sourceId.toLowerCase(), targetId.toLowerCase());
-    },
-    pageLinks: (rel: LinkRelation, sourceId: string, afterSeq: number, limit: number) =>
-      pageLinksStmt
-        .all(rel, sourceId.toLowerCase(), afterSeq, limit)
-        .map((r) => ({ seq: r.seq, targetId: r.target_id })),
+    pageLinks,
     linkSources: (rel: LinkRelation, targetId: string): string[] =>
       linkSourcesStmt.all(rel, targetId.toLowerCase()).map((r) => r.source_id),
     getManagerId: (userId: string): string | undefined =>
       pageLinksStmt.get('manager', userId.toLowerCase(), 0, 1)?.target_id,
+    memberIdsTx,
     linkChanges,
   };
 }

@@ -83,25 +83,7 @@ export function createObjectTable(db: Database.Database) {
   const selectByKey = db.prepare<[string, string], ObjectRow>(
     `SELECT ${COLUMNS} FROM objects WHERE kind = ? AND key = ?`,
   );
-  const selectPcseq = db.prepare<[string], { pcseq: string }>(
-    'SELECT pcseq FROM objects WHERE id = ?',
-  );
-  const touchStmt = db.prepare<[number, string, string]>(
-    'UPDATE objects SET cseq = ?, pcseq = ? WHERE id = ?',
-  );
-  const insertStmt = db.prepare<
-    [string, string, string | null, string | null, string, number, string]
-  >(
-    "INSERT INTO objects (id, kind, state, key, immutable_id, doc, cseq, pcseq) VALUES (?, ?, 'active', ?, ?, ?, ?, ?)",
-  );
-  const updateStmt = db.prepare<[string | null, string | null, string, number, string, string]>(
-    'UPDATE objects SET key = ?, immutable_id = ?, doc = ?, cseq = ?, pcseq = ? WHERE id = ?',
-  );
-  const setStateStmt = db.prepare<
-    [ObjectState, string | null, string | null, string, number | null, number, string, string]
-  >(
-    'UPDATE objects SET state = ?, key = ?, immutable_id = ?, doc = ?, deleted_ms = ?, cseq = ?, pcseq = ? WHERE id = ?',
-  );
+  const { selectPcseq, touchStmt, insertStmt, updateStmt, setStateStmt } = prepareObjectWrites(db);
   const countActive = db.prepare<[string], { n: number }>(
     "SELECT count(*) AS n FROM objects WHERE kind = ? AND state = 'active'",
   );
@@ -166,6 +148,39 @@ export function createObjectTable(db: Database.Database) {
     return { ok: true };
   }
 
+  const { setState, changeState } = createStateChanges(setStateStmt, nextCseq, propertySeqs);
+
+  return {
+    addresses,
+    nextCseq,
+    currentCseq: (): number => currentCseqStmt.get()?.value ?? 0,
+    /** The row of `id` (lowercased) in any state. */
+    rowById: (id: string): ObjectRow | undefined => selectById.get(id),
+    countActive: (kind: ObjectKind): number => countActive.get(kind)?.n ?? 0,
+    conflictFor,
+    insertObjectTx,
+    updateObjectTx,
+    touch,
+    setState,
+    changeState,
+    ...createObjectQueries(db, selectById, selectByKey),
+  };
+}
+
+/** State changes (recycle bin, restore, purge) as `setStateStmt` writes them. */
+function createStateChanges(
+  setStateStmt: ReturnType<typeof prepareObjectWrites>['setStateStmt'],
+  nextCseq: () => number,
+  propertySeqs: (id: string) => Record<string, number>,
+) {
+  /** Moves `id` (lowercased) to another state, stamping `@state` with a new change sequence. */
+  function changeState(id: string, change: Omit<StateChange, 'cseq' | 'pcseq'>): void {
+    const cseq = nextCseq();
+    const pcseq = propertySeqs(id);
+    pcseq['@state'] = cseq;
+    setState(id, { ...change, cseq, pcseq });
+  }
+
   function setState(id: string, change: StateChange): void {
     setStateStmt.run(
       change.state,
@@ -179,22 +194,31 @@ export function createObjectTable(db: Database.Database) {
     );
   }
 
-  return {
-    addresses,
-    nextCseq,
-    currentCseq: (): number => currentCseqStmt.get()?.value ?? 0,
-    propertySeqs,
-    /** The row of `id` (lowercased) in any state. */
-    rowById: (id: string): ObjectRow | undefined => selectById.get(id),
-    rowByKey: (kind: ObjectKind, key: string): ObjectRow | undefined => selectByKey.get(kind, key),
-    countActive: (kind: ObjectKind): number => countActive.get(kind)?.n ?? 0,
-    conflictFor,
-    insertObjectTx,
-    updateObjectTx,
-    touch,
-    setState,
-    ...createObjectQueries(db, selectById, selectByKey),
-  };
+  return { setState, changeState };
+}
+
+/** The statements behind the object writes (see createObjectTable). */
+function prepareObjectWrites(db: Database.Database) {
+  const selectPcseq = db.prepare<[string], { pcseq: string }>(
+    'SELECT pcseq FROM objects WHERE id = ?',
+  );
+  const touchStmt = db.prepare<[number, string, string]>(
+    'UPDATE objects SET cseq = ?, pcseq = ? WHERE id = ?',
+  );
+  const insertStmt = db.prepare<
+    [string, string, string | null, string | null, string, number, string]
+  >(
+    "INSERT INTO objects (id, kind, state, key, immutable_id, doc, cseq, pcseq) VALUES (?, ?, 'active', ?, ?, ?, ?, ?)",
+  );
+  const updateStmt = db.prepare<[string | null, string | null, string, number, string, string]>(
+    'UPDATE objects SET key = ?, immutable_id = ?, doc = ?, cseq = ?, pcseq = ? WHERE id = ?',
+  );
+  const setStateStmt = db.prepare<
+    [ObjectState, string | null, string | null, string, number | null, number, string, string]
+  >(
+    'UPDATE objects SET state = ?, key = ?, immutable_id = ?, doc = ?, deleted_ms = ?, cseq = ?, pcseq = ? WHERE id = ?',
+  );
+  return { selectPcseq, touchStmt, insertStmt, updateStmt, setStateStmt };
 }
 
 /**

@@ -27,19 +27,14 @@ export function createRecycleBin(
       ...doc,
       deletedDateTime: new Date(nowMs).toISOString().slice(0, 19) + 'Z',
     };
-    const cseq = objects.nextCseq();
-    const pcseq = objects.propertySeqs(id.toLowerCase());
-    pcseq['@state'] = cseq;
     // A deleted user keeps its UPN in the document but releases the unique key: Entra lets a
     // new user take the name, and restoring the old one then fails with a conflict.
-    objects.setState(id.toLowerCase(), {
+    objects.changeState(id.toLowerCase(), {
       state: 'deleted',
       key: row.kind === 'group' ? keyOf('group', doc) : null,
       immutableId: null,
       doc: deletedDoc,
       deletedMs: nowMs,
-      cseq,
-      pcseq,
     });
     objects.addresses.clear(id);
     // Members keep their membership in the recycle bin but no longer inherit its licenses.
@@ -62,17 +57,12 @@ export function createRecycleBin(
       : given;
     const conflict = objects.conflictFor(row.kind, doc, id.toLowerCase());
     if (!conflict.ok) return conflict;
-    const cseq = objects.nextCseq();
-    const pcseq = objects.propertySeqs(id.toLowerCase());
-    pcseq['@state'] = cseq;
-    objects.setState(id.toLowerCase(), {
+    objects.changeState(id.toLowerCase(), {
       state: 'active',
       key: keyOf(row.kind, doc),
       immutableId: immutableIdOf(row.kind, doc),
       doc,
       deletedMs: null,
-      cseq,
-      pcseq,
     });
     objects.addresses.set(id, doc);
     // A restored user held no seats in the recycle bin: its direct licenses take theirs back
