@@ -18,6 +18,7 @@ import type {
   DirectoryDocument,
   GroupLicenseResult,
   LicenseResult,
+  ObjectKind,
   StoredSku,
   UserDocument,
 } from './model.js';
@@ -201,11 +202,7 @@ export function createLicenseAssignment(objects: ObjectTable, links: LinkTable, 
     remove: readonly string[],
     nowMs: number,
   ): LicenseResult {
-    const row = objects.rowById(userId.toLowerCase());
-    if (row === undefined || row.state !== 'active' || row.kind !== 'user') {
-      throw new Error(`assignLicenses: no active user ${userId}`);
-    }
-    const user = JSON.parse(row.doc) as UserDocument;
+    const user = activeDocTx(objects, 'user', userId, 'assignLicenses') as UserDocument;
     const unknown = unknownSku(add, remove);
     if (unknown !== undefined) return { ok: false, reason: 'unknownSku', skuId: unknown };
     const directs = new Map(directLicensesOf(user).map((l) => [l.skuId, l]));
@@ -239,11 +236,7 @@ export function createLicenseAssignment(objects: ObjectTable, links: LinkTable, 
     remove: readonly string[],
     nowMs: number,
   ): GroupLicenseResult {
-    const row = objects.rowById(groupId.toLowerCase());
-    if (row === undefined || row.state !== 'active' || row.kind !== 'group') {
-      throw new Error(`assignGroupLicenses: no active group ${groupId}`);
-    }
-    const group = JSON.parse(row.doc) as DirectoryDocument;
+    const group = activeDocTx(objects, 'group', groupId, 'assignGroupLicenses');
     const unknown = unknownSku(add, remove);
     if (unknown !== undefined) return { ok: false, reason: 'unknownSku', skuId: unknown };
     const current = licensesOf(group);
@@ -272,6 +265,20 @@ export function createLicenseAssignment(objects: ObjectTable, links: LinkTable, 
   }
 
   return { assignLicensesTx, assignGroupLicensesTx };
+}
+
+/** The document of the active `kind` with `id`; `caller` throws without one (a route's bug). */
+function activeDocTx(
+  objects: ObjectTable,
+  kind: ObjectKind,
+  id: string,
+  caller: string,
+): DirectoryDocument {
+  const row = objects.rowById(id.toLowerCase());
+  if (row === undefined || row.state !== 'active' || row.kind !== kind) {
+    throw new Error(`${caller}: no active ${kind} ${id}`);
+  }
+  return JSON.parse(row.doc) as DirectoryDocument;
 }
 
 /** `current` (keyed by lowercased SKU id) without `remove` and with `add`, lowercased. */
