@@ -14,7 +14,7 @@
  * objects it indexes, so a check costs one lookup per address, not a scan of the tenant.
  */
 import type Database from 'better-sqlite3';
-import type { DirectoryDocument } from './store.js';
+import type { DirectoryDocument } from './store/model.js';
 
 export const ADDRESS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS addresses (address TEXT PRIMARY KEY, object_id TEXT NOT NULL);

@@ -11,7 +11,7 @@
  * seed's users imply their domains. A seed with `domains` gets exactly those (plus the initial
  * domain when none is marked initial), and its users must be in verified ones.
  */
-import type { DirectoryDocument } from './store.js';
+import type { DirectoryDocument } from './store/model.js';
 
 export const INITIAL_DOMAIN = 'contoso.onmicrosoft.com';
 

@@ -12,9 +12,10 @@
  * whenever the user's licensing is recomputed (membership change, group or user assignLicense,
  * restore).
  *
- * Pure functions over stored documents; the store applies the seat bookkeeping.
+ * Pure functions over stored documents; the store applies the seat bookkeeping
+ * (store/licenses.ts).
  */
-import type { AssignedLicense, DirectoryDocument } from './store.js';
+import type { AssignedLicense, DirectoryDocument } from './store/model.js';
 
 export type AssignmentStateName = 'Active' | 'Error';
 export type AssignmentError = 'None' | 'CountViolation';
