@@ -1,6 +1,7 @@
 /**
  * Durations as config and the command line write them: a whole number and a unit (`90s`, `10m`,
  * `6h`, `7d`). One parser for both, so `daemon.backoff.max: 1d` and `report --since 1d` agree.
+ * Also how the daemon's logs and health write an instant (`isoTime`).
  */
 import { DURATION_PATTERN } from '../../config/operations-schema.js';
 
@@ -40,4 +41,9 @@ export function formatDuration(ms: number): string {
     }
   }
   return parts.slice(0, 2).join(' ');
+}
+
+/** An instant (ms since epoch) as ISO 8601 for logs and health; undefined stays undefined. */
+export function isoTime(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
 }

@@ -1,0 +1,66 @@
+/**
+ * The daemon's public types, in a module of their own so that its parts (the run cycle, the
+ * health state) share them with `daemon.ts` without an import cycle. `daemon.ts` re-exports them.
+ */
+import type { ApplyIO, OpResult, Plan, PlanOptions, RunReport } from '../../engine/index.js';
+import type { SyncSpec } from '../../engine/model/spec.js';
+import type { SourceConnector, TargetReader } from '../../engine/ports.js';
+import type { Redactor } from '../../engine/secret.js';
+import type { HistoryStore, RunMode, RunOutcome } from '../history/history-store.js';
+import type { Logger } from '../logging.js';
+import type { AlertSink } from './alerts.js';
+import type { BackoffPolicy } from './backoff.js';
+import type { DaemonMetrics, SkipReason } from './metrics.js';
+import type {
+  CircuitBreakerProbe,
+  DaemonClock,
+  DeltaTenantReader,
+  GraphTelemetry,
+  RunLock,
+  Scheduler,
+} from './ports.js';
+
+export interface DaemonOptions {
+  readonly spec: SyncSpec;
+  readonly sources: readonly SourceConnector[];
+  readonly target: { readonly reader: TargetReader; readonly writer: ApplyIO['writer'] };
+  readonly mode: RunMode;
+  readonly clock: DaemonClock;
+  readonly scheduler: Scheduler;
+  /** Scrubs health reasons and alerts (logs and history scrub on their own). */
+  readonly redactor: Redactor;
+  /** Base logger; each run logs through a child carrying its run id. */
+  readonly logger: Logger;
+  readonly history?: HistoryStore;
+  readonly metrics?: DaemonMetrics;
+  readonly alerts?: AlertSink;
+  readonly backoff: BackoffPolicy;
+  /** Share of attempted changes that may fail before the run counts as failed. */
+  readonly failureRatio: number;
+  /** With a delta reader: read the whole tenant at least this often. */
+  readonly fullReadEveryMs: number;
+  readonly delta?: DeltaTenantReader;
+  readonly circuit?: CircuitBreakerProbe;
+  readonly telemetry?: GraphTelemetry;
+  readonly lock?: RunLock;
+  readonly planOptions?: PlanOptions;
+  /**
+   * How a plan is applied. Default: the engine's `applyRun` with this run's reader and the
+   * target's writer. The apply command's journaled, locked apply plugs in here; a lock it finds
+   * held must throw an error with code `apply.locked` (and optionally `holder`).
+   */
+  readonly applier?: Applier;
+}
+
+export type Applier = (
+  plan: Plan,
+  io: { readonly reader: TargetReader },
+  onResult: (op: OpResult, index: number, total: number) => void,
+) => Promise<RunReport>;
+
+export type TickResult =
+  | { readonly ran: true; readonly runId: string; readonly outcome: RunOutcome }
+  | { readonly ran: false; readonly skipped: SkipReason; readonly detail: string };
+
+/** The error code of a run skipped because another applier holds the apply lock (A3). */
+export const LOCKED = 'apply.locked';

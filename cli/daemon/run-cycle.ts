@@ -1,0 +1,283 @@
+/**
+ * One run of the daemon, start to finish: take the apply lock (apply mode, when given), read,
+ * plan (reusing the last plan when the inputs did not change), apply in apply mode, judge the
+ * outcome (run-verdict.ts), and record it in history, metrics, logs, health and alerts.
+ *
+ * Contracts:
+ * - Every run that starts is finished in history, whatever happens in it; an error ends it
+ *   `error` (`blocked` for a safety refusal) and is logged, never thrown.
+ * - A lock held by another applier, found here or by the applier (`apply.locked`), skips the
+ *   run: it is finished in history as `apply.locked` with the holder, and neither health nor
+ *   the back-off moves.
+ * - Plan mode never receives a writer.
+ * - Reasons are redacted before they reach history, health and alerts.
+ */
+import { subjectOf } from '../../engine/model/plan.js';
+import {
+  applyRun,
+  EntrasyncError,
+  planRunRepeated,
+  SafetyBlockedError,
+} from '../../engine/index.js';
+import type { OpResult, Plan, PlanMemo, RunReport } from '../../engine/index.js';
+import type { TargetReader } from '../../engine/ports.js';
+import type { RunTrigger, TenantReadKind } from '../history/history-store.js';
+import type { Logger } from '../logging.js';
+import { runLogger } from '../logging.js';
+import { collectReadGarbage } from '../memory.js';
+import type { DaemonOptions, TickResult } from './daemon-types.js';
+import { LOCKED } from './daemon-types.js';
+import { formatDuration } from './duration.js';
+import type { AlertDispatch } from './health-alerts.js';
+import type { HealthState } from './health-state.js';
+import type { HistoryGuard } from './history-guard.js';
+import type { LockHolder } from './ports.js';
+import { createProtectBaseline } from './protect-baseline.js';
+import type { Verdict } from './run-verdict.js';
+import { describeHolder, judgePlan, judgeReport } from './run-verdict.js';
+import { createTenantReads } from './tenant-reads.js';
+
+export interface RunStartInfo {
+  readonly id: string;
+  readonly startedAt: number;
+  readonly trigger: RunTrigger;
+}
+
+/** What a run cycle records into, besides the options' history and metrics. */
+export interface RunCycleParts {
+  readonly state: HealthState;
+  readonly guard: HistoryGuard;
+  readonly alerts: AlertDispatch;
+}
+
+export interface RunCycle {
+  /** Runs once; resolves when the run has ended and is recorded. */
+  execute(run: RunStartInfo): Promise<TickResult>;
+  /** Records in history that `runId` was cut short by a stop that waited `timeoutMs`. */
+  recordInterrupted(runId: string, timeoutMs: number): void;
+}
+
+export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): RunCycle {
+  const { clock, logger, history, metrics, mode } = options;
+  const { state, guard, alerts } = parts;
+  const reads = createTenantReads({
+    reader: options.target.reader,
+    ...(options.delta ? { delta: options.delta } : {}),
+    fullReadEveryMs: options.fullReadEveryMs,
+    clock,
+  });
+  const baseline = createProtectBaseline({
+    protect: options.spec.safety.protect,
+    planOptions: options.planOptions ?? {},
+    ...(history ? { history } : {}),
+    guard,
+    clock,
+  });
+  /** The last plan and its inputs: a run whose connectors report no change reuses it. */
+  let memo: PlanMemo | undefined;
+  let lastThrottled = options.telemetry?.throttledResponses() ?? 0;
+
+  async function execute(run: RunStartInfo): Promise<TickResult> {
+    const log = runLogger(logger, run.id);
+    log.info({ trigger: run.trigger, mode }, 'run started');
+    guard.attempt(() => history?.startRun({ ...run, mode }), undefined);
+    let verdict: Verdict;
+    let release: (() => Promise<void>) | undefined;
+    try {
+      if (mode === 'apply' && options.lock) {
+        const attempt = await options.lock.acquire({ runId: run.id, startedAt: run.startedAt });
+        if (!attempt.ok) {
+          return finishLocked(run, log, attempt.holder, describeHolder(attempt.holder));
+        }
+        release = () => attempt.release();
+      }
+      verdict = await planAndApply(run, log);
+    } catch (err) {
+      const failure = errorVerdict(err);
+      verdict = failure;
+      if (failure.errorCode === LOCKED) {
+        // The apply engine's own lock (A3): another applier holds it. Not a failure of this
+        // daemon, so no back-off; the error names the holder, PID and start time.
+        const holder = (err as { holder?: LockHolder }).holder;
+        return finishLocked(run, log, holder, options.redactor.redact(failure.reason));
+      }
+      log.error({ err }, 'run failed');
+    } finally {
+      if (release) {
+        await release().catch((err: unknown) =>
+          log.error({ err }, 'releasing the apply lock failed'),
+        );
+      }
+    }
+    return finishRun(run, log, verdict);
+  }
+
+  async function planAndApply(run: RunStartInfo, log: Logger): Promise<Verdict> {
+    const read = reads.forRun(log);
+    const repeated = await planRunRepeated(
+      options.spec,
+      { sources: options.sources, target: read.reader, afterRead: collectReadGarbage },
+      baseline.planOptions(),
+      memo,
+    );
+    memo = repeated.memo;
+    const plan = repeated.plan;
+    baseline.planned();
+    guard.attempt(() => history?.recordPlan(run.id, plan, read.kind, clock.now()), undefined);
+    metrics?.observePlan(plan);
+    logPlan(log, plan, read.kind, repeated.reused);
+    return judgePlan(plan, mode) ?? (await apply(run, log, plan, read.reader));
+  }
+
+  async function apply(
+    run: RunStartInfo,
+    log: Logger,
+    plan: Plan,
+    reader: TargetReader,
+  ): Promise<Verdict> {
+    const onResult = (op: OpResult, index: number, total: number) =>
+      logChange(log, op, index, total);
+    const report: RunReport = options.applier
+      ? await options.applier(plan, { reader }, onResult)
+      : await applyRun(
+          plan,
+          options.spec,
+          { target: reader, writer: options.target.writer },
+          { onResult },
+        );
+    guard.attempt(() => history?.recordReport(run.id, report, clock.now()), undefined);
+    // With telemetry the target's own 429 counter is used; the report's would count twice.
+    metrics?.observeReport(report, { countThrottled: !options.telemetry });
+    return judgeReport(report, options);
+  }
+
+  function finishLocked(
+    run: RunStartInfo,
+    log: Logger,
+    holder: LockHolder | undefined,
+    reason: string,
+  ): TickResult {
+    log.warn(holder ? { holder } : {}, `apply lock held: ${reason}; skipping this run`);
+    guard.attempt(
+      () =>
+        history?.finishRun(run.id, {
+          finishedAt: clock.now(),
+          outcome: 'error',
+          errorCode: LOCKED,
+          errorMessage: reason,
+        }),
+      undefined,
+    );
+    metrics?.observeSkip('locked');
+    return { ran: false, skipped: 'locked', detail: reason };
+  }
+
+  function finishRun(run: RunStartInfo, log: Logger, verdict: Verdict): TickResult {
+    const { outcome, errorCode } = verdict;
+    const now = clock.now();
+    const before = state.health();
+    const reason =
+      verdict.reason !== undefined ? options.redactor.redact(verdict.reason) : undefined;
+    guard.attempt(
+      () =>
+        history?.finishRun(run.id, {
+          finishedAt: now,
+          outcome,
+          ...(errorCode ? { errorCode } : {}),
+          ...(reason ? { errorMessage: reason } : {}),
+        }),
+      undefined,
+    );
+    state.recordRun(log, { outcome, errorCode, reason }, now);
+    if (options.telemetry) {
+      const total = options.telemetry.throttledResponses();
+      metrics?.addThrottled(total - lastThrottled);
+      lastThrottled = total;
+    }
+    metrics?.observeRun(mode, outcome, (now - run.startedAt) / 1000, now);
+    state.publishBackoff();
+    const after = state.health();
+    metrics?.setHealthy(after.status === 'ok');
+    log.info(
+      { outcome, durationMs: now - run.startedAt, health: after.status },
+      `run finished: ${outcome}`,
+    );
+    alerts.onHealthChange(before, after, run.id);
+    return { ran: true, runId: run.id, outcome };
+  }
+
+  return {
+    execute,
+    recordInterrupted(runId, timeoutMs) {
+      guard.attempt(
+        () =>
+          history?.finishRun(runId, {
+            finishedAt: clock.now(),
+            outcome: 'error',
+            errorCode: 'daemon.interrupted',
+            errorMessage: `stopped before the run finished (shutdown timeout ${formatDuration(timeoutMs)})`,
+          }),
+        undefined,
+      );
+    },
+  };
+}
+
+/** A run that threw: `error` with the error's code, or `blocked` for a safety refusal. */
+function errorVerdict(
+  err: unknown,
+): Verdict & { readonly errorCode: string; readonly reason: string } {
+  const errorCode =
+    err instanceof EntrasyncError ? err.code : ((err as { code?: string }).code ?? 'internal');
+  return {
+    outcome: err instanceof SafetyBlockedError ? 'blocked' : 'error',
+    errorCode,
+    reason: err instanceof Error ? err.message : String(err),
+  };
+}
+
+/** `reused`: the inputs were those of the last run, so its plan stands (not computed again). */
+function logPlan(log: Logger, plan: Plan, read: TenantReadKind, reused: boolean): void {
+  const kinds: Record<string, number> = {};
+  for (const c of plan.changes) kinds[c.kind] = (kinds[c.kind] ?? 0) + 1;
+  log.info(
+    {
+      fingerprint: plan.fingerprint,
+      read,
+      reused,
+      changes: plan.changes.length,
+      byKind: kinds,
+      blocked: plan.blocked.length,
+      sources: plan.sources.map((s) => ({ name: s.name, status: s.status, records: s.records })),
+    },
+    'planned',
+  );
+  // The local clock is skewed against Graph's: time-based stages were refused (A7).
+  for (const issue of plan.issues.filter(
+    (i) => i.severity === 'error' && i.code === 'clock.skew',
+  )) {
+    log.error({ code: issue.code }, issue.message);
+  }
+  for (const c of plan.changes) {
+    log.debug(
+      { changeId: c.id, kind: c.kind, reason: c.reason, user: subjectOf(c).userPrincipalName },
+      c.message,
+    );
+  }
+}
+
+/** One applied (or failed) change, as the apply reports it. */
+function logChange(log: Logger, op: OpResult, index: number, total: number): void {
+  log[op.outcome === 'failed' ? 'warn' : 'info'](
+    {
+      op: index + 1,
+      of: total,
+      changeId: op.changeId,
+      kind: op.kind,
+      user: op.user.userPrincipalName,
+      outcome: op.outcome,
+      ...(op.error ? { error: op.error } : {}),
+    },
+    'change',
+  );
+}
