@@ -24,7 +24,7 @@
  * - `stop` lets the current run finish up to a time limit; a run cut short is recorded as
  *   interrupted, and the apply engine's journal resumes it on the next start.
  */
-import { newRunId, runLogger } from '../logging.js';
+import { runLogger } from '../logging.js';
 import type { RunTrigger } from '../history/history-store.js';
 import type { DaemonOptions, TickResult } from './daemon-types.js';
 import { formatDuration, isoTime } from './duration.js';
@@ -32,8 +32,9 @@ import { createAlertDispatch } from './health-alerts.js';
 import type { HealthStatus } from './health-server.js';
 import { createHealthState } from './health-state.js';
 import { createHistoryGuard } from './history-guard.js';
-import type { SkipReason } from './metrics.js';
 import { createRunCycle } from './run-cycle.js';
+import { createRunGate } from './run-gate.js';
+import { createRunRecorder } from './run-record.js';
 
 export type { Applier, DaemonOptions, TickResult } from './daemon-types.js';
 
@@ -56,22 +57,14 @@ export interface Daemon {
   readonly running: boolean;
 }
 
-interface RunState {
-  readonly id: string;
-  readonly startedAt: number;
-  readonly done: Promise<TickResult>;
-}
-
 /**
- * The schedule and the one-run-at-a-time gate, composed with the parts: health and back-off
- * (health-state.ts), one run (run-cycle.ts) and alerts (health-alerts.ts).
+ * The schedule, composed with the daemon's parts: health and back-off (health-state.ts), the
+ * gate a tick passes (run-gate.ts), one run (run-cycle.ts), its record (run-record.ts) and
+ * alerts (health-alerts.ts).
  */
 export function createDaemon(options: DaemonOptions): Daemon {
-  const { clock, logger, mode, metrics, scheduler } = options;
-  const daemonLog = runLogger(logger, 'daemon');
-  let current: RunState | undefined;
-  let stopping = false;
-
+  const { clock, mode, metrics, scheduler } = options;
+  const daemonLog = runLogger(options.logger, 'daemon');
   const guard = createHistoryGuard(daemonLog);
   const state = createHealthState({
     mode,
@@ -83,60 +76,23 @@ export function createDaemon(options: DaemonOptions): Daemon {
     guard,
     ...(metrics ? { metrics } : {}),
     ...(options.circuit ? { circuit: options.circuit } : {}),
-    running: () => current !== undefined,
+    running: () => gate.current !== undefined,
   });
   const alerts = createAlertDispatch(options.alerts, clock, daemonLog);
-  const cycle = createRunCycle(options, { state, guard, alerts });
-
-  function skip(reason: SkipReason, detail: string, fields: Record<string, unknown>): TickResult {
-    metrics?.observeSkip(reason);
-    daemonLog.info({ skipped: reason, ...fields }, detail);
-    return { ran: false, skipped: reason, detail };
-  }
-
-  async function tick(trigger: RunTrigger = 'schedule'): Promise<TickResult> {
-    if (stopping) return skip('stopping', 'shutting down; tick ignored', {});
-    if (current) {
-      return skip('overlap', `previous run ${current.id} is still going; skipping this tick`, {
-        runningRunId: current.id,
-        runningSince: isoTime(current.startedAt),
-      });
-    }
-    const now = clock.now();
-    const hold = trigger === 'manual' ? undefined : state.holding(now);
-    if (hold) {
-      state.publishBackoff();
-      const until = isoTime(hold.nextAttemptAt);
-      return skip(
-        'backoff',
-        `backing off after ${hold.consecutiveFailures} failed run(s); next try at ${until}`,
-        {
-          consecutiveFailures: hold.consecutiveFailures,
-          nextAttemptAt: until,
-          reason: hold.reason,
-        },
-      );
-    }
-    const run = { id: newRunId(now), startedAt: now, trigger };
-    const done = cycle
-      .execute(run)
-      .catch((err: unknown): TickResult => {
-        // execute records its own failures; reaching here is a bug, logged rather than thrown
-        // into a timer callback.
-        daemonLog.error({ err }, 'run crashed');
-        return { ran: true, runId: run.id, outcome: 'error' };
-      })
-      .finally(() => {
-        current = undefined;
-      });
-    current = { id: run.id, startedAt: now, done };
-    return done;
-  }
+  const record = createRunRecorder(options, { state, guard, alerts });
+  const cycle = createRunCycle(options, { guard, record });
+  const gate = createRunGate({
+    clock,
+    log: daemonLog,
+    ...(metrics ? { metrics } : {}),
+    state,
+    execute: cycle.execute,
+  });
 
   async function stop(timeoutMs: number): Promise<boolean> {
-    stopping = true;
+    gate.close();
     scheduler.stop();
-    const running = current;
+    const running = gate.current;
     let finished = true;
     if (running) {
       daemonLog.info(
@@ -149,7 +105,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
           { runningRunId: running.id },
           `run ${running.id} did not finish within ${formatDuration(timeoutMs)}; exiting: an apply cut short resumes from its journal on the next run`,
         );
-        cycle.recordInterrupted(running.id, timeoutMs);
+        record.interrupted(running.id, timeoutMs);
       }
     }
     await alerts.settled();
@@ -163,20 +119,19 @@ export function createDaemon(options: DaemonOptions): Daemon {
         { mode, nextRun: isoTime(scheduler.nextRun()) },
         `daemon started in ${mode} mode`,
       );
-      scheduler.start(() => void tick('schedule'));
+      scheduler.start(() => void gate.tick('schedule'));
       daemonLog.info({ nextRun: isoTime(scheduler.nextRun()) }, 'schedule started');
-      return startOptions.runNow ? tick('start') : undefined;
+      return startOptions.runNow ? gate.tick('start') : undefined;
     },
-    tick,
+    tick: (trigger) => gate.tick(trigger),
     health: () => state.health(),
     stop,
     resetBackoff: (reason) => state.resetBackoff(reason),
     get running() {
-      return current !== undefined;
+      return gate.current !== undefined;
     },
   };
 }
-
 /** Whether `done` settles within `timeoutMs`; the timer is cleared either way. */
 async function settlesWithin(done: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

@@ -19,7 +19,7 @@ import { formatDuration, isoTime } from './duration.js';
 import type { HealthStatus } from './health-server.js';
 import type { HistoryGuard } from './history-guard.js';
 import type { DaemonMetrics } from './metrics.js';
-import type { CircuitBreakerProbe, DaemonClock } from './ports.js';
+import type { CircuitBreakerProbe, CircuitState, DaemonClock } from './ports.js';
 
 /** How many recent runs a restart reads to resume the back-off. */
 const RESUME_RUNS = 50;
@@ -68,13 +68,13 @@ export interface HealthState {
 
 /** The state the health and the back-off are computed from. */
 export interface HealthFields {
-  consecutiveFailures: number;
-  nextAttemptAt: number | undefined;
-  failureReason: string | undefined;
-  lastOutcome: RunOutcome | undefined;
-  lastRunAt: number | undefined;
-  lastSuccessAt: number | undefined;
-  blockedReason: string | undefined;
+  readonly consecutiveFailures: number;
+  readonly nextAttemptAt: number | undefined;
+  readonly failureReason: string | undefined;
+  readonly lastOutcome: RunOutcome | undefined;
+  readonly lastRunAt: number | undefined;
+  readonly lastSuccessAt: number | undefined;
+  readonly blockedReason: string | undefined;
 }
 
 /**
@@ -91,7 +91,7 @@ export function resumeHealth(recent: readonly RunRow[], policy: BackoffPolicy): 
     nextAttemptAt: resumed.nextAttemptAt,
     failureReason: resumed.lastFailureReason,
     lastOutcome,
-    lastRunAt: lastOutcome && finished ? (finished.finishedAt ?? finished.startedAt) : undefined,
+    lastRunAt: finished ? (finished.finishedAt ?? finished.startedAt) : undefined,
     lastSuccessAt: success ? (success.finishedAt ?? success.startedAt) : undefined,
     blockedReason: lastOutcome === 'blocked' ? (finished?.errorMessage ?? undefined) : undefined,
   };
@@ -107,14 +107,62 @@ const FRESH: HealthFields = {
   blockedReason: undefined,
 };
 
+/** The state after a run ended at `now` with `run`'s outcome: a failure backs off, any other resets. */
+export function afterRun(
+  fields: HealthFields,
+  run: FinishedRun,
+  now: number,
+  policy: BackoffPolicy,
+): HealthFields {
+  const common = {
+    lastOutcome: run.outcome,
+    lastRunAt: now,
+    blockedReason: run.outcome === 'blocked' ? run.reason : undefined,
+  };
+  if (FAILED_OUTCOMES.has(run.outcome)) {
+    const consecutiveFailures = fields.consecutiveFailures + 1;
+    return {
+      ...fields,
+      ...common,
+      consecutiveFailures,
+      failureReason: run.reason ?? run.outcome,
+      nextAttemptAt: now + backoffDelay(consecutiveFailures, policy),
+    };
+  }
+  return {
+    ...fields,
+    ...common,
+    consecutiveFailures: 0,
+    nextAttemptAt: undefined,
+    failureReason: undefined,
+    lastSuccessAt: now,
+  };
+}
+
+/** Why health is degraded, the first that applies; undefined when it is ok. */
+export function degradedReason(
+  fields: HealthFields,
+  circuit: CircuitState | undefined,
+  historyError: string | undefined,
+): string | undefined {
+  if (circuit?.open) return `circuit breaker open: ${circuit.reason}`;
+  if (fields.lastOutcome && FAILED_OUTCOMES.has(fields.lastOutcome)) return fields.failureReason;
+  if (fields.lastOutcome === 'blocked') {
+    return fields.blockedReason ?? 'changes blocked by safety checks';
+  }
+  if (fields.consecutiveFailures > 0) return fields.failureReason;
+  if (historyError) return `history: ${historyError}`;
+  return undefined;
+}
+
 export function createHealthState(options: HealthStateOptions): HealthState {
   const { clock, history, log, metrics } = options;
-  const state: HealthFields = history
+  let state: HealthFields = history
     ? resumeHealth(
         options.guard.attempt(() => history.runs({ limit: RESUME_RUNS }), []),
         options.backoff,
       )
-    : { ...FRESH };
+    : FRESH;
   if (state.consecutiveFailures > 0) {
     log.warn(
       {
@@ -126,20 +174,8 @@ export function createHealthState(options: HealthStateOptions): HealthState {
     );
   }
 
-  function degradedReason(): string | undefined {
-    const circuit = options.circuit?.state();
-    if (circuit?.open) return `circuit breaker open: ${circuit.reason}`;
-    if (state.lastOutcome && FAILED_OUTCOMES.has(state.lastOutcome)) return state.failureReason;
-    if (state.lastOutcome === 'blocked') {
-      return state.blockedReason ?? 'changes blocked by safety checks';
-    }
-    if (state.consecutiveFailures > 0) return state.failureReason;
-    if (options.guard.error) return `history: ${options.guard.error}`;
-    return undefined;
-  }
-
   function health(): HealthStatus {
-    const reason = degradedReason();
+    const reason = degradedReason(state, options.circuit?.state(), options.guard.error);
     const { consecutiveFailures, nextAttemptAt, lastRunAt, lastSuccessAt, lastOutcome } = state;
     return {
       status: reason === undefined ? 'ok' : 'degraded',
@@ -165,34 +201,22 @@ export function createHealthState(options: HealthStateOptions): HealthState {
   }
 
   function recordRun(runLog: Logger, run: FinishedRun, now: number): void {
-    const { outcome, errorCode, reason } = run;
-    state.lastOutcome = outcome;
-    state.lastRunAt = now;
-    state.blockedReason = outcome === 'blocked' ? reason : undefined;
-    if (FAILED_OUTCOMES.has(outcome)) {
-      state.consecutiveFailures++;
-      state.failureReason = reason ?? outcome;
-      const wait = backoffDelay(state.consecutiveFailures, options.backoff);
-      state.nextAttemptAt = now + wait;
+    const failuresBefore = state.consecutiveFailures;
+    state = afterRun(state, run, now, options.backoff);
+    if (FAILED_OUTCOMES.has(run.outcome)) {
       runLog.warn(
         {
-          outcome,
-          errorCode,
+          outcome: run.outcome,
+          errorCode: run.errorCode,
           consecutiveFailures: state.consecutiveFailures,
-          backoff: formatDuration(wait),
+          backoff: formatDuration(backoffDelay(state.consecutiveFailures, options.backoff)),
           nextAttemptAt: isoTime(state.nextAttemptAt),
         },
         `run failed: ${state.failureReason}`,
       );
-      return;
+    } else if (failuresBefore > 0) {
+      runLog.info({ after: failuresBefore }, 'recovered; back-off reset');
     }
-    if (state.consecutiveFailures > 0) {
-      runLog.info({ after: state.consecutiveFailures }, 'recovered; back-off reset');
-    }
-    state.consecutiveFailures = 0;
-    state.nextAttemptAt = undefined;
-    state.failureReason = undefined;
-    state.lastSuccessAt = now;
   }
 
   publishBackoff();
@@ -211,8 +235,7 @@ export function createHealthState(options: HealthStateOptions): HealthState {
     resetBackoff(reason) {
       if (state.consecutiveFailures === 0 && state.nextAttemptAt === undefined) return;
       log.info({ after: state.consecutiveFailures, reason }, `back-off cleared (${reason})`);
-      state.consecutiveFailures = 0;
-      state.nextAttemptAt = undefined;
+      state = { ...state, consecutiveFailures: 0, nextAttemptAt: undefined };
       publishBackoff();
     },
   };

@@ -1,16 +1,15 @@
 /**
- * One run of the daemon, start to finish: take the apply lock (apply mode, when given), read,
- * plan (reusing the last plan when the inputs did not change), apply in apply mode, judge the
- * outcome (run-verdict.ts), and record it in history, metrics, logs, health and alerts.
+ * One run of the daemon: take the apply lock (apply mode, when given), read the tenant
+ * (tenant-reads.ts), plan (reusing the last plan when the inputs did not change, with the P2
+ * baseline of protect-baseline.ts), apply in apply mode, and judge the outcome
+ * (run-verdict.ts); run-record.ts records how it ended.
  *
  * Contracts:
- * - Every run that starts is finished in history, whatever happens in it; an error ends it
+ * - Every run that starts is recorded as ended, whatever happens in it; an error ends it
  *   `error` (`blocked` for a safety refusal) and is logged, never thrown.
  * - A lock held by another applier, found here or by the applier (`apply.locked`), skips the
- *   run: it is finished in history as `apply.locked` with the holder, and neither health nor
- *   the back-off moves.
+ *   run: the holder is named and neither health nor the back-off moves.
  * - Plan mode never receives a writer.
- * - Reasons are redacted before they reach history, health and alerts.
  */
 import { subjectOf } from '../../engine/model/plan.js';
 import {
@@ -27,13 +26,11 @@ import { runLogger } from '../logging.js';
 import { collectReadGarbage } from '../memory.js';
 import type { DaemonOptions, TickResult } from './daemon-types.js';
 import { LOCKED } from './daemon-types.js';
-import { formatDuration } from './duration.js';
-import type { AlertDispatch } from './health-alerts.js';
-import type { HealthState } from './health-state.js';
 import type { HistoryGuard } from './history-guard.js';
 import type { LockHolder } from './ports.js';
 import { createProtectBaseline } from './protect-baseline.js';
 import type { Verdict } from './run-verdict.js';
+import type { RunRecorder } from './run-record.js';
 import { describeHolder, judgePlan, judgeReport } from './run-verdict.js';
 import { createTenantReads } from './tenant-reads.js';
 
@@ -43,23 +40,20 @@ export interface RunStartInfo {
   readonly trigger: RunTrigger;
 }
 
-/** What a run cycle records into, besides the options' history and metrics. */
+/** Where a run cycle writes: history through the guard, and its end through the recorder. */
 export interface RunCycleParts {
-  readonly state: HealthState;
   readonly guard: HistoryGuard;
-  readonly alerts: AlertDispatch;
+  readonly record: RunRecorder;
 }
 
 export interface RunCycle {
   /** Runs once; resolves when the run has ended and is recorded. */
   execute(run: RunStartInfo): Promise<TickResult>;
-  /** Records in history that `runId` was cut short by a stop that waited `timeoutMs`. */
-  recordInterrupted(runId: string, timeoutMs: number): void;
 }
 
 export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): RunCycle {
   const { clock, logger, history, metrics, mode } = options;
-  const { state, guard, alerts } = parts;
+  const { guard, record } = parts;
   const reads = createTenantReads({
     reader: options.target.reader,
     ...(options.delta ? { delta: options.delta } : {}),
@@ -75,7 +69,6 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
   });
   /** The last plan and its inputs: a run whose connectors report no change reuses it. */
   let memo: PlanMemo | undefined;
-  let lastThrottled = options.telemetry?.throttledResponses() ?? 0;
 
   async function execute(run: RunStartInfo): Promise<TickResult> {
     const log = runLogger(logger, run.id);
@@ -87,7 +80,7 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
       if (mode === 'apply' && options.lock) {
         const attempt = await options.lock.acquire({ runId: run.id, startedAt: run.startedAt });
         if (!attempt.ok) {
-          return finishLocked(run, log, attempt.holder, describeHolder(attempt.holder));
+          return record.locked(run, log, attempt.holder, describeHolder(attempt.holder));
         }
         release = () => attempt.release();
       }
@@ -99,7 +92,7 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
         // The apply engine's own lock (A3): another applier holds it. Not a failure of this
         // daemon, so no back-off; the error names the holder, PID and start time.
         const holder = (err as { holder?: LockHolder }).holder;
-        return finishLocked(run, log, holder, options.redactor.redact(failure.reason));
+        return record.locked(run, log, holder, options.redactor.redact(failure.reason));
       }
       log.error({ err }, 'run failed');
     } finally {
@@ -109,7 +102,7 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
         );
       }
     }
-    return finishRun(run, log, verdict);
+    return record.finished(run, log, verdict);
   }
 
   async function planAndApply(run: RunStartInfo, log: Logger): Promise<Verdict> {
@@ -151,76 +144,7 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
     return judgeReport(report, options);
   }
 
-  function finishLocked(
-    run: RunStartInfo,
-    log: Logger,
-    holder: LockHolder | undefined,
-    reason: string,
-  ): TickResult {
-    log.warn(holder ? { holder } : {}, `apply lock held: ${reason}; skipping this run`);
-    guard.attempt(
-      () =>
-        history?.finishRun(run.id, {
-          finishedAt: clock.now(),
-          outcome: 'error',
-          errorCode: LOCKED,
-          errorMessage: reason,
-        }),
-      undefined,
-    );
-    metrics?.observeSkip('locked');
-    return { ran: false, skipped: 'locked', detail: reason };
-  }
-
-  function finishRun(run: RunStartInfo, log: Logger, verdict: Verdict): TickResult {
-    const { outcome, errorCode } = verdict;
-    const now = clock.now();
-    const before = state.health();
-    const reason =
-      verdict.reason !== undefined ? options.redactor.redact(verdict.reason) : undefined;
-    guard.attempt(
-      () =>
-        history?.finishRun(run.id, {
-          finishedAt: now,
-          outcome,
-          ...(errorCode ? { errorCode } : {}),
-          ...(reason ? { errorMessage: reason } : {}),
-        }),
-      undefined,
-    );
-    state.recordRun(log, { outcome, errorCode, reason }, now);
-    if (options.telemetry) {
-      const total = options.telemetry.throttledResponses();
-      metrics?.addThrottled(total - lastThrottled);
-      lastThrottled = total;
-    }
-    metrics?.observeRun(mode, outcome, (now - run.startedAt) / 1000, now);
-    state.publishBackoff();
-    const after = state.health();
-    metrics?.setHealthy(after.status === 'ok');
-    log.info(
-      { outcome, durationMs: now - run.startedAt, health: after.status },
-      `run finished: ${outcome}`,
-    );
-    alerts.onHealthChange(before, after, run.id);
-    return { ran: true, runId: run.id, outcome };
-  }
-
-  return {
-    execute,
-    recordInterrupted(runId, timeoutMs) {
-      guard.attempt(
-        () =>
-          history?.finishRun(runId, {
-            finishedAt: clock.now(),
-            outcome: 'error',
-            errorCode: 'daemon.interrupted',
-            errorMessage: `stopped before the run finished (shutdown timeout ${formatDuration(timeoutMs)})`,
-          }),
-        undefined,
-      );
-    },
-  };
+  return { execute };
 }
 
 /** A run that threw: `error` with the error's code, or `blocked` for a safety refusal. */
