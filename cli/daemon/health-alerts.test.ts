@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Redactor } from '../../engine/secret.js';
-import { createLogger } from '../logging.js';
 import type { Alert, AlertSink } from './alerts.js';
 import { createMemoryAlertSink } from './alerts.js';
 import { createAlertDispatch, healthAlert } from './health-alerts.js';
 import type { HealthStatus } from './health-server.js';
-import { captureLog } from './test-helpers.js';
+import { captureLogger } from './test-helpers.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 const OK: HealthStatus = { status: 'ok', mode: 'apply', running: false, consecutiveFailures: 0 };
@@ -46,13 +44,7 @@ describe('alerts on changes of health', () => {
   });
 
   it('sends through the sink without waiting; a failed send is logged, and settled() waits for it', async () => {
-    const log = captureLog();
-    const logger = createLogger({
-      redactor: new Redactor(),
-      destination: log.destination,
-      level: 'debug',
-      pretty: false,
-    });
+    const { log, logger } = captureLogger();
     let fail!: (err: Error) => void;
     const sent: Alert[] = [];
     const sink: AlertSink = {
@@ -74,12 +66,7 @@ describe('alerts on changes of health', () => {
   });
 
   it('without a sink nothing is sent or logged', async () => {
-    const log = captureLog();
-    const logger = createLogger({
-      redactor: new Redactor(),
-      destination: log.destination,
-      pretty: false,
-    });
+    const { log, logger } = captureLogger();
     const dispatch = createAlertDispatch(undefined, { now: () => 0 }, logger);
     dispatch.onHealthChange(OK, degraded('hr down'), 'r1');
     await dispatch.settled();

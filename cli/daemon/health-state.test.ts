@@ -2,26 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../engine/secret.js';
 import type { HistoryStore } from '../history/history-store.js';
 import { openHistoryStore } from '../history/history-store.js';
-import { createLogger } from '../logging.js';
 import type { HealthStateOptions } from './health-state.js';
 import { afterRun, createHealthState, degradedReason, resumeHealth } from './health-state.js';
 import { createHistoryGuard } from './history-guard.js';
 import { createDaemonMetrics } from './metrics.js';
 import type { CircuitState } from './ports.js';
-import { captureLog, HOUR, MINUTE } from './test-helpers.js';
+import { captureLogger, HOUR, MINUTE } from './test-helpers.js';
 
 const POLICY = { initialMs: 10 * MINUTE, maxMs: 1 * HOUR };
 const T0 = Date.UTC(2026, 0, 1);
 
 function stateFor(history?: HistoryStore, overrides: Partial<HealthStateOptions> = {}) {
-  const log = captureLog();
   const redactor = new Redactor();
-  const logger = createLogger({
-    redactor,
-    destination: log.destination,
-    level: 'debug',
-    pretty: false,
-  });
+  const { log, logger } = captureLogger(redactor);
   let now = T0;
   const metrics = createDaemonMetrics();
   const state = createHealthState({

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../engine/secret.js';
 import { openHistoryStore } from '../history/history-store.js';
-import { createLogger } from '../logging.js';
 import { createHistoryGuard } from './history-guard.js';
 import { createProtectBaseline } from './protect-baseline.js';
-import { captureLog } from './test-helpers.js';
+import { captureLogger } from './test-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
-const guard = () =>
-  createHistoryGuard(
-    createLogger({
-      redactor: new Redactor(),
-      destination: captureLog().destination,
-      pretty: false,
-    }),
-  );
+const guard = () => createHistoryGuard(captureLogger().logger);
 
 describe('P2 baseline of the daemon', () => {
   it("the first run after a restart plans against the previous run's protect list; later runs against this config's", () => {

@@ -6,14 +6,13 @@ import { PORT_API_VERSION } from '../../engine/ports.js';
 import { REDACTED, Redactor } from '../../engine/secret.js';
 import { aPerson, aSpec, rowsSnapshot } from '../../test/helpers/builders.js';
 import { openHistoryStore } from '../history/history-store.js';
-import { createLogger } from '../logging.js';
 import type { DaemonOptions } from './daemon-types.js';
 import { createHistoryGuard } from './history-guard.js';
 import type { RunLock } from './ports.js';
 import { createRunCycle } from './run-cycle.js';
 import type { RunRecorder } from './run-record.js';
 import type { Verdict } from './run-verdict.js';
-import { captureLog, HOUR, MINUTE } from './test-helpers.js';
+import { captureLogger, HOUR, MINUTE } from './test-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -40,13 +39,7 @@ function recordingRecorder() {
 function cycleFor(overrides: Partial<DaemonOptions> = {}) {
   const redactor = new Redactor();
   redactor.add('s3cr3t-token');
-  const log = captureLog();
-  const logger = createLogger({
-    redactor,
-    destination: log.destination,
-    level: 'debug',
-    pretty: false,
-  });
+  const { log, logger } = captureLogger(redactor);
   const source: SourceConnector = {
     apiVersion: PORT_API_VERSION,
     kind: 'csv',

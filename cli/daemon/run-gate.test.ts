@@ -1,23 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../engine/secret.js';
-import { createLogger } from '../logging.js';
 import type { TickResult } from './daemon-types.js';
 import { createHealthState } from './health-state.js';
 import { createHistoryGuard } from './history-guard.js';
 import { createDaemonMetrics } from './metrics.js';
 import type { RunStartInfo } from './run-cycle.js';
 import { createRunGate } from './run-gate.js';
-import { captureLog, MINUTE } from './test-helpers.js';
+import { captureLogger, MINUTE } from './test-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
 function setup(execute?: (run: RunStartInfo) => Promise<TickResult>) {
-  const log = captureLog();
-  const logger = createLogger({
-    redactor: new Redactor(),
-    destination: log.destination,
-    pretty: false,
-  });
+  const { log, logger } = captureLogger();
   const clock = { now: () => T0 };
   const metrics = createDaemonMetrics();
   const state = createHealthState({

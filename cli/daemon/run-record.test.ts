@@ -1,22 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../engine/secret.js';
 import { openHistoryStore } from '../history/history-store.js';
-import { createLogger } from '../logging.js';
 import { createMemoryAlertSink } from './alerts.js';
 import { createAlertDispatch } from './health-alerts.js';
 import { createHealthState } from './health-state.js';
 import { createHistoryGuard } from './history-guard.js';
 import { createDaemonMetrics } from './metrics.js';
 import { createRunRecorder } from './run-record.js';
-import { captureLog, MINUTE } from './test-helpers.js';
+import { captureLogger, MINUTE } from './test-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
 function setup() {
   const redactor = new Redactor();
   redactor.add('s3cr3t-token');
-  const log = captureLog();
-  const logger = createLogger({ redactor, destination: log.destination, pretty: false });
+  const { logger } = captureLogger(redactor);
   const clock = { now: () => T0 + MINUTE };
   const history = openHistoryStore(':memory:', redactor);
   const metrics = createDaemonMetrics();

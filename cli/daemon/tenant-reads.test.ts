@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { TenantReadRequest, TenantState } from '../../engine/model/tenant.js';
 import type { TargetReader } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
-import { Redactor } from '../../engine/secret.js';
-import { createLogger } from '../logging.js';
 import type { DeltaTenantReader } from './ports.js';
-import { captureLog, HOUR } from './test-helpers.js';
+import { captureLogger, HOUR } from './test-helpers.js';
 import { createTenantReads } from './tenant-reads.js';
 
 const REQUEST: TenantReadRequest = { userAttributes: [] };
@@ -32,12 +30,7 @@ function setup(failDelta = false) {
     apiVersion: PORT_API_VERSION,
     read: () => Promise.resolve(stateFrom('plain')),
   };
-  const log = captureLog();
-  const logger = createLogger({
-    redactor: new Redactor(),
-    destination: log.destination,
-    pretty: false,
-  });
+  const { log, logger } = captureLogger();
   const reads = createTenantReads({
     reader: plain,
     delta,
@@ -90,11 +83,7 @@ describe('tenant reads of daemon runs', () => {
       fullReadEveryMs: HOUR,
       clock: { now: () => T0 },
     });
-    const logger = createLogger({
-      redactor: new Redactor(),
-      destination: captureLog().destination,
-      pretty: false,
-    });
+    const { logger } = captureLogger();
     const run = reads.forRun(logger);
     expect(run.reader).toBe(plain);
     expect(run.kind).toBe('full');

@@ -59,6 +59,22 @@ export function captureLog(): CapturedLog {
   };
 }
 
+/** A debug-level JSON logger whose lines land in a `CapturedLog`. */
+export function captureLogger(
+  redactor: Redactor = new Redactor(),
+  now?: () => number,
+): { readonly log: CapturedLog; readonly logger: Logger } {
+  const log = captureLog();
+  const logger = createLogger({
+    redactor,
+    destination: log.destination,
+    level: 'debug',
+    pretty: false,
+    ...(now ? { now } : {}),
+  });
+  return { log, logger };
+}
+
 export interface TestStack {
   readonly work: string;
   readonly loaded: LoadedConfig;
@@ -113,14 +129,7 @@ export async function openTestStack(
     createClientSecretCredential(connection, client.clientId, client.clientSecret),
   );
   const clock = createVirtualClock();
-  const log = captureLog();
-  const logger = createLogger({
-    redactor,
-    destination: log.destination,
-    level: 'debug',
-    pretty: false,
-    now: () => clock.now(),
-  });
+  const { log, logger } = captureLogger(redactor, () => clock.now());
   return {
     work,
     loaded,
