@@ -76,6 +76,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     guard,
     ...(metrics ? { metrics } : {}),
     ...(options.circuit ? { circuit: options.circuit } : {}),
+    // Read only when health is asked for, never while the parts are being built.
     running: () => gate.current !== undefined,
   });
   const alerts = createAlertDispatch(options.alerts, clock, daemonLog);
