@@ -6,7 +6,10 @@ export const EXIT = {
   error: 1,
   /** `plan` only: changes are planned. */
   changes: 2,
-  /** Safety checks blocked changes; nothing was applied. */
+  /**
+   * Safety checks held changes: the rest was applied (`safety.onBlocked: hold-changes`, the
+   * default), or nothing was (`hold-plan`).
+   */
   blocked: 3,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

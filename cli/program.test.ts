@@ -120,8 +120,8 @@ describe('entrasync CLI', () => {
     expect(plan.code).toBe(1);
     expect(plan.stderr).toMatch(/employees\.csv:43:\d+/);
     expect(plan.stdout).toContain('hr (csv): failed');
-    expect(plan.stdout).toContain('Blocked by safety checks (51)');
-    expect(plan.stdout).toContain('nothing to apply; 51 blocked.');
+    expect(plan.stdout).toContain('Held (51) - not applied; everything else applies');
+    expect(plan.stdout).toContain('nothing to apply; 51 held.');
 
     const before = tenantUsers();
     const apply = await run('apply', '--config', config);
@@ -141,22 +141,30 @@ describe('entrasync CLI', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('exit 3: an incomplete source blocks every disable and apply writes nothing', async () => {
+  it('exit 3: an incomplete source holds every disable; the new hires are created (issue 20)', async () => {
     editCsv((lines) => {
       lines[5] = lines[5]!.replace(/^\d+,/, ',');
     });
     const plan = await run('plan', '--config', config);
     expect(plan.code).toBe(3);
     expect(plan.stdout).toContain('hr (csv): incomplete');
-    expect(plan.stdout).toMatch(/Blocked by safety checks \(5\)/);
+    expect(plan.stdout).toMatch(/Held \(5\) - not applied; everything else applies/);
     expect(plan.stdout).toContain('source "hr" is incomplete');
 
-    await run('plan', '--config', config);
     const before = tenantUsers();
     const apply = await run('apply', '--config', config);
     expect(apply.code).toBe(3);
-    expect(apply.stderr).toContain('blocked');
-    expect(tenantUsers()).toEqual(before);
+    expect(apply.stdout).toMatch(/5 change\(s\) held, not applied\. Held: 5 source-unhealthy;/);
+    const after = tenantUsers();
+    for (const user of before) {
+      const now = after.find((u) => u.id === user.id);
+      expect(now?.['accountEnabled'], String(user.userPrincipalName)).toBe(user['accountEnabled']);
+    }
+    expect(after).toHaveLength(before.length + 4);
+    // Re-planned after the apply: only the held part is left.
+    const again = await run('plan', '--config', config);
+    expect(again.code).toBe(3);
+    expect(again.stdout).toMatch(/: nothing to apply; 5 held\./);
   });
 
   it('M6: an unset or empty secret variable fails naming the variable, never a value, before connecting', async () => {

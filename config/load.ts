@@ -899,6 +899,7 @@ function buildSafety(safety: Config['safety']): SafetySpec {
     ...(safety?.maxClockSkew === undefined
       ? {}
       : { maxClockSkewMs: durationMs(safety.maxClockSkew) }),
+    ...(safety?.onBlocked === undefined ? {} : { onBlocked: safety.onBlocked }),
   };
 }
 

@@ -719,6 +719,13 @@ export const SafetyConfig = Type.Object(
         },
       ),
     ),
+    onBlocked: Type.Optional(
+      // No schema default: a filled-in default would change every config's digest.
+      StringEnum(['hold-changes', 'hold-plan'] as const, {
+        description:
+          'What a blocked change does to the rest of the plan. `hold-changes` (default): it is held with the changes that depend on it, and everything independent applies (apply exits 3 when anything was held). `hold-plan`: nothing of a plan with a blocked change is applied (Terraform-like all or nothing).',
+      }),
+    ),
     maxClockSkew: Type.Optional(
       // No schema default: a filled-in default would change every config's digest.
       Type.String({

@@ -141,7 +141,8 @@ export interface ApplyRunOptions extends ApplyOptions {
 /**
  * Applies a plan after proving it still describes the tenant: same plan format, same config,
  * and the accounts it rests on unchanged since it was made (StalePlanError otherwise). A plan
- * with blocked changes or a failed source is refused whole.
+ * with a failed source is refused whole; of a plan with blocked changes only `changes` are
+ * applied, the held ones never (issue 20), unless `safety.onBlocked: hold-plan` refuses it whole.
  */
 export async function applyRun(
   plan: Plan,
@@ -161,15 +162,19 @@ export async function applyRun(
     const failed = plan.sources.filter((s) => s.status === 'failed').map((s) => s.name);
     throw new SourceFailedError(`source ${failed.join(', ')} failed to read; nothing is applied`);
   }
-  if (plan.blocked.length > 0) {
+  if (plan.blocked.length > 0 && spec.safety.onBlocked === 'hold-plan') {
     throw new SafetyBlockedError(
-      `${plan.blocked.length} change(s) are blocked by safety checks; nothing is applied (first: ${plan.blocked[0]?.message ?? ''})`,
+      `${plan.blocked.length} change(s) are blocked by safety checks; nothing is applied (safety.onBlocked: hold-plan; first: ${plan.blocked[0]?.message ?? ''})`,
     );
   }
   const lease = options.lock ? await options.lock.acquire(options.lockOwner ?? 'apply') : undefined;
   try {
     const tenant = options.tenant ?? (await readTenant(spec, io.target));
-    const live = tenantDigest(tenant, spec.marker, plan.changes);
+    // The digest the plan was made with covers its held changes too (plan.ts).
+    const live = tenantDigest(tenant, spec.marker, [
+      ...plan.changes,
+      ...plan.blocked.map((b) => b.change),
+    ]);
     if (live !== plan.tenantDigest) {
       throw new StalePlanError(
         'the tenant changed since this plan was made (accounts it manages or targets differ); plan again',
@@ -200,6 +205,7 @@ export { foldResume } from './apply/journal.js';
 export type { ApplyLock, LockHolder, LockLease } from './apply/lock.js';
 export { LockHeldError, describeHolder } from './apply/lock.js';
 export { renderPlanText, renderReportText, summaryLine } from './render/text.js';
+export { releaseLine } from './render/held.js';
 export { renderPlanJson, renderReportJson } from './render/json.js';
 export { renderExplanationsText } from './render/explain.js';
 export { renderPlanMarkdown, MARKDOWN_COMMENT_MARKER } from './render/markdown.js';

@@ -25,7 +25,9 @@ import {
   applyRun,
   countOutcomes,
   EntrasyncError,
+  hasFailedSource,
   planRun,
+  releaseLine,
   renderPlanText,
   renderReportText,
   StalePlanError,
@@ -160,6 +162,12 @@ export async function runApply(
       output.out('Nothing to apply.\n');
       return clockRefused(plan) ? EXIT.error : EXIT.ok;
     }
+    const heldOnly =
+      plan.changes.length === 0 && !hasFailedSource(plan) && plan.onBlocked !== 'hold-plan';
+    if (heldOnly && unfinished === undefined) {
+      output.out(`\nNothing to apply: every change is held.\n${releaseLine(plan) ?? ''}\n`);
+      return clockRefused(plan) ? EXIT.error : EXIT.blocked;
+    }
     const foreseen = new Set(actionsForSpec(spec));
     const needed = [...new Set(plan.changes.flatMap((c) => actionsOfChange(c)))];
     if (needed.some((a) => !foreseen.has(a))) {
@@ -200,7 +208,15 @@ export async function runApply(
       );
       return EXIT.error;
     }
-    return countOutcomes(report).failed > 0 || clockRefused(plan) ? EXIT.error : EXIT.ok;
+    if (countOutcomes(report).failed > 0 || clockRefused(plan)) return EXIT.error;
+    if (plan.blocked.length > 0) {
+      // Last, so it is what a person reads: the rest applied, this did not.
+      output.out(
+        `\n${plan.blocked.length} change(s) held, not applied. ${releaseLine(plan) ?? ''}\n`,
+      );
+      return EXIT.blocked;
+    }
+    return EXIT.ok;
   } finally {
     store?.close();
   }
@@ -277,7 +293,7 @@ async function checkPermissions(
 
 /**
  * What is left of a saved plan whose run was interrupted: a fresh plan, accepted only if every
- * change it holds is one of the saved plan's, unchanged. Then the reviewed plan is finished and
+ * change it would apply is one of the saved plan's, unchanged (what it holds is not applied). Then the reviewed plan is finished and
  * nothing unreviewed slips in; otherwise the saved plan is stale (A2).
  */
 async function remainderOf(saved: Plan, runtime: Runtime, output: Output): Promise<Plan> {
@@ -289,9 +305,10 @@ async function remainderOf(saved: Plan, runtime: Runtime, output: Output): Promi
   );
   const reviewed = new Map(saved.changes.map((c) => [c.id, canonical(c)]));
   const unreviewed = fresh.changes.filter((c) => reviewed.get(c.id) !== canonical(c));
-  if (unreviewed.length > 0 || fresh.blocked.length > 0) {
+  // What the fresh plan holds is never applied, so it cannot slip anything in.
+  if (unreviewed.length > 0) {
     throw new StalePlanError(
-      `plan ${saved.fingerprint.slice(0, 12)} was interrupted, and the tenant or sources changed since beyond what it applied (${unreviewed.length} change(s) it did not review, e.g. ${unreviewed[0]?.id ?? fresh.blocked[0]?.change.id ?? ''}); plan again`,
+      `plan ${saved.fingerprint.slice(0, 12)} was interrupted, and the tenant or sources changed since beyond what it applied (${unreviewed.length} change(s) it did not review, e.g. ${unreviewed[0]?.id ?? ''}); plan again`,
     );
   }
   output.out(

@@ -286,6 +286,8 @@ export interface BlockedChange {
   /** Stable code, e.g. `source-unhealthy`, `threshold`. */
   readonly code: string;
   readonly message: string;
+  /** With `requires-blocked`: the held changes this one waits for (their ids). */
+  readonly waitsFor?: readonly string[];
 }
 
 export interface PlanWarning {
@@ -374,7 +376,16 @@ export interface Plan {
   readonly tenantDigest: string;
   readonly sources: readonly SourceSummary[];
   readonly changes: readonly Change[];
+  /** Held changes (issue 20): blocked by a check, or following one that is; never applied. */
   readonly blocked: readonly BlockedChange[];
+  /**
+   * The fingerprint of what the plan holds before any approval (heldFingerprint): an approval
+   * (`plans: [...]`) or `--allow-* --plan` bound to it releases the held part, in this plan or
+   * in the plans made after the rest was applied. Absent: nothing to hold.
+   */
+  readonly releaseFingerprint?: string;
+  /** `safety.onBlocked: hold-plan`: a plan with anything held is applied not at all. */
+  readonly onBlocked?: 'hold-plan';
   readonly warnings: readonly PlanWarning[];
   readonly issues: readonly PlanIssue[];
   readonly ignored: readonly IgnoredUser[];

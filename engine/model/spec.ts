@@ -225,7 +225,15 @@ export interface SafetySpec {
    * refused (A7). Absent: `DEFAULT_MAX_CLOCK_SKEW_MS`.
    */
   readonly maxClockSkewMs?: number;
+  /**
+   * What a blocked change does to the rest of the plan (issue 20): `hold-changes` holds it and
+   * its dependents and applies the rest; `hold-plan` applies nothing of a plan with one.
+   * Absent: `hold-changes`.
+   */
+  readonly onBlocked?: OnBlocked;
 }
+
+export type OnBlocked = 'hold-changes' | 'hold-plan';
 
 /**
  * What an approval can approve: a threshold action, or `reanchors` (rewriting the anchor of an

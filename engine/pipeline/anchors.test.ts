@@ -264,7 +264,9 @@ describe('anchors: a key-format change is named and blocks whatever its count (P
     expect(plan.blocked[0]?.message).toContain(
       'blocked: the key format of the source changed (source keys lost their leading zeros: 00113 -> 113, 00114 -> 114, 00115 -> 115 and 1 more)',
     );
-    expect(plan.blocked[0]?.message).toContain(`plans: [${plan.fingerprint.slice(0, 12)}]`);
+    expect(plan.blocked[0]?.message).toContain(
+      `plans: [${plan.releaseFingerprint?.slice(0, 12) ?? '-'}]`,
+    );
   });
 
   it('P9: one key is enough; an ordinary leaver in the same plan waits too; approving the plan releases both', async () => {

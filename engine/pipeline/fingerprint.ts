@@ -258,3 +258,27 @@ export function planFingerprint(
 ): string {
   return canonicalDigest({ configDigest, tenantDigest: tenantDigestValue, changes });
 }
+
+/**
+ * The fingerprint of what a plan holds before any approval (issue 20): the config, the changes
+ * a check held on its own (not those held only because they follow one), and the accounts they
+ * target as the tenant has them. Applying the rest of the plan leaves all three as they are, so
+ * an approval or override bound to it releases the held part in the plans made after that
+ * apply; a change to a held change or to an account it targets makes it a new one to review.
+ */
+export function heldFingerprint(
+  configDigest: string,
+  held: readonly Change[],
+  tenant: TenantState,
+): string {
+  const targeted = new Set<string>();
+  for (const change of held) {
+    if (!isGroupChange(change) && change.user.id) targeted.add(change.user.id);
+  }
+  const users = tenant.users
+    .filter((u) => targeted.has(u.id))
+    .sort((a, b) => compareText(a.id, b.id))
+    .map((u) => digestTextOfUser(u, ''));
+  const changes = [...held].sort((a, b) => compareText(a.id, b.id));
+  return canonicalDigest({ configDigest, held: changes, users });
+}

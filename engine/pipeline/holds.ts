@@ -104,6 +104,7 @@ function followsHeld(change: Change, causes: readonly string[]): BlockedChange {
   return {
     change,
     code: 'requires-blocked',
+    waitsFor: causes,
     message: `held: it follows ${named}, which ${causes.length === 1 ? 'is' : 'are'} held; it applies once ${causes.length === 1 ? 'that change is' : 'they are'} released`,
   };
 }

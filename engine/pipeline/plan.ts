@@ -15,12 +15,13 @@ import type { Expression } from '../expr/jsonata.js';
 import { PLAN_FORMAT_VERSION } from '../model/plan.js';
 import type { SourceSnapshot } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
+import { NO_APPROVALS } from '../model/spec.js';
 import type { TenantReadRequest, TenantState, TenantUser } from '../model/tenant.js';
 import { accessChanges } from './access.js';
 import { keyFormatCheck } from './anchors.js';
 import { checkDomains, writesDomainAttributes } from './domains.js';
 import { diffUsers, orderChanges, restorableByAnchor } from './diff.js';
-import { planFingerprint, tenantDigest } from './fingerprint.js';
+import { heldFingerprint, planFingerprint, tenantDigest } from './fingerprint.js';
 import { joinSources } from './join.js';
 import type { JoinResult } from './join.js';
 import { lintFieldReferences } from './lint.js';
@@ -36,6 +37,7 @@ import type { MatchResult } from './match.js';
 import { classifyTenant, ignoredUsers } from './ownership.js';
 import type { ClassifiedTenant } from './ownership.js';
 import { checkSafety } from './safety.js';
+import type { SafetyContext } from './safety.js';
 import { checkProtectLift } from './protect-lift.js';
 import { clockFindings, stageClock } from './clock.js';
 import { foldRepeatedRecords } from './repeats.js';
@@ -289,7 +291,7 @@ export async function computePlanWithStages(
   const fingerprint = lift.bind(planFingerprint(spec.configDigest, tenantDigestValue, allChanges));
   const managedUsers = [...classified.ownership.values()].filter((o) => o === 'managed').length;
   const keyFormat = keyFormatEvidence(spec, tenant, classified, mapped, snapshots, allChanges);
-  const safe = checkSafety(allChanges, {
+  const safetyContext: SafetyContext = {
     sources,
     primarySource: spec.primarySource,
     heldWithoutAnchor: desired.heldWithoutAnchor,
@@ -314,6 +316,12 @@ export async function computePlanWithStages(
           : [],
       ),
     ),
+  };
+  const release = releaseFingerprintOf(spec, allChanges, tenant, safetyContext);
+  const safe = checkSafety(allChanges, {
+    ...safetyContext,
+    ...(release ? { releaseFingerprint: release } : {}),
+    ...(spec.safety.onBlocked === 'hold-plan' ? { onBlocked: 'hold-plan' as const } : {}),
   });
 
   const plan: Plan = {
@@ -324,6 +332,7 @@ export async function computePlanWithStages(
     sources,
     changes: safe.changes,
     blocked: safe.blocked,
+    ...(release ? { releaseFingerprint: release } : {}),
     warnings: [
       ...diff.warnings,
       ...access.warnings,
@@ -463,4 +472,21 @@ function legacyWarnings(classified: ClassifiedTenant, touched: ReadonlySet<strin
       subject: 'target.marker',
     },
   ];
+}
+
+/**
+ * What the plan holds before any approval or override, fingerprinted (heldFingerprint):
+ * the safety checks run once without approvals and overrides, and the changes a check held on
+ * its own are what an approval of the held part names. Undefined when nothing would be held.
+ */
+function releaseFingerprintOf(
+  spec: SyncSpec,
+  changes: readonly Change[],
+  tenant: TenantState,
+  context: SafetyContext,
+): string | undefined {
+  const { overrides: _ignored, ...rest } = context;
+  const gated = checkSafety(changes, { ...rest, approvals: NO_APPROVALS });
+  const roots = gated.blocked.filter((b) => b.code !== 'requires-blocked').map((b) => b.change);
+  return roots.length === 0 ? undefined : heldFingerprint(spec.configDigest, roots, tenant);
 }

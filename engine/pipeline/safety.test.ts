@@ -98,7 +98,9 @@ describe('safety: thresholds', () => {
     expect(plan.blocked[0]?.message).toMatch(
       /79 updates exceed the threshold \(more than 50 and more than 30% of 100 managed account\(s\)\), e\.g\. p1\.person@contoso\.com displayName: "P1 Person" -> "Person, P1"/,
     );
-    expect(plan.blocked[0]?.message).toContain(`--allow-updates 79 --plan ${plan.fingerprint}`);
+    expect(plan.blocked[0]?.message).toContain(
+      `--allow-updates 79 --plan ${plan.releaseFingerprint?.slice(0, 12) ?? '-'}`,
+    );
   });
 
   it('a percentage alone never fires in a small tenant: 3 disables of 10 accounts (30%) stay under the count', async () => {
@@ -260,7 +262,9 @@ describe('safety: an attribute cleared for many (M8)', () => {
     const message = plan.blocked[0]?.message ?? '';
     expect(message).toContain('department would be cleared for 4 account(s), more than 30% of 10');
     expect(message).toContain('p0.person@contoso.com department: "Sales" -> (none)');
-    expect(message).toContain(`--allow-updates 4 --plan ${plan.fingerprint}`);
+    expect(message).toContain(
+      `--allow-updates 4 --plan ${plan.releaseFingerprint?.slice(0, 12) ?? '-'}`,
+    );
   });
 
   it('M8: a few clears within the share pass; an override bound to the plan or an approval lifts the brake', async () => {

@@ -63,8 +63,14 @@ export interface SafetyContext {
    */
   readonly activeManagedUsers?: number;
   readonly spec: SafetySpec;
-  /** This plan's fingerprint, for override binding and for the messages that offer one. */
+  /** This plan's fingerprint: approvals and overrides bound to it release what it holds. */
   readonly fingerprint: string;
+  /**
+   * The fingerprint of what this plan holds before any approval (fingerprint.ts,
+   * heldFingerprint): approvals and overrides bound to it release the held part in this plan
+   * and in the plans after the rest was applied, so the messages offer it. Absent: nothing held.
+   */
+  readonly releaseFingerprint?: string;
   readonly overrides?: ThresholdOverrides;
   readonly approvals: Approvals;
   /** False when the tenant read could not tell who holds directory roles. */
@@ -130,9 +136,7 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
     else allowed.push(change);
   }
 
-  const planApproved = context.approvals.plans.some(
-    (p) => p.length >= 12 && context.fingerprint.startsWith(p.toLowerCase()),
-  );
+  const planApproved = context.approvals.plans.some((p) => bindsTo(context, p.toLowerCase()));
   if (!planApproved) {
     const stillAllowed: Change[] = [];
     for (const change of allowed) {
@@ -145,7 +149,7 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
 
   if (!planApproved && context.keyFormat) {
     const { finding, creates } = context.keyFormat;
-    const message = `blocked: the key format of the source changed (${finding}); people would look new and their accounts like leavers', so nothing is deprovisioned and no account is created for a reformatted key. Fix the export (keep keys as text), or approve this plan in approvals.yaml (plans: [${context.fingerprint.slice(0, 12)}]) if the change is intended`;
+    const message = `blocked: the key format of the source changed (${finding}); people would look new and their accounts like leavers', so nothing is deprovisioned and no account is created for a reformatted key. Fix the export (keep keys as text), or approve this plan in approvals.yaml (plans: [${offered(context).slice(0, 12)}]) if the change is intended`;
     const stillAllowed: Change[] = [];
     for (const change of allowed) {
       if (DEPROVISIONING_KINDS.has(change.kind) || creates.has(change.id))
@@ -191,7 +195,7 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
       `blocked: ${units} ${actionWords(action)} exceed the threshold (more than ${threshold.count} and more than ` +
       `${threshold.percent}% of ${context.managedUsers} managed account(s))` +
       sample(list) +
-      `; if this is intended, review the plan and run apply with ${THRESHOLD_FLAG[action]} ${units} --plan ${context.fingerprint}`;
+      `; if this is intended, review the plan and run apply with ${THRESHOLD_FLAG[action]} ${units} --plan ${offered(context).slice(0, 12)}`;
     for (const change of list) blocked.push({ change, code: 'threshold', message });
   }
   if (overThreshold.size > 0)
@@ -307,7 +311,7 @@ function massClear(
     const message =
       `blocked: ${attribute} would be cleared for ${list.length} account(s), more than ${percent}% of ` +
       `${context.managedUsers} managed account(s) (a source or field that stopped feeding it looks like this), e.g. ${examples.join('; ')}` +
-      `; if this is intended, review the plan and run apply with ${THRESHOLD_FLAG.updates} ${Math.max(updates, list.length)} --plan ${context.fingerprint}, or approve the plan`;
+      `; if this is intended, review the plan and run apply with ${THRESHOLD_FLAG.updates} ${Math.max(updates, list.length)} --plan ${offered(context).slice(0, 12)}, or approve the plan`;
     for (const change of list) if (!braked.has(change)) braked.set(change, message);
   }
   return braked;
@@ -354,7 +358,7 @@ function churn(
   if (pairs < CHURN_MIN_PAIRS || pairs < creates / 2) return undefined;
   return {
     changes: paired,
-    message: `blocked: ${pairs} people would be replaced by new accounts with the same names (e.g. ${examples.join('; ')}); the key or anchor format probably changed (users.anchor, join keys). Fix the mapping, or approve this plan in approvals.yaml (plans: [${context.fingerprint.slice(0, 12)}]) if the replacement is intended`,
+    message: `blocked: ${pairs} people would be replaced by new accounts with the same names (e.g. ${examples.join('; ')}); the key or anchor format probably changed (users.anchor, join keys). Fix the mapping, or approve this plan in approvals.yaml (plans: [${offered(context).slice(0, 12)}]) if the replacement is intended`,
   };
 }
 
@@ -390,7 +394,7 @@ function reanchorVerdict(change: Change, context: SafetyContext): Verdict | unde
       (context.keyFormat
         ? `; the key format of the source changed (${context.keyFormat.finding})`
         : '') +
-      `; fix the source, or approve this plan (\`plans: [${context.fingerprint.slice(0, 12)}]\`) or this change (\`- { action: reanchors, subject: ${upn} }\`) in approvals.yaml`,
+      `; fix the source, or approve this plan (\`plans: [${offered(context).slice(0, 12)}]\`) or this change (\`- { action: reanchors, subject: ${upn} }\`) in approvals.yaml`,
   };
 }
 
@@ -418,7 +422,7 @@ function approvalVerdict(change: Change, context: SafetyContext): Verdict | unde
   if (context.spec.requireApproval.includes(action)) {
     return {
       code: 'needs-approval',
-      message: `needs approval: the config requires approval for ${action}; approve this plan (\`plans: [${context.fingerprint.slice(0, 12)}]\`) or this change (\`- { action: ${action}, subject: ${subjectOf(change).userPrincipalName} }\`) in approvals.yaml`,
+      message: `needs approval: the config requires approval for ${action}; approve this plan (\`plans: [${offered(context).slice(0, 12)}]\`) or this change (\`- { action: ${action}, subject: ${subjectOf(change).userPrincipalName} }\`) in approvals.yaml`,
     };
   }
   return undefined;
@@ -450,14 +454,31 @@ function boundOverrides(
   const o = context.overrides;
   if (!o) return {};
   // A prefix of at least 12 characters (as plans print it) binds as well as the whole hash.
-  if (o.fingerprint.length < 12 || !context.fingerprint.startsWith(o.fingerprint)) {
+  if (!bindsTo(context, o.fingerprint)) {
     warnings.push({
       code: 'override.not-bound',
-      message: `the threshold override was given for plan ${o.fingerprint}, but this plan is ${context.fingerprint.slice(0, 12)}; it is ignored`,
+      message: `the threshold override was given for plan ${o.fingerprint}, but this plan is ${offered(context).slice(0, 12)}; it is ignored`,
     });
     return {};
   }
   return { ...o.allow };
+}
+
+/**
+ * Whether an approval or override given for `prefix` (at least 12 characters, as plans print
+ * it) binds to this plan: its fingerprint, or the fingerprint of what it holds.
+ */
+function bindsTo(context: SafetyContext, prefix: string): boolean {
+  if (prefix.length < 12) return false;
+  return (
+    context.fingerprint.startsWith(prefix) ||
+    (context.releaseFingerprint?.startsWith(prefix) ?? false)
+  );
+}
+
+/** The fingerprint the messages offer to approve or override with. */
+function offered(context: SafetyContext): string {
+  return context.releaseFingerprint ?? context.fingerprint;
 }
 
 /** A few before/after values, so a reviewer sees what a mass update would do (M2). */

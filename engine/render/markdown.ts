@@ -5,6 +5,7 @@
  * its own comment instead of adding a new one).
  */
 import { subjectOf } from '../model/plan.js';
+import { releaseLine } from './held.js';
 import type { Change, ChangeKind, Plan } from '../model/plan.js';
 import { describeLocation } from '../model/source.js';
 import { KIND_LABELS, KINDS_IN_ORDER, detailLines } from './kinds.js';
@@ -24,11 +25,13 @@ export function renderPlanMarkdown(plan: Plan): string {
   const out: string[] = [MARKDOWN_COMMENT_MARKER, ''];
   const verdict = plan.sources.some((s) => s.status === 'failed')
     ? ':x: a source failed: nothing will be applied'
-    : plan.blocked.length > 0
-      ? `:no_entry: ${plan.blocked.length} change(s) blocked by safety checks: nothing will be applied`
-      : plan.changes.length === 0
-        ? ':white_check_mark: no changes: the tenant matches the configuration'
-        : `:memo: ${plan.changes.length} change(s) to apply`;
+    : plan.blocked.length > 0 && plan.onBlocked === 'hold-plan'
+      ? `:no_entry: ${plan.blocked.length} change(s) held: nothing will be applied (safety.onBlocked: hold-plan)`
+      : plan.blocked.length > 0
+        ? `:pause_button: ${plan.changes.length} change(s) will apply; ${plan.blocked.length} held (reasons below)`
+        : plan.changes.length === 0
+          ? ':white_check_mark: no changes: the tenant matches the configuration'
+          : `:memo: ${plan.changes.length} change(s) to apply`;
   out.push(`### entrasync plan \`${plan.fingerprint.slice(0, 12)}\``, '', verdict, '');
 
   out.push('| | count |', '|---|---:|');
@@ -36,7 +39,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     const n = plan.changes.filter((c) => c.kind === kind).length;
     if (n > 0) out.push(`| ${TITLE[kind]} | ${n} |`);
   }
-  if (plan.blocked.length > 0) out.push(`| **Blocked** | **${plan.blocked.length}** |`);
+  if (plan.blocked.length > 0) out.push(`| **Held** | **${plan.blocked.length}** |`);
   if (plan.licenses && plan.licenses.length > 0) {
     out.push('', '| SKU | seats | consumed | + | - | short |', '|---|---:|---:|---:|---:|---:|');
     for (const l of plan.licenses) {
@@ -62,7 +65,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   );
 
   if (plan.blocked.length > 0) {
-    out.push('#### Blocked', '');
+    out.push('#### Held', '', escape(releaseLine(plan) ?? ''), '');
     const byReason = new Map<string, Change[]>();
     for (const b of plan.blocked) {
       const list = byReason.get(b.message);

@@ -39,7 +39,7 @@ describe('renderers', () => {
 
       Tenant: 2 account(s) managed by this config; 1 other account(s) left alone
 
-      Changes (3)
+      Will apply (3)
         + create  grace.hopper@contoso.com  [new person · hr:3 (hr.csv:3)]
             accountEnabled: true
             department: "Navy | <b>"

@@ -5,6 +5,7 @@ import type { Change, ChangeKind, Plan } from '../model/plan.js';
 import type { RunReport } from '../model/report.js';
 import { countOutcomes } from '../model/report.js';
 import { describeLocation } from '../model/source.js';
+import { heldHeading, releaseLine } from './held.js';
 import { KIND_LABELS, KINDS_IN_ORDER, REASON_LABELS, detailLines } from './kinds.js';
 
 const MAX_LISTED = 10;
@@ -31,12 +32,15 @@ export function renderPlanText(plan: Plan): string {
 
   if (plan.changes.length > 0) {
     out.push('');
-    out.push(`Changes (${plan.changes.length})`);
+    const held = plan.blocked.length > 0 && plan.onBlocked === 'hold-plan';
+    out.push(
+      `${held ? 'Changes, not applied while anything is held' : 'Will apply'} (${plan.changes.length})`,
+    );
     for (const change of plan.changes) out.push(...renderChange(change));
   }
   if (plan.blocked.length > 0) {
     out.push('');
-    out.push(`Blocked by safety checks (${plan.blocked.length}) - not applied`);
+    out.push(heldHeading(plan));
     for (const b of plan.blocked) {
       out.push(...renderChange(b.change));
       out.push(`      ${b.message}`);
@@ -86,6 +90,9 @@ export function renderPlanText(plan: Plan): string {
   }
   out.push('');
   out.push(summaryLine(plan));
+  // Last, where a reader of a long plan looks: what is held and how it is released.
+  const release = releaseLine(plan);
+  if (release) out.push(release);
   return out.join('\n') + '\n';
 }
 
@@ -118,8 +125,8 @@ export function summaryLine(plan: Plan): string {
   if (plan.changes.length === 0 && plan.blocked.length === 0) {
     return `Plan ${id}: no changes. The tenant matches the configuration.`;
   }
-  const blocked = plan.blocked.length > 0 ? `; ${plan.blocked.length} blocked` : '';
-  return `Plan ${id}: ${parts.length > 0 ? parts.join(', ') : 'nothing to apply'}${blocked}.`;
+  const held = plan.blocked.length > 0 ? `; ${plan.blocked.length} held` : '';
+  return `Plan ${id}: ${parts.length > 0 ? parts.join(', ') : 'nothing to apply'}${held}.`;
 }
 
 function renderChange(change: Change): string[] {

@@ -46,10 +46,14 @@ describe('anchors through the CLI against the simulator', () => {
     const before = tenantUsers();
     const apply = await cli('apply', '--config', config);
     expect(apply.code).toBe(3);
-    expect(apply.stderr).toContain('blocked');
+    expect(apply.stdout).toMatch(/change\(s\) held, not applied\. Held: .*key-format/);
     const after = tenantUsers();
-    expect(after).toEqual(before);
-    const anchors = after.map((u) => u['employeeId']).filter((a) => typeof a === 'string');
+    // Every existing account is as it was; only the new hires (keys the tenant never had, so
+    // independent of the held reanchors) were created (issue 20).
+    for (const user of before) expect(after).toContainEqual(user);
+    const created = after.filter((u) => !before.some((b) => b.id === u.id));
+    expect(created.map((u) => u['employeeId']).sort()).toEqual(['1052', '1053', '1054', '1055']);
+    const anchors = before.map((u) => u['employeeId']).filter((a) => typeof a === 'string');
     expect(anchors.length).toBeGreaterThan(40);
     expect(anchors.every((a) => String(a).startsWith('00'))).toBe(true);
   });

@@ -66,7 +66,7 @@ describe.each(scenarios)('scenario %s', (name) => {
   const planOptions = scenario.now === undefined ? {} : { now: Date.parse(scenario.now) };
   const blocked = scenario.expect === 'blocked';
   const title = blocked
-    ? 'plans as expected, blocks, and apply refuses the plan whole (tenant unchanged)'
+    ? 'plans as expected, holds, applies only the rest (held targets unchanged), re-plans to the held part; with onBlocked: hold-plan refuses the plan whole'
     : 'plans as expected, applies, then re-plans to nothing (A4) and refuses the old plan (A2)';
 
   it(title, async () => {
@@ -92,14 +92,33 @@ describe.each(scenarios)('scenario %s', (name) => {
 
       if (blocked) {
         expect(plan.blocked.length).toBeGreaterThan(0);
-        const before = tenantUsers(join(work, '.entrasync', 'tenant.db'));
-        await expect(
-          applyRun(plan, first.loaded.spec, {
-            target: first.target.reader,
-            writer: first.target.writer,
-          }),
-        ).rejects.toBeInstanceOf(SafetyBlockedError);
-        expect(tenantUsers(join(work, '.entrasync', 'tenant.db'))).toEqual(before);
+        const db = join(work, '.entrasync', 'tenant.db');
+        const before = tenantUsers(db);
+        const spec = first.loaded.spec;
+        const io = { target: first.target.reader, writer: first.target.writer };
+        const holdPlan = { ...spec, safety: { ...spec.safety, onBlocked: 'hold-plan' as const } };
+        await expect(applyRun(plan, holdPlan, io)).rejects.toBeInstanceOf(SafetyBlockedError);
+        expect(tenantUsers(db)).toEqual(before);
+
+        const report = await applyRun(plan, spec, io);
+        expect(report.ops.filter((op) => op.outcome !== 'applied')).toEqual([]);
+        expect(report.ops).toHaveLength(plan.changes.length);
+        const held = new Set(
+          plan.blocked.flatMap((b) =>
+            'user' in b.change && b.change.user.id ? [b.change.user.id] : [],
+          ),
+        );
+        expect(held.size).toBeGreaterThan(0);
+        const after = tenantUsers(db);
+        for (const user of before.filter((u) => held.has(String(u.id))))
+          expect(after).toContainEqual(user);
+        const again = await planRun(
+          spec,
+          { sources: first.sources, target: first.target.reader },
+          planOptions,
+        );
+        expect(again.changes).toEqual([]);
+        expect(again.blocked.map((b) => b.change.id)).toEqual(plan.blocked.map((b) => b.change.id));
         return;
       }
       const report = await applyRun(plan, first.loaded.spec, {
