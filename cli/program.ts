@@ -27,8 +27,10 @@ import { runSimulator, runSimulatorSeed } from './commands/simulator.js';
 import { runValidate } from './commands/validate.js';
 import type { ExitCode } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
+import { createCliLogging } from './log-options.js';
 import type { Output } from './output.js';
 import { createOutput } from './output.js';
+import { reportAuthFailure } from './auth-failure.js';
 import { DEFAULT_CONFIG_PATH, openRuntime } from './runtime.js';
 import type { Runtime } from './runtime.js';
 
@@ -43,10 +45,13 @@ export async function main(
 ): Promise<ExitCode> {
   const redactor = new Redactor();
   const output = createOutput(redactor, streams);
+  const logging = createCliLogging(redactor, streams.stderr);
   let exitCode: ExitCode = EXIT.ok;
 
   const withRuntime = async (configPath: string, body: (runtime: Runtime) => Promise<ExitCode>) => {
-    const runtime = await openRuntime(configPath, redactor);
+    const runtime = await openRuntime(configPath, redactor, process.env, {
+      onGraphRequest: (trace) => logging.graphRequest(trace),
+    });
     try {
       exitCode = await body(runtime);
     } finally {
@@ -226,12 +231,14 @@ export async function main(
   registerReportCommand(program, context);
   registerSnapshotCommand(program, context);
   registerImportCommand(program, context);
+  logging.install(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
-    return reportError(err, output);
+    if (logging.enabled('debug')) logging.logger().debug({ err }, 'the command failed');
+    return reportAuthFailure(err, output, logging.enabled('debug')) ?? reportError(err, output);
   }
 }
 
