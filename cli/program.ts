@@ -15,6 +15,7 @@ import type { BaselineFlags } from './baseline.js';
 import { addBaselineOptions, baselineFrom } from './baseline.js';
 import type { CommandContext } from './commands/command-context.js';
 import { registerDaemonCommand } from './commands/daemon.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerSnapshotCommand, runPlanWithSnapshot } from './commands/snapshot.js';
@@ -231,6 +232,7 @@ export async function main(
   registerReportCommand(program, context);
   registerSnapshotCommand(program, context);
   registerImportCommand(program, context);
+  registerDoctorCommand(program, context);
   logging.install(program);
 
   try {
