@@ -50,7 +50,8 @@ export function authFailureLine(failure: AuthenticationFailure): string {
     clientId === undefined ? `${method}` : `client ${clientId}`,
   ].join(', ');
   const code = failure.aadsts === undefined ? '' : `AADSTS${failure.aadsts}: `;
-  return `error: authentication failed (${who}): ${code}${failure.detail}; hint: ${hintOf(failure)}`;
+  const detail = failure.detail.replace(/\.$/, '');
+  return `error: authentication failed (${who}): ${code}${detail}; hint: ${hintOf(failure)}`;
 }
 
 function hintOf(failure: AuthenticationFailure): string {

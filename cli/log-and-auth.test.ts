@@ -216,7 +216,7 @@ describe('authentication failures: one line with the authority, tenant, client, 
     expect(line).toContain(`authority ${sim.authorityHost}`);
     expect(line).toContain(`tenant ${sim.tenantId}`);
     expect(line).toContain(`client ${CLIENT}`);
-    expect(line).toContain('AADSTS7000215: Invalid client secret provided.');
+    expect(line).toContain('AADSTS7000215: Invalid client secret provided; hint: check');
     expect(line).toContain('hint: check the client secret');
     expect(line).not.toContain('not-the-secret');
   });
