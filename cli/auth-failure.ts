@@ -3,10 +3,21 @@
  * the tenant, the client id, the AADSTS code and a hint of what to check; exit 1. The stack
  * (and msal's full message) only with `--log-level debug`.
  */
+import { graphScope } from '../connectors/entra/graph-client.js';
 import { AuthenticationFailure } from '../connectors/entra/index.js';
 import type { ExitCode } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
 import type { Output } from './output.js';
+import type { Runtime } from './runtime.js';
+
+/**
+ * Gets a token before a command reads anything, so a credential that cannot get one fails as
+ * an `AuthenticationFailure` (the Graph SDK would turn it into a GraphError that keeps only its
+ * message). The token is cached: the command's first request uses it.
+ */
+export async function ensureToken(runtime: Pick<Runtime, 'target' | 'connection'>): Promise<void> {
+  await runtime.target.credential.getToken(graphScope(runtime.connection.graphUrl));
+}
 
 /** What to check for an AADSTS code (the common ones of app-only sign-in). */
 const HINTS: Readonly<Record<number, string>> = {

@@ -221,6 +221,19 @@ describe('authentication failures: one line with the authority, tenant, client, 
     expect(line).not.toContain('not-the-secret');
   });
 
+  it('the same line from commands that meet it inside a tenant read (snapshot, explain, apply)', async () => {
+    const path = config('wrong-secret-read', { secret: 'not-the-secret-0000000' });
+    const out = join(dir, 'snapshot.json');
+    for (const args of [['snapshot', '-o', out], ['explain', '1'], ['apply']]) {
+      const result = await cli(...args, '-c', path);
+      expect(result.code, args[0]).toBe(1);
+      const line = expectOneLine(result.stderr);
+      expect(line, args[0]).toContain(`client ${CLIENT}`);
+      expect(line, args[0]).toContain('AADSTS7000215');
+      expect(line, args[0]).toContain('hint: check the client secret');
+    }
+  });
+
   it('with --log-level debug, the same line and then the stack', async () => {
     const path = config('wrong-secret-debug', { secret: 'not-the-secret-0000000' });
     const result = await cli('plan', '-c', path, '--log-level', 'debug', '--log-format', 'json');

@@ -31,7 +31,7 @@ import { EXIT } from './exit-codes.js';
 import { createCliLogging } from './log-options.js';
 import type { Output } from './output.js';
 import { createOutput } from './output.js';
-import { reportAuthFailure } from './auth-failure.js';
+import { ensureToken, reportAuthFailure } from './auth-failure.js';
 import { DEFAULT_CONFIG_PATH, openRuntime } from './runtime.js';
 import type { Runtime } from './runtime.js';
 
@@ -54,6 +54,7 @@ export async function main(
       onGraphRequest: (trace) => logging.graphRequest(trace),
     });
     try {
+      await ensureToken(runtime);
       exitCode = await body(runtime);
     } finally {
       await runtime.close();

@@ -16,6 +16,7 @@ import type { DoctorFinding } from './doctor-checks.js';
 const CLIENT = 'd0c70000-0000-4000-8000-0000000000d0';
 const SECRET = 'doctor-secret-8c1f00aa42';
 const SECRET_ENV = 'ENTRASYNC_DOCTOR_TEST_SECRET';
+const NO_READ_CLIENT = 'd0c70000-0000-4000-8000-0000000000d1';
 const E3 = '05e9a617-0261-4cee-bb44-138d3ef5d965';
 
 let dir: string;
@@ -55,13 +56,16 @@ beforeAll(async () => {
     throttling: false,
     // Graph's clock an hour ahead of this machine's.
     clock: offsetClock(systemClock(), 3_600_000),
-    clients: client([
-      'User.Read.All',
-      'RoleManagement.Read.Directory',
-      'Organization.Read.All',
-      'Domain.Read.All',
-      'Application.ReadWrite.All',
-    ]),
+    clients: [
+      ...client([
+        'User.Read.All',
+        'RoleManagement.Read.Directory',
+        'Organization.Read.All',
+        'Domain.Read.All',
+        'Application.ReadWrite.All',
+      ]),
+      { clientId: NO_READ_CLIENT, clientSecret: SECRET, roles: ['Domain.Read.All'] },
+    ],
     seed: {
       domains,
       subscribedSkus: [{ skuId: E3, skuPartNumber: 'SPE_E3', prepaidUnits: { enabled: 10 } }],
@@ -79,7 +83,13 @@ afterAll(async () => {
   delete process.env[SECRET_ENV];
 });
 
-function config(name: string, sim: RunningSimulator, domain: string, sku: string): string {
+function config(
+  name: string,
+  sim: RunningSimulator,
+  domain: string,
+  sku: string,
+  clientId = CLIENT,
+): string {
   const path = join(dir, `${name}.yaml`);
   writeFileSync(
     path,
@@ -87,7 +97,7 @@ function config(name: string, sim: RunningSimulator, domain: string, sku: string
 target:
   auth: { method: secret, clientSecret: "\${env:${SECRET_ENV}}" }
   tenantId: ${sim.tenantId}
-  clientId: ${CLIENT}
+  clientId: ${clientId}
   graphUrl: ${sim.origin}
   authorityHost: ${sim.authorityHost}
   caFile: ${sim.caFile}
@@ -177,6 +187,23 @@ describe('entrasync doctor', () => {
     );
     expect(lines.filter((l) => l.startsWith('fail')).every((l) => l.includes('(hint: '))).toBe(
       true,
+    );
+  });
+
+  it('an app that cannot read users: the missing permissions and an unreadable tenant fail, exit 1', async () => {
+    const path = config('no-read', bad, 'contoso.com', 'SPE_E3', NO_READ_CLIENT);
+    const result = await cli('doctor', '-c', path);
+    expect(result.code).toBe(1);
+    const lines = statusLines(result.stdout);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^fail\s+permissions\s+missing permission User\.Read\.All for action "read users"/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^fail\s+tenant\s+the tenant could not be read, so the other checks did not run: reading users failed .*403/,
+      ),
     );
   });
 

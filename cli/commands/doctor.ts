@@ -13,6 +13,7 @@
  */
 import { Command, Option } from 'commander';
 import { readGrantedAccess } from '../../connectors/entra/index.js';
+import { EntrasyncError } from '../../engine/errors.js';
 import { planRun, tenantReadRequest } from '../../engine/index.js';
 import type { TenantReadRequest, TenantState } from '../../engine/model/tenant.js';
 import type { TargetReader } from '../../engine/ports.js';
@@ -59,16 +60,33 @@ export async function doctorFindings(runtime: Runtime): Promise<DoctorFinding[]>
       return tenant;
     },
   };
-  const plan = await planRun(spec, { ...planIO(runtime), target: capturing });
+  const permissions = permissionFindings(granted, actionsOfConfig(spec, request));
+  let plan;
+  try {
+    plan = await planRun(spec, { ...planIO(runtime), target: capturing });
+  } catch (err) {
+    // Usually a missing read permission (already a finding above): say so, with what was found.
+    if (!(err instanceof EntrasyncError)) throw err;
+    return [...permissions, unreadableTenant(err)];
+  }
   if (tenant === undefined) throw new Error('internal: the dry plan did not read the tenant');
   return [
-    ...permissionFindings(granted, actionsOfConfig(spec, request)),
+    ...permissions,
     ...domainFindings(spec, tenant),
     clockFinding(spec, tenant),
     markerFindings(spec, tenant, plan),
     ...skuFindings(spec, tenant),
     ...sourceFindings(plan),
   ];
+}
+
+function unreadableTenant(err: EntrasyncError): DoctorFinding {
+  return {
+    check: 'tenant',
+    status: 'fail',
+    message: `the tenant could not be read, so the other checks did not run: ${err.message}`,
+    hint: 'grant the missing permissions above, then run doctor again',
+  };
 }
 
 function renderText(findings: readonly DoctorFinding[]): string {

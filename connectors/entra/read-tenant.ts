@@ -197,6 +197,7 @@ export async function readAll(
     } catch (err) {
       throw new TenantReadError(
         `reading ${what} failed on page ${page} (${err instanceof Error ? err.message : String(err)}); no plan is made from a partial tenant`,
+        { cause: err },
       );
     }
     if (response.status === 403 && forbiddenOk) throw new ForbiddenRead(what);
