@@ -168,6 +168,25 @@ describe('--log-level debug: a trace of each Graph request', () => {
     expect(env.stderr).toContain('ENTRASYNC_LOG_LEVEL "loud" is not a log level');
   });
 
+  it('at debug, a failed command also logs its error with the stack', async () => {
+    const missing = join(dir, 'missing.yaml');
+    const quiet = await cli('plan', '-c', missing);
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr).not.toContain('the command failed');
+    const debug = await cli('plan', '-c', missing, '--log-level', 'debug', '--log-format', 'json');
+    expect(debug.code).toBe(1);
+    const logged = debug.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; err?: { stack?: string } });
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        msg: 'the command failed',
+        err: expect.objectContaining({ stack: expect.stringMatching(/\n\s+at /) }),
+      }),
+    );
+  });
+
   it('--log-format pretty writes readable lines, still without secrets', async () => {
     const path = config('pretty');
     const result = await cli('plan', '-c', path, '--log-level', 'debug', '--log-format', 'pretty');

@@ -240,8 +240,12 @@ export async function main(
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
-    if (logging.enabled('debug')) logging.logger().debug({ err }, 'the command failed');
-    return reportAuthFailure(err, output, logging.enabled('debug')) ?? reportError(err, output);
+    const debug = logging.enabled('debug');
+    const authFailure = reportAuthFailure(err, output, debug);
+    if (authFailure !== undefined) return authFailure;
+    // At debug, the error with its stack and code as a log line too.
+    if (debug) logging.logger().debug({ err }, 'the command failed');
+    return reportError(err, output);
   }
 }
 
