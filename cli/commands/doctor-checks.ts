@@ -49,23 +49,33 @@ export function actionsOfConfig(spec: SyncSpec, read: TenantReadRequest): Set<En
   return actions;
 }
 
-/** Each missing permission a fail; excess privilege and directory roles warnings. */
+/**
+ * Each missing permission a fail; excess privilege and directory roles warnings, or fails when
+ * `target.excessPrivilege: refuse` makes apply refuse them (`refuseExcess`).
+ */
 export function permissionFindings(
   granted: GrantedAccess,
   actions: ReadonlySet<EntraAction>,
+  refuseExcess = false,
 ): DoctorFinding[] {
   const findings: DoctorFinding[] = [];
   for (const f of checkAccess(granted, actions)) {
-    // Without a domain permission the plan skips the domain check: a warning, not a failure.
-    const optional = f.action === 'read verified domains';
+    if (f.code === 'permission.missing') {
+      // Without a domain permission the plan skips the domain check: a warning.
+      findings.push({
+        check: 'permissions',
+        status: f.action === 'read verified domains' ? 'warn' : 'fail',
+        message: f.message,
+        hint: 'grant the application permission and admin consent (README "Microsoft Graph permissions")',
+      });
+      continue;
+    }
     findings.push({
       check: 'permissions',
-      status: f.code === 'permission.missing' && !optional ? 'fail' : 'warn',
+      status: refuseExcess ? 'fail' : 'warn',
       message: f.message,
-      ...(f.code === 'permission.missing'
-        ? {
-            hint: `grant the application permission and admin consent (README "Microsoft Graph permissions")`,
-          }
+      ...(refuseExcess
+        ? { hint: 'apply refuses to run (target.excessPrivilege: refuse): remove the permission' }
         : {}),
     });
   }

@@ -4,7 +4,7 @@
  * misconfigured one (missing permission, unverified domain, clock an hour off, an account of
  * another config holding a person's anchor, a SKU the tenant lacks), whose failures are named.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -203,6 +203,24 @@ describe('entrasync doctor', () => {
     expect(lines).toContainEqual(
       expect.stringMatching(
         /^fail\s+tenant\s+the tenant could not be read, so the other checks did not run: reading users failed .*403/,
+      ),
+    );
+  });
+
+  it('with target.excessPrivilege: refuse, excess privilege fails, since apply would refuse', async () => {
+    const path = config('refuse', bad, 'contoso.com', 'SPE_E3');
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace(
+        '  marker: { id: hr }',
+        '  marker: { id: hr }\n  excessPrivilege: refuse',
+      ),
+    );
+    const result = await cli('doctor', '-c', path);
+    expect(result.code).toBe(1);
+    expect(statusLines(result.stdout)).toContainEqual(
+      expect.stringMatching(
+        /^fail\s+permissions\s+the app holds Application\.ReadWrite\.All, .*\(hint: apply refuses to run/,
       ),
     );
   });

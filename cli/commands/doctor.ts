@@ -60,7 +60,8 @@ export async function doctorFindings(runtime: Runtime): Promise<DoctorFinding[]>
       return tenant;
     },
   };
-  const permissions = permissionFindings(granted, actionsOfConfig(spec, request));
+  const refuseExcess = runtime.loaded.config.target.excessPrivilege === 'refuse';
+  const permissions = permissionFindings(granted, actionsOfConfig(spec, request), refuseExcess);
   let plan;
   try {
     plan = await planRun(spec, { ...planIO(runtime), target: capturing });
