@@ -15,6 +15,7 @@ import type { BaselineFlags } from './baseline.js';
 import { addBaselineOptions, baselineFrom } from './baseline.js';
 import type { CommandContext } from './commands/command-context.js';
 import { registerDaemonCommand } from './commands/daemon.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerSnapshotCommand, runPlanWithSnapshot } from './commands/snapshot.js';
@@ -27,8 +28,10 @@ import { runSimulator, runSimulatorSeed } from './commands/simulator.js';
 import { runValidate } from './commands/validate.js';
 import type { ExitCode } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
+import { createCliLogging } from './log-options.js';
 import type { Output } from './output.js';
 import { createOutput } from './output.js';
+import { ensureToken, reportAuthFailure } from './auth-failure.js';
 import { DEFAULT_CONFIG_PATH, openRuntime } from './runtime.js';
 import type { Runtime } from './runtime.js';
 
@@ -43,11 +46,15 @@ export async function main(
 ): Promise<ExitCode> {
   const redactor = new Redactor();
   const output = createOutput(redactor, streams);
+  const logging = createCliLogging(redactor, streams.stderr);
   let exitCode: ExitCode = EXIT.ok;
 
   const withRuntime = async (configPath: string, body: (runtime: Runtime) => Promise<ExitCode>) => {
-    const runtime = await openRuntime(configPath, redactor);
+    const runtime = await openRuntime(configPath, redactor, process.env, {
+      onGraphRequest: (trace) => logging.graphRequest(trace),
+    });
     try {
+      await ensureToken(runtime);
       exitCode = await body(runtime);
     } finally {
       await runtime.close();
@@ -226,11 +233,18 @@ export async function main(
   registerReportCommand(program, context);
   registerSnapshotCommand(program, context);
   registerImportCommand(program, context);
+  registerDoctorCommand(program, context);
+  logging.install(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
+    const debug = logging.enabled('debug');
+    const authFailure = reportAuthFailure(err, output, debug);
+    if (authFailure !== undefined) return authFailure;
+    // At debug, the error with its stack and code as a log line too.
+    if (debug) logging.logger().debug({ err }, 'the command failed');
     return reportError(err, output);
   }
 }

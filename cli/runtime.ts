@@ -29,12 +29,15 @@ import {
   createManagedIdentityCredential,
   fileAssertion,
   githubActionsAssertion,
+  withAuthContext,
 } from '../connectors/entra/index.js';
 import type {
+  AuthContext,
   Clock,
   EntraTarget,
   EntraTargetOptions,
   GraphConnection,
+  GraphRequestObserver,
 } from '../connectors/entra/index.js';
 import type { PlanIO } from '../engine/index.js';
 import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
@@ -57,6 +60,8 @@ export interface RuntimeOptions {
   readonly clock?: Clock;
   /** `low` for background work (the daemon): `x-ms-throttle-priority: low`. */
   readonly priority?: 'low' | 'normal';
+  /** Told of each Graph request: the `--log-level debug` trace (cli/logging.ts). */
+  readonly onGraphRequest?: GraphRequestObserver;
 }
 
 export const DEFAULT_CONFIG_PATH = 'entrasync.yaml';
@@ -117,7 +122,11 @@ export async function openRuntime(
       connection,
       target: createEntraTarget(
         connection,
-        () => createClientSecretCredential(connection, client.clientId, client.clientSecret),
+        () =>
+          withAuthContext(
+            createClientSecretCredential(connection, client.clientId, client.clientSecret),
+            authContext(connection, 'simulator', client.clientId),
+          ),
         targetOptions,
       ),
       close: () => simulator.close(),
@@ -147,12 +156,34 @@ export async function openRuntime(
     baseDir: loaded.baseDir,
     env,
   });
+  const clientId =
+    target.auth.method === 'managed-identity'
+      ? target.auth.clientId
+      : target.clientId === undefined
+        ? undefined
+        : revealConfigValue(target.clientId, secretContext);
+  const auth = authContext(connection, target.auth.method, clientId);
   return {
     loaded,
     sources,
     connection,
-    target: createEntraTarget(connection, credential, targetOptions),
+    target: createEntraTarget(connection, () => withAuthContext(credential(), auth), targetOptions),
     close: async () => {},
+  };
+}
+
+/** What an authentication failure names: connectors/entra/auth-failure.ts. */
+function authContext(
+  connection: GraphConnection,
+  method: string,
+  clientId: string | undefined,
+): AuthContext {
+  return {
+    authorityHost: connection.authorityHost ?? DEFAULT_AUTHORITY_HOST,
+    tenantId: connection.tenantId,
+    method,
+    ...(clientId === undefined ? {} : { clientId }),
+    ...(connection.caPem === undefined ? {} : { caPem: connection.caPem }),
   };
 }
 
@@ -165,6 +196,7 @@ function entraTargetOptions(loaded: LoadedConfig, options: RuntimeOptions): Entr
     },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.priority ? { priority: options.priority } : {}),
+    ...(options.onGraphRequest ? { onGraphRequest: options.onGraphRequest } : {}),
     ...(target.writes?.perSecond === undefined ? {} : { writesPerSecond: target.writes.perSecond }),
     ...(target.writes?.concurrency === undefined ? {} : { concurrency: target.writes.concurrency }),
   };

@@ -6,8 +6,9 @@ export class EntrasyncError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    options?: { readonly cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -21,8 +22,9 @@ export class ConfigError extends EntrasyncError {
 
 /** The tenant could not be read completely; no plan may be made from what was read. */
 export class TenantReadError extends EntrasyncError {
-  constructor(message: string) {
-    super('tenant.read-failed', message);
+  /** `cause`: the failure underneath (an authentication failure is reported as its own line). */
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super('tenant.read-failed', message, options);
   }
 }
 

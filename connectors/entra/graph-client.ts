@@ -38,6 +38,8 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { Agent } from 'undici';
+import type { GraphRequestObserver } from './graph-trace.js';
+import { GraphTraceHandler } from './graph-trace.js';
 
 export interface GraphConnection {
   /** Graph's origin: `https://graph.microsoft.com`, a national cloud's, or the simulator's. */
@@ -252,8 +254,15 @@ function tlsOptions(conn: Pick<GraphConnection, 'caPem'>): { tlsOptions?: { ca: 
  * response was lost would be sent twice) and never looks inside `$batch`. entrasync's own
  * policies (transport.ts, batch-executor.ts) retry instead, honouring every Retry-After in full,
  * so there is exactly one retry loop.
+ *
+ * `observe` (the CLI's debug trace) is told of each HTTP exchange, just before the SDK's own
+ * HTTP handler, so it sees the final request ids and never more than graph-trace.ts allows.
  */
-export function createGraphClient(conn: GraphConnection, credential: TokenCredential): Client {
+export function createGraphClient(
+  conn: GraphConnection,
+  credential: TokenCredential,
+  observe?: GraphRequestObserver,
+): Client {
   const graphUrl = conn.graphUrl.replace(/\/+$/, '');
   const authProvider = new TokenCredentialAuthenticationProvider(credential, {
     scopes: [graphScope(graphUrl)],
@@ -262,6 +271,7 @@ export function createGraphClient(conn: GraphConnection, credential: TokenCreden
     new AuthenticationHandler(authProvider),
     new RedirectHandler(new RedirectHandlerOptions()),
     new TelemetryHandler(),
+    ...(observe === undefined ? [] : [new GraphTraceHandler(observe)]),
     new HTTPMessageHandler(),
   ];
   const options: ClientOptions = {

@@ -17,6 +17,7 @@ import type { DeltaTenantReader } from './delta.js';
 import { createDeltaTenantReader } from './delta.js';
 import type { GraphConnection, RefreshableCredential } from './graph-client.js';
 import { createGraphClient, createRefreshableCredential } from './graph-client.js';
+import type { GraphRequestObserver } from './graph-trace.js';
 import type { UserIdentity } from './operations.js';
 import type { WritePacer } from './pacer.js';
 import { createWritePacer } from './pacer.js';
@@ -49,6 +50,8 @@ export interface EntraTargetOptions {
   readonly reader?: Omit<EntraReaderOptions, 'onRead'>;
   /** Delta reads: full read at least this often. Default 24 h. */
   readonly fullReadIntervalMs?: number;
+  /** Told of each Graph request (method, path, status, duration, ids): graph-trace.ts. */
+  readonly onGraphRequest?: GraphRequestObserver;
 }
 
 export interface EntraTarget {
@@ -81,7 +84,7 @@ export function createEntraTarget(
     typeof credential === 'function' ? credential : () => credential,
   );
   const clock = options.clock ?? wallClock();
-  const client = createGraphClient(connection, refreshable);
+  const client = createGraphClient(connection, refreshable, options.onGraphRequest);
   const priority = options.priority === 'low' ? { 'x-ms-throttle-priority': 'low' } : undefined;
   const transport = createGraphTransport(client, refreshable, {
     clock,
@@ -153,6 +156,9 @@ export {
   fileAssertion,
   githubActionsAssertion,
 } from './graph-client.js';
+export type { AuthContext } from './auth-failure.js';
+export { AuthenticationFailure, withAuthContext } from './auth-failure.js';
+export type { GraphRequestObserver, GraphRequestTrace } from './graph-trace.js';
 export type { Clock } from './clock.js';
 export { wallClock } from './clock.js';
 export type { DeltaReadResult, DeltaTenantReader, DeltaCheckpoint } from './delta.js';

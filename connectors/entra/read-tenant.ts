@@ -200,6 +200,7 @@ export async function readAll(
       if (attempt >= READ_RESTARTS) {
         throw new TenantReadError(
           `${err.message} (read ${attempt + 1} times from the first page); no plan is made from a partial tenant`,
+          err.cause === undefined ? {} : { cause: err.cause },
         );
       }
     }
@@ -230,6 +231,7 @@ async function readAllOnce(
     } catch (err) {
       throw new PartialRead(
         `reading ${what} failed on page ${page} (${err instanceof Error ? err.message : String(err)})`,
+        { cause: err },
       );
     }
     if (response.status === 403 && forbiddenOk) throw new ForbiddenRead(what);

@@ -49,8 +49,9 @@ export class TransportError extends Error {
     readonly kind: 'network' | 'auth',
     readonly code: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'TransportError';
   }
 }
@@ -259,7 +260,10 @@ function toTransportError(err: unknown): TransportError {
   const name = err instanceof GraphError ? (err.code ?? '') : ((err as Error | null)?.name ?? '');
   const message = err instanceof Error ? err.message : String(err);
   if (/Authentication|Credential|AuthenticationRequired/i.test(name)) {
-    return new TransportError('auth', name, `no token for Microsoft Graph: ${firstLine(message)}`);
+    // The cause is kept for the CLI's one-line report of an AuthenticationFailure.
+    return new TransportError('auth', name, `no token for Microsoft Graph: ${firstLine(message)}`, {
+      cause: err,
+    });
   }
   return new TransportError(
     'network',
