@@ -50,12 +50,14 @@ async function main(): Promise<void> {
     const intent = new Set(reference.intent);
     const figures = emptyFigures();
     const failures: string[] = [];
+    const secondRuns: string[] = [];
     for (let seed = first; seed < first + seeds; seed++) {
       const outcome = await runSeed(workload, seed, drawFaultPlan(seed), intent, {
         verify: 'report',
       });
       const problems = addOutcome(figures, outcome, reference);
       if (problems.length > 0) failures.push(describeFailure(outcome, problems));
+      else if (outcome.applies > 1) secondRuns.push(`seed ${seed}: ${outcome.runs[0] ?? ''}`);
       if ((seed - first + 1) % 100 === 0) {
         console.error(
           `... ${seed - first + 1} seeds, ${Math.round((Date.now() - started) / 1000)} s`,
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
     for (const [reason, n] of [...figures.firstRunReasons].sort((a, b) => b[1] - a[1])) {
       console.log(`  first apply did not finish (${n}): ${reason}`);
     }
+    for (const line of secondRuns.slice(0, 20)) console.log(`    ${line}`);
     if (figures.readFailureWrites > 0) {
       console.log(`  ${figures.readFailureWrites} seed(s) wrote after a failed tenant read`);
     }

@@ -206,21 +206,40 @@ describe('entrasync daemon', () => {
     history.close();
   });
 
-  it('a plan blocked by safety checks applies nothing and degrades health without backing off', async () => {
+  it('a plan that holds changes applies the rest, degrades health without backing off, and alerts once per held set (issue 20)', async () => {
     const stack = await openTestStack();
     const csv = join(stack.work, 'employees.csv');
     const lines = readFileSync(csv, 'utf8').split('\n');
     writeFileSync(csv, [...lines.slice(0, 30), ...lines.slice(45)].join('\n'));
-    const { daemon, history, alerts } = daemonFor(stack, { mode: 'apply' });
+    const enabledBefore = stack.sim.store
+      .listUsers()
+      .filter((u) => u['accountEnabled'] === true)
+      .map((u) => String(u.id));
+    const { daemon, history, alerts, metrics } = daemonFor(stack, { mode: 'apply' });
     expect(await daemon.tick()).toMatchObject({ ran: true, outcome: 'blocked' });
     expect(daemon.health()).toMatchObject({ status: 'degraded', consecutiveFailures: 0 });
     expect(daemon.health().reason).toMatch(
-      /change\(s\) blocked by safety checks in plan [0-9a-f]{12}/,
+      /^\d+ change\(s\) held, everything else applies\. Held: \d+ source-unhealthy; each is released when its reason is resolved/,
     );
     expect(daemon.health().nextAttemptAt).toBeUndefined();
-    expect(stack.sim.counters.writes).toBe(0);
+    // The rest applied (the new hires); the held disables did not.
+    const writes = stack.sim.counters.writes;
+    expect(writes).toBeGreaterThan(0);
+    const enabled = new Set(
+      stack.sim.store
+        .listUsers()
+        .filter((u) => u['accountEnabled'] === true)
+        .map((u) => String(u.id)),
+    );
+    for (const id of enabledBefore) expect(enabled.has(id)).toBe(true);
+    expect(await metrics.render()).toMatch(
+      /entrasync_plan_held_changes\{reason="source-unhealthy"\} \d+/,
+    );
     expect(alerts.sent.map((a) => a.event)).toEqual(['degraded']);
+    // The next cycle holds the same set: nothing more is written, no second alert.
     expect(await daemon.tick()).toMatchObject({ ran: true, outcome: 'blocked' });
+    expect(stack.sim.counters.writes).toBe(writes);
+    expect(alerts.sent.map((a) => a.event)).toEqual(['degraded']);
     const restarted = daemonFor(stack);
     expect(restarted.daemon.health().status).toBe('degraded'); // also after a restart
     restarted.history.close();

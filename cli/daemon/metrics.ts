@@ -74,6 +74,12 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     help: 'Changes the latest plan holds blocked by safety checks.',
     registers,
   });
+  const planHeld = new Gauge({
+    name: 'entrasync_plan_held_changes',
+    help: 'Changes the latest plan holds, by reason (a safety check, or requires-blocked for those that wait for a held change); the rest of the plan applies.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
   const throttled = new Counter({
     name: 'entrasync_graph_throttled_total',
     help: 'Microsoft Graph 429 (throttled) responses.',
@@ -142,6 +148,8 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
       planChanges.reset();
       for (const [kind, n] of byKind) planChanges.set({ kind }, n);
       planBlocked.set(plan.blocked.length);
+      planHeld.reset();
+      for (const blocked of plan.blocked) planHeld.inc({ reason: blocked.code });
       for (const source of plan.sources) {
         sourceRecords.set({ source: source.name }, source.records);
         for (const status of SOURCE_STATUSES) {

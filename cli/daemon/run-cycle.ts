@@ -31,7 +31,7 @@ import type { LockHolder } from './ports.js';
 import { createProtectBaseline } from './protect-baseline.js';
 import type { Verdict } from './run-verdict.js';
 import type { RunRecorder } from './run-record.js';
-import { describeHolder, judgePlan, judgeReport } from './run-verdict.js';
+import { describeHolder, heldVerdict, judgePlan, judgeReport } from './run-verdict.js';
 import { createTenantReads } from './tenant-reads.js';
 
 export interface RunStartInfo {
@@ -141,7 +141,9 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
     guard.attempt(() => history?.recordReport(run.id, report, clock.now()), undefined);
     // With telemetry the target's own 429 counter is used; the report's would count twice.
     metrics?.observeReport(report, { countThrottled: !options.telemetry });
-    return judgeReport(report, options);
+    const verdict = judgeReport(report, options);
+    // The rest applied; what the plan holds still degrades health until it is released.
+    return verdict.outcome === 'applied' && plan.blocked.length > 0 ? heldVerdict(plan) : verdict;
   }
 
   return { execute };

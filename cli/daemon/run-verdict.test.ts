@@ -27,7 +27,7 @@ const report = (ops: OpResult[], extra: Partial<RunReport> = {}): RunReport => (
 });
 
 describe('run verdicts', () => {
-  it('a plan stops the run when a source failed, changes are blocked, nothing changes, or in plan mode', async () => {
+  it('a plan stops the run when a source failed, only held changes are left (or hold-plan), nothing changes, or in plan mode', async () => {
     const hire = await planFor([ADA]);
     expect(hire.changes.length).toBeGreaterThan(0);
     expect(judgePlan(hire, 'apply')).toBeUndefined();
@@ -40,10 +40,21 @@ describe('run verdicts', () => {
       ...hire,
       blocked: [{ change: first, code: 'threshold', message: 'too many creates' }],
     };
-    const verdict = judgePlan(blocked, 'apply');
-    expect(verdict?.outcome).toBe('blocked');
-    expect(verdict?.reason).toContain('1 change(s) blocked by safety checks');
-    expect(verdict?.reason).toContain('(first: too many creates)');
+    // Held changes hold nothing else: the rest is applied (issue 20) ...
+    expect(judgePlan(blocked, 'apply')).toBeUndefined();
+    // ... unless nothing else is left, the config says all or nothing, or in plan mode.
+    for (const plan of [
+      { ...blocked, changes: [] },
+      { ...blocked, onBlocked: 'hold-plan' as const },
+    ]) {
+      const verdict = judgePlan(plan, 'apply');
+      expect(verdict?.outcome).toBe('blocked');
+      expect(verdict?.reason).toMatch(/^1 change\(s\) held, .*Held: 1 threshold;/);
+    }
+    expect(judgePlan({ ...blocked, onBlocked: 'hold-plan' }, 'apply')?.reason).toContain(
+      'nothing applied (safety.onBlocked: hold-plan)',
+    );
+    expect(judgePlan(blocked, 'plan')?.outcome).toBe('blocked');
 
     const failed = await planFor([], {
       status: 'failed',

@@ -1,10 +1,11 @@
 /**
  * What a run's plan and its apply report mean for the run's outcome (pure). A plan with a failed
- * source, blocked changes or no changes, or any plan in plan mode, ends the run unapplied; an
+ * source or no changes, or any plan in plan mode, ends the run unapplied, as does one that holds
+ * changes and nothing else (or anything, under `safety.onBlocked: hold-plan`); an
  * apply report is judged by how the apply stopped and the share of attempted changes that
  * failed (`failureRatio`).
  */
-import { countOutcomes, hasFailedSource } from '../../engine/index.js';
+import { countOutcomes, hasFailedSource, releaseLine } from '../../engine/index.js';
 import type { Plan, RunReport } from '../../engine/index.js';
 import type { RunMode, RunOutcome } from '../history/history-store.js';
 import type { CircuitBreakerProbe, LockHolder } from './ports.js';
@@ -24,15 +25,31 @@ export function judgePlan(plan: Plan, mode: RunMode): Verdict | undefined {
       reason: describeFailedSources(plan),
     };
   }
-  if (plan.blocked.length > 0) {
-    return {
-      outcome: 'blocked',
-      reason: `${plan.blocked.length} change(s) blocked by safety checks in plan ${plan.fingerprint.slice(0, 12)} (first: ${plan.blocked[0]?.message ?? ''}); review it with \`entrasync plan\``,
-    };
+  // What is held never stops the rest (issue 20), unless the config says all or nothing.
+  if (
+    plan.blocked.length > 0 &&
+    (plan.onBlocked === 'hold-plan' || plan.changes.length === 0 || mode === 'plan')
+  ) {
+    return heldVerdict(plan);
   }
   if (plan.changes.length === 0) return { outcome: 'no-changes' };
   if (mode === 'plan') return { outcome: 'planned' };
   return undefined;
+}
+
+/**
+ * A run whose plan holds changes: `blocked`, with a reason that stays the same while the held
+ * set does (no plan fingerprint, no applied count), so health alerts once per new held set.
+ */
+export function heldVerdict(plan: Plan): Verdict {
+  const rest =
+    plan.onBlocked === 'hold-plan'
+      ? 'nothing applied (safety.onBlocked: hold-plan)'
+      : 'everything else applies';
+  return {
+    outcome: 'blocked',
+    reason: `${plan.blocked.length} change(s) held, ${rest}. ${releaseLine(plan) ?? ''} Review with \`entrasync plan\`.`,
+  };
 }
 
 export function judgeReport(

@@ -4,6 +4,19 @@
  */
 import type { Plan } from '../model/plan.js';
 
+/**
+ * Reasons a reviewer releases by approving the plan or overriding a threshold. The others (a
+ * source that cannot prove it is whole, seats, lifted protection, people not identified) are
+ * released only by fixing their cause.
+ */
+const RELEASED_BY_REVIEW: ReadonlySet<string> = new Set([
+  'threshold',
+  'needs-approval',
+  'key-format',
+  'churn',
+  'mass-clear',
+]);
+
 /** Held changes per reason code, most first. */
 export function heldByReason(plan: Plan): [code: string, count: number][] {
   const counts = new Map<string, number>();
@@ -27,10 +40,12 @@ export function releaseLine(plan: Plan): string | undefined {
   const byReason = heldByReason(plan)
     .map(([code, n]) => `${n} ${code}`)
     .join(', ');
-  const release = plan.releaseFingerprint?.slice(0, 12);
+  const release = plan.blocked.some((b) => RELEASED_BY_REVIEW.has(b.code))
+    ? plan.releaseFingerprint?.slice(0, 12)
+    : undefined;
   const how =
     release === undefined
-      ? 'each is released when the reason above is resolved'
+      ? 'each is released when its reason is resolved (no approval releases it)'
       : `an approval in approvals.yaml (\`plans: [${release}]\`) or \`apply --allow-<action> N --plan ${release}\` releases what a reviewer may release, in this plan or the next`;
   return `Held: ${byReason}; ${how}.`;
 }
