@@ -841,6 +841,7 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
           : { whenDisabled: users.deprovision.whenDisabled }),
       },
       createOnly: [...(users.createOnly ?? [])],
+      ...(users.create === false ? { create: false as const } : {}),
       ...(users.manager === undefined ? {} : { manager: expression('users.manager') }),
     },
     groups: (config.groups ?? []).map((g, i): GroupSpec => {

@@ -491,6 +491,13 @@ export const UsersConfig = Type.Object(
       ),
     ),
     deprovision: Type.Optional(DeprovisionConfig),
+    create: Type.Optional(
+      // No schema default: a filled-in default would change every config's digest.
+      Type.Boolean({
+        description:
+          '`false`: update-only (Okta\'s "Profile sync" / "License only"): manage the attributes, groups and licenses of accounts that exist and match, never create or restore one; a person without an account is listed as not provisioned. With `deprovision.action: none` nothing is disabled either. Default `true`.',
+      }),
+    ),
     createOnly: Type.Optional(
       Type.Array(StringEnum(USER_ATTRIBUTE_NAMES, { description: 'A mapped attribute.' }), {
         uniqueItems: true,

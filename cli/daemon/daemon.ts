@@ -11,8 +11,9 @@
  *   the run failed: health turns `degraded` with the reason, an alert goes out, and scheduled
  *   ticks are skipped for a back-off that doubles toward `backoff.max` (S2, G10). The first run
  *   that does not fail resets it and sends a "recovered" alert.
- * - A plan with blocked changes applies nothing (applyRun refuses it) and degrades health until
- *   a reviewer acts, without backing off: re-planning it is cheap and shows when it clears.
+ * - A plan that holds changes applies the rest (issue 20; all or nothing under
+ *   `safety.onBlocked: hold-plan`) and degrades health until what it holds is released, without
+ *   backing off: re-planning it is cheap and shows when it clears.
  * - A run whose connectors hand back the very inputs of the last run (the same CSV bytes, an
  *   unmoved directory change counter, an empty Graph delta) reuses the last plan instead of
  *   computing it again, until a staged-offboarding date falls due (engine/pipeline/reuse.ts).

@@ -326,6 +326,12 @@ export interface LicenseSeats {
   readonly shortfall: number;
 }
 
+/** A person update-only mode (`users.create: false`) gives no account: they have none. */
+export interface NotProvisioned {
+  readonly personKey: string;
+  readonly userPrincipalName: string;
+}
+
 export interface IgnoredUser {
   readonly user: Required<UserRef>;
   readonly reason:
@@ -389,6 +395,8 @@ export interface Plan {
   readonly warnings: readonly PlanWarning[];
   readonly issues: readonly PlanIssue[];
   readonly ignored: readonly IgnoredUser[];
+  /** `users.create: false`: people without an account, who get none (absent: none such). */
+  readonly notProvisioned?: readonly NotProvisioned[];
   readonly managedUsers: number;
   /** Seat check per SKU the plan assigns or removes (absent without `licenses` rules). */
   readonly licenses?: readonly LicenseSeats[];

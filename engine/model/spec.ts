@@ -96,6 +96,12 @@ export interface UsersSpec {
   /** Attributes written when an account is created and never compared again (kept as users edit them). */
   readonly createOnly: readonly string[];
   /**
+   * `false`: update-only. Accounts that exist and match are managed; none is created or
+   * restored, and a person without one is listed as not provisioned (`Plan.notProvisioned`).
+   * Absent: accounts are created.
+   */
+  readonly create?: false;
+  /**
    * The person's manager: evaluates to the manager's primary key (the value of the primary
    * source's key column), resolved to the manager's account.
    */

@@ -515,7 +515,9 @@ describe('access: managed groups', () => {
     ]);
     // The add names only the held new hires: it is held with them; the group is created.
     expect(summary(p)).toEqual(['createGroup All']);
-    expect(p.blocked[3]?.message).toMatch(/^held: it follows createUser:ada\.lovelace@contoso\.com, /);
+    expect(p.blocked[3]?.message).toMatch(
+      /^held: it follows createUser:ada\.lovelace@contoso\.com, /,
+    );
   });
 });
 

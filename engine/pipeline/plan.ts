@@ -41,6 +41,7 @@ import type { SafetyContext } from './safety.js';
 import { checkProtectLift } from './protect-lift.js';
 import { clockFindings, stageClock } from './clock.js';
 import { foldRepeatedRecords } from './repeats.js';
+import { withoutCreates } from './update-only.js';
 import type { ProtectBaseline } from './protect-lift.js';
 
 /** Attributes every tenant read selects, whatever the config maps. */
@@ -256,7 +257,8 @@ export async function computePlanWithStages(
   const people = holdUnsafePeople(spec, tenant, classified, mapped, matched);
   const desired = people.desired;
   const clock = stageClock(tenant.clock, options.now ?? Date.now(), spec.safety.maxClockSkewMs);
-  const diff = diffUsers(people.pairs, desired, classified, spec, {
+  const provisioned = withoutCreates(spec, people.pairs);
+  const diff = diffUsers(provisioned.pairs, desired, classified, spec, {
     now: clock.now,
     clockTrusted: clock.trusted,
     ...(tenant.deletedUsers ? { deletedUsers: tenant.deletedUsers } : {}),
@@ -321,7 +323,6 @@ export async function computePlanWithStages(
   const safe = checkSafety(allChanges, {
     ...safetyContext,
     ...(release ? { releaseFingerprint: release } : {}),
-    ...(spec.safety.onBlocked === 'hold-plan' ? { onBlocked: 'hold-plan' as const } : {}),
   });
 
   const plan: Plan = {
@@ -333,6 +334,10 @@ export async function computePlanWithStages(
     changes: safe.changes,
     blocked: safe.blocked,
     ...(release ? { releaseFingerprint: release } : {}),
+    ...(spec.safety.onBlocked === 'hold-plan' ? { onBlocked: 'hold-plan' as const } : {}),
+    ...(provisioned.notProvisioned.length > 0
+      ? { notProvisioned: provisioned.notProvisioned }
+      : {}),
     warnings: [
       ...diff.warnings,
       ...access.warnings,

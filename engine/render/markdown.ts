@@ -54,6 +54,8 @@ export function renderPlanMarkdown(plan: Plan): string {
   );
   const otherConfigs = plan.ignored.filter((i) => i.reason === 'other-config').length;
   if (otherConfigs > 0) out.push(`| Left alone (another config) | ${otherConfigs} |`);
+  const unprovisioned = plan.notProvisioned?.length ?? 0;
+  if (unprovisioned > 0) out.push(`| Not provisioned (create: false) | ${unprovisioned} |`);
   out.push('');
 
   out.push(

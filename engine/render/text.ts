@@ -78,6 +78,14 @@ export function renderPlanText(plan: Plan): string {
       `Left alone (${unmanaged}): ${listed.join(', ')}${unmanaged > MAX_LISTED ? `, and ${unmanaged - MAX_LISTED} more` : ''}`,
     );
   }
+  const unprovisioned = plan.notProvisioned ?? [];
+  if (unprovisioned.length > 0) {
+    out.push('');
+    const listed = unprovisioned.slice(0, MAX_LISTED).map((p) => p.userPrincipalName);
+    out.push(
+      `Not provisioned (create: false) (${unprovisioned.length}): ${listed.join(', ')}${unprovisioned.length > MAX_LISTED ? `, and ${unprovisioned.length - MAX_LISTED} more` : ''}`,
+    );
+  }
   if (plan.overrides) {
     out.push('');
     const given = Object.entries(plan.overrides).map(([action, n]) => `${action} up to ${n}`);
