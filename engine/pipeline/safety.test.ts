@@ -116,6 +116,41 @@ describe('safety: thresholds', () => {
     expect(plan.blocked).toEqual([]);
   });
 
+  it("H8: an override bound to the held part's fingerprint releases it, also in a plan whose other changes differ (the rest was applied); a different held set is not released", async () => {
+    const { rows, accounts } = population(200);
+    const spec = aSpec({ safety: { minSourceRatio: 0.5 } });
+    const leavers = rows.slice(0, 184);
+    const first = await computePlan(spec, [aSnapshot(leavers)], { users: accounts });
+    expect(blockedCodes(first)).toEqual(['threshold']);
+    const release = first.releaseFingerprint!;
+    expect(release).not.toBe(first.fingerprint);
+
+    // The same leavers, plus an unrelated update applied since: another plan fingerprint, the
+    // same held part.
+    const moved = leavers.map((r, i) => (i === 0 ? { ...r, department: 'Moved' } : r));
+    const later = await computePlan(spec, [aSnapshot(moved)], { users: accounts });
+    expect(later.fingerprint).not.toBe(first.fingerprint);
+    expect(later.releaseFingerprint).toBe(release);
+    const released = await computePlan(
+      spec,
+      [aSnapshot(moved)],
+      { users: accounts },
+      { overrides: { fingerprint: release.slice(0, 12), allow: { disables: 16 } } },
+    );
+    expect(released.blocked).toEqual([]);
+    expect(released.changes.filter((c) => c.kind === 'disableUser')).toHaveLength(16);
+
+    // One more leaver: a new held set, which the old release does not cover.
+    const more = await computePlan(
+      spec,
+      [aSnapshot(moved.slice(0, 183))],
+      { users: accounts },
+      { overrides: { fingerprint: release.slice(0, 12), allow: { disables: 17 } } },
+    );
+    expect(more.releaseFingerprint).not.toBe(release);
+    expect(more.blocked).toHaveLength(17);
+  });
+
   it('A5: a legitimate bulk leave is blocked; an override bound to this plan lets exactly it through; the next plan is braked again', async () => {
     const { rows, accounts } = population(200);
     const spec = aSpec({ safety: { minSourceRatio: 0.5 } });
