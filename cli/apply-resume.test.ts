@@ -398,7 +398,7 @@ describe('SIGKILL', () => {
         );
         const run = (kill?: number) =>
           new Promise<number | null>((done, fail) => {
-            const child = spawn(process.execPath, [cli, 'apply', '--config', configPath], {
+            const child = spawn(process.execPath, [cli, 'apply', '--auto-approve', '--config', configPath], {
               env: { ...process.env, SIM_SECRET: app.clientSecret },
               stdio: 'ignore',
             });

@@ -10,7 +10,12 @@ import { ConfigError, EntrasyncError, SafetyBlockedError } from '../engine/error
 import { parseRoleList } from '../connectors/entra/permissions.js';
 import { formatDiagnostic } from '../engine/model/diagnostic.js';
 import { Redactor } from '../engine/secret.js';
-import { addApplyOptions, applyOptionsFrom, runApply } from './commands/apply.js';
+import {
+  addApplyOptions,
+  applyOptionsFrom,
+  checkApprovalPossible,
+  runApply,
+} from './commands/apply.js';
 import type { BaselineFlags } from './baseline.js';
 import { addBaselineOptions, baselineFrom } from './baseline.js';
 import type { CommandContext } from './commands/command-context.js';
@@ -29,17 +34,21 @@ import type { ExitCode } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
 import type { Output } from './output.js';
 import { createOutput } from './output.js';
+import type { Prompt } from './prompt.js';
+import { NO_PROMPT, terminalPrompt } from './prompt.js';
 import { DEFAULT_CONFIG_PATH, openRuntime } from './runtime.js';
 import type { Runtime } from './runtime.js';
 
 export interface Streams {
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };
+  /** Where `apply` asks for approval; absent: nobody can answer (cli/prompt.ts). */
+  readonly prompt?: Prompt;
 }
 
 export async function main(
   argv: readonly string[],
-  streams: Streams = { stdout: process.stdout, stderr: process.stderr },
+  streams: Streams = { stdout: process.stdout, stderr: process.stderr, prompt: terminalPrompt() },
 ): Promise<ExitCode> {
   const redactor = new Redactor();
   const output = createOutput(redactor, streams);
@@ -156,10 +165,12 @@ export async function main(
           'a saved plan already carries its overrides: make it with `plan --allow-... --plan <fingerprint> --out`',
         );
       }
+      const applyOptions = { ...applyOptionsFrom(opts), prompt: streams.prompt ?? NO_PROMPT };
+      checkApprovalPossible(planFile, applyOptions);
       const protectBaseline = await baselineFrom(opts, opts.config);
       await withRuntime(opts.config, (runtime) =>
         runApply(runtime, planFile, output, overrides, {
-          ...applyOptionsFrom(opts),
+          ...applyOptions,
           ...(protectBaseline ? { protectBaseline } : {}),
         }),
       );
