@@ -30,6 +30,7 @@ import type { PlanCommandOptions, PlanFormat } from './commands/plan.js';
 import { runPlan } from './commands/plan.js';
 import { runSimulator, runSimulatorSeed } from './commands/simulator.js';
 import { runValidate } from './commands/validate.js';
+import type { ValidateFormat } from './commands/validate.js';
 import type { ExitCode } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
 import type { Output } from './output.js';
@@ -78,8 +79,13 @@ export async function main(
       'check the config file: YAML, schema, references and every expression (no secrets, no network)',
     )
     .addOption(configOption())
-    .action(async (opts: { config: string }) => {
-      exitCode = await runValidate(opts.config, output);
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .action(async (opts: { config: string; format: ValidateFormat }) => {
+      exitCode = await runValidate(opts.config, output, opts.format);
     });
 
   addBaselineOptions(
