@@ -145,7 +145,15 @@ describe('plan/apply --baseline (P2, protection lifted in the same change)', () 
       .stdout;
     const fp = (JSON.parse(fingerprint) as { fingerprint: string }).fingerprint;
     for (const extra of [[], ['--allow-disables', '5', '--plan', fp]]) {
-      const apply = await run('apply', '--auto-approve', '--config', config, '--baseline', 'HEAD^', ...extra);
+      const apply = await run(
+        'apply',
+        '--auto-approve',
+        '--config',
+        config,
+        '--baseline',
+        'HEAD^',
+        ...extra,
+      );
       expect(apply.code).toBe(3);
       expect(apply.stdout).toContain(LIFTED);
     }

@@ -19,6 +19,7 @@ import {
 import type { BaselineFlags } from './baseline.js';
 import { addBaselineOptions, baselineFrom } from './baseline.js';
 import type { CommandContext } from './commands/command-context.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerDaemonCommand } from './commands/daemon.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerReportCommand } from './commands/report.js';
@@ -34,6 +35,8 @@ import type { ValidateFormat } from './commands/validate.js';
 import type { ExitCode } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
 import type { Output } from './output.js';
+import { addColourOptions, colors, colourWanted } from './colour.js';
+import { addCommandHelp } from './help-text.js';
 import { createOutput } from './output.js';
 import type { Prompt } from './prompt.js';
 import { NO_PROMPT, terminalPrompt } from './prompt.js';
@@ -41,7 +44,8 @@ import { DEFAULT_CONFIG_PATH, openRuntime } from './runtime.js';
 import type { Runtime } from './runtime.js';
 
 export interface Streams {
-  readonly stdout: { write(text: string): unknown };
+  /** `isTTY`: colour only on a terminal (cli/colour.ts). */
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
   /** Where `apply` asks for approval; absent: nobody can answer (cli/prompt.ts). */
   readonly prompt?: Prompt;
@@ -52,7 +56,11 @@ export async function main(
   streams: Streams = { stdout: process.stdout, stderr: process.stderr, prompt: terminalPrompt() },
 ): Promise<ExitCode> {
   const redactor = new Redactor();
-  const output = createOutput(redactor, streams);
+  // The command's --no-color is known once commander has parsed it (the preAction hook below).
+  let colourFlag: boolean | undefined;
+  const output = createOutput(redactor, streams, () =>
+    colors(colourWanted({ flag: colourFlag, env: process.env, isTTY: streams.stdout.isTTY })),
+  );
   let exitCode: ExitCode = EXIT.ok;
 
   const withRuntime = async (configPath: string, body: (runtime: Runtime) => Promise<ExitCode>) => {
@@ -69,7 +77,12 @@ export async function main(
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    // Help and usage errors go where the rest of the output goes (tests capture them).
+    .configureOutput({
+      writeOut: (text) => void streams.stdout.write(text),
+      writeErr: (text) => void streams.stderr.write(text),
+    });
   const configOption = () =>
     new Option('-c, --config <file>', 'config file').default(DEFAULT_CONFIG_PATH);
 
@@ -243,6 +256,12 @@ export async function main(
   registerReportCommand(program, context);
   registerSnapshotCommand(program, context);
   registerImportCommand(program, context);
+  registerCompletionCommand(program, context);
+  addColourOptions(program, ['validate', 'plan', 'apply']);
+  program.hook('preAction', (_root, command) => {
+    colourFlag = command.opts()['color'] as boolean | undefined;
+  });
+  addCommandHelp(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -47,7 +47,9 @@ import type { EntraAction } from '../../connectors/entra/index.js';
 import { actionsOfChange, checkAccess, readGrantedAccess } from '../../connectors/entra/index.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
+import { paintPlanText, paintReportText } from '../colour.js';
 import type { Output } from '../output.js';
+import { colorsOf } from '../output.js';
 import type { Runtime } from '../runtime.js';
 import { planIO } from '../runtime.js';
 import { checkSavedPlanBaseline } from '../baseline.js';
@@ -183,7 +185,7 @@ export async function runApply(
         ...(overrides ? { overrides } : {}),
         ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
       });
-      text.out(renderPlanText(plan));
+      text.out(paintPlanText(renderPlanText(plan), colorsOf(text)));
       reportFailedSources(plan, text);
       reportClockRefusal(plan, text);
     }
@@ -238,7 +240,7 @@ export async function runApply(
     } finally {
       progress?.stop();
     }
-    text.out(renderReportText(report));
+    text.out(paintReportText(renderReportText(report), colorsOf(text)));
     text.out(renderRunDetails(report));
     const code =
       report.stopped || countOutcomes(report).failed > 0 || clockRefused(plan)

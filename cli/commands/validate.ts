@@ -6,6 +6,7 @@ import { formatDiagnostic } from '../../engine/model/diagnostic.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { colorsOf } from '../output.js';
 import { csvHeaderDiagnostics } from './validate-headers.js';
 
 export type ValidateFormat = 'text' | 'json';
@@ -39,22 +40,43 @@ export async function runValidate(
   try {
     loaded = await loadConfig(configPath);
   } catch (err) {
-    if (format !== 'json' || !(err instanceof ConfigError)) throw err;
-    output.out(renderValidateJson(configPath, err.diagnostics));
-    return EXIT.error;
+    if (!(err instanceof ConfigError)) throw err;
+    return reportDiagnostics(configPath, err.diagnostics, output, format);
   }
   const diagnostics = [...loaded.warnings, ...(await csvHeaderDiagnostics(loaded))];
-  const failed = diagnostics.some((d) => d.severity === 'error');
-  if (format === 'json') {
-    output.out(renderValidateJson(configPath, diagnostics));
-    return failed ? EXIT.error : EXIT.ok;
-  }
-  if (failed) throw new ConfigError(diagnostics);
-  for (const d of diagnostics) output.err(`${formatDiagnostic(d)}\n`);
+  const code = reportDiagnostics(configPath, diagnostics, output, format);
+  if (code !== EXIT.ok || format === 'json') return code;
   const sources = Object.keys(loaded.config.sources).length;
   const attributes = Object.keys(loaded.spec.users.attributes).length;
-  output.out(`${configPath}: valid (${sources} source(s), ${attributes} mapped attribute(s))\n`);
+  const c = colorsOf(output);
+  output.out(
+    `${configPath}: ${c.green('valid')} (${sources} source(s), ${attributes} mapped attribute(s))\n`,
+  );
   return EXIT.ok;
+}
+
+/**
+ * JSON: the whole result on stdout. Text: each diagnostic on stderr as `file:line:col: message`
+ * (errors red, warnings yellow), then the error count, as main reports any ConfigError.
+ */
+function reportDiagnostics(
+  configPath: string,
+  diagnostics: readonly Diagnostic[],
+  output: Output,
+  format: ValidateFormat,
+): ExitCode {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  if (format === 'json') {
+    output.out(renderValidateJson(configPath, diagnostics));
+    return errors > 0 ? EXIT.error : EXIT.ok;
+  }
+  const c = colorsOf(output);
+  for (const d of diagnostics) {
+    output.err(`${(d.severity === 'error' ? c.red : c.yellow)(formatDiagnostic(d))}\n`);
+  }
+  if (errors === 0) return EXIT.ok;
+  output.err(`${c.bold(c.red(`${errors} error(s) in configuration`))}\n`);
+  return EXIT.error;
 }
 
 function renderValidateJson(configPath: string, diagnostics: readonly Diagnostic[]): string {
