@@ -190,6 +190,14 @@ describe('apply --format json', () => {
     expect(result.counts.applied).toBe(0);
   });
 
+  it('of a saved plan needs no --auto-approve', async () => {
+    const planFile = join(work, 'plan.json');
+    expect((await run('plan', '--config', config, '--out', planFile)).code).toBe(2);
+    const r = await run('apply', planFile, '--format', 'json', '--config', config);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 0, counts: { applied: 10, failed: 0 } });
+  });
+
   it('needs --auto-approve without a saved plan (nothing can be asked while stdout is JSON)', async () => {
     const r = await run('apply', '--format', 'json', '--config', config);
     expect(r.code).toBe(1);
