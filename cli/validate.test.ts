@@ -82,6 +82,29 @@ describe('validate: CSV headers', () => {
     expect(missing?.message).toContain('"employee_id"');
   });
 
+  it("a join: the linked CSV source's key column and the primary's equals column are checked", async () => {
+    writeFileSync(join(work, 'badges.csv'), 'badge_id,emp\n1,1001\n');
+    const text = readFileSync(config, 'utf8')
+      .replace(
+        '    key: employee_id\n',
+        '    key: employee_id\n  badges:\n    kind: csv\n    path: badges.csv\n    key: badge_id\n',
+      )
+      .replace(
+        '\nusers:\n',
+        '\njoin:\n  primary: hr\n  link:\n    badges:\n      key: employee\n      equals: employee_idd\n\nusers:\n',
+      );
+    writeFileSync(config, text);
+    const r = await run('validate', '--config', config, '--format', 'json');
+    expect(r.code).toBe(1);
+    const messages = (JSON.parse(r.stdout) as JsonResult).diagnostics.map((d) => d.message);
+    expect(messages).toContain(
+      'column `employee` is not in the header of badges.csv (source `badges`); the header has badge_id, emp',
+    );
+    expect(messages).toContain(
+      'column `employee_idd` is not in the header of employees.csv (source `hr`); did you mean `employee_id`?',
+    );
+  });
+
   it('a CSV file that is not there yet is a warning: the header is not checked, exit 0', async () => {
     rmSync(join(work, 'employees.csv'));
     const r = await run('validate', '--config', config);
