@@ -22,7 +22,12 @@ export function terminalPrompt(
     async ask(question) {
       const rl = createInterface({ input, output: out, terminal: false });
       try {
-        return await rl.question(question);
+        // Ctrl-D (end of input) closes the interface without an answer: that is a "no", where
+        // rl.question alone would wait for ever.
+        return await new Promise<string>((resolve) => {
+          rl.once('close', () => resolve(''));
+          rl.question(question).then(resolve, () => resolve(''));
+        });
       } finally {
         rl.close();
       }
