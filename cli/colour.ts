@@ -71,13 +71,31 @@ export function paintReportText(text: string, c: Colors): string {
     .join('\n');
 }
 
-/** `--no-color` on the commands whose text output is coloured. */
-export function addColourOptions(program: Command, names: readonly string[]): void {
-  for (const command of program.commands) {
-    if (!names.includes(command.name())) continue;
-    command.option(
-      '--no-color',
-      'no colour (also NO_COLOR=1; never when stdout is not a terminal)',
-    );
-  }
+/** The commands whose text output is coloured, and so take `--no-color`. */
+const COLOURED_COMMANDS = ['validate', 'plan', 'apply'];
+
+/**
+ * Colour for one run of the CLI: `colors()` answers for the command being run, once `install`
+ * has added `--no-color` to the coloured commands and commander has parsed it.
+ */
+export function colourSwitch(
+  stdout: { readonly isTTY?: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): { colors(): Colors; install(program: Command): void } {
+  let flag: boolean | undefined;
+  return {
+    colors: () => colors(colourWanted({ flag, env, isTTY: stdout.isTTY })),
+    install(program) {
+      for (const command of program.commands) {
+        if (!COLOURED_COMMANDS.includes(command.name())) continue;
+        command.option(
+          '--no-color',
+          'no colour (also NO_COLOR=1; never when stdout is not a terminal)',
+        );
+      }
+      program.hook('preAction', (_root, command) => {
+        flag = command.opts()['color'] as boolean | undefined;
+      });
+    },
+  };
 }

@@ -35,7 +35,7 @@ import type { ValidateFormat } from './commands/validate.js';
 import type { ExitCode } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
 import type { Output } from './output.js';
-import { addColourOptions, colors, colourWanted } from './colour.js';
+import { colourSwitch } from './colour.js';
 import { addCommandHelp } from './help-text.js';
 import { createOutput } from './output.js';
 import type { Prompt } from './prompt.js';
@@ -56,11 +56,8 @@ export async function main(
   streams: Streams = { stdout: process.stdout, stderr: process.stderr, prompt: terminalPrompt() },
 ): Promise<ExitCode> {
   const redactor = new Redactor();
-  // The command's --no-color is known once commander has parsed it (the preAction hook below).
-  let colourFlag: boolean | undefined;
-  const output = createOutput(redactor, streams, () =>
-    colors(colourWanted({ flag: colourFlag, env: process.env, isTTY: streams.stdout.isTTY })),
-  );
+  const colour = colourSwitch(streams.stdout);
+  const output = createOutput(redactor, streams, colour.colors);
   let exitCode: ExitCode = EXIT.ok;
 
   const withRuntime = async (configPath: string, body: (runtime: Runtime) => Promise<ExitCode>) => {
@@ -257,10 +254,7 @@ export async function main(
   registerSnapshotCommand(program, context);
   registerImportCommand(program, context);
   registerCompletionCommand(program, context);
-  addColourOptions(program, ['validate', 'plan', 'apply']);
-  program.hook('preAction', (_root, command) => {
-    colourFlag = command.opts()['color'] as boolean | undefined;
-  });
+  colour.install(program);
   addCommandHelp(program);
 
   try {
