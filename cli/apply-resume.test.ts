@@ -398,10 +398,14 @@ describe('SIGKILL', () => {
         );
         const run = (kill?: number) =>
           new Promise<number | null>((done, fail) => {
-            const child = spawn(process.execPath, [cli, 'apply', '--config', configPath], {
-              env: { ...process.env, SIM_SECRET: app.clientSecret },
-              stdio: 'ignore',
-            });
+            const child = spawn(
+              process.execPath,
+              [cli, 'apply', '--auto-approve', '--config', configPath],
+              {
+                env: { ...process.env, SIM_SECRET: app.clientSecret },
+                stdio: 'ignore',
+              },
+            );
             let timer: NodeJS.Timeout | undefined;
             if (kill !== undefined) {
               const start = sim.counters.writes;

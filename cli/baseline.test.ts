@@ -102,7 +102,7 @@ describe('plan/apply --baseline (P2, protection lifted in the same change)', () 
   it('P2: one commit that lifts protection and drops the person is blocked (exit 3); a separate earlier lift lets the next plan deprovision', async () => {
     // v1: the break-glass account exists, managed, and is protected.
     commit('v1: break-glass protected', [BG], PEOPLE);
-    const first = await run('apply', '--config', config);
+    const first = await run('apply', '--auto-approve', '--config', config);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('protect-lift check not run: no baseline');
     expect(breakglassEnabled()).toBe(true);
@@ -145,7 +145,15 @@ describe('plan/apply --baseline (P2, protection lifted in the same change)', () 
       .stdout;
     const fp = (JSON.parse(fingerprint) as { fingerprint: string }).fingerprint;
     for (const extra of [[], ['--allow-disables', '5', '--plan', fp]]) {
-      const apply = await run('apply', '--config', config, '--baseline', 'HEAD^', ...extra);
+      const apply = await run(
+        'apply',
+        '--auto-approve',
+        '--config',
+        config,
+        '--baseline',
+        'HEAD^',
+        ...extra,
+      );
       expect(apply.code).toBe(3);
       expect(apply.stdout).toContain(LIFTED);
     }
@@ -154,7 +162,7 @@ describe('plan/apply --baseline (P2, protection lifted in the same change)', () 
     // Instead: v2 lifts protection alone, and is applied.
     git('reset', '-q', '--hard', 'HEAD^');
     commit('v2: lift protection only', [], PEOPLE);
-    const lift = await run('apply', '--config', config, '--baseline', 'HEAD^');
+    const lift = await run('apply', '--auto-approve', '--config', config, '--baseline', 'HEAD^');
     expect(lift.code).toBe(0);
     expect(lift.stdout).toContain(`Protection lifted by this change`);
     expect(lift.stdout).toContain('Nothing to apply.');
@@ -182,7 +190,7 @@ describe('plan/apply --baseline (P2, protection lifted in the same change)', () 
 
   it('P2: --baseline-config reads the baseline from a file; a saved plan made without a baseline is refused with one', async () => {
     commit('v1', [BG], PEOPLE);
-    expect((await run('apply', '--config', config)).code).toBe(0);
+    expect((await run('apply', '--auto-approve', '--config', config)).code).toBe(0);
     const old = join(repo, 'old.yaml');
     writeFileSync(old, readFileSync(config));
     commit('v2: lift and deprovision at once', [], PEOPLE.slice(0, 3));

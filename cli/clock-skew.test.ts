@@ -123,7 +123,7 @@ describe('a local clock skewed against Graph (safety.maxClockSkew)', () => {
     );
 
     // A10: apply does the rest; the disable date it records is Graph's time, a day behind.
-    const applied = await run('apply', '--config', config);
+    const applied = await run('apply', '--auto-approve', '--config', config);
     expect(applied.code).toBe(1);
     expect(applied.stderr).toContain('past safety.maxClockSkew 5m');
     expect(stored(state, 'nia.new@contoso.com')).toBeDefined();

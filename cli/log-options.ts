@@ -13,18 +13,18 @@
  *   value is passed on to it when it has none of its own.
  */
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { prettyFactory } from 'pino-pretty';
 import type { GraphRequestTrace } from '../connectors/entra/index.js';
 import { EntrasyncError } from '../engine/errors.js';
 import type { Redactor } from '../engine/secret.js';
 import type { Logger } from './logging.js';
-import { createLogger, LOG_LEVELS } from './logging.js';
+import { createLogger } from './logging.js';
+import type { LogFormat } from './log-option-defs.js';
+import { addLogOptions, LEVEL_CHOICES, LOG_FORMATS } from './log-option-defs.js';
 
-export const LOG_FORMATS = ['json', 'pretty'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+export { LOG_FORMATS } from './log-option-defs.js';
+export type { LogFormat } from './log-option-defs.js';
 
-const LEVEL_CHOICES = [...LOG_LEVELS, 'silent'];
 const DEFAULT_LEVEL = 'info';
 
 interface Writable {
@@ -101,28 +101,6 @@ function prettyDestination(stderr: Writable): Writable {
     translateTime: 'SYS:HH:MM:ss.l',
   });
   return { write: (line: string) => stderr.write(format(line)) };
-}
-
-function addLogOptions(command: Command): void {
-  const has = (flag: string) => command.options.some((o) => o.long === flag);
-  if (!has('--log-level')) {
-    command.addOption(
-      new Option(
-        '--log-level <level>',
-        'log level of the logs on stderr; debug traces each Graph request (env: ENTRASYNC_LOG_LEVEL, default info)',
-      ).choices(LEVEL_CHOICES),
-    );
-  }
-  // The daemon's logs are its output, on stdout, pretty on a terminal: no format option.
-  if (!has('--log-format') && command.name() !== 'daemon') {
-    command.addOption(
-      new Option(
-        '--log-format <format>',
-        'log format (env: ENTRASYNC_LOG_FORMAT, default pretty on a terminal, else json)',
-      ).choices([...LOG_FORMATS]),
-    );
-  }
-  for (const sub of command.commands) addLogOptions(sub);
 }
 
 /** The options' choices are checked by commander; the environment's here. */

@@ -8,6 +8,7 @@
  *   catalogue X1);
  * - errors are logged as `{ type, code, message, stack }`, scrubbed like everything else.
  */
+import { LOG_LEVEL_NAMES } from './log-option-defs.js';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import type { DestinationStream, Level, Logger as PinoLogger } from 'pino';
@@ -16,7 +17,7 @@ import type { Redactor } from '../engine/secret.js';
 
 export type Logger = PinoLogger;
 
-export const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+export const LOG_LEVELS: readonly Level[] = LOG_LEVEL_NAMES;
 
 export interface LoggerOptions {
   readonly redactor: Redactor;

@@ -112,7 +112,14 @@ safety:
     // The identity holds the least-privileged write set: no permission warning.
     expect(plan.warnings.filter((w) => w.code.startsWith('permission.'))).toEqual([]);
 
-    const applied = await run('apply', '-c', config, '--no-journal', '--no-progress');
+    const applied = await run(
+      'apply',
+      '--auto-approve',
+      '-c',
+      config,
+      '--no-journal',
+      '--no-progress',
+    );
     expect(applied.code).toBe(0);
     expect(sim.store.getUserByUpn('newone@contoso.com')).toBeDefined();
     expect(sim.store.getUserByUpn('stays@contoso.com')?.user['department']).toBe('Sales');

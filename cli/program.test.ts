@@ -62,7 +62,7 @@ describe('entrasync CLI', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('no changes');
 
-    const twice = await run('apply', '--config', config);
+    const twice = await run('apply', '--auto-approve', '--config', config);
     expect(twice.code).toBe(0);
     expect(twice.stdout).toContain('Nothing to apply.');
   });
@@ -101,7 +101,7 @@ describe('entrasync CLI', () => {
       'breakglass@contoso.onmicrosoft.com',
       'it.admin@contoso.com',
     ]);
-    const r = await run('apply', '--config', config);
+    const r = await run('apply', '--auto-approve', '--config', config);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('breakglass@contoso.onmicrosoft.com (unmanaged)');
     expect(unmanaged()).toEqual(before);
@@ -124,7 +124,7 @@ describe('entrasync CLI', () => {
     expect(plan.stdout).toContain('nothing to apply; 51 held.');
 
     const before = tenantUsers();
-    const apply = await run('apply', '--config', config);
+    const apply = await run('apply', '--auto-approve', '--config', config);
     expect(apply.code).toBe(1);
     expect(tenantUsers()).toEqual(before);
   });
@@ -152,7 +152,7 @@ describe('entrasync CLI', () => {
     expect(plan.stdout).toContain('source "hr" is incomplete');
 
     const before = tenantUsers();
-    const apply = await run('apply', '--config', config);
+    const apply = await run('apply', '--auto-approve', '--config', config);
     expect(apply.code).toBe(3);
     expect(apply.stdout).toMatch(/5 change\(s\) held, not applied\. Held: 5 source-unhealthy;/);
     const after = tenantUsers();

@@ -10,10 +10,16 @@ import { ConfigError, EntrasyncError, SafetyBlockedError } from '../engine/error
 import { parseRoleList } from '../connectors/entra/permissions.js';
 import { formatDiagnostic } from '../engine/model/diagnostic.js';
 import { Redactor } from '../engine/secret.js';
-import { addApplyOptions, applyOptionsFrom, runApply } from './commands/apply.js';
+import {
+  addApplyOptions,
+  applyOptionsFrom,
+  checkApprovalPossible,
+  runApply,
+} from './commands/apply.js';
 import type { BaselineFlags } from './baseline.js';
 import { addBaselineOptions, baselineFrom } from './baseline.js';
 import type { CommandContext } from './commands/command-context.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerDaemonCommand } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerImportCommand } from './commands/import.js';
@@ -26,26 +32,35 @@ import type { PlanCommandOptions, PlanFormat } from './commands/plan.js';
 import { runPlan } from './commands/plan.js';
 import { runSimulator, runSimulatorSeed } from './commands/simulator.js';
 import { runValidate } from './commands/validate.js';
+import type { ValidateFormat } from './commands/validate.js';
 import type { ExitCode } from './exit-codes.js';
 import { EXIT } from './exit-codes.js';
 import { createCliLogging } from './log-options.js';
 import type { Output } from './output.js';
+import { colourSwitch } from './colour.js';
+import { addCommandHelp } from './help-text.js';
 import { createOutput } from './output.js';
 import { ensureToken, reportAuthFailure } from './auth-failure.js';
+import type { Prompt } from './prompt.js';
+import { NO_PROMPT, terminalPrompt } from './prompt.js';
 import { DEFAULT_CONFIG_PATH, openRuntime } from './runtime.js';
 import type { Runtime } from './runtime.js';
 
 export interface Streams {
-  readonly stdout: { write(text: string): unknown };
+  /** `isTTY`: colour only on a terminal (cli/colour.ts). */
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
+  /** Where `apply` asks for approval; absent: nobody can answer (cli/prompt.ts). */
+  readonly prompt?: Prompt;
 }
 
 export async function main(
   argv: readonly string[],
-  streams: Streams = { stdout: process.stdout, stderr: process.stderr },
+  streams: Streams = { stdout: process.stdout, stderr: process.stderr, prompt: terminalPrompt() },
 ): Promise<ExitCode> {
   const redactor = new Redactor();
-  const output = createOutput(redactor, streams);
+  const colour = colourSwitch(streams.stdout);
+  const output = createOutput(redactor, streams, colour.colors);
   const logging = createCliLogging(redactor, streams.stderr);
   let exitCode: ExitCode = EXIT.ok;
 
@@ -66,7 +81,12 @@ export async function main(
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    // Help and usage errors go where the rest of the output goes (tests capture them).
+    .configureOutput({
+      writeOut: (text) => void streams.stdout.write(text),
+      writeErr: (text) => void streams.stderr.write(text),
+    });
   const configOption = () =>
     new Option('-c, --config <file>', 'config file').default(DEFAULT_CONFIG_PATH);
 
@@ -76,8 +96,13 @@ export async function main(
       'check the config file: YAML, schema, references and every expression (no secrets, no network)',
     )
     .addOption(configOption())
-    .action(async (opts: { config: string }) => {
-      exitCode = await runValidate(opts.config, output);
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .action(async (opts: { config: string; format: ValidateFormat }) => {
+      exitCode = await runValidate(opts.config, output, opts.format);
     });
 
   addBaselineOptions(
@@ -163,10 +188,12 @@ export async function main(
           'a saved plan already carries its overrides: make it with `plan --allow-... --plan <fingerprint> --out`',
         );
       }
+      const applyOptions = { ...applyOptionsFrom(opts), prompt: streams.prompt ?? NO_PROMPT };
+      checkApprovalPossible(planFile, applyOptions);
       const protectBaseline = await baselineFrom(opts, opts.config);
       await withRuntime(opts.config, (runtime) =>
         runApply(runtime, planFile, output, overrides, {
-          ...applyOptionsFrom(opts),
+          ...applyOptions,
           ...(protectBaseline ? { protectBaseline } : {}),
         }),
       );
@@ -234,6 +261,10 @@ export async function main(
   registerSnapshotCommand(program, context);
   registerImportCommand(program, context);
   registerDoctorCommand(program, context);
+  registerCompletionCommand(program, context);
+  colour.install(program);
+  addCommandHelp(program);
+  // After every registration, so each command gets the log options.
   logging.install(program);
 
   try {

@@ -30,6 +30,7 @@ import {
   releaseLine,
   renderPlanText,
   renderReportText,
+  SafetyBlockedError,
   StalePlanError,
   TenantReadError,
 } from '../../engine/index.js';
@@ -48,12 +49,17 @@ import type { EntraAction } from '../../connectors/entra/index.js';
 import { actionsOfChange, checkAccess, readGrantedAccess } from '../../connectors/entra/index.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
+import { paintPlanText, paintReportText } from '../colour.js';
 import type { Output } from '../output.js';
+import { colorsOf } from '../output.js';
 import type { Runtime } from '../runtime.js';
 import { planIO } from '../runtime.js';
 import { checkSavedPlanBaseline } from '../baseline.js';
 import { clockRefused, reportClockRefusal, reportFailedSources } from './plan.js';
 import { remainingText } from './progress-eta.js';
+import { confirmApply, NO_PROMPT } from '../prompt.js';
+import type { Prompt } from '../prompt.js';
+import { renderApplyJson } from './apply-json.js';
 
 /** Flags of `apply` beyond the config and the overrides (see `addApplyOptions`). */
 export interface ApplyCommandOptions {
@@ -73,7 +79,18 @@ export interface ApplyCommandOptions {
    * must protect the same entries (StalePlanError otherwise).
    */
   readonly protectBaseline?: ProtectBaseline;
+  /**
+   * `--auto-approve`: apply a plan made now without asking. Without it, and without a saved
+   * plan, `apply` asks on a terminal and refuses anywhere else (cli/prompt.ts).
+   */
+  readonly autoApprove?: boolean;
+  /** Where the question is asked (default: nowhere, as if stdin were not a terminal). */
+  readonly prompt?: Prompt;
+  /** `--format json`: one JSON result on stdout (apply-json.ts) instead of the text. */
+  readonly format?: ApplyFormat;
 }
+
+export type ApplyFormat = 'text' | 'json';
 
 /**
  * Adds the flags of ApplyCommandOptions to the `apply` command. In cli/program.ts:
@@ -100,7 +117,18 @@ export function addApplyOptions(command: Command): Command {
       ),
     )
     .addOption(new Option('--no-journal', 'keep no journal or lock in .entrasync/apply.db'))
-    .addOption(new Option('--no-progress', 'print no progress while applying'));
+    .addOption(new Option('--no-progress', 'print no progress while applying'))
+    .addOption(
+      new Option(
+        '--auto-approve',
+        'apply a plan made now without asking (needed when stdin is not a terminal)',
+      ),
+    )
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text'),
+    );
 }
 
 /** commander's parsed flags -> ApplyCommandOptions. */
@@ -111,6 +139,8 @@ export function applyOptionsFrom(opts: Record<string, unknown>): ApplyCommandOpt
     ...(typeof opts['forceUnlock'] === 'string' ? { forceUnlock: opts['forceUnlock'] } : {}),
     ...(opts['journal'] === false ? { journal: false } : {}),
     ...(opts['progress'] === false ? { progress: false } : {}),
+    ...(opts['autoApprove'] === true ? { autoApprove: true } : {}),
+    ...(opts['format'] === 'json' ? { format: 'json' as const } : {}),
   };
 }
 
@@ -121,6 +151,10 @@ export async function runApply(
   overrides?: ThresholdOverrides,
   options: ApplyCommandOptions = {},
 ): Promise<ExitCode> {
+  checkApprovalPossible(planFile, options);
+  const json = options.format === 'json';
+  // In JSON mode stdout carries only the result; warnings and errors still go to stderr.
+  const text: Output = json ? { out: () => {}, err: (t) => output.err(t) } : output;
   const spec = runtime.loaded.spec;
   const store =
     options.journal === false
@@ -129,7 +163,7 @@ export async function runApply(
   try {
     if (options.forceUnlock !== undefined) {
       const removed = await requireStore(store).lock.forceUnlock(options.forceUnlock);
-      output.out(
+      text.out(
         removed
           ? `Removed apply lock ${options.forceUnlock}.\n`
           : `No apply lock with id ${options.forceUnlock}; nothing removed.\n`,
@@ -137,7 +171,7 @@ export async function runApply(
       return removed ? EXIT.ok : EXIT.error;
     }
 
-    const access = await checkPermissions(runtime, actionsForSpec(spec), output);
+    const access = await checkPermissions(runtime, actionsForSpec(spec), text);
     if (access !== undefined) return access;
 
     let plan: Plan;
@@ -146,42 +180,52 @@ export async function runApply(
       checkSavedPlanBaseline(plan, options.protectBaseline);
       const unfinished = store?.unfinishedRun(spec.configDigest);
       if (unfinished !== undefined && unfinished.planFingerprint === plan.fingerprint) {
-        plan = await remainderOf(plan, runtime, output);
+        plan = await remainderOf(plan, runtime, text);
       }
     } else {
       plan = await planRun(spec, planIO(runtime), {
         ...(overrides ? { overrides } : {}),
         ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
       });
-      output.out(renderPlanText(plan));
-      reportFailedSources(plan, output);
-      reportClockRefusal(plan, output);
+      text.out(paintPlanText(renderPlanText(plan), colorsOf(text)));
+      reportFailedSources(plan, text);
+      reportClockRefusal(plan, text);
     }
     const unfinished = store?.unfinishedRun(spec.configDigest);
     if (plan.changes.length === 0 && plan.blocked.length === 0 && unfinished === undefined) {
-      output.out('Nothing to apply.\n');
-      return clockRefused(plan) ? EXIT.error : EXIT.ok;
+      text.out('Nothing to apply.\n');
+      const code = clockRefused(plan) ? EXIT.error : EXIT.ok;
+      if (json) output.out(renderApplyJson(plan, undefined, code));
+      return code;
     }
     const heldOnly =
       plan.changes.length === 0 && !hasFailedSource(plan) && plan.onBlocked !== 'hold-plan';
     if (heldOnly && unfinished === undefined) {
-      output.out(`\nNothing to apply: every change is held.\n${releaseLine(plan) ?? ''}\n`);
-      return clockRefused(plan) ? EXIT.error : EXIT.blocked;
+      text.out(`\nNothing to apply: every change is held.\n${releaseLine(plan) ?? ''}\n`);
+      const code = clockRefused(plan) ? EXIT.error : EXIT.blocked;
+      if (json) output.out(renderApplyJson(plan, undefined, code));
+      return code;
+    }
+    if (needsConfirmation(plan, planFile, options)) {
+      if (!(await confirmApply(options.prompt ?? NO_PROMPT, plan.changes.length))) {
+        text.err('Apply cancelled: nothing was written.\n');
+        return EXIT.error;
+      }
     }
     const foreseen = new Set(actionsForSpec(spec));
     const needed = [...new Set(plan.changes.flatMap((c) => actionsOfChange(c)))];
     if (needed.some((a) => !foreseen.has(a))) {
-      const stop = await checkPermissions(runtime, needed, output);
+      const stop = await checkPermissions(runtime, needed, text);
       if (stop !== undefined) return stop;
     }
     if (unfinished !== undefined) {
-      output.out(`\nResuming interrupted run ${unfinished.runId}.\n`);
+      text.out(`\nResuming interrupted run ${unfinished.runId}.\n`);
     }
     // Said once the plan is proven current: a stale plan is refused without "Applying".
     let progress: Progress | undefined;
     const begin = (): void => {
-      output.out(`\nApplying ${plan.changes.length} change(s)...\n`);
-      if (options.progress !== false) progress = createProgress(output, plan.changes.length);
+      text.out(`\nApplying ${plan.changes.length} change(s)...\n`);
+      if (options.progress !== false) progress = createProgress(text, plan.changes.length);
     };
     let report: RunReport;
     try {
@@ -197,26 +241,35 @@ export async function runApply(
           onResult: (result: OpResult) => progress?.update(result),
         },
       );
+    } catch (err) {
+      // A refused plan still gets its JSON result (held changes, exit code); main reports why.
+      if (json && err instanceof SafetyBlockedError) {
+        output.out(renderApplyJson(plan, undefined, EXIT.blocked));
+      }
+      throw err;
     } finally {
       progress?.stop();
     }
-    output.out(renderReportText(report));
-    output.out(renderRunDetails(report));
+    text.out(paintReportText(renderReportText(report), colorsOf(text)));
+    text.out(renderRunDetails(report));
+    const code =
+      report.stopped || countOutcomes(report).failed > 0 || clockRefused(plan)
+        ? EXIT.error
+        : plan.blocked.length > 0
+          ? EXIT.blocked
+          : EXIT.ok;
+    if (json) output.out(renderApplyJson(plan, report, code));
     if (report.stopped) {
       output.err(
         `\nThe run stopped: ${report.stopped.message}\nRun \`entrasync apply\` again to resume; it re-plans from the tenant, so what was applied is not applied twice.\n`,
       );
-      return EXIT.error;
-    }
-    if (countOutcomes(report).failed > 0 || clockRefused(plan)) return EXIT.error;
-    if (plan.blocked.length > 0) {
+    } else if (code === EXIT.blocked) {
       // Last, so it is what a person reads: the rest applied, this did not.
-      output.out(
+      text.out(
         `\n${plan.blocked.length} change(s) held, not applied. ${releaseLine(plan) ?? ''}\n`,
       );
-      return EXIT.blocked;
     }
-    return EXIT.ok;
+    return code;
   } finally {
     store?.close();
   }
@@ -243,6 +296,45 @@ function recheckReader(reader: TargetReader, planFile: string | undefined): Targ
       }
     },
   };
+}
+
+/**
+ * A plan made now is applied only once approved: `--auto-approve`, or `yes` typed on a
+ * terminal. Where nobody can answer (not a terminal, or JSON on stdout) the run is refused
+ * before anything is read, so a pipeline fails fast instead of waiting. A saved plan was
+ * reviewed when it was made, and `--force-unlock` applies nothing: neither is asked about.
+ */
+export function checkApprovalPossible(
+  planFile: string | undefined,
+  options: ApplyCommandOptions,
+): void {
+  if (planFile !== undefined || options.autoApprove || options.forceUnlock !== undefined) return;
+  if (options.format === 'json') {
+    throw new EntrasyncError(
+      'cli.usage',
+      'apply --format json without a saved plan needs --auto-approve (nothing can be asked while stdout is JSON)',
+    );
+  }
+  if (!options.prompt?.interactive) {
+    throw new EntrasyncError(
+      'cli.usage',
+      'apply without a saved plan needs --auto-approve when stdin is not a terminal (or apply a plan saved by `plan --out`)',
+    );
+  }
+}
+
+/** Asked only when something would be written: a plan that is refused anyway is not. */
+function needsConfirmation(
+  plan: Plan,
+  planFile: string | undefined,
+  options: ApplyCommandOptions,
+): boolean {
+  if (planFile !== undefined || options.autoApprove) return false;
+  // Nothing will be written when a source failed or the whole plan is held (hold-plan).
+  const refused =
+    (plan.blocked.length > 0 && plan.onBlocked === 'hold-plan') ||
+    plan.sources.some((s) => s.status === 'failed');
+  return plan.changes.length > 0 && !refused;
 }
 
 function requireStore(store: ApplyStore | undefined): ApplyStore {

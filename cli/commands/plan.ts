@@ -30,7 +30,9 @@ import type { Plan, ProtectBaseline, ThresholdOverrides } from '../../engine/ind
 import { describeLocation } from '../../engine/model/source.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
+import { paintPlanText } from '../colour.js';
 import type { Output } from '../output.js';
+import { colorsOf } from '../output.js';
 import type { Runtime } from '../runtime.js';
 import { planIO } from '../runtime.js';
 import type { TargetReader } from '../../engine/ports.js';
@@ -78,7 +80,8 @@ export async function runPlan(
   const render = { text: renderPlanText, json: renderPlanJson, markdown: renderPlanMarkdown }[
     options.format
   ];
-  output.out(render(plan));
+  const rendered = render(plan);
+  output.out(options.format === 'text' ? paintPlanText(rendered, colorsOf(output)) : rendered);
   if (options.out) {
     await mkdir(dirname(options.out), { recursive: true });
     await writeFile(options.out, renderPlanJson(plan), { mode: 0o600 });

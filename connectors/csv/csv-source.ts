@@ -97,10 +97,28 @@ interface Position {
 /** Thrown from `on_record` to stop reading once the header makes the rest meaningless. */
 class HeaderRejected extends Error {}
 
+/** Thrown from `on_record` once the header is accepted, when only the header is wanted. */
+class HeaderAccepted extends Error {}
+
+/**
+ * Only the header row of a CSV source, read as `read()` reads it (encoding, delimiter, the same
+ * header checks and issues), for `validate`: `fields` are its column names, `records` is empty,
+ * and `status` is `failed` when the header is unusable or the file cannot be read. Stops after
+ * the header, so a large export costs one line.
+ */
+export function readCsvHeader(
+  name: string,
+  options: CsvSourceOptions,
+  baseDir: string,
+): Promise<SourceSnapshot> {
+  return readCsv(name, options, resolve(baseDir, options.path), true);
+}
+
 async function readCsv(
   name: string,
   options: CsvSourceOptions,
   absolutePath: string,
+  headerOnly = false,
 ): Promise<SourceSnapshot> {
   const file = options.path;
   const delimiter = options.delimiter ?? ',';
@@ -217,6 +235,7 @@ async function readCsv(
     const body = row.raw.slice(lead.offset);
     if (header === undefined) {
       acceptHeader(row.record, line, body);
+      if (headerOnly) throw new HeaderAccepted();
       return;
     }
     lastRow = { line, terminated: /[\r\n]$/.test(row.raw) };
@@ -298,6 +317,7 @@ async function readCsv(
     );
   } catch (err) {
     if (err instanceof HeaderRejected) return snapshot('failed');
+    if (err instanceof HeaderAccepted) return snapshot('complete');
     if (err instanceof DecodeError) {
       const pos = { file, line: err.line, column: err.column };
       return fail('source.parse', `${format(pos)}: ${err.message}`, pos);

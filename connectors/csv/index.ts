@@ -1,2 +1,2 @@
-export { createCsvSource } from './csv-source.js';
+export { createCsvSource, readCsvHeader } from './csv-source.js';
 export { CsvSourceOptions } from '../../config/sources/csv-options.js';

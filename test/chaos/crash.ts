@@ -212,7 +212,7 @@ export async function runCrash(
     const intent = intentOf(first.stdout);
     const writesBefore = sim.counters.writes;
     const killed = await runCli(
-      ['apply', '--config', configPath],
+      ['apply', '--auto-approve', '--config', configPath],
       secret,
       killer(sim, kill.moment, kill.at),
     );
@@ -220,7 +220,7 @@ export async function runCrash(
     exits.push(killed.exit);
     const writes = sim.counters.writes - writesBefore;
     for (let again = 0; again < 2 && exits.at(-1) !== 0; again++) {
-      const run = await runCli(['apply', '--config', configPath], secret);
+      const run = await runCli(['apply', '--auto-approve', '--config', configPath], secret);
       outputs.push(run.output);
       exits.push(run.exit);
     }

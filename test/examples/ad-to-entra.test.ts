@@ -206,7 +206,7 @@ describe('examples/ad-to-entra: Active Directory -> Entra as Entra Connect does 
       reason: 'left-scope',
       revokeSessions: true,
     });
-    const apply = await cli('apply', '--config', example.config);
+    const apply = await cli('apply', '--auto-approve', '--config', example.config);
     expect(apply.code).toBe(0);
     expect(apply.stdout).toMatch(/applied\s+disable\s+carol\.white@contoso\.com/);
     expect((await cli('plan', '--config', example.config)).code).toBe(0);
@@ -215,7 +215,7 @@ describe('examples/ad-to-entra: Active Directory -> Entra as Entra Connect does 
     expect(tenant.members('entrasync-dept-sales')).toEqual(['dan.brown@contoso.com']);
 
     await setAccountControl('Carol White', 512);
-    const back = await cli('apply', '--config', example.config);
+    const back = await cli('apply', '--auto-approve', '--config', example.config);
     expect(back.code).toBe(0);
     expect(back.stdout).toMatch(/applied\s+enable\s+carol\.white@contoso\.com/);
     expect((await cli('plan', '--config', example.config)).code).toBe(0);
@@ -249,7 +249,7 @@ describe('examples/ad-to-entra: Active Directory -> Entra as Entra Connect does 
     );
     expect(plan.changes.map((c) => c.kind)).not.toContain('createUser');
     expect(plan.changes.map((c) => c.kind)).not.toContain('disableUser');
-    const apply = await cli('apply', '--config', example.config);
+    const apply = await cli('apply', '--auto-approve', '--config', example.config);
     expect(apply.code).toBe(0);
     expect((await cli('plan', '--config', example.config)).code).toBe(0);
     const tenant = readTenant(example);

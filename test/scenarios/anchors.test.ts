@@ -44,7 +44,7 @@ describe('anchors through the CLI against the simulator', () => {
     expect(plan.stdout).toContain('- { action: reanchors, subject: emily.martinez@contoso.com }');
 
     const before = tenantUsers();
-    const apply = await cli('apply', '--config', config);
+    const apply = await cli('apply', '--auto-approve', '--config', config);
     expect(apply.code).toBe(3);
     expect(apply.stdout).toMatch(/change\(s\) held, not applied\. Held: .*key-format/);
     const after = tenantUsers();

@@ -71,7 +71,7 @@ describe('hold the unsafe, apply the rest (issue 20)', () => {
     const creates = plan.changes.filter((c) => c.kind === 'createUser').length;
     expect(creates).toBeGreaterThan(5);
 
-    const apply = await cli('apply', '--config', config);
+    const apply = await cli('apply', '--auto-approve', '--config', config);
     expect(apply.code).toBe(3);
     expect(apply.stdout).toMatch(/change\(s\) held, not applied\. Held: \d+ license-shortfall;/);
     expect(apply.stdout).toMatch(/each is released when its reason is resolved/);
@@ -99,7 +99,7 @@ describe('hold the unsafe, apply the rest (issue 20)', () => {
     const release = plan.releaseFingerprint!.slice(0, 12);
     expect(plan.blocked[0]?.message).toContain(`plans: [${release}]`);
 
-    const apply = await cli('apply', '--config', config);
+    const apply = await cli('apply', '--auto-approve', '--config', config);
     expect(apply.code).toBe(3);
     // Nothing failed: no membership or manager named an account that was not created.
     expect(apply.stdout).toMatch(/ 0 failed/);
@@ -111,7 +111,7 @@ describe('hold the unsafe, apply the rest (issue 20)', () => {
     expect(again.plan.releaseFingerprint?.slice(0, 12)).toBe(release);
 
     writeFileSync(join(work, 'approvals.yaml'), `plans: [${release}]\n`);
-    const released = await cli('apply', '--config', config);
+    const released = await cli('apply', '--auto-approve', '--config', config);
     expect(released.code).toBe(0);
     expect(tenant().filter((u) => u['employeeId'] !== undefined).length).toBe(
       plan.blocked.filter((b) => b.change.kind === 'createUser').length,
@@ -128,14 +128,14 @@ describe('hold the unsafe, apply the rest (issue 20)', () => {
     expect(plan.code).toBe(3);
     expect(plan.stdout).toContain('nothing of this plan is applied (safety.onBlocked: hold-plan)');
     const before = tenant();
-    const apply = await cli('apply', '--config', config);
+    const apply = await cli('apply', '--auto-approve', '--config', config);
     expect(apply.code).toBe(3);
     expect(tenant()).toEqual(before);
   });
 
   it('H7: users.create: false updates the accounts that exist and creates nobody, listing who is not provisioned', async () => {
     // Provision everyone first, then add a new hire and change a department under create: false.
-    expect((await cli('apply', '--config', config)).code).toBe(0);
+    expect((await cli('apply', '--auto-approve', '--config', config)).code).toBe(0);
     editConfig((doc) => doc.setIn(['users', 'create'], false));
     const csv = join(work, 'people.csv');
     const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
@@ -152,7 +152,7 @@ describe('hold the unsafe, apply the rest (issue 20)', () => {
     ]);
     const text = await cli('plan', '--config', config);
     expect(text.stdout).toContain('Not provisioned (create: false) (1): nora.newhire@contoso.com');
-    expect((await cli('apply', '--config', config)).code).toBe(0);
+    expect((await cli('apply', '--auto-approve', '--config', config)).code).toBe(0);
     expect(tenant().some((u) => u.userPrincipalName === 'nora.newhire@contoso.com')).toBe(false);
   });
 });

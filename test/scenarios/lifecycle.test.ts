@@ -261,7 +261,7 @@ safety:
   }
   async function applyAt(at: number) {
     vi.setSystemTime(at);
-    return cli('apply', '-c', config);
+    return cli('apply', '--auto-approve', '-c', config);
   }
   const tom = () => sim.store.listUsers().find((u) => u['userPrincipalName'] === TOM);
   const labels = (p: Plan) => p.changes.map(label);

@@ -54,7 +54,7 @@ function clears(plan: Plan): string[] {
 
 describe('a linked source that answers with 0 records (S17)', () => {
   it('S17: plan exits 3, writes no officeLocation -> null, holds everyone and blocks the disable', async () => {
-    expect((await cli('apply', '--config', config)).code).toBe(0);
+    expect((await cli('apply', '--auto-approve', '--config', config)).code).toBe(0);
     const settled = await cli('plan', '--config', config);
     expect(settled.code).toBe(0);
 

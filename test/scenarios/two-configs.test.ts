@@ -78,7 +78,14 @@ describe('two configs on one tenant (P16)', () => {
     const contractors = config('contractors', 'contractors', 'contractors.csv', 'id', 'agency');
 
     for (const path of [employees, contractors]) {
-      const applied = await cli('apply', '-c', path, '--no-journal', '--no-progress');
+      const applied = await cli(
+        'apply',
+        '--auto-approve',
+        '-c',
+        path,
+        '--no-journal',
+        '--no-progress',
+      );
       expect(applied.stderr).toBe('');
       expect(applied.code).toBe(0);
     }
