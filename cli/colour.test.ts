@@ -81,7 +81,7 @@ describe('plan, apply and validate text', () => {
 
   it('have no escape codes when stdout is not a terminal', async () => {
     const plan = await run(false, 'plan', '-c', config);
-    expect(plan.stdout).toContain('Changes (10)');
+    expect(plan.stdout).toContain('Will apply (10)');
     expect(plan.stdout + plan.stderr).not.toMatch(ESCAPE);
     const apply = await run(false, 'apply', '-c', config, '--auto-approve');
     expect(apply.stdout).toContain('10 applied');

@@ -47,6 +47,7 @@ describe('apply re-checks the plan', () => {
     const error = await runApply(runtime, undefined, output, undefined, {
       journal: false,
       progress: false,
+      autoApprove: true,
     }).then(
       () => undefined,
       (err: unknown) => err,

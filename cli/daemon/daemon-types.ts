@@ -39,6 +39,8 @@ export interface DaemonOptions {
   readonly failureRatio: number;
   /** With a delta reader: read the whole tenant at least this often. */
   readonly fullReadEveryMs: number;
+  /** A cheap stamp of the sources' local files (source-stamp.ts): a change clears the back-off. */
+  readonly inputsStamp?: () => string | undefined;
   readonly delta?: DeltaTenantReader;
   readonly circuit?: CircuitBreakerProbe;
   readonly telemetry?: GraphTelemetry;

@@ -88,6 +88,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     log: daemonLog,
     ...(metrics ? { metrics } : {}),
     state,
+    ...(options.inputsStamp ? { inputsStamp: options.inputsStamp } : {}),
     execute: cycle.execute,
   });
 

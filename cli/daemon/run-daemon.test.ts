@@ -132,7 +132,7 @@ describe('entrasync daemon (command)', () => {
     expect(d.log.text()).not.toContain(canary);
   });
 
-  it('SIGHUP clears the back-off once the cause is fixed: the next tick runs and succeeds', async () => {
+  it('a corrected export clears the back-off by itself: the next tick runs and succeeds (issue 22)', async () => {
     const work = tempCopyOfQuickstart();
     renameSync(join(work, 'employees.csv'), join(work, 'employees.csv.away'));
     const d = start(work);
@@ -141,10 +141,25 @@ describe('entrasync daemon (command)', () => {
     expect(await daemon.tick()).toMatchObject({ ran: false, skipped: 'backoff' });
 
     renameSync(join(work, 'employees.csv.away'), join(work, 'employees.csv'));
-    expect(await daemon.tick()).toMatchObject({ ran: false, skipped: 'backoff' });
-    d.signals.emit('SIGHUP');
     expect(await daemon.tick()).toMatchObject({ ran: true, outcome: 'planned' });
     expect(daemon.health()).toMatchObject({ status: 'ok', consecutiveFailures: 0 });
+    expect(d.log.records().map((r) => r.msg)).toContain(
+      'back-off cleared (a source changed since the failed run)',
+    );
+    d.signals.emit('SIGTERM');
+    expect(await d.done).toBe(0);
+  });
+
+  it('SIGHUP clears the back-off when the cause was fixed elsewhere: the next tick runs', async () => {
+    const work = tempCopyOfQuickstart();
+    renameSync(join(work, 'employees.csv'), join(work, 'employees.csv.away'));
+    const d = start(work);
+    const { daemon } = await d.started();
+    expect(await daemon.tick()).toMatchObject({ ran: true, outcome: 'source-failed' });
+    expect(await daemon.tick()).toMatchObject({ ran: false, skipped: 'backoff' });
+    d.signals.emit('SIGHUP');
+    // The file is still away, so the run fails again; what SIGHUP did is let it run.
+    expect(await daemon.tick()).toMatchObject({ ran: true, outcome: 'source-failed' });
     expect(d.log.records().map((r) => r.msg)).toContain('back-off cleared (SIGHUP)');
     d.signals.emit('SIGTERM');
     expect(await d.done).toBe(0);

@@ -6,6 +6,7 @@
  * reader as `delta`, its circuit breaker as `circuit`, its 429 counter as `telemetry`, and the
  * apply lock as `lock` in the `createDaemon` call below.
  */
+import { sourceStamp } from './source-stamp.js';
 import { resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import {
@@ -139,6 +140,7 @@ export async function runDaemon(
       daemonConfig.timezone,
       logger,
     );
+    const stamp = sourceStamp(runtime.loaded.config.sources, runtime.loaded.baseDir);
     const daemon = createDaemon({
       spec: runtime.loaded.spec,
       sources: runtime.sources,
@@ -160,6 +162,7 @@ export async function runDaemon(
       },
       failureRatio: daemonConfig.failureRatio ?? DEFAULT_FAILURE_RATIO,
       fullReadEveryMs: durationMs(daemonConfig.fullReadEvery ?? DEFAULT_FULL_READ_EVERY),
+      ...(stamp ? { inputsStamp: stamp } : {}),
     });
     const server = await startHealthServer({
       host: options.host ?? daemonConfig.listen?.host ?? DEFAULT_DAEMON_HOST,

@@ -10,7 +10,10 @@ import { captureLogger, MINUTE } from './test-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
-function setup(execute?: (run: RunStartInfo) => Promise<TickResult>) {
+function setup(
+  execute?: (run: RunStartInfo) => Promise<TickResult>,
+  inputsStamp?: () => string | undefined,
+) {
   const { log, logger } = captureLogger();
   const clock = { now: () => T0 };
   const metrics = createDaemonMetrics();
@@ -30,6 +33,7 @@ function setup(execute?: (run: RunStartInfo) => Promise<TickResult>) {
     log: logger,
     metrics,
     state,
+    ...(inputsStamp ? { inputsStamp } : {}),
     execute:
       execute ??
       ((run) => {
@@ -71,6 +75,23 @@ describe('the gate before a daemon run', () => {
     expect(started.map((r) => r.trigger)).toEqual(['manual']);
     finish();
     await manual;
+  });
+
+  it('a source changed since the failed run clears the back-off and the tick runs (issue 22)', async () => {
+    let stamp = 'employees.csv:100:1';
+    const { gate, state, logger, log, started, finish } = setup(undefined, () => stamp);
+    const failed = gate.tick('schedule');
+    finish();
+    await failed;
+    state.recordRun(logger, { outcome: 'source-failed', reason: 'employees.csv:43:12' }, T0);
+    // Unchanged: still backing off.
+    expect(await gate.tick('schedule')).toMatchObject({ ran: false, skipped: 'backoff' });
+    stamp = 'employees.csv:104:2';
+    const next = gate.tick('schedule');
+    expect(started).toHaveLength(2);
+    expect(log.text()).toContain('back-off cleared (a source changed since the failed run)');
+    finish();
+    await next;
   });
 
   it('once closed every tick is skipped; a run that throws is logged as a crash, not thrown', async () => {

@@ -1,7 +1,7 @@
 /**
  * The gate a tick passes before a run starts: one run at a time (a tick while a run is going is
- * skipped: cron overlap, A3), none while the back-off holds (a `manual` trigger passes it), none
- * once the daemon is stopping. Every skip is counted in metrics and logged with its reason.
+ * skipped: cron overlap, A3), none while the back-off holds (a `manual` trigger passes it, and a
+ * changed source clears it), none once the daemon is stopping. Every skip is counted in metrics and logged with its reason.
  */
 import type { RunTrigger } from '../history/history-store.js';
 import type { Logger } from '../logging.js';
@@ -18,7 +18,14 @@ export interface RunGateOptions {
   /** The daemon's own log, not a run's. */
   readonly log: Logger;
   readonly metrics?: DaemonMetrics;
-  readonly state: Pick<HealthState, 'holding' | 'publishBackoff'>;
+  readonly state: Pick<HealthState, 'holding' | 'publishBackoff' | 'resetBackoff'>;
+  /**
+   * A cheap stamp of the sources' inputs (local files' size and modification time;
+   * source-stamp.ts), taken when each run starts. When it differs from the failed run's while
+   * the back-off holds, an operator (or the HR export) changed a source: the back-off is
+   * cleared and the tick runs. Absent: only SIGHUP clears the back-off.
+   */
+  readonly inputsStamp?: () => string | undefined;
   /** Runs once; must record its own failures (a rejection is logged as a crash). */
   readonly execute: (run: RunStartInfo) => Promise<TickResult>;
 }
@@ -43,6 +50,7 @@ export function createRunGate(options: RunGateOptions): RunGate {
   const { clock, log, metrics, state } = options;
   let current: RunningRun | undefined;
   let closed = false;
+  let lastRunStamp: string | undefined;
 
   function skip(reason: SkipReason, detail: string, fields: Record<string, unknown>): TickResult {
     metrics?.observeSkip(reason);
@@ -59,7 +67,12 @@ export function createRunGate(options: RunGateOptions): RunGate {
       });
     }
     const now = clock.now();
-    const hold = trigger === 'manual' ? undefined : state.holding(now);
+    const stamp = options.inputsStamp?.();
+    let hold = trigger === 'manual' ? undefined : state.holding(now);
+    if (hold && stamp !== undefined && lastRunStamp !== undefined && stamp !== lastRunStamp) {
+      state.resetBackoff('a source changed since the failed run');
+      hold = undefined;
+    }
     if (hold) {
       state.publishBackoff();
       const until = isoTime(hold.nextAttemptAt);
@@ -73,6 +86,7 @@ export function createRunGate(options: RunGateOptions): RunGate {
         },
       );
     }
+    lastRunStamp = stamp;
     const run = { id: newRunId(now), startedAt: now, trigger };
     const done = options
       .execute(run)
