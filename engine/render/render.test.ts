@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { aPerson, aSnapshot, aSpec, anAccount } from '../../test/helpers/builders.js';
 import { computePlan } from '../pipeline/plan.js';
 import { renderPlanMarkdown } from './markdown.js';
-import { renderPlanText } from './text.js';
+import { renderPlanText, summaryLine } from './text.js';
 
 async function samplePlan() {
   const kept = anAccount(
@@ -62,6 +62,22 @@ describe('renderers', () => {
       Plan <fp>: 1 to create, 1 to update, 1 to disable.
       "
     `);
+  });
+
+  it('an empty plan with record errors does not say the tenant matches the configuration', async () => {
+    const plan = await samplePlan();
+    const empty = { ...plan, changes: [], blocked: [] };
+    expect(summaryLine(empty)).toMatch(/no changes\. The tenant matches the configuration\.$/);
+    const withErrors = {
+      ...empty,
+      issues: [
+        { severity: 'error' as const, code: 'domain.unverified', message: 'x', source: 'hr' },
+        { severity: 'warning' as const, code: 'w', message: 'y', source: 'hr' },
+      ],
+    };
+    expect(summaryLine(withErrors)).toMatch(
+      /no changes, but 1 problem\(s\) above keep people out of the plan; the tenant does not match/,
+    );
   });
 
   it('markdown escapes table and markup characters from source data', async () => {

@@ -131,7 +131,11 @@ export function summaryLine(plan: Plan): string {
   );
   const id = plan.fingerprint.slice(0, 12);
   if (plan.changes.length === 0 && plan.blocked.length === 0) {
-    return `Plan ${id}: no changes. The tenant matches the configuration.`;
+    // Errors kept people out of the plan: nothing to do is not the same as in sync.
+    const errors = plan.issues.filter((i) => i.severity === 'error').length;
+    return errors === 0
+      ? `Plan ${id}: no changes. The tenant matches the configuration.`
+      : `Plan ${id}: no changes, but ${errors} problem(s) above keep people out of the plan; the tenant does not match the configuration until they are fixed.`;
   }
   const held = plan.blocked.length > 0 ? `; ${plan.blocked.length} held` : '';
   return `Plan ${id}: ${parts.length > 0 ? parts.join(', ') : 'nothing to apply'}${held}.`;
