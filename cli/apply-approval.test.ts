@@ -4,26 +4,21 @@
  * `apply --format json` prints one JSON result. Against the quickstart and its embedded simulator.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTenantStore } from '../simulator/index.js';
 import { cli as run } from '../test/helpers/cli.js';
 import { main } from './program.js';
 import type { Prompt } from './prompt.js';
+import { exampleWorkspace, removeWorkspaces } from '../test/helpers/workspace.js';
 
-const example = join(import.meta.dirname, '..', 'examples', 'quickstart');
-const temps: string[] = [];
-afterAll(() => temps.forEach((t) => rmSync(t, { recursive: true, force: true })));
+afterAll(removeWorkspaces);
 
 let work: string;
 let config: string;
 beforeEach(() => {
-  work = mkdtempSync(join(tmpdir(), 'entrasync-approval-'));
-  temps.push(work);
-  cpSync(example, work, { recursive: true, filter: (p) => !p.includes('.entrasync') });
-  config = join(work, 'entrasync.yaml');
+  ({ work, config } = exampleWorkspace('quickstart', 'entrasync-approval-'));
 });
 
 function userCount(): number {

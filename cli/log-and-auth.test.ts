@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../test/helpers/cli.js';
 import { startSimulator } from '../simulator/index.js';
 import type { RunningSimulator } from '../simulator/index.js';
+import { simTarget } from '../test/helpers/sim-target.js';
 
 const CLIENT = 'c1c1c1c1-0000-4000-8000-00000000000c';
 const SECRET = 'log-test-secret-5f2a9c41d7';
@@ -58,13 +59,7 @@ function config(name: string, target: Target = {}): string {
   writeFileSync(
     path,
     `version: 1
-target:
-  auth: { method: secret, clientSecret: "\${env:${SECRET_ENV}}" }
-  tenantId: ${target.tenantId ?? sim.tenantId}
-  clientId: ${target.clientId ?? CLIENT}
-  graphUrl: ${sim.origin}
-  authorityHost: ${target.authorityHost ?? sim.authorityHost}
-  caFile: ${sim.caFile}
+${simTarget(sim, { secretEnv: SECRET_ENV, tenantId: target.tenantId ?? sim.tenantId, clientId: target.clientId ?? CLIENT, authorityHost: target.authorityHost ?? sim.authorityHost })}
 sources:
   hr: { kind: csv, path: people.csv, key: id }
 users:

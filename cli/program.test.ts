@@ -3,24 +3,19 @@
  * HTTPS through the real Graph SDK and @azure/identity. Asserts exit codes and what is printed,
  * and reads the simulated tenant's state directly to prove what was (not) written.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTenantStore } from '../simulator/index.js';
 import { cli as run } from '../test/helpers/cli.js';
+import { exampleWorkspace, removeWorkspaces } from '../test/helpers/workspace.js';
 
-const example = join(import.meta.dirname, '..', 'examples', 'quickstart');
-const temps: string[] = [];
-afterAll(() => temps.forEach((t) => rmSync(t, { recursive: true, force: true })));
+afterAll(removeWorkspaces);
 
 let work: string;
 let config: string;
 beforeEach(() => {
-  work = mkdtempSync(join(tmpdir(), 'entrasync-cli-'));
-  temps.push(work);
-  cpSync(example, work, { recursive: true, filter: (p) => !p.includes('.entrasync') });
-  config = join(work, 'entrasync.yaml');
+  ({ work, config } = exampleWorkspace('quickstart', 'entrasync-cli-'));
 });
 
 function tenantUsers() {

@@ -2,23 +2,18 @@
  * `validate`: the header row of local CSV sources, and `--format json` diagnostics with file,
  * line, column, code and message. On a copy of the quickstart (no secrets, no network).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { cli as run } from '../test/helpers/cli.js';
+import { exampleWorkspace, removeWorkspaces } from '../test/helpers/workspace.js';
 
-const example = join(import.meta.dirname, '..', 'examples', 'quickstart');
-const temps: string[] = [];
-afterAll(() => temps.forEach((t) => rmSync(t, { recursive: true, force: true })));
+afterAll(removeWorkspaces);
 
 let work: string;
 let config: string;
 beforeEach(() => {
-  work = mkdtempSync(join(tmpdir(), 'entrasync-validate-'));
-  temps.push(work);
-  cpSync(example, work, { recursive: true, filter: (p) => !p.includes('.entrasync') });
-  config = join(work, 'entrasync.yaml');
+  ({ work, config } = exampleWorkspace('quickstart', 'entrasync-validate-'));
 });
 
 function editHeader(edit: (header: string) => string) {

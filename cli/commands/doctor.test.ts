@@ -12,6 +12,7 @@ import { cli } from '../../test/helpers/cli.js';
 import { offsetClock, startSimulator, systemClock } from '../../simulator/index.js';
 import type { RunningSimulator } from '../../simulator/index.js';
 import type { DoctorFinding } from './doctor-checks.js';
+import { simTarget } from '../../test/helpers/sim-target.js';
 
 const CLIENT = 'd0c70000-0000-4000-8000-0000000000d0';
 const SECRET = 'doctor-secret-8c1f00aa42';
@@ -94,14 +95,7 @@ function config(
   writeFileSync(
     path,
     `version: 1
-target:
-  auth: { method: secret, clientSecret: "\${env:${SECRET_ENV}}" }
-  tenantId: ${sim.tenantId}
-  clientId: ${clientId}
-  graphUrl: ${sim.origin}
-  authorityHost: ${sim.authorityHost}
-  caFile: ${sim.caFile}
-  marker: { id: hr }
+${simTarget(sim, { secretEnv: SECRET_ENV, clientId, extra: [`marker: { id: hr }`] })}
 sources:
   hr: { kind: csv, path: people.csv, key: id }
 users:

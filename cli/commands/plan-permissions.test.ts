@@ -13,6 +13,7 @@ import { cli as plan } from '../../test/helpers/cli.js';
 import type { Plan } from '../../engine/index.js';
 import { DEFAULT_CLIENT_ROLES, startSimulator } from '../../simulator/index.js';
 import type { RunningSimulator } from '../../simulator/index.js';
+import { simTarget } from '../../test/helpers/sim-target.js';
 
 const PLANNER = 'b2b2b2b2-0000-4000-8000-000000000002';
 const BROAD = 'd4d4d4d4-0000-4000-8000-000000000004';
@@ -65,13 +66,7 @@ function config(clientId: string): string {
   writeFileSync(
     path,
     `version: 1
-target:
-  auth: { method: secret, clientSecret: "\${env:${SECRET_ENV}}" }
-  tenantId: ${sim.tenantId}
-  clientId: ${clientId}
-  graphUrl: ${sim.origin}
-  authorityHost: ${sim.authorityHost}
-  caFile: ${sim.caFile}
+${simTarget(sim, { secretEnv: SECRET_ENV, clientId })}
 sources:
   hr: { kind: csv, path: people.csv, key: id }
 users:

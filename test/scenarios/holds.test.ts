@@ -12,26 +12,21 @@
  * - H7: `users.create: false` manages existing accounts and creates nobody, listing who is not
  *   provisioned.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { Plan } from '../../engine/model/plan.js';
 import { openTenantStore } from '../../simulator/index.js';
 import { cli } from '../helpers/cli.js';
+import { exampleWorkspace, removeWorkspaces } from '../helpers/workspace.js';
 
-const example = join(import.meta.dirname, '..', '..', 'examples', 'hr-csv-licenses');
-const temps: string[] = [];
-afterAll(() => temps.forEach((t) => rmSync(t, { recursive: true, force: true })));
+afterAll(removeWorkspaces);
 
 let work: string;
 let config: string;
 beforeEach(() => {
-  work = mkdtempSync(join(tmpdir(), 'entrasync-holds-'));
-  temps.push(work);
-  cpSync(example, work, { recursive: true, filter: (p) => !p.includes('.entrasync') });
-  config = join(work, 'entrasync.yaml');
+  ({ work, config } = exampleWorkspace('hr-csv-licenses', 'entrasync-holds-'));
 });
 
 function editConfig(edit: (doc: ReturnType<typeof parseDocument>) => void): void {

@@ -18,6 +18,7 @@ import { convergeAt, label, planAt } from '../helpers/converge.js';
 import { openTenantStore, startSimulator } from '../../simulator/index.js';
 import type { RunningSimulator } from '../../simulator/index.js';
 import { cli } from '../helpers/cli.js';
+import { simTarget } from '../helpers/sim-target.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'people-ops');
 const DAY = 86_400_000;
@@ -221,13 +222,7 @@ describe('P10, A9: a mapping-disabled account over 31 days, and a lost revoke, t
     writeFileSync(
       config,
       `version: 1
-target:
-  auth: { method: secret, clientSecret: "\${env:${SECRET_ENV}}" }
-  tenantId: ${sim.tenantId}
-  clientId: ${app.clientId}
-  graphUrl: ${sim.origin}
-  authorityHost: ${sim.authorityHost}
-  caFile: ${sim.caFile}
+${simTarget(sim, { secretEnv: SECRET_ENV, clientId: app.clientId })}
 sources:
   hr: { kind: csv, path: people.csv, key: id }
 users:

@@ -5,25 +5,20 @@
  * everyone's officeLocation; the people it has no record for are held, deprovisioning is blocked
  * and the plan exits 3.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { Plan } from '../../engine/model/plan.js';
 import { cli } from '../helpers/cli.js';
+import { exampleWorkspace, removeWorkspaces } from '../helpers/workspace.js';
 
-const example = join(import.meta.dirname, '..', '..', 'examples', 'quickstart');
-const temps: string[] = [];
-afterAll(() => temps.forEach((t) => rmSync(t, { recursive: true, force: true })));
+afterAll(removeWorkspaces);
 
 let work: string;
 let config: string;
 beforeEach(() => {
-  work = mkdtempSync(join(tmpdir(), 'entrasync-linked-'));
-  temps.push(work);
-  cpSync(example, work, { recursive: true, filter: (p) => !p.includes('.entrasync') });
-  config = join(work, 'entrasync.yaml');
+  ({ work, config } = exampleWorkspace('quickstart', 'entrasync-linked-'));
   // offices.csv: employee_id,office from the HR export; officeLocation now comes from it.
   const rows = readFileSync(join(work, 'employees.csv'), 'utf8').trim().split('\n').slice(1);
   const offices = rows.map((r) => {

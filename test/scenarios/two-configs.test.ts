@@ -13,6 +13,7 @@ import type { Plan } from '../../engine/index.js';
 import { startSimulator } from '../../simulator/index.js';
 import type { RunningSimulator } from '../../simulator/index.js';
 import { cli } from '../helpers/cli.js';
+import { simTarget } from '../helpers/sim-target.js';
 
 const SECRET_ENV = 'ENTRASYNC_TWO_CONFIGS_SECRET';
 
@@ -42,13 +43,7 @@ function config(name: string, source: string, file: string, key: string, dept: s
   writeFileSync(
     path,
     `version: 1
-target:
-  auth: { method: secret, clientSecret: "\${env:${SECRET_ENV}}" }
-  tenantId: ${sim.tenantId}
-  clientId: ${sim.clients[0]!.clientId}
-  graphUrl: ${sim.origin}
-  authorityHost: ${sim.authorityHost}
-  caFile: ${sim.caFile}
+${simTarget(sim, { secretEnv: SECRET_ENV })}
 sources:
   ${source}: { kind: csv, path: ${file}, key: ${key} }
 users:
