@@ -36,11 +36,14 @@
  * Secrets never reach these files: documents hold no password, and client secrets and tokens
  * live only in the memory of the process that issued them.
  */
+import { createAuditLog } from './store/audit-log.js';
 import { createDocTable } from './store/docs.js';
 import { createLicenseAssignment, createSkuSeats } from './store/licenses.js';
 import { createLinkTable } from './store/links.js';
 import type {
   AssignedLicense,
+  AuditQuery,
+  DirectoryAuditDocument,
   DirectoryDocument,
   DocKind,
   GroupLicenseResult,
@@ -161,6 +164,14 @@ export interface TenantStore {
     nowMs: number,
   ): GroupLicenseResult;
 
+  /**
+   * Appends a directory audit entry for a write by `appId` at `timeMs`. Call it inside the
+   * write's `transaction`, so the entry commits with the write or not at all.
+   */
+  appendAudit(timeMs: number, appId: string, entry: DirectoryAuditDocument): void;
+  /** Audit entries, newest first, with their keyset positions. */
+  pageAudits(query: AuditQuery): { seq: number; doc: DirectoryAuditDocument }[];
+
   listDocs(kind: DocKind): DirectoryDocument[];
   getDoc(kind: DocKind, id: string): DirectoryDocument | undefined;
 
@@ -217,6 +228,7 @@ export function openTenantStore(
   const assignment = createLicenseAssignment(objects, links, seats);
   const recycleBin = createRecycleBin(db, objects, links, seats);
   const docs = createDocTable(db);
+  const audits = createAuditLog(db);
   const seedIfNew = createSeeding(db, { meta, objects, links, seats, docs, defaultDomain });
   // IMMEDIATE takes SQLite's write lock before the checks, so a concurrent writer in
   // another process cannot slip a conflicting row between check and write.
@@ -271,6 +283,9 @@ export function openTenantStore(
       write(() => assignment.assignLicensesTx(userId, add, remove, nowMs)),
     assignGroupLicenses: (groupId, add, remove, nowMs) =>
       write(() => assignment.assignGroupLicensesTx(groupId, add, remove, nowMs)),
+
+    appendAudit: (timeMs, appId, entry) => write(() => audits.appendAuditTx(timeMs, appId, entry)),
+    pageAudits: audits.pageAudits,
 
     listDocs: docs.listDocs,
     getDoc: docs.getDoc,

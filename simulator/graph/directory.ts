@@ -14,6 +14,7 @@ import type {
   StoredObject,
   UserDocument,
 } from '../store.js';
+import { audit } from './audit.js';
 import type { GraphContext } from './context.js';
 import {
   decodeSkipToken,
@@ -123,11 +124,15 @@ export function restoreDeletedItem(ctx: GraphContext, id: string): SimResponse {
       ? doc
       : { ...doc, userPrincipalName: params.newUserPrincipalName }
   ) as DirectoryDocument;
-  const result = ctx.store.restore(object.doc.id, restored, ctx.clock.now(), {
-    reconcileAddresses: params.autoReconcileProxyConflict,
+  const fresh = ctx.store.transaction(() => {
+    const result = ctx.store.restore(object.doc.id, restored, ctx.clock.now(), {
+      reconcileAddresses: params.autoReconcileProxyConflict,
+    });
+    if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+    const after = ctx.store.getObject(object.doc.id);
+    audit(ctx, object.kind === 'user' ? 'Restore user' : 'Restore group', [after ?? object]);
+    return after;
   });
-  if (!result.ok) throw graphErrors.objectConflict(result.conflict);
-  const fresh = ctx.store.getObject(object.doc.id);
   return { status: 200, body: deletedEntity(ctx, fresh ?? object) };
 }
 
@@ -167,7 +172,10 @@ function restoreParameters(
 export function purgeDeletedItem(ctx: GraphContext, id: string): SimResponse {
   const object = findDeleted(ctx, id);
   if (!canWriteKind(ctx, object.kind)) throw graphErrors.insufficientPrivileges();
-  ctx.store.purge(object.doc.id, ctx.clock.now());
+  ctx.store.transaction(() => {
+    ctx.store.purge(object.doc.id, ctx.clock.now());
+    audit(ctx, object.kind === 'user' ? 'Hard delete user' : 'Hard delete group', [object]);
+  });
   return { status: 204 };
 }
 

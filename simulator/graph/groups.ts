@@ -16,6 +16,7 @@ import { GraphError, graphErrors } from '../errors.js';
 import type { SimResponse } from '../http.js';
 import { header, jsonObjectBody } from '../http.js';
 import type { DirectoryDocument, StoredObject, UserDocument } from '../store.js';
+import { audit, modifiedProperties } from './audit.js';
 import type { GraphContext } from './context.js';
 import {
   assertNotRestricted,
@@ -144,6 +145,8 @@ export function updateGroup(ctx: GraphContext, segment: PathSegment): SimRespons
     if (Object.keys(changes).length > 0) {
       const result = ctx.store.updateObject('group', next, Object.keys(changes));
       if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+      const modified = modifiedProperties(group.doc, next, Object.keys(changes));
+      audit(ctx, 'Update group', [{ kind: 'group', doc: next }], modified);
     }
     addReferences(ctx, group.doc.id, members, owners);
   });
@@ -153,8 +156,11 @@ export function updateGroup(ctx: GraphContext, segment: PathSegment): SimRespons
 export function deleteGroup(ctx: GraphContext, segment: PathSegment): SimResponse {
   const group = findGroup(ctx, segment);
   assertNotRestricted(ctx, group.doc);
-  if (isUnified(group.doc)) ctx.store.softDelete(group.doc.id, ctx.clock.now());
-  else ctx.store.purge(group.doc.id, ctx.clock.now());
+  ctx.store.transaction(() => {
+    if (isUnified(group.doc)) ctx.store.softDelete(group.doc.id, ctx.clock.now());
+    else ctx.store.purge(group.doc.id, ctx.clock.now());
+    audit(ctx, 'Delete group', [group]);
+  });
   return { status: 204 };
 }
 
@@ -221,9 +227,13 @@ export function removeMember(
   const group = findGroup(ctx, segment);
   assertNotRestricted(ctx, group.doc);
   assertMembershipWrite(ctx, group);
-  if (!ctx.store.removeLink('member', group.doc.id, memberId, ctx.clock.now())) {
-    throw graphErrors.resourceNotFound(memberId);
-  }
+  ctx.store.transaction(() => {
+    if (!ctx.store.removeLink('member', group.doc.id, memberId, ctx.clock.now())) {
+      throw graphErrors.resourceNotFound(memberId);
+    }
+    const member = ctx.store.getObject(memberId);
+    audit(ctx, 'Remove member from group', member === undefined ? [group] : [member, group]);
+  });
   return { status: 204 };
 }
 
@@ -265,6 +275,13 @@ function insertGroup(ctx: GraphContext, body: Readonly<Record<string, unknown>>)
   ctx.store.transaction(() => {
     const result = ctx.store.insertObject('group', group);
     if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+    const names = Object.keys(changes).filter((name) => name in group);
+    audit(
+      ctx,
+      'Add group',
+      [{ kind: 'group', doc: group }],
+      modifiedProperties(undefined, group, names),
+    );
     addReferences(ctx, id, members, owners);
   });
   ctx.rules.created(id);
@@ -293,6 +310,14 @@ function addReferences(
   if (!addedMembers.ok) throw graphErrors.referenceExists('members');
   const addedOwners = ctx.store.addLinks('owner', groupId, owners, ctx.clock.now());
   if (!addedOwners.ok) throw graphErrors.referenceExists('owners');
+  const group = ctx.store.getObject(groupId);
+  if (group === undefined) return;
+  const added = (activity: 'Add member to group' | 'Add owner to group', id: string): void => {
+    const object = ctx.store.getObject(id);
+    if (object !== undefined) audit(ctx, activity, [object, group]);
+  };
+  for (const id of members) added('Add member to group', id);
+  for (const id of owners) added('Add owner to group', id);
 }
 
 /**

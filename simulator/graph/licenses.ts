@@ -9,6 +9,7 @@ import { graphErrors } from '../errors.js';
 import type { SimResponse } from '../http.js';
 import { jsonObjectBody } from '../http.js';
 import type { AssignedLicense } from '../store.js';
+import { audit, modifiedProperties } from './audit.js';
 import type { GraphContext } from './context.js';
 import { assertNotRestricted, findGroup, findUser, GUID } from './context.js';
 import { DEFAULT_GROUP_SELECT, renderGroup } from './group-schema.js';
@@ -29,14 +30,19 @@ export function assignUserLicense(ctx: GraphContext, segment: PathSegment): SimR
   if (add.length > 0 && typeof user.doc['usageLocation'] !== 'string') {
     throw graphErrors.invalidUsageLocation();
   }
-  const result = ctx.store.assignLicenses(user.doc.id, add, remove, ctx.clock.now());
-  if (!result.ok) {
-    throw result.reason === 'noSeats'
-      ? graphErrors.noAvailableLicenses(result.skuId)
-      : result.reason === 'inherited'
-        ? graphErrors.licenseInheritedFromGroup()
-        : graphErrors.invalidLicense(result.skuId);
-  }
+  const result = ctx.store.transaction(() => {
+    const assigned = ctx.store.assignLicenses(user.doc.id, add, remove, ctx.clock.now());
+    if (!assigned.ok) {
+      throw assigned.reason === 'noSeats'
+        ? graphErrors.noAvailableLicenses(assigned.skuId)
+        : assigned.reason === 'inherited'
+          ? graphErrors.licenseInheritedFromGroup()
+          : graphErrors.invalidLicense(assigned.skuId);
+    }
+    const modified = modifiedProperties(user.doc, assigned.user, ['assignedLicenses']);
+    audit(ctx, 'Change user license', [{ kind: 'user', doc: assigned.user }], modified);
+    return assigned;
+  });
   const { id, ...rest } = renderUser(result.user, DEFAULT_USER_SELECT);
   return {
     status: 200,
@@ -59,8 +65,13 @@ export function assignGroupLicense(ctx: GraphContext, segment: PathSegment): Sim
   assertNotRestricted(ctx, group.doc);
   const { add, remove } = parseAssignLicense(body);
   if (group.doc['securityEnabled'] !== true) throw graphErrors.licensedGroupNotSecurityEnabled();
-  const result = ctx.store.assignGroupLicenses(group.doc.id, add, remove, ctx.clock.now());
-  if (!result.ok) throw graphErrors.invalidLicense(result.skuId);
+  const result = ctx.store.transaction(() => {
+    const assigned = ctx.store.assignGroupLicenses(group.doc.id, add, remove, ctx.clock.now());
+    if (!assigned.ok) throw graphErrors.invalidLicense(assigned.skuId);
+    const modified = modifiedProperties(group.doc, assigned.group, ['assignedLicenses']);
+    audit(ctx, 'Set group license', [{ kind: 'group', doc: assigned.group }], modified);
+    return assigned;
+  });
   return {
     status: 202,
     headers: {

@@ -12,6 +12,7 @@ import { graphErrors } from '../errors.js';
 import type { SimResponse } from '../http.js';
 import type { GraphContext } from './context.js';
 import { GUID } from './context.js';
+import { AUDIT_LOG_READ, listDirectoryAudits } from './audit.js';
 import { delta } from './delta.js';
 import { DOMAIN_READ, getDomain, listDomains } from './domains.js';
 import {
@@ -98,6 +99,8 @@ export const PERMISSIONS = {
   membersWrite: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', ...DIR_WRITE],
   /** domain list/get: Domain.Read.All least privileged; Domain.ReadWrite.All, Directory.Read.All. */
   domainsRead: DOMAIN_READ,
+  /** directoryAudit list: AuditLog.Read.All (the reference page's least privileged). */
+  auditLogRead: AUDIT_LOG_READ,
   /** Checked inside the handler per object type. */
   any: [] as readonly string[],
 } as const;
@@ -138,6 +141,13 @@ export function resolveRoute(segments: readonly PathSegment[]): Route {
     }
     case 'domains':
       return domainsRoute(root, rest, segments);
+    case 'auditLogs': {
+      const [log, extra] = rest;
+      if (log?.name.toLowerCase() !== 'directoryaudits' || log.keys !== undefined || extra) {
+        throw notImplemented(segments);
+      }
+      return { GET: { permission: PERMISSIONS.auditLogRead, run: listDirectoryAudits } };
+    }
     case 'applications':
     case 'devices':
     case 'directoryRoles':

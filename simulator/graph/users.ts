@@ -14,6 +14,7 @@ import { proxiesWithMail } from '../addresses.js';
 import type { SimResponse } from '../http.js';
 import { jsonObjectBody } from '../http.js';
 import type { DirectoryDocument, StoredObject, UserDocument } from '../store.js';
+import { audit, modifiedProperties } from './audit.js';
 import type { GraphContext } from './context.js';
 import {
   assertNotRestricted,
@@ -111,8 +112,17 @@ export function createUser(ctx: GraphContext): SimResponse {
     // A new user's sessions are valid from its creation until a revoke moves the time.
     signInSessionsValidFromDateTime: created,
   }) as UserDocument;
-  const result = ctx.store.insertUser(user);
-  if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+  ctx.store.transaction(() => {
+    const result = ctx.store.insertUser(user);
+    if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+    const names = Object.keys(changes).filter((name) => name in user);
+    audit(
+      ctx,
+      'Add user',
+      [{ kind: 'user', doc: user }],
+      modifiedProperties(undefined, user, names),
+    );
+  });
   ctx.rules.created(user.id);
   // Graph answers with the new id first, then the default property set.
   const { id, ...rest } = renderUser(user, DEFAULT_USER_SELECT);
@@ -153,20 +163,43 @@ export function updateUser(ctx: GraphContext, segment: PathSegment): SimResponse
       ? { proxyAddresses: proxiesWithMail(found.doc['proxyAddresses'], changes['mail']) }
       : {}),
   });
-  const result = ctx.store.updateObject(
-    'user',
-    next,
-    'mail' in changes ? [...names, 'proxyAddresses'] : names,
-  );
-  if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+  ctx.store.transaction(() => {
+    const changed = 'mail' in changes ? [...names, 'proxyAddresses'] : names;
+    const result = ctx.store.updateObject('user', next, changed);
+    if (!result.ok) throw graphErrors.objectConflict(result.conflict);
+    auditUserUpdate(ctx, found.doc, next, changed);
+  });
   return { status: 204 };
 }
 
 export function deleteUser(ctx: GraphContext, segment: PathSegment): SimResponse {
   const found = findUser(ctx, segment);
   assertWritable(ctx, found, ['@delete']);
-  ctx.store.softDelete(found.doc.id, ctx.clock.now());
+  ctx.store.transaction(() => {
+    ctx.store.softDelete(found.doc.id, ctx.clock.now());
+    audit(ctx, 'Delete user', [{ kind: 'user', doc: found.doc }]);
+  });
   return { status: 204 };
+}
+
+/**
+ * "Update user" with what changed (never a password); a change of `accountEnabled` is also
+ * "Disable account" or "Enable account", as Entra logs it.
+ */
+function auditUserUpdate(
+  ctx: GraphContext,
+  before: DirectoryDocument,
+  after: DirectoryDocument,
+  changed: readonly string[],
+): void {
+  const shown = changed.filter((name) => name !== 'passwordProfile');
+  const target = [{ kind: 'user' as const, doc: after }];
+  audit(ctx, 'Update user', target, modifiedProperties(before, after, shown));
+  const enabled = after['accountEnabled'];
+  if (changed.includes('accountEnabled') && before['accountEnabled'] !== enabled) {
+    const modified = modifiedProperties(before, after, ['accountEnabled']);
+    audit(ctx, enabled === false ? 'Disable account' : 'Enable account', target, modified);
+  }
 }
 
 /**
@@ -240,7 +273,10 @@ export function setManager(ctx: GraphContext, segment: PathSegment): SimResponse
   if (manager.doc.id === user.doc.id) {
     throw graphErrors.invalidReference(String(body['@odata.id']));
   }
-  ctx.store.setManager(user.doc.id, manager.doc.id);
+  ctx.store.transaction(() => {
+    ctx.store.setManager(user.doc.id, manager.doc.id);
+    audit(ctx, 'Set user manager', [user, manager]);
+  });
   return { status: 204 };
 }
 
@@ -251,7 +287,10 @@ export function removeManager(ctx: GraphContext, segment: PathSegment): SimRespo
   if (ctx.store.getManagerId(user.doc.id) === undefined) {
     throw graphErrors.resourceNotFound('manager');
   }
-  ctx.store.setManager(user.doc.id, null);
+  ctx.store.transaction(() => {
+    ctx.store.setManager(user.doc.id, null);
+    audit(ctx, 'Remove user manager', [user]);
+  });
   return { status: 204 };
 }
 

@@ -105,3 +105,16 @@ export interface SeedData {
    */
   readonly domains?: readonly DirectoryDocument[];
 }
+
+/** A Graph `directoryAudit` entry as stored and served (see ../graph/audit.ts). */
+export type DirectoryAuditDocument = Readonly<Record<string, unknown>> & { readonly id: string };
+
+export interface AuditQuery {
+  /** Entries committed before this keyset position (newest first); absent: from the newest. */
+  readonly beforeSeq?: number;
+  readonly fromMs?: number;
+  readonly toMs?: number;
+  /** The initiating app's id, any case. */
+  readonly appId?: string;
+  readonly limit: number;
+}
