@@ -21,6 +21,7 @@ import { HISTORY_OP_OUTCOMES, openHistoryStore } from '../history/history-store.
 import type { Output } from '../output.js';
 import { DEFAULT_CONFIG_PATH } from '../runtime.js';
 import type { CommandContext } from './command-context.js';
+import { runAuditReport } from './report-audit.js';
 
 export type ReportFormat = 'text' | 'json' | 'csv';
 
@@ -46,6 +47,8 @@ export interface ReportOptions {
   readonly format: ReportFormat;
   readonly runs?: boolean;
   readonly limit?: number;
+  /** Read Entra's directory audit log instead of a history file (report-audit.ts). */
+  readonly audit?: boolean;
 }
 
 export interface ReportEvent {
@@ -71,6 +74,10 @@ export async function runReport(
   redactor: Redactor,
   now: number = Date.now(),
 ): Promise<ExitCode> {
+  if (options.audit) {
+    const parts = { parseTime, parseAction, parseOutcome, renderEvents };
+    return runAuditReport(options, output, redactor, now, parts);
+  }
   const since = options.since !== undefined ? parseTime(options.since, now, '--since') : undefined;
   const until = options.until !== undefined ? parseTime(options.until, now, '--until') : undefined;
   const kinds = (options.action ?? []).map(parseAction);
@@ -127,7 +134,7 @@ export function parseTime(text: string, now: number, flag: string): number {
   return ms;
 }
 
-function parseAction(text: string): ChangeKind {
+export function parseAction(text: string): ChangeKind {
   const kind = ACTION_ALIASES[text] ?? (KINDS as readonly string[]).find((k) => k === text);
   if (!kind) {
     throw new EntrasyncError(
@@ -138,7 +145,7 @@ function parseAction(text: string): ChangeKind {
   return kind as ChangeKind;
 }
 
-function parseOutcome(text: string): HistoryOpOutcome {
+export function parseOutcome(text: string): HistoryOpOutcome {
   const outcome = HISTORY_OP_OUTCOMES.find((o) => o === text);
   if (!outcome) {
     throw new EntrasyncError(
@@ -383,6 +390,10 @@ export function buildReportCommand(context: CommandContext): Command {
       '--outcome <outcome>',
       `${HISTORY_OP_OUTCOMES.join(', ')} (repeat or comma-separate)`,
       collect,
+    )
+    .option(
+      '--audit',
+      "read Entra's directory audit log (this app's changes; needs AuditLog.Read.All) instead of history",
     )
     .option('--runs', 'list runs instead of changes')
     .option('--limit <n>', 'at most n rows', parseLimit)

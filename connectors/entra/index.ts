@@ -171,10 +171,13 @@ export {
   upsertGroupOperation,
 } from './operations.js';
 export type { UserIdentity } from './operations.js';
+export type { AuditLogQuery, AuditTarget, DirectoryAuditEntry } from './audit-log.js';
+export { AuditLogForbiddenError, auditFilter, readDirectoryAudits } from './audit-log.js';
 export type { AccessFinding, EntraAction, GrantedAccess } from './permissions.js';
 export {
   ACTION_OF_CHANGE,
   actionsOfChange,
+  appIdOf,
   checkAccess,
   grantedAccessOf,
   readGrantedAccess,

@@ -31,7 +31,8 @@ export type EntraAction =
   | 'read license seats'
   | 'read verified domains'
   | 'set managers'
-  | 'revoke sessions';
+  | 'revoke sessions'
+  | 'read the audit log';
 
 /** Each action: alternative permission sets, least privileged first; any one set suffices. */
 export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly string[])[]>> = {
@@ -76,6 +77,8 @@ export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly
     ['User.ReadWrite.All'],
     ['Directory.ReadWrite.All'],
   ],
+  // `report --audit` only: Entra's directory audit log (connectors/entra/audit-log.ts).
+  'read the audit log': [['AuditLog.Read.All']],
   'read license seats': [
     ['Organization.Read.All'],
     ['Directory.Read.All'],
@@ -159,6 +162,22 @@ export function grantedAccessOf(accessToken: string): GrantedAccess {
     roles: strings(claims.roles),
     directoryRoles: strings(claims.wids).filter((w) => w !== DEFAULT_USER_ROLE_TEMPLATE),
   };
+}
+
+/**
+ * The application (client) id an app-only access token was issued to: `appid` (v1 tokens, as
+ * Graph's are) or `azp` (v2). Undefined for a token that is not a readable JWT.
+ */
+export function appIdOf(accessToken: string): string | undefined {
+  try {
+    const claims = JSON.parse(
+      Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as { appid?: unknown; azp?: unknown };
+    const id = claims.appid ?? claims.azp;
+    return typeof id === 'string' && id !== '' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Missing permissions for `actions`, and excess privilege, as findings. */
