@@ -70,6 +70,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: [
       'entrasync report -c entrasync.yaml --since 7d --action disable',
       'entrasync report --history history.db --runs --format csv',
+      'entrasync report --audit -c entrasync.yaml --since 7d',
     ],
     exitCodes: OK_OR_ERROR,
   },
