@@ -197,6 +197,38 @@ describe('GET /auditLogs/directoryAudits', () => {
     expect(new Set(paged.map((e) => e.id)).size).toBe(12);
   });
 
+  test('a write whose answer was lost still committed, so it is logged; restore and permanent delete are too', async () => {
+    const sim = await simulator({
+      throttling: false,
+      clients: [WRITER, AUDITOR],
+      faultPlan: {
+        seed: 1,
+        faults: [
+          {
+            kind: 'lost-response',
+            match: { method: 'POST', path: '^/users$' },
+            when: { nth: [1] },
+          },
+        ],
+      },
+    });
+    const graph = graphFor(sim, WRITER);
+    expect((await graphFailure(graph.api('/users').post(newUser('lost')))).statusCode).toBe(504);
+    const lost = (await graph.api('/users/userlost@contoso.example').get()) as { id: string };
+    await graph.api(`/users/${lost.id}`).delete();
+    await graph.api(`/directory/deletedItems/${lost.id}/restore`).post({});
+    await graph.api(`/users/${lost.id}`).delete();
+    await graph.api(`/directory/deletedItems/${lost.id}`).delete();
+    const all = await audits(sim);
+    expect(all.map((e) => [e.activityDisplayName, e.targetResources[0]?.id])).toEqual([
+      ['Hard delete user', lost.id],
+      ['Delete user', lost.id],
+      ['Restore user', lost.id],
+      ['Delete user', lost.id],
+      ['Add user', lost.id],
+    ]);
+  });
+
   test('AuditLog.Read.All is required; filters and options not modelled are 501', async () => {
     const { sim } = await tenantWithWrites();
     const refused = await graphFailure(
