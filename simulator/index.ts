@@ -178,6 +178,8 @@ export const DEFAULT_CLIENT_ROLES: readonly string[] = [
   'RoleManagement.Read.Directory',
   'AdministrativeUnit.Read.All',
   'Domain.Read.All',
+  // `report --audit` reads the directory audit log.
+  'AuditLog.Read.All',
 ];
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);

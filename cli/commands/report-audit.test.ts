@@ -17,6 +17,7 @@ import { startSimulator } from '../../simulator/index.js';
 import type { RunningSimulator } from '../../simulator/index.js';
 import { cli } from '../../test/helpers/cli.js';
 import { simTarget } from '../../test/helpers/sim-target.js';
+import { exampleWorkspace, removeWorkspaces } from '../../test/helpers/workspace.js';
 import { runAuditReport } from './report-audit.js';
 import { parseAction, parseOutcome, parseTime, renderEvents } from './report.js';
 
@@ -118,6 +119,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim.close();
   rmSync(dir, { recursive: true, force: true });
+  removeWorkspaces();
   delete process.env[SECRET_ENV];
 });
 
@@ -184,6 +186,20 @@ describe('entrasync report --audit', () => {
     const paged = JSON.parse(stdout) as JsonReport;
     const whole = JSON.parse((await cli('report', '--audit', '-c', config, '-f', 'json')).stdout);
     expect(paged.events).toEqual((whole as JsonReport).events);
+  });
+
+  it('the quickstart on the embedded simulator: apply, then report --audit lists its creates', async () => {
+    const { config: quickstart } = exampleWorkspace('quickstart', 'entrasync-audit-qs-');
+    const applied = await cli('apply', '--auto-approve', '-c', quickstart, '-f', 'json');
+    expect(applied.code).toBe(0);
+    const result = await cli('report', '--audit', '-c', quickstart, '-f', 'json');
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout) as JsonReport;
+    const created = report.events.filter((e) => e.action === 'createUser');
+    expect(created.length).toBeGreaterThan(0);
+    expect(created.every((e) => e.outcome === 'applied' && e.userPrincipalName.includes('@'))).toBe(
+      true,
+    );
   });
 
   it('without AuditLog.Read.All: one line naming the permission, exit 1', async () => {
