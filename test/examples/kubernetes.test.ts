@@ -36,9 +36,10 @@ const readme = readFileSync(join(kubernetesDir, 'README.md'), 'utf8');
 describe('examples/kubernetes manifests', () => {
   it('are the expected kinds and API versions, all in one namespace', () => {
     expect(objects.map((o) => `${o['apiVersion']} ${o['kind']} ${o['metadata']['name']}`)).toEqual([
-      'v1 ConfigMap entrasync-config',
+      // kubectl applies a folder in file-name order: the namespace first.
       'v1 Namespace entrasync',
       'v1 ServiceAccount entrasync',
+      'v1 ConfigMap entrasync-config',
       'batch/v1 CronJob entrasync-apply',
       'v1 PersistentVolumeClaim entrasync-apply-state',
       'apps/v1 Deployment entrasync-daemon',
