@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # entrasync as a container image: `docker build -t entrasync .`, then
-#   docker run --rm -v "$PWD:/var/lib/entrasync" entrasync validate -c entrasync.yaml
-# Three stages on one Node LTS slim base:
+#   docker run --rm --user "$(id -u):$(id -g)" -v "$PWD:/var/lib/entrasync" entrasync validate -c entrasync.yaml
+# Four stages on one Node LTS slim base (22: Node 20 reached its end of life in April 2026;
+# `--build-arg NODE_IMAGE=…` picks another):
 # - toolchain: python3, make and g++ for better-sqlite3, the one native module (compiled here
 #   from source against this image's own Node headers, so no prebuilt binary is downloaded);
 # - build: every dependency, `npm run build` (TypeScript -> dist/);
@@ -27,7 +28,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 
 FROM toolchain AS build
-RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
+# Only `tsc` runs here: better-sqlite3 need not be compiled in this stage.
+RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY engine ./engine
 COPY config ./config
