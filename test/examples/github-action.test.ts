@@ -279,3 +279,148 @@ describe('examples/github-actions on the action: a repository of config files on
     }
   });
 });
+
+describe('examples/github-actions: held changes are an output, the workflow decides', () => {
+  it('a pull request that lifts protection and changes the account: held (exit 3), the step succeeds', () => {
+    // On main: Emily's account is protected.
+    git(maintainer, 'checkout', '--quiet', 'main');
+    editFile(join(maintainer, CONFIG_DIR, 'entrasync.yaml'), (t) =>
+      t.replace(
+        'protect: [breakglass@contoso.onmicrosoft.com]',
+        'protect: [breakglass@contoso.onmicrosoft.com, emily.martinez@contoso.com]',
+      ),
+    );
+    git(maintainer, 'commit', '--quiet', '-am', 'protect Emily');
+    git(maintainer, 'push', '--quiet', 'origin', 'main');
+    // The pull request lifts it and disables her in one go.
+    pullRequest('lift-and-disable', (dir) => {
+      editFile(join(dir, 'entrasync.yaml'), (t) => t.replace(', emily.martinez@contoso.com]', ']'));
+      editFile(join(dir, 'employees.csv'), (t) =>
+        t.replace(
+          '1001,Emily,Martinez,Marketing,Marketing Manager,London,GB,active',
+          '1001,Emily,Martinez,Marketing,Marketing Manager,London,GB,terminated',
+        ),
+      );
+    });
+    const dir = pullRequestCheckout('pr-lift', 'lift-and-disable');
+    const step = workflowStep('plan', 'plan');
+
+    const held = runStep(step, dir, pullRequestContext('lift-and-disable'));
+    expect(held.status).toBe(0);
+    expect(held.outputs).toMatchObject({
+      'exit-code': '3',
+      result: 'held',
+      held: 'true',
+      changes: 'true',
+    });
+    expect(held.stdout).toContain('::warning title=entrasync::');
+    expect(held.summary).toContain('emily.martinez@contoso.com');
+    // The workflow fails the check on that output.
+    const failStep = readWorkflow().jobs['plan']!.steps.find(
+      (s) => s.if === "steps.plan.outputs.held == 'true'",
+    );
+    expect(failStep?.run).toContain('exit 1');
+
+    // Without the baseline the same change is a plain disable: the input is what holds it.
+    const unguarded = runStep(
+      { ...step, with: { ...step.with, baseline: '' } },
+      dir,
+      pullRequestContext('lift-and-disable'),
+    );
+    expect(unguarded.outputs).toMatchObject({ 'exit-code': '2', result: 'changes', held: 'false' });
+    expect(tenantUser('emily.martinez@contoso.com')?.['accountEnabled']).toBe(true);
+  });
+
+  it('an error fails the step, after the outputs; apply without a reviewed plan is refused', () => {
+    const dir = checkout('errors', 'origin/main', 1);
+    const broken = runStep(
+      { with: { command: 'plan', config: 'missing.yaml' } },
+      dir,
+      pullRequestContext('x'),
+    );
+    expect(broken.status).toBe(1);
+    expect(broken.outputs).toMatchObject({ 'exit-code': '1', result: 'error' });
+    const markdown = readFileSync(broken.outputs['markdown']!, 'utf8');
+    expect(markdown).toContain('entrasync plan failed');
+    expect(markdown).toContain('https://github.com/contoso/identity/actions/runs/4242');
+
+    const unreviewed = runStep(
+      { with: { command: 'apply', config: 'entrasync/entrasync.yaml' } },
+      dir,
+      { event_name: 'push' },
+    );
+    expect(unreviewed.status).toBe(1);
+    expect(unreviewed.stdout).toContain('apply needs `plan-file`');
+
+    const otherVersion = runStep({ with: { command: 'plan', version: '99.0.0' } }, dir, {
+      event_name: 'push',
+    });
+    expect(otherVersion.status).toBe(1);
+    expect(otherVersion.stdout).toMatch(
+      /::error title=entrasync::this action is entrasync \S+ and installs nothing else/,
+    );
+  });
+});
+
+describe('the action and the example workflow', () => {
+  const files = {
+    'action.yml': ACTION_FILE,
+    'examples/github-actions/entrasync.yml': WORKFLOW_FILE,
+  };
+
+  it('pin every action by a full commit SHA, the version in a comment', () => {
+    for (const [name, file] of Object.entries(files)) {
+      const text = readFileSync(file, 'utf8');
+      const uses = usesIn(text);
+      // The pattern found every `uses:` the YAML holds.
+      expect(uses.length, name).toBe(stepsOf(file).filter((s) => s.uses !== undefined).length);
+      expect(uses.length, name).toBeGreaterThan(0);
+      for (const { ref, comment } of uses) {
+        expect(ref, `${name}: ${ref}`).toMatch(/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/);
+        expect(comment, `${name}: ${ref}`).toMatch(/^v\d+\.\d+\.\d+\b/);
+      }
+    }
+    // The workflow runs entrasync only through the action.
+    const workflow = readFileSync(WORKFLOW_FILE, 'utf8');
+    expect(workflow).not.toMatch(/\bnpx\b|npm (ci|install|exec)/);
+    expect(usesIn(workflow).filter((u) => u.ref.startsWith('OWNER/entrasync@')).length).toBe(4);
+  });
+
+  it('put no expression inside a script (inputs go through env)', () => {
+    for (const file of Object.values(files)) {
+      for (const step of stepsOf(file))
+        expect(step.run ?? '', step.name ?? step.id).not.toContain('${{');
+    }
+  });
+
+  it('the workflow gives only inputs the action declares and reads only outputs it has', () => {
+    const action = readAction();
+    expect(action.runs.using).toBe('composite');
+    for (const [job, { steps }] of Object.entries(readWorkflow().jobs)) {
+      const ours = steps.filter((s) => s.uses?.startsWith('OWNER/entrasync@'));
+      for (const step of ours) {
+        for (const input of Object.keys(step.with ?? {}))
+          expect(Object.keys(action.inputs), `${job}: ${input}`).toContain(input);
+      }
+      const ids = new Set(ours.map((s) => s.id));
+      const text = JSON.stringify(steps);
+      for (const [, id, output] of text.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+        if (ids.has(id))
+          expect(Object.keys(action.outputs), `${job}: ${id}.${output}`).toContain(output);
+      }
+    }
+  });
+});
+
+function editFile(file: string, edit: (text: string) => string): void {
+  const before = readFileSync(file, 'utf8');
+  const after = edit(before);
+  expect(after).not.toBe(before);
+  writeFileSync(file, after);
+}
+
+/** The steps of a workflow's jobs, or of a composite action. */
+function stepsOf(file: string): Step[] {
+  if (file === ACTION_FILE) return readAction().runs.steps;
+  return Object.values(readWorkflow().jobs).flatMap((j) => j.steps);
+}
