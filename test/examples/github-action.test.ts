@@ -351,6 +351,19 @@ describe('examples/github-actions: held changes are an output, the workflow deci
     );
     expect(unreviewed.status).toBe(1);
     expect(unreviewed.stdout).toContain('apply needs `plan-file`');
+    // Asked for explicitly, apply plans and applies at once (--auto-approve: stdin is no
+    // terminal); main's config is applied already, so there is nothing to do.
+    const approved = runStep(
+      { with: { command: 'apply', config: 'entrasync/entrasync.yaml', 'auto-approve': 'true' } },
+      dir,
+      { event_name: 'schedule' },
+    );
+    expect(approved.status).toBe(0);
+    expect(approved.outputs).toMatchObject({
+      'exit-code': '0',
+      result: 'applied',
+      fingerprint: '',
+    });
 
     const otherVersion = runStep({ with: { command: 'plan', version: '99.0.0' } }, dir, {
       event_name: 'push',
