@@ -199,6 +199,12 @@ describe('examples/github-actions on the action: a repository of config files on
     // The baseline reached the plan: the protect-lift check ran against origin/main.
     expect(markdown).not.toContain('protect-lift check not run');
     expect(planRun.summary).toContain(markdown.trim());
+    // The comment step posts that file.
+    const comment = readWorkflow().jobs['plan']!.steps.find((s) =>
+      s.uses?.startsWith('actions/github-script@'),
+    );
+    expect(comment?.env?.['MARKDOWN']).toBe(step.with?.['markdown']);
+    expect(comment?.if).toContain(`hashFiles('${String(step.with?.['markdown'])}')`);
     // plan never writes: the tenant does not have the joiner yet.
     expect(tenantUser('zoe.quinn@contoso.com')).toBeUndefined();
   });
