@@ -346,6 +346,10 @@ async function applyAndReport(
     text.out(`\n${plan.blocked.length} change(s) held, not applied. ${releaseLine(plan) ?? ''}\n`);
   }
   const verdict = judgeReport(report, { failureRatio: context.failureRatio });
+  // A plan with nothing to write that only closed an interrupted run's journal changed nothing.
+  if (verdict.outcome === 'applied' && plan.changes.length === 0) {
+    return { code, verdict: judgePlan(plan, 'apply') ?? { outcome: 'no-changes' } };
+  }
   return {
     code,
     verdict: verdict.outcome === 'applied' && plan.blocked.length > 0 ? heldVerdict(plan) : verdict,
