@@ -1,7 +1,8 @@
 /**
  * The daemon's loop: on each tick, plan (and in apply mode, apply) with the engine's planner
- * and the journaled applier `entrasync apply` uses (cli/apply-runner.ts); record the run in history, metrics and logs; keep the
- * health state; back off while runs fail; alert on changes of health.
+ * and the journaled applier `entrasync apply` uses (cli/apply-runner.ts); record the run in
+ * history, metrics and logs; keep the health state; back off while runs fail; alert on changes
+ * of health.
  *
  * Contracts:
  * - One run at a time. A tick while a run is going is skipped and logged (cron overlap, A3);
