@@ -191,6 +191,7 @@ export async function runApply(
       path: historyPathFor(runtime.loaded.baseDir, ops, options.history),
       redactor: options.redactor ?? new Redactor(),
       warn: (t) => output.err(t),
+      ...(ops.history?.keepDays !== undefined ? { keepDays: ops.history.keepDays } : {}),
     });
     try {
       const failureRatio = ops.daemon?.failureRatio ?? DEFAULT_FAILURE_RATIO;

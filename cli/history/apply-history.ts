@@ -9,7 +9,8 @@
  *   the run finished with the same outcomes the daemon uses (run-verdict.ts).
  * - History never stops an apply: a file that cannot be opened or written is reported once on
  *   stderr as a warning, and the apply goes on without it.
- * - What is written is redacted by the store (invariant 5).
+ * - What is written is redacted by the store (invariant 5); `history.keepDays` prunes as the
+ *   daemon's does.
  */
 import type { OpResult, Plan, RunReport } from '../../engine/index.js';
 import type { Redactor } from '../../engine/secret.js';
@@ -32,6 +33,8 @@ export interface ApplyHistoryOptions {
   readonly redactor: Redactor;
   /** Where the one warning goes when history cannot be written. */
   readonly warn: (text: string) => void;
+  /** `history.keepDays`: runs started longer ago are removed, as the daemon does at start. */
+  readonly keepDays?: number;
   readonly now?: () => number;
 }
 
@@ -65,6 +68,8 @@ export function openApplyHistory(options: ApplyHistoryOptions): ApplyHistory {
   } catch (err) {
     warn(err);
   }
+  const { keepDays } = options;
+  if (keepDays !== undefined) write((s) => void s.prune(startedAt - keepDays * 86_400_000));
   write((s) => s.startRun({ id: runId, startedAt, trigger: 'cli', mode: 'apply' }));
   return {
     runId,
