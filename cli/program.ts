@@ -194,6 +194,7 @@ export async function main(
       await withRuntime(opts.config, (runtime) =>
         runApply(runtime, planFile, output, overrides, {
           ...applyOptions,
+          redactor,
           ...(protectBaseline ? { protectBaseline } : {}),
         }),
       );

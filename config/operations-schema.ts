@@ -159,7 +159,7 @@ export const HistoryConfig = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Run history for `entrasync report` and the daemon. Never consulted when planning: losing it cannot hasten a disable or delete.',
+      'Run history of the daemon and of `entrasync apply` (each change recorded as it happens), for `entrasync report`. Never consulted when planning: losing it cannot hasten a disable or delete.',
   },
 );
 export type HistoryConfig = Static<typeof HistoryConfig>;

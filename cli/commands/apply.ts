@@ -6,23 +6,30 @@
  * - the permission check before anything is planned (X5): the app's roles are read from its
  *   token; a missing permission stops with "missing permission X for action Y", excess
  *   privilege warns (or refuses, `target.excessPrivilege: refuse`);
- * - the journal and lock in `.entrasync/apply.db` beside the config (cli/apply-store.ts): one
- *   applier at a time (A3), every change recorded before and after its write, and a resume of
- *   an interrupted run (A1). Resuming re-plans from the tenant, so it works without the journal
- *   too (a GitOps runner); a saved plan whose run was interrupted is continued only when what
- *   is left of it is exactly what a fresh plan wants (nothing else changed since review);
+ * - the journal and lock in `.entrasync/apply.db` beside the config, through the applier the
+ *   daemon uses too (cli/apply-runner.ts): one applier at a time (A3; a daemon run holding it
+ *   is named), every change recorded before and after its write, and a resume of an
+ *   interrupted run of either (A1). Resuming re-plans from the tenant, so it works without the
+ *   journal too (a GitOps runner); a saved plan whose run was interrupted is continued only
+ *   when what is left of it is exactly what a fresh plan wants (nothing else changed since);
+ * - history (cli/history/apply-history.ts): the run, its plan and each change's outcome as it
+ *   happens, in the daemon's history file, for `entrasync report`;
  * - progress: a bar with rate and ETA on a terminal, a line every 10 s otherwise; then every
  *   change's outcome, the write figures, and why a run stopped.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { DEFAULT_APPLY_STORE, openApplyStore } from '../apply-store.js';
 import type { ApplyStore } from '../apply-store.js';
+import { applyJournaled, openApplyStoreBeside } from '../apply-runner.js';
+import { DEFAULT_FAILURE_RATIO } from '../../config/operations-schema.js';
+import { Redactor } from '../../engine/secret.js';
+import { historyPathFor, operationsConfig } from '../daemon/run-daemon.js';
+import type { Verdict } from '../daemon/run-verdict.js';
+import { errorVerdict, heldVerdict, judgePlan, judgeReport } from '../daemon/run-verdict.js';
+import type { ApplyHistory } from '../history/apply-history.js';
+import { openApplyHistory } from '../history/apply-history.js';
 import {
-  applyRun,
   countOutcomes,
   EntrasyncError,
   hasFailedSource,
@@ -56,7 +63,8 @@ import type { Runtime } from '../runtime.js';
 import { planIO } from '../runtime.js';
 import { checkSavedPlanBaseline } from '../baseline.js';
 import { clockRefused, reportClockRefusal, reportFailedSources } from './plan.js';
-import { remainingText } from './progress-eta.js';
+import { createProgress } from './progress-eta.js';
+import type { Progress } from './progress-eta.js';
 import { confirmApply, NO_PROMPT } from '../prompt.js';
 import type { Prompt } from '../prompt.js';
 import { renderApplyJson } from './apply-json.js';
@@ -88,6 +96,10 @@ export interface ApplyCommandOptions {
   readonly prompt?: Prompt;
   /** `--format json`: one JSON result on stdout (apply-json.ts) instead of the text. */
   readonly format?: ApplyFormat;
+  /** `--history <file>`: where the run is recorded (default: `history.path` of the config). */
+  readonly history?: string;
+  /** Scrubs what history records (the CLI's, which knows the config's secrets). */
+  readonly redactor?: Redactor;
 }
 
 export type ApplyFormat = 'text' | 'json';
@@ -120,6 +132,12 @@ export function addApplyOptions(command: Command): Command {
     .addOption(new Option('--no-progress', 'print no progress while applying'))
     .addOption(
       new Option(
+        '--history <file>',
+        'record the run in this history file, for `entrasync report` (default: history.path of the config, .entrasync/history.db)',
+      ),
+    )
+    .addOption(
+      new Option(
         '--auto-approve',
         'apply a plan made now without asking (needed when stdin is not a terminal)',
       ),
@@ -141,6 +159,7 @@ export function applyOptionsFrom(opts: Record<string, unknown>): ApplyCommandOpt
     ...(opts['progress'] === false ? { progress: false } : {}),
     ...(opts['autoApprove'] === true ? { autoApprove: true } : {}),
     ...(opts['format'] === 'json' ? { format: 'json' as const } : {}),
+    ...(typeof opts['history'] === 'string' ? { history: opts['history'] } : {}),
   };
 }
 
@@ -155,11 +174,8 @@ export async function runApply(
   const json = options.format === 'json';
   // In JSON mode stdout carries only the result; warnings and errors still go to stderr.
   const text: Output = json ? { out: () => {}, err: (t) => output.err(t) } : output;
-  const spec = runtime.loaded.spec;
   const store =
-    options.journal === false
-      ? undefined
-      : openApplyStore(resolve(runtime.loaded.baseDir, DEFAULT_APPLY_STORE));
+    options.journal === false ? undefined : openApplyStoreBeside(runtime.loaded.baseDir);
   try {
     if (options.forceUnlock !== undefined) {
       const removed = await requireStore(store).lock.forceUnlock(options.forceUnlock);
@@ -170,110 +186,188 @@ export async function runApply(
       );
       return removed ? EXIT.ok : EXIT.error;
     }
-
-    const access = await checkPermissions(runtime, actionsForSpec(spec), text);
-    if (access !== undefined) return access;
-
-    let plan: Plan;
-    if (planFile) {
-      plan = await readPlanFile(planFile);
-      checkSavedPlanBaseline(plan, options.protectBaseline);
-      const unfinished = store?.unfinishedRun(spec.configDigest);
-      if (unfinished !== undefined && unfinished.planFingerprint === plan.fingerprint) {
-        plan = await remainderOf(plan, runtime, text);
-      }
-    } else {
-      plan = await planRun(spec, planIO(runtime), {
-        ...(overrides ? { overrides } : {}),
-        ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
-      });
-      text.out(paintPlanText(renderPlanText(plan), colorsOf(text)));
-      reportFailedSources(plan, text);
-      reportClockRefusal(plan, text);
-    }
-    const unfinished = store?.unfinishedRun(spec.configDigest);
-    if (plan.changes.length === 0 && plan.blocked.length === 0 && unfinished === undefined) {
-      text.out('Nothing to apply.\n');
-      const code = clockRefused(plan) ? EXIT.error : EXIT.ok;
-      if (json) output.out(renderApplyJson(plan, undefined, code));
-      return code;
-    }
-    const heldOnly =
-      plan.changes.length === 0 && !hasFailedSource(plan) && plan.onBlocked !== 'hold-plan';
-    if (heldOnly && unfinished === undefined) {
-      text.out(`\nNothing to apply: every change is held.\n${releaseLine(plan) ?? ''}\n`);
-      const code = clockRefused(plan) ? EXIT.error : EXIT.blocked;
-      if (json) output.out(renderApplyJson(plan, undefined, code));
-      return code;
-    }
-    if (needsConfirmation(plan, planFile, options)) {
-      if (!(await confirmApply(options.prompt ?? NO_PROMPT, plan.changes.length))) {
-        text.err('Apply cancelled: nothing was written.\n');
-        return EXIT.error;
-      }
-    }
-    const foreseen = new Set(actionsForSpec(spec));
-    const needed = [...new Set(plan.changes.flatMap((c) => actionsOfChange(c)))];
-    if (needed.some((a) => !foreseen.has(a))) {
-      const stop = await checkPermissions(runtime, needed, text);
-      if (stop !== undefined) return stop;
-    }
-    if (unfinished !== undefined) {
-      text.out(`\nResuming interrupted run ${unfinished.runId}.\n`);
-    }
-    // Said once the plan is proven current: a stale plan is refused without "Applying".
-    let progress: Progress | undefined;
-    const begin = (): void => {
-      text.out(`\nApplying ${plan.changes.length} change(s)...\n`);
-      if (options.progress !== false) progress = createProgress(text, plan.changes.length);
-    };
-    let report: RunReport;
+    const ops = operationsConfig(runtime.loaded.config);
+    const history = openApplyHistory({
+      path: historyPathFor(runtime.loaded.baseDir, ops, options.history),
+      redactor: options.redactor ?? new Redactor(),
+      warn: (t) => output.err(t),
+      ...(ops.history?.keepDays !== undefined ? { keepDays: ops.history.keepDays } : {}),
+    });
     try {
-      report = await applyRun(
-        plan,
-        spec,
-        { target: recheckReader(runtime.target.reader, planFile), writer: runtime.target.writer },
-        {
-          ...(store ? { journal: store.journal, lock: store.lock, lockOwner: 'apply' } : {}),
-          ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-          ...(options.timeBudget === undefined ? {} : { timeBudgetMs: options.timeBudget * 1000 }),
-          onVerified: begin,
-          onResult: (result: OpResult) => progress?.update(result),
-        },
-      );
+      const failureRatio = ops.daemon?.failureRatio ?? DEFAULT_FAILURE_RATIO;
+      const context = { runtime, planFile, output, text, json, store, history, failureRatio };
+      const { code, verdict } = await applyCommand(context, overrides, options);
+      history.finish(verdict);
+      return code;
     } catch (err) {
-      // A refused plan still gets its JSON result (held changes, exit code); main reports why.
-      if (json && err instanceof SafetyBlockedError) {
-        output.out(renderApplyJson(plan, undefined, EXIT.blocked));
-      }
+      history.finish(errorVerdict(err));
       throw err;
     } finally {
-      progress?.stop();
+      history.close();
     }
-    text.out(paintReportText(renderReportText(report), colorsOf(text)));
-    text.out(renderRunDetails(report));
-    const code =
-      report.stopped || countOutcomes(report).failed > 0 || clockRefused(plan)
-        ? EXIT.error
-        : plan.blocked.length > 0
-          ? EXIT.blocked
-          : EXIT.ok;
-    if (json) output.out(renderApplyJson(plan, report, code));
-    if (report.stopped) {
-      output.err(
-        `\nThe run stopped: ${report.stopped.message}\nRun \`entrasync apply\` again to resume; it re-plans from the tenant, so what was applied is not applied twice.\n`,
-      );
-    } else if (code === EXIT.blocked) {
-      // Last, so it is what a person reads: the rest applied, this did not.
-      text.out(
-        `\n${plan.blocked.length} change(s) held, not applied. ${releaseLine(plan) ?? ''}\n`,
-      );
-    }
-    return code;
   } finally {
     store?.close();
   }
 }
+
+/** What one `apply` works with, besides its flags. */
+interface ApplyContext {
+  readonly runtime: Runtime;
+  readonly planFile: string | undefined;
+  readonly output: Output;
+  /** `output`, or in JSON mode only its stderr. */
+  readonly text: Output;
+  readonly json: boolean;
+  readonly store: ApplyStore | undefined;
+  readonly history: ApplyHistory;
+  /** The daemon's `failureRatio`, so a report reads the same in history whoever applied it. */
+  readonly failureRatio: number;
+}
+
+/** How an apply ended: its exit code, and the outcome history records. */
+interface ApplyEnd {
+  readonly code: ExitCode;
+  readonly verdict: Verdict;
+}
+
+async function applyCommand(
+  context: ApplyContext,
+  overrides: ThresholdOverrides | undefined,
+  options: ApplyCommandOptions,
+): Promise<ApplyEnd> {
+  const { runtime, planFile, output, text, json, store, history } = context;
+  const spec = runtime.loaded.spec;
+  const access = await checkPermissions(runtime, actionsForSpec(spec), text);
+  if (access !== undefined) return { code: access, verdict: PERMISSION_MISSING };
+
+  let plan: Plan;
+  if (planFile) {
+    plan = await readPlanFile(planFile);
+    checkSavedPlanBaseline(plan, options.protectBaseline);
+    const unfinished = store?.unfinishedRun(spec.configDigest);
+    if (unfinished !== undefined && unfinished.planFingerprint === plan.fingerprint) {
+      plan = await remainderOf(plan, runtime, text);
+    }
+  } else {
+    plan = await planRun(spec, planIO(runtime), {
+      ...(overrides ? { overrides } : {}),
+      ...(options.protectBaseline ? { protectBaseline: options.protectBaseline } : {}),
+    });
+    text.out(paintPlanText(renderPlanText(plan), colorsOf(text)));
+    reportFailedSources(plan, text);
+    reportClockRefusal(plan, text);
+  }
+  history.planned(plan);
+  const unfinished = store?.unfinishedRun(spec.configDigest);
+  if (plan.changes.length === 0 && plan.blocked.length === 0 && unfinished === undefined) {
+    text.out('Nothing to apply.\n');
+    const code = clockRefused(plan) ? EXIT.error : EXIT.ok;
+    if (json) output.out(renderApplyJson(plan, undefined, code));
+    return { code, verdict: judgePlan(plan, 'apply') ?? { outcome: 'no-changes' } };
+  }
+  const heldOnly =
+    plan.changes.length === 0 && !hasFailedSource(plan) && plan.onBlocked !== 'hold-plan';
+  if (heldOnly && unfinished === undefined) {
+    text.out(`\nNothing to apply: every change is held.\n${releaseLine(plan) ?? ''}\n`);
+    const code = clockRefused(plan) ? EXIT.error : EXIT.blocked;
+    if (json) output.out(renderApplyJson(plan, undefined, code));
+    return { code, verdict: heldVerdict(plan) };
+  }
+  if (needsConfirmation(plan, planFile, options)) {
+    if (!(await confirmApply(options.prompt ?? NO_PROMPT, plan.changes.length))) {
+      text.err('Apply cancelled: nothing was written.\n');
+      return { code: EXIT.error, verdict: CANCELLED };
+    }
+  }
+  const foreseen = new Set(actionsForSpec(spec));
+  const needed = [...new Set(plan.changes.flatMap((c) => actionsOfChange(c)))];
+  if (needed.some((a) => !foreseen.has(a))) {
+    const stop = await checkPermissions(runtime, needed, text);
+    if (stop !== undefined) return { code: stop, verdict: PERMISSION_MISSING };
+  }
+  if (unfinished !== undefined) {
+    text.out(`\nResuming interrupted run ${unfinished.runId}.\n`);
+  }
+  return applyAndReport(context, plan, options);
+}
+
+/** Applies a plan proven current and says how it went. */
+async function applyAndReport(
+  context: ApplyContext,
+  plan: Plan,
+  options: ApplyCommandOptions,
+): Promise<ApplyEnd> {
+  const { runtime, planFile, output, text, json, store, history } = context;
+  // Said once the plan is proven current: a stale plan is refused without "Applying".
+  let progress: Progress | undefined;
+  const begin = (): void => {
+    text.out(`\nApplying ${plan.changes.length} change(s)...\n`);
+    if (options.progress !== false) progress = createProgress(text, plan.changes.length);
+  };
+  let report: RunReport;
+  try {
+    report = await applyJournaled(
+      plan,
+      runtime.loaded.spec,
+      { target: recheckReader(runtime.target.reader, planFile), writer: runtime.target.writer },
+      {
+        ...(store ? { store } : {}),
+        lockOwner: 'apply',
+        history,
+        ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+        ...(options.timeBudget === undefined ? {} : { timeBudgetMs: options.timeBudget * 1000 }),
+        onVerified: begin,
+        onResult: (result: OpResult) => progress?.update(result),
+      },
+    );
+  } catch (err) {
+    // A refused plan still gets its JSON result (held changes, exit code); main reports why.
+    if (json && err instanceof SafetyBlockedError) {
+      output.out(renderApplyJson(plan, undefined, EXIT.blocked));
+    }
+    throw err;
+  } finally {
+    progress?.stop();
+  }
+  text.out(paintReportText(renderReportText(report), colorsOf(text)));
+  text.out(renderRunDetails(report));
+  const code =
+    report.stopped || countOutcomes(report).failed > 0 || clockRefused(plan)
+      ? EXIT.error
+      : plan.blocked.length > 0
+        ? EXIT.blocked
+        : EXIT.ok;
+  if (json) output.out(renderApplyJson(plan, report, code));
+  if (report.stopped) {
+    output.err(
+      `\nThe run stopped: ${report.stopped.message}\nRun \`entrasync apply\` again to resume; it re-plans from the tenant, so what was applied is not applied twice.\n`,
+    );
+  } else if (code === EXIT.blocked) {
+    // Last, so it is what a person reads: the rest applied, this did not.
+    text.out(`\n${plan.blocked.length} change(s) held, not applied. ${releaseLine(plan) ?? ''}\n`);
+  }
+  const verdict = judgeReport(report, { failureRatio: context.failureRatio });
+  // A plan with nothing to write that only closed an interrupted run's journal changed nothing.
+  if (verdict.outcome === 'applied' && plan.changes.length === 0) {
+    return { code, verdict: judgePlan(plan, 'apply') ?? { outcome: 'no-changes' } };
+  }
+  return {
+    code,
+    verdict: verdict.outcome === 'applied' && plan.blocked.length > 0 ? heldVerdict(plan) : verdict,
+  };
+}
+
+const PERMISSION_MISSING: Verdict = {
+  outcome: 'error',
+  errorCode: 'permission.missing',
+  reason: 'the app lacks a permission this apply needs (see the errors it printed)',
+};
+
+const CANCELLED: Verdict = {
+  outcome: 'error',
+  errorCode: 'apply.cancelled',
+  reason: 'apply cancelled at the prompt: nothing was written',
+};
 
 /**
  * The reader for the re-read that checks the plan against the tenant before anything is
@@ -435,67 +529,6 @@ function renderRunDetails(report: RunReport): string {
     );
   }
   return out.length > 0 ? `${out.join('\n')}\n` : '';
-}
-
-interface Progress {
-  update(result: OpResult): void;
-  stop(): void;
-}
-
-/** A bar with rate and ETA on a terminal; a line every 10 s (and at the end) otherwise. */
-function createProgress(output: Output, total: number): Progress | undefined {
-  if (total === 0) return undefined;
-  let done = 0;
-  let failed = 0;
-  const started = Date.now();
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format:
-          'Applying [{bar}] {percentage}% | {value}/{total} | {rate}/s | {failed} failed | ETA {remaining}',
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, 0, { rate: '0.0', failed: 0, remaining: remainingText(0, total, 0) });
-    return {
-      update(result) {
-        done++;
-        if (result.outcome === 'failed') failed++;
-        const elapsed = Date.now() - started;
-        const seconds = Math.max(0.001, elapsed / 1000);
-        bar.update(done, {
-          rate: (done / seconds).toFixed(1),
-          failed,
-          remaining: remainingText(done, total, elapsed),
-        });
-      },
-      stop: () => bar.stop(),
-    };
-  }
-  let lastLine = started;
-  const line = (): void => {
-    const elapsed = Date.now() - started;
-    const rate = done / Math.max(0.001, elapsed / 1000);
-    output.err(
-      `progress: ${done}/${total} (${Math.floor((done / total) * 100)}%), ${failed} failed, ${rate.toFixed(1)} changes/s, ETA ${remainingText(done, total, elapsed)}\n`,
-    );
-  };
-  return {
-    update(result) {
-      done++;
-      if (result.outcome === 'failed') failed++;
-      if (Date.now() - lastLine >= 10_000) {
-        lastLine = Date.now();
-        line();
-      }
-    },
-    stop() {
-      if (total >= 100) line();
-    },
-  };
 }
 
 function positiveInteger(flag: string): (value: string) => number {

@@ -6,6 +6,7 @@ import type { ApplyIO, OpResult, Plan, PlanOptions, RunReport } from '../../engi
 import type { SyncSpec } from '../../engine/model/spec.js';
 import type { SourceConnector, TargetReader } from '../../engine/ports.js';
 import type { Redactor } from '../../engine/secret.js';
+import type { ApplyStore } from '../apply-store.js';
 import type { HistoryStore, RunMode, RunOutcome } from '../history/history-store.js';
 import type { Logger } from '../logging.js';
 import type { AlertSink } from './alerts.js';
@@ -45,11 +46,18 @@ export interface DaemonOptions {
   readonly circuit?: CircuitBreakerProbe;
   readonly telemetry?: GraphTelemetry;
   readonly lock?: RunLock;
+  /**
+   * The apply journal and lock `entrasync apply` uses (cli/apply-store.ts). In apply mode a run
+   * takes its lock before reading the tenant (unless `lock` is given) and applies through its
+   * journal (cli/apply-runner.ts): an `entrasync apply` meanwhile is refused naming this run,
+   * and a run cut short is resumed by the next apply of either.
+   */
+  readonly applyStore?: ApplyStore;
   readonly planOptions?: PlanOptions;
   /**
-   * How a plan is applied. Default: the engine's `applyRun` with this run's reader and the
-   * target's writer. The apply command's journaled, locked apply plugs in here; a lock it finds
-   * held must throw an error with code `apply.locked` (and optionally `holder`).
+   * How a plan is applied, for tests. Default: `applyJournaled` (cli/apply-runner.ts) with this
+   * run's reader, the target's writer and `applyStore`. A lock it finds held must throw an
+   * error with code `apply.locked` (and optionally `holder`).
    */
   readonly applier?: Applier;
 }

@@ -1,12 +1,14 @@
 /**
- * The daemon's loop: on each tick, plan (and in apply mode, apply) with the engine's `planRun`
- * and `applyRun`, exactly as the CLI does; record the run in history, metrics and logs; keep the
- * health state; back off while runs fail; alert on changes of health.
+ * The daemon's loop: on each tick, plan (and in apply mode, apply) with the engine's planner
+ * and the journaled applier `entrasync apply` uses (cli/apply-runner.ts); record the run in
+ * history, metrics and logs; keep the health state; back off while runs fail; alert on changes
+ * of health.
  *
  * Contracts:
  * - One run at a time. A tick while a run is going is skipped and logged (cron overlap, A3);
- *   across processes the apply lock (`RunLock`, when given) decides, and a run that finds it
- *   held is skipped with the holder's pid and start time in the log and history.
+ *   across processes the apply lock decides (`lock`, else that of `applyStore`, the one
+ *   `entrasync apply` takes), and a run that finds it held is skipped with the holder's pid
+ *   and start time in the log and history.
  * - A failed source, a failed tenant read or apply, an open circuit breaker, or any error makes
  *   the run failed: health turns `degraded` with the reason, an alert goes out, and scheduled
  *   ticks are skipped for a back-off that doubles toward `backoff.max` (S2, G10). The first run

@@ -34,16 +34,18 @@ function stateFor(history?: HistoryStore, overrides: Partial<HealthStateOptions>
 
 function historyWith(
   runs: {
-    outcome: 'error' | 'source-failed' | 'applied' | 'blocked';
+    outcome: 'error' | 'source-failed' | 'applied' | 'blocked' | 'apply-failed';
     at: number;
     code?: string;
     message?: string;
+    cli?: true;
   }[],
 ): HistoryStore {
   const history = openHistoryStore(':memory:', new Redactor());
   runs.forEach((r, i) => {
     const id = `run-${i}`;
-    history.startRun({ id, startedAt: r.at, trigger: 'schedule', mode: 'apply' });
+    const trigger = r.cli ? 'cli' : 'schedule';
+    history.startRun({ id, startedAt: r.at, trigger, mode: 'apply' });
     history.finishRun(id, {
       finishedAt: r.at + 1000,
       outcome: r.outcome,
@@ -121,6 +123,19 @@ describe('daemon health and back-off', () => {
       nextAttemptAt: new Date(T0 + 2 * HOUR + 1000 + 20 * MINUTE).toISOString(),
     });
     expect(log.text()).toContain('resuming back-off from history');
+  });
+
+  it("passes over `entrasync apply` runs in the same history: they are not the daemon's", () => {
+    const history = historyWith([
+      { outcome: 'applied', at: T0 },
+      { outcome: 'apply-failed', at: T0 + HOUR, message: 'cli apply failed', cli: true },
+      { outcome: 'error', at: T0 + 2 * HOUR, code: 'plan.stale', message: 'stale', cli: true },
+    ]);
+    expect(resumeHealth(history.runs({ limit: 50 }), POLICY)).toMatchObject({
+      consecutiveFailures: 0,
+      lastOutcome: 'applied',
+      lastRunAt: T0 + 1000,
+    });
   });
 
   it('holds scheduled runs until the back-off ends; clearing it lets them run but leaves health degraded', async () => {

@@ -80,8 +80,10 @@ export interface HealthFields {
 /**
  * The state implied by recent runs (newest first): the back-off as `backoffFromHistory` has it,
  * the last finished run (a run skipped for the lock is passed over) and the last success.
+ * `entrasync apply` runs in the same history (trigger `cli`) are not the daemon's: passed over.
  */
-export function resumeHealth(recent: readonly RunRow[], policy: BackoffPolicy): HealthFields {
+export function resumeHealth(all: readonly RunRow[], policy: BackoffPolicy): HealthFields {
+  const recent = all.filter((r) => r.trigger !== 'cli');
   const resumed = backoffFromHistory(recent, policy);
   const finished = recent.find((r) => r.outcome !== null && r.errorCode !== LOCKED);
   const success = recent.find((r) => r.outcome !== null && !FAILED_OUTCOMES.has(r.outcome));

@@ -1,8 +1,9 @@
 /**
- * One run of the daemon: take the apply lock (apply mode, when given), read the tenant
- * (tenant-reads.ts), plan (reusing the last plan when the inputs did not change, with the P2
- * baseline of protect-baseline.ts), apply in apply mode, and judge the outcome
- * (run-verdict.ts); run-record.ts records how it ended.
+ * One run of the daemon: take the apply lock (apply mode: `lock`, else the apply store's),
+ * read the tenant (tenant-reads.ts), plan (reusing the last plan when the inputs did not change,
+ * with the P2 baseline of protect-baseline.ts), apply in apply mode through the journaled
+ * applier `entrasync apply` uses (cli/apply-runner.ts), and judge the outcome (run-verdict.ts);
+ * run-record.ts records how it ended.
  *
  * Contracts:
  * - Every run that starts is recorded as ended, whatever happens in it; an error ends it
@@ -10,15 +11,15 @@
  * - A lock held by another applier, found here or by the applier (`apply.locked`), skips the
  *   run: the holder is named and neither health nor the back-off moves.
  * - Plan mode never receives a writer.
+ * - Each change's outcome is written to history as it happens, so a run cut short shows what it
+ *   applied; an interrupted run waiting in the journal is taken over even by a plan with
+ *   nothing to write, which closes it.
  */
 import { subjectOf } from '../../engine/model/plan.js';
-import {
-  applyRun,
-  EntrasyncError,
-  planRunRepeated,
-  SafetyBlockedError,
-} from '../../engine/index.js';
+import { hasFailedSource, planRunRepeated } from '../../engine/index.js';
 import type { OpResult, Plan, PlanMemo, RunReport } from '../../engine/index.js';
+import { applyJournaled, runLockOf } from '../apply-runner.js';
+import type { OutcomeRecorder } from '../apply-runner.js';
 import type { TargetReader } from '../../engine/ports.js';
 import type { RunTrigger, TenantReadKind } from '../history/history-store.js';
 import type { Logger } from '../logging.js';
@@ -31,7 +32,13 @@ import type { LockHolder } from './ports.js';
 import { createProtectBaseline } from './protect-baseline.js';
 import type { Verdict } from './run-verdict.js';
 import type { RunRecorder } from './run-record.js';
-import { describeHolder, heldVerdict, judgePlan, judgeReport } from './run-verdict.js';
+import {
+  describeHolder,
+  errorVerdict,
+  heldVerdict,
+  judgePlan,
+  judgeReport,
+} from './run-verdict.js';
 import { createTenantReads } from './tenant-reads.js';
 
 export interface RunStartInfo {
@@ -69,6 +76,11 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
   });
   /** The last plan and its inputs: a run whose connectors report no change reuses it. */
   let memo: PlanMemo | undefined;
+  const store = options.applyStore;
+  // Without a lock of its own the run holds the store's from before it reads the tenant, so
+  // the applier must not take it again (it would find it held).
+  const lock = options.lock ?? (store ? runLockOf(store.lock) : undefined);
+  const storeLockHeld = options.lock === undefined;
 
   async function execute(run: RunStartInfo): Promise<TickResult> {
     const log = runLogger(logger, run.id);
@@ -77,8 +89,8 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
     let verdict: Verdict;
     let release: (() => Promise<void>) | undefined;
     try {
-      if (mode === 'apply' && options.lock) {
-        const attempt = await options.lock.acquire({ runId: run.id, startedAt: run.startedAt });
+      if (mode === 'apply' && lock) {
+        const attempt = await lock.acquire({ runId: run.id, startedAt: run.startedAt });
         if (!attempt.ok) {
           return record.locked(run, log, attempt.holder, describeHolder(attempt.holder));
         }
@@ -119,7 +131,21 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
     guard.attempt(() => history?.recordPlan(run.id, plan, read.kind, clock.now()), undefined);
     metrics?.observePlan(plan);
     logPlan(log, plan, read.kind, repeated.reused);
-    return judgePlan(plan, mode) ?? (await apply(run, log, plan, read.reader));
+    const stop = judgePlan(plan, mode);
+    if (stop === undefined) return apply(run, log, plan, read.reader);
+    const interrupted = mode === 'apply' ? interruptedRunFor(plan) : undefined;
+    if (interrupted === undefined) return stop;
+    log.info({ interruptedRunId: interrupted }, 'closing the journal of an interrupted run');
+    const closed = await apply(run, log, plan, read.reader);
+    return closed.outcome === 'applied' ? stop : closed;
+  }
+
+  /** An unfinished journaled run that an apply of `plan` would take over and close. */
+  function interruptedRunFor(plan: Plan): string | undefined {
+    if (hasFailedSource(plan) || (plan.blocked.length > 0 && plan.onBlocked === 'hold-plan')) {
+      return undefined;
+    }
+    return store?.unfinishedRun(plan.configDigest)?.runId;
   }
 
   async function apply(
@@ -130,15 +156,33 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
   ): Promise<Verdict> {
     const onResult = (op: OpResult, index: number, total: number) =>
       logChange(log, op, index, total);
-    const report: RunReport = options.applier
-      ? await options.applier(plan, { reader }, onResult)
-      : await applyRun(
-          plan,
-          options.spec,
-          { target: reader, writer: options.target.writer },
-          { onResult },
-        );
-    guard.attempt(() => history?.recordReport(run.id, report, clock.now()), undefined);
+    const outcomes: OutcomeRecorder = {
+      op: (op) => guard.attempt(() => history?.recordOp(run.id, op, clock.now()), undefined),
+      report: (report) =>
+        guard.attempt(() => history?.recordReport(run.id, report, clock.now()), undefined),
+    };
+    let report: RunReport;
+    if (options.applier) {
+      report = await options.applier(plan, { reader }, (op, index, total) => {
+        outcomes.op(op);
+        onResult(op, index, total);
+      });
+      outcomes.report(report);
+    } else {
+      report = await applyJournaled(
+        plan,
+        options.spec,
+        { target: reader, writer: options.target.writer },
+        {
+          ...(store ? { store } : {}),
+          lockOwner: `daemon run ${run.id}`,
+          lockHeld: storeLockHeld,
+          history: outcomes,
+          onResult,
+        },
+      );
+    }
+    logResumed(log, report);
     // With telemetry the target's own 429 counter is used; the report's would count twice.
     metrics?.observeReport(report, { countThrottled: !options.telemetry });
     const verdict = judgeReport(report, options);
@@ -147,19 +191,6 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
   }
 
   return { execute };
-}
-
-/** A run that threw: `error` with the error's code, or `blocked` for a safety refusal. */
-function errorVerdict(
-  err: unknown,
-): Verdict & { readonly errorCode: string; readonly reason: string } {
-  const errorCode =
-    err instanceof EntrasyncError ? err.code : ((err as { code?: string }).code ?? 'internal');
-  return {
-    outcome: err instanceof SafetyBlockedError ? 'blocked' : 'error',
-    errorCode,
-    reason: err instanceof Error ? err.message : String(err),
-  };
 }
 
 /** `reused`: the inputs were those of the last run, so its plan stands (not computed again). */
@@ -190,6 +221,19 @@ function logPlan(log: Logger, plan: Plan, read: TenantReadKind, reused: boolean)
       c.message,
     );
   }
+}
+
+/** What a run took over from interrupted runs in the journal. */
+function logResumed(log: Logger, report: RunReport): void {
+  if (!report.resumed) return;
+  log.info(
+    {
+      interruptedRunIds: report.resumed.runIds,
+      alreadyApplied: report.resumed.alreadyApplied.length,
+      recovered: report.ops.filter((op) => op.recovered).length,
+    },
+    'resumed interrupted run(s) from the journal',
+  );
 }
 
 /** One applied (or failed) change, as the apply reports it. */

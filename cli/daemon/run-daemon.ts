@@ -2,9 +2,10 @@
  * `entrasync daemon`: opens the runtime once, wires the daemon to history, metrics, the
  * health server, alerts and a node-cron schedule, and runs until SIGTERM or SIGINT.
  *
- * Issue-5 abilities are connected here when they exist (see `ports.ts`): pass the target's delta
- * reader as `delta`, its circuit breaker as `circuit`, its 429 counter as `telemetry`, and the
- * apply lock as `lock` in the `createDaemon` call below.
+ * Issue-5 abilities are connected here when they exist (see `ports.ts`): the target's delta
+ * reader as `delta`, its 429 counter as `telemetry`; in apply mode the apply store beside the
+ * config (`.entrasync/apply.db`, the one `entrasync apply` uses) as `applyStore`, for the apply
+ * lock and the journal.
  */
 import { sourceStamp } from './source-stamp.js';
 import { resolve } from 'node:path';
@@ -26,6 +27,7 @@ import { EntrasyncError } from '../../engine/errors.js';
 import type { Redactor } from '../../engine/secret.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
+import { openApplyStoreBeside } from '../apply-runner.js';
 import { openHistoryStore } from '../history/history-store.js';
 import type { Logger } from '../logging.js';
 import { createLogger } from '../logging.js';
@@ -129,6 +131,10 @@ export async function runDaemon(
       if (removed > 0) logger.info({ runId: 'daemon', removed }, 'old runs removed from history');
     }
 
+    // Plan mode writes nothing, so it neither takes the lock nor keeps a journal.
+    const applyStore = mode === 'apply' ? openApplyStoreBeside(runtime.loaded.baseDir) : undefined;
+    if (applyStore) cleanup.push(() => applyStore.close());
+
     const alerts = alertSink(daemonConfig.alertWebhook, env, runtime.loaded.baseDir, {
       redactor,
       logger,
@@ -163,6 +169,7 @@ export async function runDaemon(
       failureRatio: daemonConfig.failureRatio ?? DEFAULT_FAILURE_RATIO,
       fullReadEveryMs: durationMs(daemonConfig.fullReadEvery ?? DEFAULT_FULL_READ_EVERY),
       ...(stamp ? { inputsStamp: stamp } : {}),
+      ...(applyStore ? { applyStore } : {}),
     });
     const server = await startHealthServer({
       host: options.host ?? daemonConfig.listen?.host ?? DEFAULT_DAEMON_HOST,

@@ -5,7 +5,13 @@
  * apply report is judged by how the apply stopped and the share of attempted changes that
  * failed (`failureRatio`).
  */
-import { countOutcomes, hasFailedSource, releaseLine } from '../../engine/index.js';
+import {
+  countOutcomes,
+  EntrasyncError,
+  hasFailedSource,
+  releaseLine,
+  SafetyBlockedError,
+} from '../../engine/index.js';
 import type { Plan, RunReport } from '../../engine/index.js';
 import type { RunMode, RunOutcome } from '../history/history-store.js';
 import type { CircuitBreakerProbe, LockHolder } from './ports.js';
@@ -107,6 +113,19 @@ export function judgeReport(
     };
   }
   return { outcome: 'applied' };
+}
+
+/** A run that threw: `error` with the error's code, or `blocked` for a safety refusal. */
+export function errorVerdict(
+  err: unknown,
+): Verdict & { readonly errorCode: string; readonly reason: string } {
+  const errorCode =
+    err instanceof EntrasyncError ? err.code : ((err as { code?: string }).code ?? 'internal');
+  return {
+    outcome: err instanceof SafetyBlockedError ? 'blocked' : 'error',
+    errorCode,
+    reason: err instanceof Error ? err.message : String(err),
+  };
 }
 
 export function describeFailedSources(plan: Plan): string {

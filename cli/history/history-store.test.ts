@@ -118,6 +118,50 @@ describe('history store (SQLite)', () => {
     expect(readFileSync(path).toString('latin1')).not.toContain(CANARY);
   });
 
+  it('records each op as it happens: counts move at once, a later report keeps their times and fills in the rest', () => {
+    const store = openHistoryStore(join(dir, 'h-ops.db'), new Redactor());
+    const plan = aPlan();
+    const second = {
+      ...plan.changes[0]!,
+      id: 'updateUser:u-3',
+      user: { id: 'u-3', userPrincipalName: 'cy@contoso.example' },
+    };
+    store.startRun({ id: 'r1', startedAt: 1000, trigger: 'cli', mode: 'apply' });
+    store.recordPlan('r1', { ...plan, changes: [plan.changes[0]!, second] }, 'full', 1000);
+    const applied = {
+      changeId: 'updateUser:u-1',
+      kind: 'updateUser' as const,
+      user: { id: 'u-1', userPrincipalName: 'ann@contoso.example' },
+      outcome: 'applied' as const,
+    };
+    store.recordOp('r1', applied, 1500);
+    // A killed run ends here: what it applied is already counted.
+    expect(store.runs()[0]).toMatchObject({
+      trigger: 'cli',
+      applied: 1,
+      failed: 0,
+      finishedAt: null,
+    });
+    store.recordOp('r1', applied, 1600); // recorded twice: counted once
+    store.recordOp('r1', { ...applied, changeId: 'nope' }, 1600); // not in the plan: ignored
+    expect(store.runs()[0]).toMatchObject({ applied: 1 });
+    store.recordReport(
+      'r1',
+      {
+        planFingerprint: plan.fingerprint,
+        ops: [applied, { ...applied, changeId: 'updateUser:u-3', outcome: 'not-run' }],
+      },
+      9000,
+    );
+    expect(store.runs()[0]).toMatchObject({ applied: 1, failed: 0 });
+    expect(store.ops().map((o) => [o.changeId, o.outcome, o.at])).toEqual([
+      ['updateUser:u-1', 'applied', 1600],
+      ['updateUser:u-3', 'not-run', 9000],
+      ['disableUser:u-2', 'blocked', 1000],
+    ]);
+    store.close();
+  });
+
   it('opens read-only for reports, refuses a file that is not a history, and prunes old runs', () => {
     const path = join(dir, 'h2.db');
     const store = openHistoryStore(path, new Redactor());

@@ -20,13 +20,14 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { EntrasyncError } from '../../engine/errors.js';
 import type { Change, Plan } from '../../engine/model/plan.js';
-import type { OpOutcome, RunReport } from '../../engine/model/report.js';
+import type { OpOutcome, OpResult, RunReport } from '../../engine/model/report.js';
 import type { Redactor } from '../../engine/secret.js';
 
 /** Bumped with every schema change; older files are migrated in `migrate`. */
 export const HISTORY_SCHEMA_VERSION = 2;
 
-export type RunTrigger = 'schedule' | 'start' | 'manual';
+/** `cli`: an `entrasync apply` (GitOps, cron); the others are the daemon's. */
+export type RunTrigger = 'schedule' | 'start' | 'manual' | 'cli';
 export type RunMode = 'plan' | 'apply';
 export type TenantReadKind = 'full' | 'delta';
 
@@ -145,7 +146,12 @@ export interface HistoryStore {
   startRun(run: RunStart): void;
   /** Stores the plan's identity, its sources and one row per change (planned or blocked). */
   recordPlan(runId: string, plan: Plan, read: TenantReadKind, at: number): void;
-  /** Updates each change's row with its apply outcome. */
+  /**
+   * Updates one change's row with its apply outcome and the run's counts, as the change
+   * happens: a run killed half-way shows what it applied.
+   */
+  recordOp(runId: string, op: OpResult, at: number): void;
+  /** Updates each change's row with its apply outcome (the ops not yet recorded: `not-run`). */
   recordReport(runId: string, report: RunReport, at: number): void;
   finishRun(runId: string, finish: RunFinish): void;
   runs(query?: RunQuery): RunRow[];
@@ -222,11 +228,9 @@ export function openHistoryStore(
        outcome, blocked_code)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const updateOp = db.prepare(
-    `UPDATE ops SET outcome = ?, at = ?, user_id = coalesce(?, user_id), error_status = ?,
-       error_code = ?, error_message = ?
-     WHERE run_id = ? AND change_id = ?`,
-  );
+  const setOutcome = `UPDATE ops SET outcome = ?, at = ?, user_id = coalesce(?, user_id),
+       error_status = ?, error_code = ?, error_message = ? WHERE run_id = ? AND change_id = ?`;
+  const updateOp = db.prepare(setOutcome);
   const updateCounts = db.prepare(
     `UPDATE runs SET applied = (SELECT count(*) FROM ops WHERE run_id = @id AND outcome = 'applied'),
        failed = (SELECT count(*) FROM ops WHERE run_id = @id AND outcome = 'failed') WHERE id = @id`,
@@ -271,19 +275,38 @@ export function openHistoryStore(
     },
   );
 
+  const outcomeOf = db.prepare<[string, string], { outcome: HistoryOpOutcome }>(
+    'SELECT outcome FROM ops WHERE run_id = ? AND change_id = ?',
+  );
+  const addCounts = db.prepare(
+    'UPDATE runs SET applied = applied + ?, failed = failed + ? WHERE id = ?',
+  );
+  const writeOp = (runId: string, op: OpResult, at: number, statement = updateOp): void => {
+    statement.run(
+      op.outcome,
+      at,
+      op.targetId ?? null,
+      op.error?.status ?? null,
+      r(op.error?.code),
+      r(op.error?.message),
+      runId,
+      op.changeId,
+    );
+  };
+  // The counts move by the difference, so one op costs the same at 100 changes as at 100,000.
+  const recordOp = db.transaction((runId: string, op: OpResult, at: number) => {
+    const before = outcomeOf.get(runId, op.changeId)?.outcome;
+    if (before === undefined) return;
+    writeOp(runId, op, at);
+    const delta = (o: HistoryOpOutcome | undefined, which: OpOutcome) =>
+      (op.outcome === which ? 1 : 0) - (o === which ? 1 : 0);
+    addCounts.run(delta(before, 'applied'), delta(before, 'failed'), runId);
+  });
+  // Ops recorded as they happened keep their time; the rest (`not-run`, or all of them when
+  // nothing was recorded on the way) take the report's.
+  const updateUnrecorded = db.prepare(`${setOutcome} AND outcome = 'planned'`);
   const recordReport = db.transaction((runId: string, report: RunReport, at: number) => {
-    for (const op of report.ops) {
-      updateOp.run(
-        op.outcome,
-        at,
-        op.targetId ?? null,
-        op.error?.status ?? null,
-        r(op.error?.code),
-        r(op.error?.message),
-        runId,
-        op.changeId,
-      );
-    }
+    for (const op of report.ops) writeOp(runId, op, at, updateUnrecorded);
     updateCounts.run({ id: runId });
   });
 
@@ -294,6 +317,9 @@ export function openHistoryStore(
     },
     recordPlan(runId, plan, read, at) {
       recordPlan(runId, plan, read, at);
+    },
+    recordOp(runId, op, at) {
+      recordOp(runId, op, at);
     },
     recordReport(runId, report, at) {
       recordReport(runId, report, at);
