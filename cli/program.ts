@@ -128,6 +128,11 @@ export async function main(
             '--apply-roles <permissions>',
             "the apply identity's application permissions, comma-separated: missing permissions are checked against these instead of this identity's token",
           ).argParser(applyRolesArgument),
+        )
+        .option(
+          '--markdown-budget <characters>',
+          'most characters of the markdown plan; what does not fit is counted, with a pointer to the full plan (default 60000; GitHub comments hold 65536)',
+          parseCount,
         ),
     ),
   ).action(
@@ -138,6 +143,7 @@ export async function main(
         out?: string;
         tenantSnapshot?: string;
         applyRoles?: string[];
+        markdownBudget?: number;
       } & OverrideFlags &
         BaselineFlags,
     ) => {
@@ -149,6 +155,7 @@ export async function main(
         ...(overrides ? { overrides } : {}),
         ...(protectBaseline ? { protectBaseline } : {}),
         ...(opts.applyRoles ? { applyRoles: opts.applyRoles } : {}),
+        ...(opts.markdownBudget === undefined ? {} : { markdownBudget: opts.markdownBudget }),
       };
       if (opts.tenantSnapshot) {
         exitCode = await runPlanWithSnapshot(
