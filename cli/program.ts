@@ -24,6 +24,7 @@ import { registerDaemonCommand } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerShowCommand } from './commands/show.js';
 import { registerSnapshotCommand, runPlanWithSnapshot } from './commands/snapshot.js';
 import { runExplain } from './commands/explain.js';
 import type { OverrideFlags } from './overrides.js';
@@ -265,6 +266,7 @@ export async function main(
   };
   registerDaemonCommand(program, context);
   registerReportCommand(program, context);
+  registerShowCommand(program, context);
   registerSnapshotCommand(program, context);
   registerImportCommand(program, context);
   registerDoctorCommand(program, context);
