@@ -88,6 +88,10 @@ describe('plan.schema.json', () => {
     expect(validate(withoutSummary)).toBe(false);
     const changes = [{ ...(plan.changes[0] as object), kind: 'launchRocket' }];
     expect(validate({ ...json, changes })).toBe(false);
+    // A held change is checked as a change (the schema refers to changes[] for it).
+    const held = plan.blocked[0] as object;
+    const blocked = [{ ...held, change: { ...plan.blocked[0]?.change, kind: 'launchRocket' } }];
+    expect(validate({ ...json, blocked })).toBe(false);
   });
 });
 
