@@ -74,6 +74,16 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
     exitCodes: OK_OR_ERROR,
   },
+  show: {
+    examples: [
+      'entrasync show plan.json',
+      'entrasync show plan.json --format markdown >> "$GITHUB_STEP_SUMMARY"',
+    ],
+    exitCodes: {
+      0: 'the plan was shown',
+      1: 'the file cannot be read or is not an entrasync plan of this format',
+    },
+  },
   snapshot: {
     examples: [
       'entrasync snapshot -c entrasync.yaml --out snapshot.json',

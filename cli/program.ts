@@ -24,6 +24,7 @@ import { registerDaemonCommand } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerShowCommand } from './commands/show.js';
 import { registerSnapshotCommand, runPlanWithSnapshot } from './commands/snapshot.js';
 import { runExplain } from './commands/explain.js';
 import type { OverrideFlags } from './overrides.js';
@@ -128,6 +129,11 @@ export async function main(
             '--apply-roles <permissions>',
             "the apply identity's application permissions, comma-separated: missing permissions are checked against these instead of this identity's token",
           ).argParser(applyRolesArgument),
+        )
+        .option(
+          '--markdown-budget <characters>',
+          'most characters of the markdown plan; what does not fit is counted, with a pointer to the full plan (default 60000; GitHub comments hold 65536)',
+          parseCount,
         ),
     ),
   ).action(
@@ -138,6 +144,7 @@ export async function main(
         out?: string;
         tenantSnapshot?: string;
         applyRoles?: string[];
+        markdownBudget?: number;
       } & OverrideFlags &
         BaselineFlags,
     ) => {
@@ -149,6 +156,7 @@ export async function main(
         ...(overrides ? { overrides } : {}),
         ...(protectBaseline ? { protectBaseline } : {}),
         ...(opts.applyRoles ? { applyRoles: opts.applyRoles } : {}),
+        ...(opts.markdownBudget === undefined ? {} : { markdownBudget: opts.markdownBudget }),
       };
       if (opts.tenantSnapshot) {
         exitCode = await runPlanWithSnapshot(
@@ -259,6 +267,7 @@ export async function main(
   };
   registerDaemonCommand(program, context);
   registerReportCommand(program, context);
+  registerShowCommand(program, context);
   registerSnapshotCommand(program, context);
   registerImportCommand(program, context);
   registerDoctorCommand(program, context);

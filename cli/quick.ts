@@ -56,6 +56,11 @@ const ROOT_COMMANDS: readonly (readonly [usage: string, options: boolean, descri
       'provisioning report from run history: changes by user, action and time span (or --runs)',
     ],
     [
+      'show <plan>',
+      true,
+      'render a plan saved by `plan --out` as text, markdown or JSON (no config or tenant needed)',
+    ],
+    [
       'snapshot',
       true,
       'save a tenant read (users with every mappable attribute, privileged accounts) to a file, for `plan --tenant-snapshot`',

@@ -208,7 +208,12 @@ export { renderPlanText, renderReportText, summaryLine } from './render/text.js'
 export { releaseLine } from './render/held.js';
 export { renderPlanJson, renderReportJson } from './render/json.js';
 export { renderExplanationsText } from './render/explain.js';
-export { renderPlanMarkdown, MARKDOWN_COMMENT_MARKER } from './render/markdown.js';
+export {
+  renderPlanMarkdown,
+  MARKDOWN_COMMENT_MARKER,
+  DEFAULT_MARKDOWN_BUDGET,
+} from './render/markdown.js';
+export type { MarkdownOptions } from './render/markdown.js';
 export type { Explanation } from './pipeline/explain.js';
 export * from './errors.js';
 export type * from './model/plan.js';

@@ -50,6 +50,8 @@ export interface PlanCommandOptions {
    * checked against these instead of this identity's token (see the module comment).
    */
   readonly applyRoles?: readonly string[];
+  /** `--markdown-budget`: most characters of the Markdown plan (engine default 60,000). */
+  readonly markdownBudget?: number;
 }
 
 /** What planning needs of a runtime: the live tenant or a snapshot behind the same reader port. */
@@ -77,9 +79,12 @@ export async function runPlan(
   // Warnings are not part of the fingerprint: the plan stays the same plan.
   const plan: Plan =
     access.length === 0 ? planned : { ...planned, warnings: [...planned.warnings, ...access] };
-  const render = { text: renderPlanText, json: renderPlanJson, markdown: renderPlanMarkdown }[
-    options.format
-  ];
+  const markdown = options.markdownBudget === undefined ? {} : { budget: options.markdownBudget };
+  const render = {
+    text: renderPlanText,
+    json: renderPlanJson,
+    markdown: (p: Plan) => renderPlanMarkdown(p, markdown),
+  }[options.format];
   const rendered = render(plan);
   output.out(options.format === 'text' ? paintPlanText(rendered, colorsOf(output)) : rendered);
   if (options.out) {

@@ -95,6 +95,7 @@ export interface SnapshotPlanOptions {
   readonly format: 'text' | 'json' | 'markdown';
   readonly out?: string;
   readonly overrides?: ThresholdOverrides;
+  readonly markdownBudget?: number;
 }
 
 /**
