@@ -1,6 +1,5 @@
 /**
- * Reading a plan saved by `plan --out`: the same checks apply makes (cli/commands/apply.ts has
- * its own copy of this function, to be replaced by this one), shared with `show`.
+ * Reading a plan saved by `plan --out`, for `apply` and `show`.
  */
 import { readFile } from 'node:fs/promises';
 import { PLAN_FORMAT_VERSION, StalePlanError } from '../engine/index.js';

@@ -17,7 +17,7 @@
  * - progress: a bar with rate and ETA on a terminal, a line every 10 s otherwise; then every
  *   change's outcome, the write figures, and why a run stopped.
  */
-import { readFile } from 'node:fs/promises';
+import { readPlanFile } from '../plan-file.js';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { ApplyStore } from '../apply-store.js';
@@ -49,7 +49,6 @@ import type {
   RunReport,
   ThresholdOverrides,
 } from '../../engine/index.js';
-import { PLAN_FORMAT_VERSION } from '../../engine/index.js';
 import type { TargetReader } from '../../engine/ports.js';
 import type { SyncSpec } from '../../engine/model/spec.js';
 import type { EntraAction } from '../../connectors/entra/index.js';
@@ -542,25 +541,4 @@ function positiveInteger(flag: string): (value: string) => number {
     }
     return n;
   };
-}
-
-async function readPlanFile(path: string): Promise<Plan> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new StalePlanError(
-      `cannot read plan ${path}: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const p = parsed as Partial<Plan> | null;
-  if (
-    !p ||
-    typeof p !== 'object' ||
-    p.formatVersion !== PLAN_FORMAT_VERSION ||
-    !Array.isArray(p.changes)
-  ) {
-    throw new StalePlanError(`${path} is not an entrasync plan of format ${PLAN_FORMAT_VERSION}`);
-  }
-  return p as Plan;
 }
