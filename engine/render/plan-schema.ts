@@ -7,6 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static, TInteger, TOptional } from '@sinclair/typebox';
 import { PLAN_FORMAT_VERSION } from '../model/plan.js';
+import { THRESHOLD_ACTIONS } from '../model/spec.js';
 import { KINDS_IN_ORDER, REASON_LABELS } from './kinds.js';
 import type { PlanDocument } from './json.js';
 
@@ -22,17 +23,6 @@ const oneOf = <T extends string>(values: readonly T[], description: string) =>
     values.map((v) => Type.Literal(v)),
     { description },
   );
-
-const THRESHOLD_ACTIONS = [
-  'creates',
-  'adoptions',
-  'updates',
-  'enables',
-  'disables',
-  'deletes',
-  'licenseRemovals',
-  'membershipRemovals',
-] as const;
 
 /** A closed object of optional counts, one per key (TypeBox's Partial(Record) loses the keys). */
 const countsOf = <K extends string>(
