@@ -112,39 +112,40 @@ describe('apply approval', () => {
   });
 });
 
-/** util-linux `script` runs a command on a pseudo-terminal: the real CLI sees a TTY. */
+/**
+ * util-linux `script` runs a command on a pseudo-terminal: the real CLI sees a TTY. Debian has
+ * it in an essential package (bsdutils); a machine without it fails here rather than skipping.
+ */
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 describe('apply approval on a pseudo-terminal (util-linux script)', () => {
-  it.skipIf(!hasScript)(
-    'the real CLI asks on a TTY: `no` or Ctrl-D writes nothing, `yes` applies',
-    () => {
-      const entry = resolve('dist/cli/main.js');
-      if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-      const command = [process.execPath, entry, 'apply', '-c', config].map(shellQuote).join(' ');
-      const onPty = (typed: string) =>
-        spawnSync('script', ['-qec', command, '/dev/null'], {
-          input: typed,
-          encoding: 'utf8',
-          env: { ...process.env, NO_COLOR: '1' },
-          timeout: 60_000,
-        });
-      const no = onPty('no\n');
-      expect(no.status).toBe(1);
-      expect(no.stdout).toContain(
-        "Do you want to apply these 10 change(s)? Only 'yes' will be accepted.",
-      );
-      expect(no.stdout).toContain('Apply cancelled: nothing was written.');
-      // Ctrl-D (end of input) answers nothing: a "no", not a wait for ever.
-      const eof = onPty('\u0004');
-      expect(eof.status).toBe(1);
-      expect(eof.stdout).toContain('Apply cancelled: nothing was written.');
-      const yes = onPty('yes\n');
-      expect(yes.status).toBe(0);
-      expect(yes.stdout).toContain('10 applied, 0 failed');
-    },
-  );
+  it('the real CLI asks on a TTY: `no` or Ctrl-D writes nothing, `yes` applies', () => {
+    if (!hasScript) throw new Error('util-linux `script` is missing: apt-get install bsdutils');
+    const entry = resolve('dist/cli/main.js');
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+    const command = [process.execPath, entry, 'apply', '-c', config].map(shellQuote).join(' ');
+    const onPty = (typed: string) =>
+      spawnSync('script', ['-qec', command, '/dev/null'], {
+        input: typed,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+        timeout: 60_000,
+      });
+    const no = onPty('no\n');
+    expect(no.status).toBe(1);
+    expect(no.stdout).toContain(
+      "Do you want to apply these 10 change(s)? Only 'yes' will be accepted.",
+    );
+    expect(no.stdout).toContain('Apply cancelled: nothing was written.');
+    // Ctrl-D (end of input) answers nothing: a "no", not a wait for ever.
+    const eof = onPty('\u0004');
+    expect(eof.status).toBe(1);
+    expect(eof.stdout).toContain('Apply cancelled: nothing was written.');
+    const yes = onPty('yes\n');
+    expect(yes.status).toBe(0);
+    expect(yes.stdout).toContain('10 applied, 0 failed');
+  });
 });
 
 describe('apply --format json', () => {
