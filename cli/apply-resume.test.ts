@@ -28,6 +28,7 @@ import { connect } from '../test/helpers/connect.js';
 import { openApplyStore } from './apply-store.js';
 import { runApply } from './commands/apply.js';
 import { openRuntime } from './runtime.js';
+import { Killed, dyingJournal } from '../test/helpers/dying-journal.js';
 
 const temps: string[] = [];
 /**
@@ -132,24 +133,6 @@ function tenantImage(sim: RunningSimulator): string[] {
       ].join('|');
     })
     .sort();
-}
-
-class Killed extends Error {}
-
-/** A journal that dies after `limit` entries: later entries are lost, as with SIGKILL. */
-function dyingJournal(inner: Journal, limit: number): Journal {
-  let written = 0;
-  return {
-    begin: (run) => inner.begin(run),
-    async record(runId, entries) {
-      if (written >= limit) throw new Killed('killed');
-      const room = limit - written;
-      written += Math.min(room, entries.length);
-      await inner.record(runId, entries.slice(0, room));
-      if (entries.length > room || written >= limit) throw new Killed('killed');
-    },
-    finish: () => Promise.reject(new Killed('killed')),
-  };
 }
 
 /** A killed process never releases its lock. */

@@ -13,7 +13,6 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Journal } from '../engine/apply/journal.js';
 import { LockHeldError } from '../engine/apply/lock.js';
 import { PORT_API_VERSION } from '../engine/ports.js';
 import { Redactor } from '../engine/secret.js';
@@ -28,11 +27,11 @@ import { runReport } from './commands/report.js';
 import type { DaemonOptions } from './daemon/daemon.js';
 import { createDaemon } from './daemon/daemon.js';
 import type { TestStack } from './daemon/test-helpers.js';
-import { HOUR, MINUTE, openTestStack } from './daemon/test-helpers.js';
+import { HOUR, MINUTE, openTestStack, runtimeOfStack } from './daemon/test-helpers.js';
 import { openHistoryStore } from './history/history-store.js';
 import type { HistoryStore, RunRow } from './history/history-store.js';
 import type { Output } from './output.js';
-import type { Runtime } from './runtime.js';
+import { dyingJournal } from '../test/helpers/dying-journal.js';
 
 const MANAGED = 20;
 const UPDATED = 10; // of the managed: a new department
@@ -88,21 +87,6 @@ function seed() {
   };
 }
 
-function runtimeOf(stack: TestStack): Runtime {
-  return {
-    loaded: stack.loaded,
-    sources: stack.sources,
-    target: stack.target,
-    connection: {
-      graphUrl: stack.sim.origin,
-      authorityHost: stack.sim.authorityHost,
-      tenantId: stack.sim.tenantId,
-      caPem: stack.sim.caPem,
-    },
-    close: () => Promise.resolve(),
-  };
-}
-
 function daemonFor(
   stack: TestStack,
   history: HistoryStore,
@@ -153,24 +137,6 @@ function heldSource(inner: SourceConnector) {
   return { source, release, reading };
 }
 
-class Killed extends Error {}
-
-/** A journal that dies after `limit` entries: later entries are lost, as with SIGKILL. */
-function dyingJournal(inner: Journal, limit: number): Journal {
-  let written = 0;
-  return {
-    begin: (run) => inner.begin(run),
-    async record(runId, entries) {
-      if (written >= limit) throw new Killed('killed');
-      const room = limit - written;
-      written += Math.min(room, entries.length);
-      await inner.record(runId, entries.slice(0, room));
-      if (entries.length > room || written >= limit) throw new Killed('killed');
-    },
-    finish: () => Promise.reject(new Killed('killed')),
-  };
-}
-
 function upns(sim: RunningSimulator): string[] {
   return sim.store.listUsers().map((u) => String(u.userPrincipalName));
 }
@@ -209,7 +175,7 @@ describe('one apply path: lock', () => {
     const daemonRun = history.runs()[0]!.id;
 
     const out = capture();
-    const error = await runApply(runtimeOf(stack), undefined, out, undefined, {
+    const error = await runApply(runtimeOfStack(stack), undefined, out, undefined, {
       autoApprove: true,
       progress: false,
       redactor: stack.redactor,
@@ -301,7 +267,7 @@ describe('one apply path: journal', () => {
     history.close();
 
     const out = capture();
-    const code = await runApply(runtimeOf(stack), undefined, out, undefined, {
+    const code = await runApply(runtimeOfStack(stack), undefined, out, undefined, {
       autoApprove: true,
       progress: false,
       redactor: stack.redactor,

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TenantReadError } from '../../engine/errors.js';
-import { openTestStack } from '../daemon/test-helpers.js';
-import type { Runtime } from '../runtime.js';
+import { openTestStack, runtimeOfStack } from '../daemon/test-helpers.js';
 import { runApply } from './apply.js';
 
 describe('apply re-checks the plan', () => {
@@ -26,18 +25,7 @@ describe('apply re-checks the plan', () => {
         ],
       },
     });
-    const runtime: Runtime = {
-      loaded: stack.loaded,
-      sources: stack.sources,
-      target: stack.target,
-      connection: {
-        graphUrl: stack.sim.origin,
-        authorityHost: stack.sim.authorityHost,
-        tenantId: stack.sim.tenantId,
-        caPem: stack.sim.caPem,
-      },
-      close: () => Promise.resolve(),
-    };
+    const runtime = runtimeOfStack(stack);
     let stdout = '';
     let stderr = '';
     const output = {

@@ -4,6 +4,7 @@
  * plan), the real Entra target over HTTPS, a virtual clock, a hand-cranked scheduler and logs
  * captured as JSON lines.
  */
+import type { Runtime } from '../runtime.js';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,3 +147,19 @@ export async function openTestStack(
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
+
+/** The stack as the CLI's commands take it (a Runtime), closing nothing of the stack's own. */
+export function runtimeOfStack(stack: TestStack): Runtime {
+  return {
+    loaded: stack.loaded,
+    sources: stack.sources,
+    target: stack.target,
+    connection: {
+      graphUrl: stack.sim.origin,
+      authorityHost: stack.sim.authorityHost,
+      tenantId: stack.sim.tenantId,
+      caPem: stack.sim.caPem,
+    },
+    close: () => Promise.resolve(),
+  };
+}
