@@ -37,7 +37,7 @@ import type { MatchResult } from './match.js';
 import { classifyTenant, ignoredUsers } from './ownership.js';
 import type { ClassifiedTenant } from './ownership.js';
 import { checkSafety } from './safety.js';
-import type { SafetyContext } from './safety.js';
+import type { SafetyContext, SafetyResult } from './safety.js';
 import { checkProtectLift } from './protect-lift.js';
 import { clockFindings, stageClock } from './clock.js';
 import { foldRepeatedRecords } from './repeats.js';
@@ -319,11 +319,8 @@ export async function computePlanWithStages(
       ),
     ),
   };
-  const release = releaseFingerprintOf(spec, allChanges, tenant, safetyContext);
-  const safe = checkSafety(allChanges, {
-    ...safetyContext,
-    ...(release ? { releaseFingerprint: release } : {}),
-  });
+  const safe = checkSafetyWithRelease(spec, allChanges, tenant, safetyContext);
+  const release = safe.releaseFingerprint;
 
   const plan: Plan = {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -480,18 +477,27 @@ function legacyWarnings(classified: ClassifiedTenant, touched: ReadonlySet<strin
 }
 
 /**
- * What the plan holds before any approval or override, fingerprinted (heldFingerprint):
- * the safety checks run once without approvals and overrides, and the changes a check held on
- * its own are what an approval of the held part names. Undefined when nothing would be held.
+ * The safety checks, and the fingerprint of what the plan holds before any approval or
+ * override (heldFingerprint): the checks run first without approvals and overrides, and the
+ * changes a check held on its own are what an approval of the held part names. Approvals and
+ * overrides only ever release, so when that first pass holds nothing and no override was given
+ * (most plans), it is the result and the checks do not run twice.
  */
-function releaseFingerprintOf(
+function checkSafetyWithRelease(
   spec: SyncSpec,
   changes: readonly Change[],
   tenant: TenantState,
   context: SafetyContext,
-): string | undefined {
-  const { overrides: _ignored, ...rest } = context;
+): SafetyResult & { readonly releaseFingerprint?: string } {
+  const { overrides, ...rest } = context;
   const gated = checkSafety(changes, { ...rest, approvals: NO_APPROVALS });
   const roots = gated.blocked.filter((b) => b.code !== 'requires-blocked').map((b) => b.change);
-  return roots.length === 0 ? undefined : heldFingerprint(spec.configDigest, roots, tenant);
+  if (roots.length === 0 && overrides === undefined) return gated;
+  const release =
+    roots.length === 0 ? undefined : heldFingerprint(spec.configDigest, roots, tenant);
+  const safe = checkSafety(changes, {
+    ...context,
+    ...(release ? { releaseFingerprint: release } : {}),
+  });
+  return release ? { ...safe, releaseFingerprint: release } : safe;
 }
