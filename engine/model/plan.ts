@@ -216,6 +216,16 @@ export const GROUP_CHANGE_KINDS: ReadonlySet<ChangeKind> = new Set([
   'removeGroupLicenses',
 ]);
 
+/** The id of the change that creates the account `userPrincipalName` (what others `require`). */
+export function createUserId(userPrincipalName: string): string {
+  return `createUser:${userPrincipalName.toLowerCase()}`;
+}
+
+/** The id of the change that creates the managed group `uniqueName`. */
+export function createGroupId(uniqueName: string): string {
+  return `createGroup:${uniqueName.toLowerCase()}`;
+}
+
 export function isGroupChange(change: Change): change is GroupChange {
   return GROUP_CHANGE_KINDS.has(change.kind);
 }

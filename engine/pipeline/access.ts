@@ -40,6 +40,7 @@ import {
 import { managerChanges } from './managers.js';
 import type { Nesting } from './nesting.js';
 import { nestedChanges, nestGroups, roleAssignableNesting } from './nesting.js';
+import { createGroupId } from '../model/plan.js';
 
 export type { AccessInput, AccountRef } from './access-model.js';
 export { MEMBERS_PER_CHANGE } from './access-model.js';
@@ -101,7 +102,7 @@ function desiredGroupChanges(
       continue;
     }
     const ref = refOf(desired, existing);
-    const requires = existing ? [] : [`createGroup:${lower}`];
+    const requires = existing ? [] : [createGroupId(lower)];
     const group = { lower, desired, existing, ref, requires };
     groupChanges(out, group, context.usersByUpn);
     const licenses = groupLicenseChanges(out, group, skus);

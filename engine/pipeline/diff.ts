@@ -2,7 +2,7 @@
  * Diff: matched pairs + ownership -> changes. Only accounts that ownership classified as
  * `managed` or `adoptable` are ever written, and only `managed` ones are deprovisioned.
  */
-import { subjectOf } from '../model/plan.js';
+import { createUserId, subjectOf } from '../model/plan.js';
 import { identifierKey as identifierKeyOf, isCaseInsensitiveAttribute } from '../expr/normalize.js';
 import { indexAddresses, restoreConflicts } from './addresses.js';
 import type { AddressIndex } from './addresses.js';
@@ -105,7 +105,7 @@ export function diffUsers(
     }
     if (!pair.account) {
       changes.push({
-        id: `createUser:${upn.toLowerCase()}`,
+        id: createUserId(upn),
         kind: 'createUser',
         reason: 'new-person',
         message: `create ${upn} for ${d.personKey}`,
@@ -113,7 +113,7 @@ export function diffUsers(
         provenance: d.provenance,
         attributes: { ...d.attributes, [spec.marker.attribute]: spec.marker.value },
       });
-      accounts.set(d, { userPrincipalName: upn, createdBy: `createUser:${upn.toLowerCase()}` });
+      accounts.set(d, { userPrincipalName: upn, createdBy: createUserId(upn) });
       continue;
     }
     const account = pair.account;

@@ -30,6 +30,7 @@ import {
 } from './access-model.js';
 import { nestedRemovals, pushNestedChanges, tenantGroupRef } from './nesting.js';
 import type { Ownership } from './ownership.js';
+import { createGroupId } from '../model/plan.js';
 
 const PROVENANCE_PER_GROUP = 3;
 
@@ -109,7 +110,7 @@ export function groupChanges(
     });
     out.changes.push({
       ...base,
-      id: `createGroup:${lower}`,
+      id: createGroupId(lower),
       kind: 'createGroup',
       message: `create group ${desired.displayName} (${desired.uniqueName})`,
       group: ref,

@@ -14,6 +14,7 @@
  */
 import type { BlockedChange, Change, GroupMembersChange, UserRef } from '../model/plan.js';
 import type { GroupRef } from '../model/plan.js';
+import { createGroupId, createUserId } from '../model/plan.js';
 
 export const HELD_PART_SUFFIX = '~held';
 
@@ -113,12 +114,12 @@ function isHeld(create: string | undefined, held: ReadonlySet<string>): boolean 
   return create !== undefined && held.has(create);
 }
 
-/** The create that makes an account this plan creates (no id yet), as diff.ts names it. */
+/** The create that makes an account this plan creates (no id yet). */
 function createOfUser(user: UserRef): string | undefined {
-  return user.id === undefined ? `createUser:${user.userPrincipalName.toLowerCase()}` : undefined;
+  return user.id === undefined ? createUserId(user.userPrincipalName) : undefined;
 }
 
-/** The create that makes a group this plan creates (no id yet), as access.ts names it. */
+/** The create that makes a group this plan creates (no id yet). */
 function createOfGroup(group: GroupRef): string | undefined {
-  return group.id === undefined ? `createGroup:${group.uniqueName.toLowerCase()}` : undefined;
+  return group.id === undefined ? createGroupId(group.uniqueName) : undefined;
 }

@@ -12,6 +12,7 @@ import type { TenantGroup } from '../model/tenant.js';
 import type { AddToGroup, DesiredGroup, Findings, GroupAt, GroupsView } from './access-model.js';
 import { groupKeyOf, groupOf, refOf, sortedChunks } from './access-model.js';
 import { compareText } from './compare.js';
+import { createGroupId } from '../model/plan.js';
 
 export interface Nesting {
   /** Parent group (lower-case uniqueName) -> the managed groups it should contain. */
@@ -330,9 +331,7 @@ export function pushNestedChanges(
   sortedChunks(members, (g) => g.uniqueName).forEach((chunk, i) => {
     const needs = [
       ...requires,
-      ...chunk
-        .filter((c) => c.id === undefined)
-        .map((c) => `createGroup:${c.uniqueName.toLowerCase()}`),
+      ...chunk.filter((c) => c.id === undefined).map((c) => createGroupId(c.uniqueName)),
     ];
     const adding = kind === 'addMembers';
     changes.push({
