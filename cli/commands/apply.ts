@@ -26,7 +26,7 @@ import { DEFAULT_FAILURE_RATIO } from '../../config/operations-schema.js';
 import { Redactor } from '../../engine/secret.js';
 import { historyPathFor, operationsConfig } from '../daemon/run-daemon.js';
 import type { Verdict } from '../daemon/run-verdict.js';
-import { errorVerdict, heldVerdict, judgePlan, judgeReport } from '../daemon/run-verdict.js';
+import { errorVerdict, heldVerdict, judgeApply, judgePlan } from '../daemon/run-verdict.js';
 import type { ApplyHistory } from '../history/apply-history.js';
 import { openApplyHistory } from '../history/apply-history.js';
 import {
@@ -345,15 +345,15 @@ async function applyAndReport(
     // Last, so it is what a person reads: the rest applied, this did not.
     text.out(`\n${plan.blocked.length} change(s) held, not applied. ${releaseLine(plan) ?? ''}\n`);
   }
-  const verdict = judgeReport(report, { failureRatio: context.failureRatio });
+  const verdict = judgeApply(plan, report, { failureRatio: context.failureRatio });
   // A plan with nothing to write that only closed an interrupted run's journal changed nothing.
-  if (verdict.outcome === 'applied' && plan.changes.length === 0) {
+  if (
+    plan.changes.length === 0 &&
+    (verdict.outcome === 'applied' || verdict.outcome === 'blocked')
+  ) {
     return { code, verdict: judgePlan(plan, 'apply') ?? { outcome: 'no-changes' } };
   }
-  return {
-    code,
-    verdict: verdict.outcome === 'applied' && plan.blocked.length > 0 ? heldVerdict(plan) : verdict,
-  };
+  return { code, verdict };
 }
 
 const PERMISSION_MISSING: Verdict = {

@@ -32,13 +32,7 @@ import type { LockHolder } from './ports.js';
 import { createProtectBaseline } from './protect-baseline.js';
 import type { Verdict } from './run-verdict.js';
 import type { RunRecorder } from './run-record.js';
-import {
-  describeHolder,
-  errorVerdict,
-  heldVerdict,
-  judgePlan,
-  judgeReport,
-} from './run-verdict.js';
+import { describeHolder, errorVerdict, judgeApply, judgePlan } from './run-verdict.js';
 import { createTenantReads } from './tenant-reads.js';
 
 export interface RunStartInfo {
@@ -185,9 +179,7 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
     logResumed(log, report);
     // With telemetry the target's own 429 counter is used; the report's would count twice.
     metrics?.observeReport(report, { countThrottled: !options.telemetry });
-    const verdict = judgeReport(report, options);
-    // The rest applied; what the plan holds still degrades health until it is released.
-    return verdict.outcome === 'applied' && plan.blocked.length > 0 ? heldVerdict(plan) : verdict;
+    return judgeApply(plan, report, options);
   }
 
   return { execute };

@@ -58,6 +58,19 @@ export function heldVerdict(plan: Plan): Verdict {
   };
 }
 
+/**
+ * The outcome of an apply of `plan`: judged by its report, and `blocked` (heldVerdict) when the
+ * rest applied but the plan holds changes: what it holds still degrades health until released.
+ */
+export function judgeApply(
+  plan: Plan,
+  report: RunReport,
+  options: { readonly failureRatio: number; readonly circuit?: CircuitBreakerProbe | undefined },
+): Verdict {
+  const verdict = judgeReport(report, options);
+  return verdict.outcome === 'applied' && plan.blocked.length > 0 ? heldVerdict(plan) : verdict;
+}
+
 export function judgeReport(
   report: RunReport,
   options: { readonly failureRatio: number; readonly circuit?: CircuitBreakerProbe | undefined },
