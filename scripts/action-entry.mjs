@@ -26,7 +26,8 @@ const COMMANDS = ['plan', 'apply', 'snapshot'];
 const MARKER = '<!-- entrasync-plan -->';
 
 /** @typedef {{ command: string, config: string, baseline: string, planFile: string,
- *   markdown: string, tenantSnapshot: string, autoApprove: boolean, version: string }} Inputs */
+ *   markdown: string, tenantSnapshot: string, history: string, autoApprove: boolean,
+ *   version: string }} Inputs */
 
 /** @param {NodeJS.ProcessEnv} env @returns {Inputs} */
 function readInputs(env) {
@@ -38,6 +39,7 @@ function readInputs(env) {
     planFile: input('PLAN_FILE'),
     markdown: input('MARKDOWN'),
     tenantSnapshot: input('TENANT_SNAPSHOT'),
+    history: input('HISTORY'),
     autoApprove: input('AUTO_APPROVE') === 'true',
     version: input('VERSION').replace(/^v/, ''),
   };
@@ -64,8 +66,11 @@ function argumentsFor(inputs) {
           'markdown',
         ],
       };
-    case 'apply':
-      if (inputs.planFile) return { args: ['apply', inputs.planFile, ...common, ...baseline] };
+    case 'apply': {
+      const history = inputs.history ? ['--history', inputs.history] : [];
+      if (inputs.planFile) {
+        return { args: ['apply', inputs.planFile, ...common, ...baseline, ...history] };
+      }
       // Planning and applying in one go applies what nobody reviewed: only when asked for.
       if (!inputs.autoApprove) {
         return {
@@ -73,7 +78,8 @@ function argumentsFor(inputs) {
             'apply needs `plan-file` (the plan reviewed on the pull request), or `auto-approve: true` to plan and apply now without a review',
         };
       }
-      return { args: ['apply', ...common, ...baseline, '--auto-approve'] };
+      return { args: ['apply', ...common, ...baseline, ...history, '--auto-approve'] };
+    }
     case 'snapshot':
       if (!inputs.tenantSnapshot)
         return { refused: 'snapshot needs `tenant-snapshot` (the file to write)' };
@@ -207,6 +213,8 @@ async function main() {
   }
   if (inputs.command === 'snapshot')
     mkdirSync(dirname(resolve(inputs.tenantSnapshot)), { recursive: true });
+  if (inputs.command === 'apply' && inputs.history)
+    mkdirSync(dirname(resolve(inputs.history)), { recursive: true });
 
   const { code, stdout } = await runEntrasync(plan.args);
   const result = resultOf(inputs.command, code);
@@ -223,6 +231,12 @@ async function main() {
   setOutput('held', String(result === 'held'));
   setOutput('changes', String(inputs.command === 'plan' && (code === 2 || code === 3)));
   setOutput('fingerprint', fingerprintOf(inputs.planFile));
+  setOutput(
+    'history',
+    inputs.command === 'apply' && inputs.history && existsSync(inputs.history)
+      ? inputs.history
+      : '',
+  );
   explain(inputs, result, code);
   return result === 'error' ? 1 : 0;
 }
