@@ -214,6 +214,7 @@ export {
   DEFAULT_MARKDOWN_BUDGET,
 } from './render/markdown.js';
 export type { MarkdownOptions } from './render/markdown.js';
+export { renderPlanHtml, escapeHtml } from './render/html.js';
 export type { Explanation } from './pipeline/explain.js';
 export * from './errors.js';
 export type * from './model/plan.js';

@@ -13,7 +13,7 @@
  * the outputs `result` and `held` tell which, and the workflow decides what held changes mean.
  * 1 on an error, after the outputs are written.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -126,6 +126,27 @@ function setOutput(name, value) {
   else process.stdout.write(`output ${name}=${value}\n`);
 }
 
+/**
+ * The saved plan as one self-contained HTML page beside it (`entrasync show -f html`), so the
+ * artifact that carries plan.json carries a plan a reviewer can open and filter. '' when there is
+ * no saved plan or it could not be rendered.
+ * @param {string} planFile @returns {string}
+ */
+function writeHtml(planFile) {
+  if (!planFile || !existsSync(planFile)) return '';
+  const html = join(dirname(planFile), 'plan.html');
+  const shown = spawnSync(process.execPath, [CLI, 'show', planFile, '--format', 'html'], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (shown.status !== 0) {
+    annotate('warning', `could not render ${planFile} as HTML: ${shown.stderr.trim()}`);
+    return '';
+  }
+  writeFileSync(html, shown.stdout);
+  return html;
+}
+
 /** @param {string} markdown */
 function addToSummary(markdown) {
   const file = process.env.GITHUB_STEP_SUMMARY;
@@ -223,6 +244,7 @@ async function main() {
       inputs.markdown || join(process.env.RUNNER_TEMP || tmpdir(), 'entrasync-plan.md');
     writeMarkdown(markdown, stdout, code);
     setOutput('markdown', markdown);
+    setOutput('html', writeHtml(inputs.planFile));
   } else {
     summarise(inputs.command, stdout);
   }

@@ -261,6 +261,12 @@ describe('examples/github-actions on the action: a repository of config files on
     // The baseline reached the plan: the protect-lift check ran against origin/main.
     expect(markdown).not.toContain('protect-lift check not run');
     expect(planRun.summary).toContain(markdown.trim());
+    // The HTML plan beside plan.json, so the plan artifact (the folder) carries it.
+    const upload = stepUsing('plan', 'actions/upload-artifact', 'entrasync-plan');
+    expect(planRun.outputs['html']).toBe(`${String(upload.with?.['path'])}plan.html`);
+    const html = readFileSync(join(prCheckout, planRun.outputs['html']!), 'utf8');
+    expect(html).toContain(`<title>entrasync plan ${saved.fingerprint.slice(0, 12)}</title>`);
+    expect(html).toContain('zoe.quinn@contoso.com');
     // The comment step posts that file.
     const comment = readWorkflow().jobs['plan']!.steps.find((s) =>
       s.uses?.startsWith('actions/github-script@'),
