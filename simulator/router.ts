@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenService, Principal } from './access-token.js';
+import { ADMIN_PREFIX, adminRequest } from './admin.js';
 import type { Clock } from './clock.js';
 import { GraphError, graphErrorBody, graphErrors } from './errors.js';
 import type { FaultDecision, FaultEngine, FaultRequest } from './fault-plan.js';
@@ -221,6 +222,10 @@ async function dispatch(
   graphOutcome?: GraphOutcome;
 }> {
   const parts = req.url.pathname.split('/').filter((p) => p !== '');
+  // The simulator's own endpoints (admin.ts): outside Graph, same bearer token.
+  if (req.url.pathname.startsWith(ADMIN_PREFIX)) {
+    return { ...(await adminRequest(ctx, req)), graph: false };
+  }
   const identity = await identityRoute(ctx, req, parts);
   if (identity !== undefined) {
     if (identity.response.status === 200) ctx.counters.tokensIssued += 1;
