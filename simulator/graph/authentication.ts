@@ -33,7 +33,7 @@ import type { StoredObject, TemporaryAccessPassRecord } from '../store.js';
 import type { GraphContext } from './context.js';
 import { findUser, GUID } from './context.js';
 import type { PathSegment } from './odata.js';
-import { parseSystemQuery } from './odata.js';
+import { parseSystemQuery, segmentKey } from './odata.js';
 import type { Route } from './routes.js';
 
 const TAP_TYPE = '#microsoft.graph.temporaryAccessPassAuthenticationMethod';
@@ -294,7 +294,8 @@ function render(
 }
 
 function contextOf(ctx: GraphContext, key: PathSegment): string {
-  return `${ctx.origin}/v1.0/$metadata#users('${encodeURIComponent(key.name)}')/authentication/temporaryAccessPassMethods`;
+  const id = segmentKey(key, 'id') ?? key.name;
+  return `${ctx.origin}/v1.0/$metadata#users('${encodeURIComponent(id)}')/authentication/temporaryAccessPassMethods`;
 }
 
 function lifetimeOf(raw: unknown, policy: TemporaryAccessPassPolicy): number {
