@@ -9,7 +9,8 @@ import { aPerson, aSnapshot, aSpec } from '../../test/helpers/builders.js';
 import type { Plan } from '../model/plan.js';
 import { DEFAULT_THRESHOLDS } from '../model/spec.js';
 import { computePlan } from '../pipeline/plan.js';
-import { escapeHtml, renderPlanHtml } from './html.js';
+import { renderPlanHtml } from './html.js';
+import { escapeHtml } from './html-page.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -64,13 +65,15 @@ describe('renderPlanHtml', () => {
 
     const applied = renderPlanHtml(await planOf(40));
     expect(applied).toMatch(
-      /<section class="changes" id="kind-createUser"><h2>Create \(<span class="count">40<\/span>\)/,
+      /<section class="changes filter-group" id="kind-createUser"><h2>Create \(<span class="count">40<\/span>\)/,
     );
-    expect(applied.match(/<tr class="change"/g)).toHaveLength(40);
+    expect(applied.match(/<tr class="change filterable"/g)).toHaveLength(40);
     // Each change opens to its values and the record behind it.
     expect(applied).toMatch(/<details><summary>[^<]*first2\.last2@contoso\.com/i);
     expect(applied).toMatch(/<li>source record: hr:2[ (<]/);
-    expect(applied).toContain('<output id="shown" for="filter">40 of 40 changes shown</output>');
+    expect(applied).toContain(
+      '<output id="shown" for="filter" data-noun="changes">40 of 40 changes shown</output>',
+    );
   });
 
   it('is the same bytes for the same plan, and fine for a plan with nothing to do', async () => {

@@ -6,31 +6,19 @@
  * behind it) open in place; a filter box narrows the rows by person, UPN, action, reason, rule,
  * group or SKU.
  *
- * Contract: no network. Styles and the filter script are inline, and the page's Content Security
- * Policy allows nothing else (`default-src 'none'`, the script by its hash): a value that
- * smuggles markup in is escaped text, and even if it were not, it could neither load nor run
- * anything. Without the script (a terminal browser) the page is plain tables, all rows shown.
+ * The page shell (CSP, styles, the filter script) is html-page.ts: no network, every value
+ * escaped. Without the script (a terminal browser) the page is plain tables, all rows shown.
  * Stable: the same plan gives the same bytes.
  */
-import { createHash } from 'node:crypto';
 import type { BlockedChange, Change, ChangeKind, Plan } from '../model/plan.js';
 import { isGroupChange, subjectOf } from '../model/plan.js';
 import { describeLocation } from '../model/source.js';
 import type { AttributeValue } from '../model/tenant.js';
 import { heldByReason, heldHeading, releaseLine } from './held.js';
 import { KIND_LABELS, KINDS_IN_ORDER, REASON_LABELS, detailLines, licenseText } from './kinds.js';
+import { escapeHtml, filterBox, htmlPage } from './html-page.js';
 import { summarizePlan } from './summary.js';
 import { protectLiftLine, summaryLine } from './text.js';
-
-/** Text made safe for element content and double-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 const e = escapeHtml;
 
@@ -42,30 +30,16 @@ export function renderPlanHtml(plan: Plan): string {
     countsTable(plan),
     heldPanel(plan),
     healthPanel(plan),
-    filterBox(plan),
+    filterBox(
+      plan.changes.length + plan.blocked.length,
+      'changes',
+      'person, UPN, action, reason, rule, group, SKU, value',
+    ),
     ...KINDS_IN_ORDER.map((kind) => kindSection(plan, kind)),
     heldSection(plan.blocked),
     notesSection(plan),
   ].join('\n');
-  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash()}'; base-uri 'none'; form-action 'none'`;
-  return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="referrer" content="no-referrer">',
-    `<title>${e(title)}</title>`,
-    `<style>${STYLE}</style>`,
-    '</head>',
-    '<body>',
-    body,
-    `<script>${SCRIPT}</script>`,
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  return htmlPage(title, body);
 }
 
 function verdictOf(plan: Plan): string {
@@ -134,12 +108,6 @@ function healthPanel(plan: Plan): string {
   ].join('');
 }
 
-function filterBox(plan: Plan): string {
-  const total = plan.changes.length + plan.blocked.length;
-  if (total === 0) return '';
-  return `<p class="filter"><label for="filter">Filter</label> <input id="filter" type="search" autocomplete="off" placeholder="person, UPN, action, reason, rule, group, SKU"> <output id="shown" for="filter">${total} of ${total} changes shown</output></p>`;
-}
-
 function kindSection(plan: Plan, kind: ChangeKind): string {
   const changes = plan.changes.filter((c) => c.kind === kind);
   if (changes.length === 0) return '';
@@ -161,7 +129,7 @@ function heldSection(blocked: readonly BlockedChange[]): string {
 
 function section(id: string, title: string, rows: string[]): string {
   return [
-    `<section class="changes" id="${e(id)}"><h2>${e(title)} (<span class="count">${rows.length}</span>)</h2>`,
+    `<section class="changes filter-group" id="${e(id)}"><h2>${e(title)} (<span class="count">${rows.length}</span>)</h2>`,
     '<table><thead><tr><th>action</th><th>object</th><th>reason</th><th>details</th></tr></thead><tbody>',
     rows.join('\n'),
     '</tbody></table></section>',
@@ -201,7 +169,7 @@ function changeRow(change: Change, held?: BlockedChange): string {
     .join(' ')
     .toLowerCase();
   return [
-    `<tr class="change" data-search="${e(search)}">`,
+    `<tr class="change filterable" data-search="${e(search)}">`,
     `<td>${e(label.verb)}</td>`,
     `<td>${e(subject.userPrincipalName)}</td>`,
     `<td>${e(REASON_LABELS[change.reason])}</td>`,
@@ -248,47 +216,4 @@ function show(value: AttributeValue): string {
   if (value === null || value === undefined) return '(none)';
   if (typeof value === 'string') return JSON.stringify(value);
   return JSON.stringify(value);
-}
-
-const STYLE = [
-  'body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem;color:#1b1f24;max-width:80rem}',
-  'h1{font-size:1.4rem;margin:0}h2{font-size:1.1rem;margin:1.4rem 0 .4rem}',
-  '.verdict{font-weight:600}',
-  'table{border-collapse:collapse;width:100%;margin:.3rem 0}',
-  'th,td{border-bottom:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}',
-  'td.n{text-align:right;font-variant-numeric:tabular-nums}',
-  'table.counts{width:auto}',
-  '.panel{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.2rem 1rem;margin:1rem 0}',
-  '.held{background:#fff8c5;border-color:#d4a72c}',
-  '.status-failed td{color:#cf222e;font-weight:600}.status-incomplete td{color:#9a6700}',
-  'details summary{cursor:pointer}details ul{margin:.3rem 0;padding-left:1.2rem;font-family:ui-monospace,monospace;font-size:12px}',
-  '.filter input{width:28rem;max-width:100%;padding:.3rem}',
-  'tr.hidden,section.hidden{display:none}',
-].join('');
-
-/**
- * The filter: every word typed must occur in a row's `data-search`; sections count what they
- * show and hide when nothing matches. Its hash is in the page's CSP, so it is the only script
- * that may run.
- */
-const SCRIPT = [
-  '(function(){',
-  "var box=document.getElementById('filter');if(!box)return;",
-  "var out=document.getElementById('shown');",
-  "var rows=[].slice.call(document.querySelectorAll('tr.change'));",
-  "var sections=[].slice.call(document.querySelectorAll('section.changes'));",
-  'function apply(){',
-  'var words=box.value.toLowerCase().split(/\\s+/).filter(Boolean);var shown=0;',
-  "rows.forEach(function(r){var s=r.getAttribute('data-search');",
-  'var ok=words.every(function(w){return s.indexOf(w)>=0});',
-  "r.classList.toggle('hidden',!ok);if(ok)shown++});",
-  "sections.forEach(function(sec){var n=sec.querySelectorAll('tr.change:not(.hidden)').length;",
-  "sec.querySelector('.count').textContent=String(n);sec.classList.toggle('hidden',n===0)});",
-  "out.textContent=shown+' of '+rows.length+' changes shown'}",
-  "box.addEventListener('input',apply);",
-  '})();',
-].join('');
-
-function scriptHash(): string {
-  return createHash('sha256').update(SCRIPT, 'utf8').digest('base64');
 }

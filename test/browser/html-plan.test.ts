@@ -4,7 +4,7 @@
  * exactly the matching rows visible, the page requests nothing but itself, and a hostile display
  * name neither renders markup nor runs script. Screenshots land in test-artifacts/.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -110,6 +110,48 @@ describe('the HTML plan in Chromium', () => {
     expect(await page.textContent('body')).toContain('<img src=x onerror=alert(1)>');
     expect(dialogs).toEqual([]);
     expect(requests.map((r) => r.url())).toEqual([pathToFileURL(file).href]);
+    await page.close();
+  });
+});
+
+describe('the HTML report in Chromium', () => {
+  it('after two applies: charts drawn, a click opens a timeline, the filter narrows people', async () => {
+    const { work, config } = exampleWorkspace('quickstart');
+    expect((await cli('apply', '-c', config, '--auto-approve')).code).toBe(0);
+    // A second apply: a new hire in the export.
+    appendFileSync(
+      join(work, 'employees.csv'),
+      '1099,Zoe,Quinn,Engineering,Software Engineer,London,GB,active\n',
+    );
+    expect((await cli('apply', '-c', config, '--auto-approve')).code).toBe(0);
+    const report = await cli('report', '-c', config, '-f', 'html');
+    expect(report.code).toBe(0);
+    const file = join(dir, 'report.html');
+    writeFileSync(file, report.stdout);
+
+    const { page, requests, dialogs } = await recordingPage(browser);
+    await page.goto(pathToFileURL(file).href);
+    expect(await page.$$('#applied-chart svg rect')).not.toHaveLength(0);
+    expect(await page.$$('#slowest tbody tr')).toHaveLength(2);
+    const people = await page.$$('details.person');
+    expect(people.length).toBeGreaterThan(5);
+
+    await page.fill('#filter', 'zoe.quinn');
+    const visible = await page.$$eval('details.person', (ds) =>
+      ds
+        .filter((d) => !d.classList.contains('hidden'))
+        .map((d) => d.querySelector('summary')!.textContent),
+    );
+    expect(visible).toEqual([expect.stringMatching(/^zoe\.quinn@contoso\.com — 1 change/)]);
+    expect(await page.isVisible('details.person:not(.hidden) table')).toBe(false);
+    await page.click('details.person:not(.hidden) summary');
+    expect(await page.isVisible('details.person:not(.hidden) table')).toBe(true);
+    expect(await page.textContent('details.person:not(.hidden) table')).toContain('createUser');
+    await page.fill('#filter', '');
+    await page.screenshot({ path: artifactPath('html-report-quickstart.png'), fullPage: true });
+
+    expect(requests.map((r) => r.url())).toEqual([pathToFileURL(file).href]);
+    expect(dialogs).toEqual([]);
     await page.close();
   });
 });
