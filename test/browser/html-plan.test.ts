@@ -81,6 +81,12 @@ describe('the HTML plan in Chromium', () => {
     expect(requests.map((r) => r.url())).toEqual([pathToFileURL(file).href]);
     expect(dialogs).toEqual([]);
     await page.close();
+
+    // Without the script (JavaScript off, as in a terminal browser): plain tables, every row.
+    const plain = await browser.newPage({ javaScriptEnabled: false });
+    await plain.goto(pathToFileURL(file).href);
+    expect((await visibleRows(plain)).length).toBe(all.length);
+    await plain.close();
   });
 
   it('a hostile display name is text: no element, no script, no request', async () => {
