@@ -115,7 +115,7 @@ describe('examples/daemon/grafana-dashboard.json', () => {
     expect(queries.length).toBeGreaterThanOrEqual(20);
   });
 
-  it('queries only metrics and labels a running daemon exports', async () => {
+  it('V4: queries only metrics and labels a running daemon exports', async () => {
     const exposition = await metricsAfterAnApplyRun();
     const served = new Set(
       [...exposition.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!).filter(Boolean),

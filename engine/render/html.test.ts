@@ -27,7 +27,7 @@ async function planOf(count: number, held = false): Promise<Plan> {
 }
 
 describe('renderPlanHtml', () => {
-  it('escapes every value: markup in a display name or department stays text', async () => {
+  it('V1: escapes every value: markup in a display name or department stays text', async () => {
     const html = renderPlanHtml(await planOf(3));
     expect(html).not.toContain(HOSTILE);
     expect(html).toContain(escapeHtml(HOSTILE));

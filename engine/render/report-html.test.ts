@@ -51,7 +51,7 @@ describe('renderReportHtml', () => {
   const runs = [run('a', '2026-12-01T08:00:00Z', 3), run('b', '2026-12-03T09:00:00Z', 42)];
   const html = renderReportHtml(events, runs, 'since=2026-12-01');
 
-  it('stacks applied changes per day by action, with every day in between', () => {
+  it('V3: stacks applied changes per day by action, with every day in between', () => {
     const chart = /id="applied-chart">([\s\S]*?)<\/section>/.exec(html)![1]!;
     const bars = [...chart.matchAll(/<title>([^<]+)<\/title>/g)].map((m) => m[1]);
     expect(bars).toEqual(['2026-12-01: 2 createUser', '2026-12-01: 1 updateUser']);

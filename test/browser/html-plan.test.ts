@@ -38,7 +38,7 @@ const visibleRows = (page: Page) =>
   );
 
 describe('the HTML plan in Chromium', () => {
-  it("the quickstart's plan: the filter narrows the rows, and nothing leaves the page", async () => {
+  it("V2: the quickstart's plan: the filter narrows the rows, and nothing leaves the page", async () => {
     const { config } = exampleWorkspace('quickstart');
     const file = join(dir, 'quickstart.html');
     const result = await cli('plan', '-c', config, '-f', 'html');
@@ -89,7 +89,7 @@ describe('the HTML plan in Chromium', () => {
     await plain.close();
   });
 
-  it('a hostile display name is text: no element, no script, no request', async () => {
+  it('V1: a hostile display name is text: no element, no script, no request', async () => {
     const people = [
       aPerson('1', 'Ann', 'Doe', { department: '<img src=x onerror=alert(1)>' }),
       aPerson('2', 'Bob', 'Roe', {
@@ -121,7 +121,7 @@ describe('the HTML plan in Chromium', () => {
 });
 
 describe('the HTML report in Chromium', () => {
-  it('after two applies: charts drawn, a click opens a timeline, the filter narrows people', async () => {
+  it('V3: after two applies: charts drawn, a click opens a timeline, the filter narrows people', async () => {
     const { work, config } = exampleWorkspace('quickstart');
     expect((await cli('apply', '-c', config, '--auto-approve')).code).toBe(0);
     // A second apply: a new hire in the export.

@@ -139,7 +139,7 @@ describe('the image runtime stage, assembled without Docker', () => {
     expect(existsSync(join(app, 'node_modules', 'vitest'))).toBe(false);
   });
 
-  it('plans, applies and re-plans the quickstart as uid 10001 on a read-only root', () => {
+  it('R2: plans, applies and re-plans the quickstart as uid 10001 on a read-only root', () => {
     const help = entrasync('--version');
     expect(help.status, help.stderr).toBe(0);
     const plan = entrasync('plan', '-c', 'entrasync.yaml', '--out', 'plan.json');

@@ -340,7 +340,7 @@ describe('examples/github-actions on the action: a repository of config files on
     });
   });
 
-  it('the next merge restores the earlier apply history and adds to it: report covers both', () => {
+  it('R1: the next merge restores the earlier apply history and adds to it: report covers both', () => {
     pullRequest('add-second-joiner', (dir) =>
       appendFileSync(
         join(dir, 'employees.csv'),
