@@ -325,8 +325,11 @@ describe('GET /users', () => {
     expect(unknown.message).toBe(
       "Could not find a property named 'nosuch' on type 'microsoft.graph.user'.",
     );
-    const orderby = await graphFailure(graph.api('/users').orderby('displayName').get());
+    // $orderby on a property the simulator does not order by: 501, never a silent order.
+    const orderby = await graphFailure(graph.api('/users').orderby('jobTitle').get());
     expect(orderby.statusCode).toBe(501);
+    const skip = await graphFailure(graph.api('/users').skip(5).get());
+    expect(skip.statusCode).toBe(501);
   });
 });
 
