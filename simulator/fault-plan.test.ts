@@ -159,8 +159,8 @@ describe('fault engine', () => {
       respond: { status: 429, retryAfterSeconds: 30, throttle: true },
     });
     const lag = createFaultEngine({ seed: 1, faults: [{ kind: 'replication-lag', ms: 5000 }] });
-    expect(lag.lagFor(POST_USERS)).toBe(5000);
-    expect(lag.lagFor(GET_USERS)).toBe(0);
+    expect(lag.lagFor(POST_USERS)).toEqual({ ms: 5000, status: 404 });
+    expect(lag.lagFor(GET_USERS)).toEqual({ ms: 0, status: 404 });
   });
 
   test('random streams are reproducible and independent', () => {
