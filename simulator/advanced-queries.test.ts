@@ -148,3 +148,44 @@ describe('SIM-R1 $count segments, member casts and owners', () => {
     expect(audits.map((e) => e['activityDisplayName'])).toContain('Remove owner from group');
   });
 });
+
+describe('SIM-R1 computed and unmodelled group filters', () => {
+  test('hasMembersWithLicenseErrors eq true finds exactly the groups whose members hold a license in error', async () => {
+    const sku = '06ebc4ee-1bb5-47dd-8120-11324bc54e06';
+    const sim = await simulator({
+      seed: {
+        users: [],
+        subscribedSkus: [
+          { skuId: sku, skuPartNumber: 'SPE_E5', prepaidUnits: { enabled: 1 }, servicePlans: [] },
+        ],
+      },
+    });
+    const graph = graphFor(sim);
+    const [a, b] = await people(graph);
+    const short = (await graph.api('/groups').post(securityGroup('short'))) as { id: string };
+    const fine = (await graph.api('/groups').post(securityGroup('fine'))) as { id: string };
+    await graph
+      .api(`/groups/${short.id}`)
+      .patch({ 'members@odata.bind': [ref(a ?? ''), ref(b ?? '')] });
+    await graph.api(`/groups/${fine.id}`).patch({ 'members@odata.bind': [ref(a ?? '')] });
+    await graph
+      .api(`/groups/${short.id}/assignLicense`)
+      .post({ addLicenses: [{ skuId: sku, disabledPlans: [] }], removeLicenses: [] });
+    const inError = (await graph
+      .api('/groups')
+      .header('ConsistencyLevel', 'eventual')
+      .query({ $count: 'true' })
+      .filter('hasMembersWithLicenseErrors eq true')
+      .select('id,displayName')
+      .get()) as { value: { id: string }[]; '@odata.count': number };
+    expect(inError.value.map((g) => g.id)).toEqual([short.id]);
+    expect(inError['@odata.count']).toBe(1);
+    const none = (await graph
+      .api('/groups')
+      .filter("membershipRuleProcessingState eq 'On'")
+      .get()) as {
+      value: unknown[];
+    };
+    expect(none.value).toEqual([]);
+  });
+});

@@ -22,7 +22,8 @@ import {
 import type { Expansion } from './expand.js';
 import { MAX_EXPAND_PAGE_SIZE } from './expand.js';
 import type { FilterSchema } from './filter.js';
-import { checkFilter, filterToSql } from './filter.js';
+import { checkFilter } from './filter.js';
+import { filterToSql } from './filter-backends.js';
 import { parseSystemQuery } from './odata.js';
 import type { OrderBy, OrderSupport } from './query.js';
 import { parseOrderBy, parseSearch, searchNeedsConsistency, sortDocs } from './query.js';

@@ -29,7 +29,8 @@ import {
   parseTop,
 } from './context.js';
 import type { CheckedFilter } from './filter.js';
-import { checkFilter, evaluateFilter } from './filter.js';
+import { checkFilter } from './filter.js';
+import { evaluateFilter } from './filter-backends.js';
 import { renderDirectoryObject } from './groups.js';
 import type { CollectionShape } from './list.js';
 import { pageOf, parseSearchOption } from './list.js';
