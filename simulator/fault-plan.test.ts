@@ -159,8 +159,40 @@ describe('fault engine', () => {
       respond: { status: 429, retryAfterSeconds: 30, throttle: true },
     });
     const lag = createFaultEngine({ seed: 1, faults: [{ kind: 'replication-lag', ms: 5000 }] });
-    expect(lag.lagFor(POST_USERS)).toBe(5000);
-    expect(lag.lagFor(GET_USERS)).toBe(0);
+    expect(lag.lagFor(POST_USERS)).toEqual({ ms: 5000, status: 404 });
+    expect(lag.lagFor(GET_USERS)).toEqual({ ms: 0, status: 404 });
+  });
+
+  test('GR1-GR4 kinds: delta-page on delta reads only, 202, decimal Retry-After, lag answered 400', () => {
+    const plan = parseFaultPlan({
+      seed: 5,
+      faults: [
+        { kind: 'delta-page', size: 3 },
+        { kind: 'delta-page', size: 5 },
+        { kind: 'status', status: 202, match: { path: '^/users/[^/]+$' } },
+        { kind: 'throttle', retryAfterSeconds: 1.5, match: { method: 'PATCH' } },
+        { kind: 'replication-lag', ms: 2000, status: 400 },
+      ],
+    });
+    const engine = createFaultEngine(plan);
+    expect(engine.decide({ ...GET_USERS, path: '/users/delta' })).toMatchObject({
+      deltaPageSize: 3,
+    });
+    expect(engine.decide(GET_USERS).deltaPageSize).toBeUndefined();
+    expect(engine.decide({ ...GET_USERS, path: '/users/u1' })).toMatchObject({
+      respond: { status: 202, throttle: false },
+    });
+    expect(engine.decide({ ...POST_USERS, method: 'PATCH' })).toMatchObject({
+      respond: { status: 429, retryAfterSeconds: 1.5 },
+    });
+    expect(engine.lagFor(POST_USERS)).toEqual({ ms: 2000, status: 400 });
+    for (const bad of [
+      { kind: 'status', status: 302 },
+      { kind: 'replication-lag', ms: 1, status: 409 },
+      { kind: 'delta-page', size: 0 },
+    ]) {
+      expect(() => parseFaultPlan({ seed: 1, faults: [bad] })).toThrow(FaultPlanError);
+    }
   });
 
   test('random streams are reproducible and independent', () => {

@@ -30,8 +30,15 @@
  *   - kind: latency
  *     ms: 200
  *   - kind: replication-lag        # new objects 404 on read/reference for 5 s
- *     ms: 5000
+ *     ms: 5000                     # (status: 400: writes naming them get 400 instead)
+ *   - kind: status                 # 202 Accepted with no body on a read, as Graph under load
+ *     status: 202
+ *     match: { method: GET, path: '^/users/[^/]+$' }
+ *   - kind: delta-page             # delta pages hold at most 3 objects, whatever is asked
+ *     size: 3
  * ```
+ *
+ * `retryAfterSeconds` may be a decimal (`1.5`): Graph sends such values under load.
  *
  * `match` (all optional): `method` (one or a list), `path` (a regular expression over the path
  * after `/v1.0`, without the query), `clientId`. `when` (all optional, combined with AND):
@@ -74,7 +81,9 @@ const common = {
   description: Type.Optional(Type.String()),
 };
 
-const RetryAfter = Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 }));
+// Decimal seconds allowed: Graph has answered `Retry-After: 1.5`, which clients must read.
+const RetryAfterSeconds = Type.Number({ minimum: 0, maximum: 86_400 });
+const RetryAfter = Type.Optional(RetryAfterSeconds);
 
 export const FaultRuleSchema = Type.Union([
   Type.Object(
@@ -88,7 +97,8 @@ export const FaultRuleSchema = Type.Union([
   Type.Object(
     {
       kind: Type.Literal('status'),
-      status: Type.Integer({ minimum: 400, maximum: 599 }),
+      // 202: Accepted with no body, which a client must read as "ask again".
+      status: Type.Union([Type.Literal(202), Type.Integer({ minimum: 400, maximum: 599 })]),
       retryAfterSeconds: RetryAfter,
       ...common,
     },
@@ -97,7 +107,7 @@ export const FaultRuleSchema = Type.Union([
   Type.Object(
     {
       kind: Type.Literal('throttle'),
-      retryAfterSeconds: Type.Integer({ minimum: 0, maximum: 86_400 }),
+      retryAfterSeconds: RetryAfterSeconds,
       ...common,
     },
     { additionalProperties: false },
@@ -142,6 +152,17 @@ export const FaultRuleSchema = Type.Union([
     {
       kind: Type.Literal('replication-lag'),
       ms: Type.Integer({ minimum: 0, maximum: 86_400_000 }),
+      /** What a write naming a lagging object gets: 404 (default) or 400 `Request_BadRequest`. */
+      status: Type.Optional(Type.Union([Type.Literal(404), Type.Literal(400)])),
+      ...common,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('delta-page'),
+      /** Most objects one delta page holds (Graph's delta pages are smaller than asked). */
+      size: Type.Integer({ minimum: 1, maximum: 999 }),
       ...common,
     },
     { additionalProperties: false },
@@ -242,13 +263,21 @@ export interface FaultDecision {
   /** Answer page N with a nextLink to page N again. */
   readonly repeatPage?: boolean;
   readonly latencyMs?: number;
+  /** Delta pages hold at most this many objects. */
+  readonly deltaPageSize?: number;
+}
+
+/** Replication lag for an object a write created: how long, and what writes naming it get. */
+export interface ReplicationLag {
+  readonly ms: number;
+  readonly status: 400 | 404;
 }
 
 export interface FaultEngine {
   readonly plan: FaultPlan | undefined;
   decide(request: FaultRequest): FaultDecision;
-  /** Replication lag (ms) for an object created by `request`; 0 for none. */
-  lagFor(request: FaultRequest): number;
+  /** Replication lag for an object created by `request`; `ms` 0 for none. */
+  lagFor(request: FaultRequest): ReplicationLag;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
@@ -298,6 +327,8 @@ export function createFaultEngine(plan: FaultPlan | undefined): FaultEngine {
         );
       case 'batch-item':
         return request.inner;
+      case 'delta-page':
+        return request.method === 'GET' && /\/(microsoft\.graph\.)?delta$/.test(request.path);
       default:
         return true;
     }
@@ -360,6 +391,9 @@ export function createFaultEngine(plan: FaultPlan | undefined): FaultEngine {
           case 'lost-response':
             decision.lost ??= rule.mode ?? 'gateway-timeout';
             break;
+          case 'delta-page':
+            decision.deltaPageSize = Math.min(decision.deltaPageSize ?? rule.size, rule.size);
+            break;
           case 'latency': {
             const jitter = rule.jitterMs === undefined ? 0 : active.random.int(0, rule.jitterMs);
             decision = { ...decision, latencyMs: (decision.latencyMs ?? 0) + rule.ms + jitter };
@@ -370,11 +404,12 @@ export function createFaultEngine(plan: FaultPlan | undefined): FaultEngine {
       return decision;
     },
     lagFor(request) {
-      let lag = 0;
+      let lag: ReplicationLag = { ms: 0, status: 404 };
       for (const active of rules) {
         if (active.rule.kind !== 'replication-lag') continue;
         if (!applies(active, request) || !fires(active)) continue;
-        lag = Math.max(lag, active.rule.ms);
+        if (active.rule.ms > lag.ms)
+          lag = { ms: active.rule.ms, status: active.rule.status ?? 404 };
       }
       return lag;
     },

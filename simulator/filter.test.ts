@@ -4,7 +4,8 @@
  * back end and the in-memory evaluator.
  */
 import { describe, expect, test } from 'vitest';
-import { checkFilter, evaluateFilter, filterToSql, parseFilter } from './graph/filter.js';
+import { checkFilter, parseFilter } from './graph/filter.js';
+import { evaluateFilter, filterToSql } from './graph/filter-backends.js';
 import { GROUP_FILTER_SCHEMA } from './graph/group-schema.js';
 import { USER_FILTER_SCHEMA } from './graph/user-schema.js';
 import type { UserDocument } from './index.js';

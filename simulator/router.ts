@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenService, Principal } from './access-token.js';
 import { ADMIN_PREFIX, adminRequest } from './admin.js';
 import type { Clock } from './clock.js';
-import { GraphError, graphErrorBody, graphErrors } from './errors.js';
+import { GraphError, graphErrors } from './errors.js';
 import type { FaultDecision, FaultEngine, FaultRequest } from './fault-plan.js';
 import { runBatch } from './graph/batch.js';
 import type { DirectoryRules, GraphContext } from './graph/context.js';
@@ -29,11 +29,17 @@ import { header, readBody, writeResponse } from './http.js';
 import type { TenantStore } from './store.js';
 import type { Throttle } from './throttle.js';
 import { resourceUnitCost } from './throttle.js';
-import type { IdentityEndpointContext, TokenOutcome } from './token-endpoint.js';
-import { jsonWebKeySet, openIdConfiguration, tokenRequest } from './token-endpoint.js';
+import type { IdentityEndpointContext } from './token-endpoint.js';
 import type { ManagedIdentityEndpointContext } from './managed-identity.js';
-import { MANAGED_IDENTITY_PATH, managedIdentityTokenRequest } from './managed-identity.js';
 import type { RequestLogEntry, SimulatorCounters } from './request-log.js';
+import {
+  errorResponse,
+  firstHeader,
+  identityRoute,
+  isRecord,
+  loggablePath,
+  toGraphError,
+} from './router-support.js';
 
 export type { RequestLogEntry, SimulatorCounters } from './request-log.js';
 export { createCounters } from './request-log.js';
@@ -64,7 +70,6 @@ interface GraphOutcome {
 
 const GRAPH_JSON =
   'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
-const SAFE_QUERY_PARAMETERS = new Set(['client-request-id', 'api-version']);
 const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
 const TENANT_SIZE_REFRESH_MS = 10_000;
@@ -82,8 +87,8 @@ export function createRequestHandler(
 }
 
 interface RouterState {
-  /** Object id -> clock time it becomes visible (replication lag). */
-  readonly lag: Map<string, number>;
+  /** Object id -> clock time it becomes visible (replication lag), and what writes naming it get. */
+  readonly lag: Map<string, { until: number; status: 400 | 404 }>;
   lastHousekeeping: number;
   tenantUsers: { value: number; at: number } | undefined;
 }
@@ -358,17 +363,21 @@ async function executeGraph(
     const rules: DirectoryRules = {
       created: (id) => {
         const lag = ctx.faults.lagFor(info);
-        if (lag > 0) state.lag.set(id.toLowerCase(), ctx.clock.now() + lag);
+        if (lag.ms > 0) {
+          state.lag.set(id.toLowerCase(), { until: ctx.clock.now() + lag.ms, status: lag.status });
+        }
       },
       visible: (id) => {
-        const until = state.lag.get(id.toLowerCase());
-        if (until === undefined) return true;
-        if (ctx.clock.now() >= until) {
+        const lag = state.lag.get(id.toLowerCase());
+        if (lag === undefined) return true;
+        if (ctx.clock.now() >= lag.until) {
           state.lag.delete(id.toLowerCase());
           return true;
         }
         return false;
       },
+      lagStatus: (id) => state.lag.get(id.toLowerCase())?.status ?? 404,
+      ...(decision.deltaPageSize === undefined ? {} : { deltaPageSize: decision.deltaPageSize }),
       deltaTokenLifetimeMs: ctx.deltaTokenLifetimeMs,
       recycleBinRetentionMs: ctx.recycleBinRetentionMs,
     };
@@ -445,6 +454,14 @@ function preHandlerFault(
   }
   const respond = decision.respond;
   if (respond === undefined) return undefined;
+  if (respond.status === 202) {
+    // Accepted, no body: what Graph answers a read it cannot serve yet under load.
+    const retryAfter = respond.retryAfterSeconds;
+    return {
+      status: 202,
+      ...(retryAfter === undefined ? {} : { headers: { 'Retry-After': String(retryAfter) } }),
+    };
+  }
   const error = respond.throttle
     ? graphErrors.throttled(respond.retryAfterSeconds ?? 1)
     : respond.status >= 500
@@ -508,68 +525,4 @@ function housekeeping(ctx: RouterContext, state: RouterState): void {
   if (now - state.lastHousekeeping < HOUSEKEEPING_INTERVAL_MS) return;
   state.lastHousekeeping = now;
   ctx.store.expire(now - ctx.recycleBinRetentionMs, now - ctx.deltaTokenLifetimeMs);
-}
-
-async function identityRoute(
-  ctx: RouterContext,
-  req: SimRequest,
-  parts: readonly string[],
-): Promise<TokenOutcome | undefined> {
-  const [tenant, a, b, c, extra] = parts;
-  if (ctx.managedIdentity !== undefined && req.url.pathname === MANAGED_IDENTITY_PATH) {
-    return managedIdentityTokenRequest(req, ctx.managedIdentity);
-  }
-  if (tenant === undefined || extra !== undefined) return undefined;
-  if (a === 'v2.0' && b === '.well-known' && c === 'openid-configuration') {
-    return { response: openIdConfiguration(tenant, req, ctx.identity) };
-  }
-  if (a === 'oauth2' && b === 'v2.0' && c === 'token') {
-    return tokenRequest(tenant, req, ctx.identity);
-  }
-  if (a === 'discovery' && b === 'v2.0' && c === 'keys') {
-    return { response: jsonWebKeySet(tenant, req, ctx.identity) };
-  }
-  return undefined;
-}
-
-function toGraphError(error: unknown): GraphError {
-  if (error instanceof GraphError) return error;
-  // A simulator bug: report it as Graph reports its own internal failures, and say where.
-  console.error('entrasync simulator: unexpected error', error);
-  return new GraphError(
-    500,
-    'UnknownError',
-    'The entrasync simulator failed to handle the request.',
-  );
-}
-
-function errorResponse(
-  error: GraphError,
-  requestId: string,
-  clientRequestId: string,
-  clock: Clock,
-): SimResponse {
-  return {
-    status: error.status,
-    headers: { ...error.headers, 'Content-Type': 'application/json' },
-    body: graphErrorBody(error, requestId, clientRequestId, new Date(clock.now())),
-  };
-}
-
-function loggablePath(url: URL): string {
-  const params = [...url.searchParams].map(([name, value]) =>
-    name.startsWith('$') || SAFE_QUERY_PARAMETERS.has(name)
-      ? `${name}=${value}`
-      : `${name}=redacted`,
-  );
-  return params.length === 0 ? url.pathname : `${url.pathname}?${params.join('&')}`;
-}
-
-function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

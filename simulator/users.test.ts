@@ -1,19 +1,19 @@
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TokenCredential } from '@azure/identity';
-import type { Client } from '@microsoft/microsoft-graph-client';
-import { GraphError } from '@microsoft/microsoft-graph-client';
-import { Agent } from 'undici';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import type { GraphConnection } from '../connectors/entra/graph-client.js';
+import { graphScope } from '../connectors/entra/graph-client.js';
+import type { SimulatorClient } from './index.js';
 import {
-  createClientSecretCredential,
-  createGraphClient,
-  graphScope,
-} from '../connectors/entra/graph-client.js';
-import type { RunningSimulator, SimulatorClient, SimulatorOptions } from './index.js';
+  credentialFor,
+  graphFailure,
+  graphFor,
+  newUser,
+  PASSWORD,
+  raw,
+  simulator,
+  tempDir,
+} from './test-helpers/simulator.js';
 import {
   createVirtualClock,
   DEFAULT_CLIENT_ROLES,
@@ -35,82 +35,6 @@ const DEFAULT_SET = [
   'userPrincipalName',
   'id',
 ];
-const PASSWORD = 'xWwvJ]6NMw+bWH-d';
-
-async function simulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
-  const sim = await startSimulator(options);
-  onTestFinished(() => sim.close());
-  return sim;
-}
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'entrasync-sim-test-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function connection(sim: RunningSimulator): GraphConnection {
-  return {
-    graphUrl: sim.origin,
-    authorityHost: sim.authorityHost,
-    tenantId: sim.tenantId,
-    caPem: sim.caPem,
-  };
-}
-
-function credentialFor(sim: RunningSimulator, client?: SimulatorClient): TokenCredential {
-  const c = client ?? sim.clients[0];
-  if (c === undefined) throw new Error('simulator has no client');
-  return createClientSecretCredential(connection(sim), c.clientId, c.clientSecret);
-}
-
-function graphFor(sim: RunningSimulator, client?: SimulatorClient): Client {
-  return createGraphClient(connection(sim), credentialFor(sim, client));
-}
-
-async function graphFailure(promise: Promise<unknown>): Promise<GraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GraphError) return error;
-    throw error;
-  }
-  throw new Error('expected the Graph request to fail');
-}
-
-/** Raw HTTPS against the simulator, for what the SDK hides (status lines, headers). */
-async function raw(
-  sim: RunningSimulator,
-  path: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; headers: Headers; body: unknown }> {
-  const dispatcher = new Agent({ connect: { ca: sim.caPem } });
-  try {
-    const response = await fetch(`${sim.origin}${path}`, {
-      ...init,
-      dispatcher,
-    } as unknown as RequestInit);
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: text === '' ? undefined : JSON.parse(text),
-    };
-  } finally {
-    await dispatcher.close();
-  }
-}
-
-function newUser(n: number | string): Record<string, unknown> {
-  return {
-    accountEnabled: true,
-    displayName: `User ${n}`,
-    mailNickname: `user${n}`,
-    userPrincipalName: `user${n}@contoso.example`,
-    passwordProfile: { forceChangePasswordNextSignIn: true, password: PASSWORD },
-  };
-}
-
 async function writeSeed(dir: string, count: number, name = 'seed.json'): Promise<string> {
   const path = join(dir, name);
   const users = Array.from({ length: count }, (_, i) => ({
@@ -325,8 +249,11 @@ describe('GET /users', () => {
     expect(unknown.message).toBe(
       "Could not find a property named 'nosuch' on type 'microsoft.graph.user'.",
     );
-    const orderby = await graphFailure(graph.api('/users').orderby('displayName').get());
+    // $orderby on a property the simulator does not order by: 501, never a silent order.
+    const orderby = await graphFailure(graph.api('/users').orderby('jobTitle').get());
     expect(orderby.statusCode).toBe(501);
+    const skip = await graphFailure(graph.api('/users').skip(5).get());
+    expect(skip.statusCode).toBe(501);
   });
 });
 

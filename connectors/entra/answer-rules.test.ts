@@ -82,6 +82,30 @@ describe('answer rules', () => {
     expect(other.result).toMatchObject({ ok: false, error: { class: 'stale', status: 404 } });
   });
 
+  it('GR4: a 400 naming an object created this run is lag within the window; any other 400 is final', () => {
+    const { run, clock } = fakeRun([], { lagWindowMs: 10_000 });
+    run.context.created.add('g-1');
+    const lagging = answer(
+      400,
+      graphError('Request_BadRequest', "Invalid object identifier 'g-1'."),
+    );
+    const s = stateOf({ kind: 'add-members', groupId: 'g-1', memberIds: ['u-1'] });
+    readAnswer(run, s, lagging);
+    expect(s.result).toBeUndefined();
+    expect(s.notBefore).toBeGreaterThan(T0);
+    void clock.sleep(10_000);
+    readAnswer(run, s, lagging);
+    expect(s.result).toMatchObject({ ok: false, error: { class: 'final', status: 400 } });
+
+    const notOurs = stateOf({ kind: 'add-members', groupId: 'g-2', memberIds: ['u-1'] });
+    readAnswer(
+      run,
+      notOurs,
+      answer(400, graphError('Request_BadRequest', "Invalid object identifier 'g-2'.")),
+    );
+    expect(notOurs.result).toMatchObject({ ok: false, error: { class: 'final' } });
+  });
+
   it('404: a removed member and a delete that may have committed reach their goal', () => {
     const { run } = fakeRun();
     const remove = stateOf({ kind: 'remove-member', groupId: 'g-1', memberId: 'u-1' });

@@ -147,13 +147,11 @@ function readNotFound(run: ExecutorRun, s: OpState, error: TargetError): void {
     s.result = { ok: true, targetId: semantics.groupId };
     return;
   }
-  if (objectIdsOf(semantics).some((id) => run.context.created.has(id))) {
-    s.lagSince ??= run.clock.now();
-    if (run.clock.now() - s.lagSince < run.lagWindowMs) {
-      run.stats.retries += 1;
-      s.notBefore = run.clock.now() + nextBackoff(s);
-      return;
-    }
+  if (
+    objectIdsOf(semantics).some((id) => run.context.created.has(id)) &&
+    retryWhileLagging(run, s)
+  ) {
+    return;
   }
   failOp(s, {
     ...error,
@@ -162,7 +160,32 @@ function readNotFound(run: ExecutorRun, s: OpState, error: TargetError): void {
   });
 }
 
-/** 400s that mean "already there" (G4, G12); false for any other 400, which is final. */
+/** Replication lag on an object created this run: resent after a backoff, within the lag window (G6). */
+function retryWhileLagging(run: ExecutorRun, s: OpState): boolean {
+  s.lagSince ??= run.clock.now();
+  if (run.clock.now() - s.lagSince >= run.lagWindowMs) return false;
+  run.stats.retries += 1;
+  s.notBefore = run.clock.now() + nextBackoff(s);
+  return true;
+}
+
+/**
+ * A 400 `Request_BadRequest` naming an object created this run ("Invalid object identifier
+ * '<id>'."): Graph answers a write that references a group or user created a moment ago this
+ * way as well as with 404 while it replicates (GR4), so it is lag, not a final refusal.
+ */
+function isLaggingReference(run: ExecutorRun, s: OpState, graph: GraphErrorBody): boolean {
+  if (graph.code !== 'Request_BadRequest') return false;
+  const message = (graph.message ?? '').toLowerCase();
+  return objectIdsOf(s.op.semantics).some(
+    (id) => run.context.created.has(id) && message.includes(id.toLowerCase()),
+  );
+}
+
+/**
+ * 400s that mean "already there" (G4, G12) or replication lag (GR4); false for any other 400,
+ * which is final.
+ */
 function readBadRequest(
   run: ExecutorRun,
   s: OpState,
@@ -189,7 +212,7 @@ function readBadRequest(
     s.oneByOne = true;
     return true;
   }
-  return false;
+  return isLaggingReference(run, s, graph) && retryWhileLagging(run, s);
 }
 
 /**

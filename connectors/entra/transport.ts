@@ -104,7 +104,8 @@ export interface TransportOptions {
 /** Sends of one request (read or write) before a run of 429s is final. */
 export const DEFAULT_MAX_THROTTLED_ATTEMPTS = 12;
 
-export const RETRYABLE_READ_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
+/** 202 Accepted on a read: Graph under load has not served it yet (GR2); ask again. */
+export const RETRYABLE_READ_STATUSES: ReadonlySet<number> = new Set([202, 429, 503, 504]);
 
 export function createGraphTransport(
   client: Client,

@@ -20,6 +20,10 @@ export interface DirectoryRules {
   created(id: string): void;
   /** False while a new object is still "replicating": reads and references 404. */
   visible(id: string): boolean;
+  /** What a write naming a still-replicating object gets: 404, or 400 when a fault plan asks. */
+  lagStatus(id: string): 400 | 404;
+  /** Delta pages hold at most this many objects (a fault plan's `delta-page`). */
+  readonly deltaPageSize?: number;
   /** How long a delta token stays valid. */
   readonly deltaTokenLifetimeMs: number;
   /** How long deleted objects stay in the recycle bin (Entra: 30 days). */
@@ -174,14 +178,10 @@ function encodeQueryValue(value: string): string {
 export function findUser(ctx: GraphContext, segment: PathSegment): StoredObject {
   const key = segmentKey(segment, 'id') ?? segment.name;
   const found = GUID.test(key) ? ctx.store.getObject(key) : userByUpn(ctx.store, key);
-  if (
-    found === undefined ||
-    found.kind !== 'user' ||
-    found.state !== 'active' ||
-    !ctx.rules.visible(found.doc.id)
-  ) {
+  if (found === undefined || found.kind !== 'user' || found.state !== 'active') {
     throw graphErrors.resourceNotFound(segment.raw);
   }
+  if (!ctx.rules.visible(found.doc.id)) throw notReplicated(ctx, found.doc.id, segment.raw);
   return found;
 }
 
@@ -200,24 +200,32 @@ export function findGroup(ctx: GraphContext, segment: PathSegment): StoredObject
       : GUID.test(key)
         ? ctx.store.getObject(key)
         : undefined;
-  if (
-    found === undefined ||
-    found.kind !== 'group' ||
-    found.state !== 'active' ||
-    !ctx.rules.visible(found.doc.id)
-  ) {
+  if (found === undefined || found.kind !== 'group' || found.state !== 'active') {
     throw graphErrors.resourceNotFound(uniqueName ?? key);
   }
+  if (!ctx.rules.visible(found.doc.id)) throw notReplicated(ctx, found.doc.id, uniqueName ?? key);
   return found;
 }
 
 /** An active, visible directory object by id, or Graph's 404 naming `id`. */
 export function findObject(ctx: GraphContext, id: string): StoredObject {
   const found = GUID.test(id) ? ctx.store.getObject(id) : undefined;
-  if (found === undefined || found.state !== 'active' || !ctx.rules.visible(found.doc.id)) {
-    throw graphErrors.resourceNotFound(id);
-  }
+  if (found === undefined || found.state !== 'active') throw graphErrors.resourceNotFound(id);
+  if (!ctx.rules.visible(found.doc.id)) throw notReplicated(ctx, found.doc.id, id);
   return found;
+}
+
+/**
+ * An object created a moment ago that has not replicated yet: reads get 404; writes naming it
+ * get 404, or 400 `Request_BadRequest` when the fault plan says so (the reference pages warn
+ * that a member add right after a create may fail either way; the 400's wording is the one
+ * Graph gives for a reference it cannot resolve).
+ */
+function notReplicated(ctx: GraphContext, id: string, key: string): GraphError {
+  if (ctx.request.method !== 'GET' && ctx.rules.lagStatus(id) === 400) {
+    return graphErrors.invalidReference(id);
+  }
+  return graphErrors.resourceNotFound(key);
 }
 
 const REFERENCE_PATH = /\/v1\.0\/(directoryObjects|users|groups)\/([^/?#]+)\/?$/i;

@@ -354,5 +354,6 @@ function maxPageSize(ctx: GraphContext): number {
   const text = Array.isArray(prefer) ? prefer.join(',') : (prefer ?? '');
   const match = /odata\.maxpagesize\s*=\s*(\d+)/i.exec(text);
   const size = match?.[1] === undefined ? DEFAULT_PAGE_SIZE : Number(match[1]);
-  return Math.min(Math.max(size, 1), MAX_PAGE_SIZE);
+  // Graph's delta pages often hold fewer objects than asked; a fault plan's delta-page says how many.
+  return Math.min(Math.max(size, 1), MAX_PAGE_SIZE, ctx.rules.deltaPageSize ?? MAX_PAGE_SIZE);
 }

@@ -16,36 +16,16 @@ import type {
 } from '../store.js';
 import { audit } from './audit.js';
 import type { GraphContext } from './context.js';
-import {
-  decodeSkipToken,
-  DEFAULT_PAGE_SIZE,
-  encodeSkipToken,
-  findObject,
-  GUID,
-  hasAnyRole,
-  nextLink,
-  odataType,
-  parseSelect,
-  parseTop,
-} from './context.js';
+import { findObject, GUID, hasAnyRole, odataType, parseSelect } from './context.js';
 import type { FilterSchema } from './filter.js';
-import { checkFilter, evaluateFilter } from './filter.js';
-import {
-  canonicalGroupProperty,
-  DEFAULT_GROUP_SELECT,
-  GROUP_TYPE,
-  renderGroup,
-} from './group-schema.js';
+import { checkFilter } from './filter.js';
+import { evaluateFilter } from './filter-backends.js';
+import { DEFAULT_GROUP_SELECT, renderGroup } from './group-schema.js';
 import { renderDirectoryObject } from './groups.js';
+import { deletedShape } from './collections.js';
+import { listCollection } from './list.js';
 import { parseSystemQuery } from './odata.js';
-import {
-  canonicalUserProperty,
-  DEFAULT_USER_SELECT,
-  renderUser,
-  USER_PROPERTIES,
-  USER_RESOURCE,
-  USER_TYPE,
-} from './user-schema.js';
+import { DEFAULT_USER_SELECT, renderUser, USER_PROPERTIES, USER_RESOURCE } from './user-schema.js';
 import { assertVerifiedUpnDomain } from './domains.js';
 import { jsonObjectBody } from '../http.js';
 
@@ -67,39 +47,7 @@ export function listDeletedItems(ctx: GraphContext, cast: string | undefined): S
       : graphErrors.segmentNotFound(cast);
   }
   if (!canReadKind(ctx, kind)) throw graphErrors.insufficientPrivileges();
-  const query = parseSystemQuery(ctx.request.url.searchParams, ['$select', '$top', '$skiptoken']);
-  const select =
-    kind === 'user'
-      ? parseSelect(query.$select, canonicalUserProperty, USER_TYPE, DEFAULT_USER_SELECT)
-      : parseSelect(query.$select, canonicalGroupProperty, GROUP_TYPE, DEFAULT_GROUP_SELECT);
-  const top = parseTop(query.$top);
-  const state = query.$skiptoken === undefined ? undefined : decodeSkipToken(query.$skiptoken);
-  const pageSize = top ?? DEFAULT_PAGE_SIZE;
-  const rows = ctx.store.queryObjects({
-    kind,
-    state: 'deleted',
-    afterSeq: state?.after ?? 0,
-    limit: pageSize + 1,
-  });
-  const page = rows.slice(0, pageSize);
-  const collection = kind === 'user' ? 'users' : 'groups';
-  const body: Record<string, unknown> = {
-    '@odata.context': `${ctx.origin}/v1.0/$metadata#${collection}${select.contextSuffix}`,
-  };
-  const last = page.at(-1);
-  if (rows.length > pageSize && last !== undefined) {
-    body['@odata.nextLink'] = nextLink(ctx, `/directory/deletedItems/microsoft.graph.${kind}`, [
-      ['$select', select.explicit ? select.names.join(',') : undefined],
-      ['$top', top === undefined ? undefined : String(top)],
-      ['$skiptoken', encodeSkipToken({ after: last.seq, page: (state?.page ?? 1) + 1 })],
-    ]);
-  }
-  body['value'] = page.map((row) =>
-    kind === 'user'
-      ? renderUser(row.doc as UserDocument, select.output)
-      : renderGroup(row.doc, select.output),
-  );
-  return { status: 200, body };
+  return listCollection(ctx, deletedShape(kind));
 }
 
 export function getDeletedItem(ctx: GraphContext, id: string): SimResponse {

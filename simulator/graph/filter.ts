@@ -2,9 +2,9 @@
  * OData `$filter` for directory objects: a small recursive-descent parser for the subset
  * Microsoft Graph supports on users and groups, a checker that applies Graph's per-property
  * rules (which operators work by default, which need advanced query parameters, which are not
- * supported at all), and two back ends: SQL over the store's JSON documents (users, groups;
- * uses the store's expression indexes), and a plain evaluator for small document sets (role
- * assignments). No maintained npm OData parser fits (the ones published target OData v2/v4
+ * supported at all), and two back ends (filter-backends.ts): SQL over the store's JSON
+ * documents (users, groups; uses the store's expression indexes), and a plain evaluator for
+ * small document sets (role assignments, a group's members). No maintained npm OData parser fits (the ones published target OData v2/v4
  * servers as a whole, are unmaintained, or have no TypeScript types), and this subset is small.
  *
  * Grammar (keywords and function names case-insensitive, as Graph accepts them):
@@ -28,7 +28,6 @@
  * eventual and $count=true) and the error bodies shown there.
  */
 import { GraphError } from '../errors.js';
-import type { SqlFilter } from '../store.js';
 
 export type Literal =
   | { readonly kind: 'string'; readonly value: string }
@@ -320,6 +319,11 @@ export interface FilterableProperty {
   readonly jsonPath: string;
   /** A store column holding the lowercased value (faster, indexed). */
   readonly column?: 'id' | 'key';
+  /**
+   * A computed property's value as a SQL expression over the `objects` row (schema constants
+   * only, never request text). The in-memory evaluator reads `jsonPath` instead.
+   */
+  readonly sql?: string;
   readonly eq?: Support;
   readonly startsWith?: Support;
   readonly endsWith?: Support;
@@ -545,172 +549,4 @@ function tooManyClauses(count: number): GraphError {
     'Request_UnsupportedQuery',
     `Too many child clauses specified in search filter expression containing 'OR' operators: ${count}. Max allowed: ${MAX_OR_CLAUSES}.`,
   );
-}
-
-// ----------------------------------------------------------------------------------------
-// Back end 1: SQL over the store's `objects` rows
-
-const SAFE_JSON_PATH = /^\$(\.[A-Za-z_][\w]*)+$/;
-
-/**
- * Compiles a checked filter to a SQL predicate. Positive terms are left bare (`expr = ?`) so
- * SQLite can use the store's expression indexes; a term over a missing property is NULL, which
- * WHERE treats as false, and `not` wraps its operand in coalesce(…, 0) so NULL never leaks
- * through a negation. `ne` counts a missing value as "not equal", as Graph does.
- */
-export function filterToSql(checked: CheckedFilter): SqlFilter {
-  const params: unknown[] = [];
-
-  const valueSql = (property: FilterableProperty): string => {
-    if (!SAFE_JSON_PATH.test(property.jsonPath)) {
-      throw new Error(`unsafe JSON path in filter schema: ${property.jsonPath}`);
-    }
-    if (property.column !== undefined) return property.column;
-    const extract = `json_extract(doc, '${property.jsonPath}')`;
-    return property.type === 'boolean' ? extract : `lower(${extract})`;
-  };
-
-  const literalSql = (property: FilterableProperty, value: Literal): string => {
-    if (value.kind === 'boolean') {
-      params.push(value.value ? 1 : 0);
-      return '?';
-    }
-    params.push(
-      value.kind === 'string' || value.kind === 'guid' ? value.value.toLowerCase() : null,
-    );
-    return property.type === 'boolean' ? '?' : '?';
-  };
-
-  const likeEscape = (text: string): string =>
-    text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-
-  const compile = (node: FilterNode): string => {
-    switch (node.type) {
-      case 'and':
-        return `(${compile(node.left)} AND ${compile(node.right)})`;
-      case 'or':
-        return `(${compile(node.left)} OR ${compile(node.right)})`;
-      case 'not':
-        return `(NOT coalesce(${compile(node.operand)}, 0))`;
-      case 'compare': {
-        const property = checked.resolve(node.property);
-        const column = valueSql(property);
-        if (node.value.kind === 'null') {
-          return node.op === 'eq' ? `(${column} IS NULL)` : `(${column} IS NOT NULL)`;
-        }
-        const literal = literalSql(property, node.value);
-        return node.op === 'eq' ? `${column} = ${literal}` : `coalesce(${column} <> ${literal}, 1)`;
-      }
-      case 'in': {
-        const property = checked.resolve(node.property);
-        const column = valueSql(property);
-        // As ORed equalities rather than IN (...): SQLite then uses the expression index for
-        // each value instead of scanning in seq order.
-        return `(${node.values.map((v) => `${column} = ${literalSql(property, v)}`).join(' OR ')})`;
-      }
-      case 'startsWith':
-      case 'endsWith': {
-        const property = checked.resolve(node.property);
-        const text = node.value.kind === 'string' ? node.value.value : '';
-        params.push(node.type === 'startsWith' ? `${likeEscape(text)}%` : `%${likeEscape(text)}`);
-        return `${valueSql(property)} LIKE ? ESCAPE '\\'`;
-      }
-      case 'any': {
-        const property = checked.resolve(node.property);
-        if (!SAFE_JSON_PATH.test(property.jsonPath)) throw new Error('unsafe JSON path');
-        const element =
-          node.member === undefined
-            ? 'lower(value)'
-            : `lower(json_extract(value, '$.${node.member.replace(/[^\w]/g, '')}'))`;
-        const value =
-          node.value.kind === 'string' || node.value.kind === 'guid'
-            ? node.value.value.toLowerCase()
-            : '';
-        let test: string;
-        if (node.test === 'startsWith') {
-          params.push(`${likeEscape(value)}%`);
-          test = `${element} LIKE ? ESCAPE '\\'`;
-        } else {
-          params.push(value);
-          test = node.test === 'eq' ? `${element} = ?` : `${element} <> ?`;
-        }
-        return `EXISTS (SELECT 1 FROM json_each(doc, '${property.jsonPath}') WHERE ${test})`;
-      }
-    }
-  };
-
-  const sql = compile(checked.tree);
-  return { sql, params };
-}
-
-// ----------------------------------------------------------------------------------------
-// Back end 2: in-memory evaluation (small document sets such as role assignments)
-
-export function evaluateFilter(
-  checked: CheckedFilter,
-  doc: Readonly<Record<string, unknown>>,
-): boolean {
-  const read = (property: FilterableProperty): unknown => {
-    let value: unknown = doc;
-    for (const part of property.jsonPath.slice(2).split('.')) {
-      value =
-        typeof value === 'object' && value !== null
-          ? (value as Record<string, unknown>)[part]
-          : undefined;
-    }
-    return value;
-  };
-  const norm = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
-  const lit = (v: Literal): unknown =>
-    v.kind === 'null'
-      ? null
-      : v.kind === 'string' || v.kind === 'guid'
-        ? v.value.toLowerCase()
-        : v.value;
-
-  const run = (node: FilterNode): boolean => {
-    switch (node.type) {
-      case 'and':
-        return run(node.left) && run(node.right);
-      case 'or':
-        return run(node.left) || run(node.right);
-      case 'not':
-        return !run(node.operand);
-      case 'compare': {
-        const value = norm(read(checked.resolve(node.property))) ?? null;
-        const equal = value === lit(node.value);
-        return node.op === 'eq' ? equal : !equal;
-      }
-      case 'in': {
-        const value = norm(read(checked.resolve(node.property))) ?? null;
-        return node.values.some((v) => lit(v) === value);
-      }
-      case 'startsWith':
-      case 'endsWith': {
-        const value = norm(read(checked.resolve(node.property)));
-        const test = lit(node.value);
-        if (typeof value !== 'string' || typeof test !== 'string') return false;
-        return node.type === 'startsWith' ? value.startsWith(test) : value.endsWith(test);
-      }
-      case 'any': {
-        const items = read(checked.resolve(node.property));
-        if (!Array.isArray(items)) return false;
-        const test = lit(node.value);
-        return items.some((item: unknown) => {
-          const value = norm(
-            node.member === undefined
-              ? item
-              : typeof item === 'object' && item !== null
-                ? (item as Record<string, unknown>)[node.member]
-                : undefined,
-          );
-          if (node.test === 'startsWith') {
-            return typeof value === 'string' && typeof test === 'string' && value.startsWith(test);
-          }
-          return node.test === 'eq' ? value === test : value !== test;
-        });
-      }
-    }
-  };
-  return run(checked.tree);
 }

@@ -268,6 +268,12 @@ function securityIdentifierOf(id: string): string {
   return `S-1-12-1-${parts.join('-')}`;
 }
 
+const HAS_MEMBERS_WITH_LICENSE_ERRORS_SQL = `EXISTS (SELECT 1 FROM links l JOIN objects m ON m.id = l.target_id
+  WHERE l.rel = 'member' AND l.source_id = objects.id AND m.kind = 'user' AND m.state = 'active'
+  AND EXISTS (SELECT 1 FROM json_each(m.doc, '$.licenseAssignmentStates') s
+    WHERE json_extract(s.value, '$.state') = 'Error'
+    AND lower(json_extract(s.value, '$.assignedByGroup')) = lower(objects.id)))`;
+
 export const GROUP_FILTER_SCHEMA: FilterSchema = {
   typeName: GROUP_TYPE,
   resourceName: GROUP_RESOURCE,
@@ -338,6 +344,23 @@ export const GROUP_FILTER_SCHEMA: FilterSchema = {
       jsonPath: '$.assignedLicenses',
       eq: 'default',
       members: { skuId: 'guid' },
+    },
+    // Dynamic groups are not modelled: every group's state is null, so `eq 'On'` finds none.
+    {
+      name: 'membershipRuleProcessingState',
+      type: 'string',
+      jsonPath: '$.membershipRuleProcessingState',
+      eq: 'default',
+      nullValues: 'advanced',
+    },
+    {
+      // Computed (group-list example 2): a direct user member holds a license through this
+      // group in state Error. Not evaluated on member lists (read from the document there).
+      name: 'hasMembersWithLicenseErrors',
+      type: 'boolean',
+      jsonPath: '$.hasMembersWithLicenseErrors',
+      sql: HAS_MEMBERS_WITH_LICENSE_ERRORS_SQL,
+      eq: 'default',
     },
   ] satisfies FilterableProperty[],
   knownProperty: canonicalGroupProperty,

@@ -20,24 +20,19 @@ import { audit, modifiedProperties } from './audit.js';
 import type { GraphContext } from './context.js';
 import {
   assertNotRestricted,
-  decodeSkipToken,
-  DEFAULT_PAGE_SIZE,
-  encodeSkipToken,
   findGroup,
   hasAnyRole,
-  nextLink,
   odataType,
   parseSelect,
-  parseTop,
   resolveReference,
 } from './context.js';
-import { listCollection } from './list.js';
+import { GROUPS } from './collections.js';
+import { countCollection, listCollection } from './list.js';
 import {
   canonicalGroupProperty,
   checkGroupShape,
   DEFAULT_GROUP_SELECT,
   derivedGroupProperties,
-  GROUP_FILTER_SCHEMA,
   GROUP_TYPE,
   renderGroup,
   validateGroupWrite,
@@ -59,15 +54,12 @@ const UPSERT_ROLES = ['Group.Create', ...GROUP_WRITE_ROLES];
 const MAX_BINDS = 20;
 
 export function listGroups(ctx: GraphContext): SimResponse {
-  return listCollection(ctx, {
-    kind: 'group',
-    collection: 'groups',
-    canonicalProperty: canonicalGroupProperty,
-    typeName: GROUP_TYPE,
-    defaultSelect: DEFAULT_GROUP_SELECT,
-    filterSchema: GROUP_FILTER_SCHEMA,
-    render: renderGroup,
-  });
+  return listCollection(ctx, GROUPS);
+}
+
+/** `GET /groups/$count`: plain text, and only with `ConsistencyLevel: eventual`. */
+export function countGroups(ctx: GraphContext): SimResponse {
+  return countCollection(ctx, GROUPS);
 }
 
 export function getGroup(ctx: GraphContext, segment: PathSegment): SimResponse {
@@ -166,47 +158,6 @@ export function deleteGroup(ctx: GraphContext, segment: PathSegment): SimRespons
 
 // ---------------------------------------------------------------------------- members
 
-/** `GET /groups/{id}/members`: directoryObjects with `@odata.type`, paged by link order. */
-/** `GET /groups/{id}/members` or `/groups/{id}/owners`: directory objects, paged. */
-export function listMembers(
-  ctx: GraphContext,
-  segment: PathSegment,
-  rel: 'member' | 'owner' = 'member',
-): SimResponse {
-  const query = parseSystemQuery(ctx.request.url.searchParams, ['$select', '$top', '$skiptoken']);
-  const select = parseSelect(
-    query.$select,
-    (name) => canonicalUserProperty(name) ?? canonicalGroupProperty(name),
-    'microsoft.graph.directoryObject',
-    [],
-  );
-  const top = parseTop(query.$top);
-  const state = query.$skiptoken === undefined ? undefined : decodeSkipToken(query.$skiptoken);
-  const group = findGroup(ctx, segment);
-  const pageSize = top ?? DEFAULT_PAGE_SIZE;
-  const links = ctx.store.pageLinks(rel, group.doc.id, state?.after ?? 0, pageSize + 1);
-  const page = links.slice(0, pageSize);
-  const value = page.flatMap((link) => {
-    const member = ctx.store.getObject(link.targetId);
-    return member === undefined || member.state !== 'active'
-      ? []
-      : [renderDirectoryObject(member, select.explicit ? select.output : undefined)];
-  });
-  const body: Record<string, unknown> = {
-    '@odata.context': `${ctx.origin}/v1.0/$metadata#directoryObjects${select.contextSuffix}`,
-  };
-  const last = page.at(-1);
-  if (links.length > pageSize && last !== undefined) {
-    body['@odata.nextLink'] = nextLink(ctx, `/groups/${group.doc.id}/${rel}s`, [
-      ['$select', select.explicit ? select.names.join(',') : undefined],
-      ['$top', top === undefined ? undefined : String(top)],
-      ['$skiptoken', encodeSkipToken({ after: last.seq, page: (state?.page ?? 1) + 1 })],
-    ]);
-  }
-  body['value'] = value;
-  return { status: 200, body };
-}
-
 /** `POST /groups/{id}/members/$ref` with `{"@odata.id": ".../directoryObjects/{id}"}`: 204. */
 export function addMember(ctx: GraphContext, segment: PathSegment): SimResponse {
   const body = jsonObjectBody(ctx.request);
@@ -295,7 +246,7 @@ function insertGroup(ctx: GraphContext, body: Readonly<Record<string, unknown>>)
 }
 
 /** Adds members and owners inside the caller's transaction; any existing one adds nothing. */
-function addReferences(
+export function addReferences(
   ctx: GraphContext,
   groupId: string,
   members: readonly string[],
@@ -375,7 +326,7 @@ function splitBinds(body: Readonly<Record<string, unknown>>): {
   return { binds, properties };
 }
 
-function assertMembershipWrite(ctx: GraphContext, group: StoredObject): void {
+export function assertMembershipWrite(ctx: GraphContext, group: StoredObject): void {
   if (!hasAnyRole(ctx, MEMBER_WRITE_ROLES)) throw graphErrors.insufficientPrivileges();
   if (group.doc['isAssignableToRole'] === true && !hasAnyRole(ctx, [ROLE_ASSIGNABLE_ROLE])) {
     throw graphErrors.insufficientPrivileges();

@@ -110,7 +110,15 @@ const KNOWN_OPTIONS = new Set([
 ]);
 
 export type SystemQueryOption =
-  '$select' | '$top' | '$skiptoken' | '$filter' | '$count' | '$expand' | '$deltatoken';
+  | '$select'
+  | '$top'
+  | '$skiptoken'
+  | '$filter'
+  | '$count'
+  | '$expand'
+  | '$deltatoken'
+  | '$orderby'
+  | '$search';
 
 /**
  * The system query options of a request (`$`-prefixed; Graph v1.0 requires the prefix and

@@ -34,13 +34,22 @@ import {
 import {
   addMember,
   createGroup,
+  countGroups,
   deleteGroup,
   getGroup,
   listGroups,
-  listMembers,
   removeMember,
   updateGroup,
 } from './groups.js';
+import {
+  COLLECTION_MEMBERS,
+  GRAPH_ROOTS,
+  GROUP_MEMBERS,
+  USER_MEMBERS,
+  withoutNamespace,
+} from './known-paths.js';
+import { countMembers, listMembers, memberCast } from './member-lists.js';
+import { addOwner, removeOwner } from './owners.js';
 import { assignGroupLicense, assignUserLicense } from './licenses.js';
 import { MAIL_SEND, sendMail } from './mail.js';
 import type { PathSegment } from './odata.js';
@@ -120,6 +129,9 @@ export function resolveRoute(segments: readonly PathSegment[]): Route {
     case 'directoryObjects': {
       const [id, extra] = rest;
       if (id === undefined || extra !== undefined) throw notImplemented(segments);
+      if (!GUID.test(id.name) && COLLECTION_MEMBERS.has(withoutNamespace(id.name))) {
+        throw notImplemented(segments);
+      }
       return {
         GET: { permission: PERMISSIONS.any, run: (ctx) => getDirectoryObject(ctx, id.name) },
       };
@@ -162,6 +174,7 @@ export function resolveRoute(segments: readonly PathSegment[]): Route {
     case 'administrativeUnits':
       throw graphErrors.notImplemented(`/${root.name}`);
     default:
+      if (GRAPH_ROOTS.has(root.name)) throw graphErrors.notImplemented(`/${root.name}`);
       throw graphErrors.segmentNotFound(root.raw);
   }
 }
@@ -217,7 +230,7 @@ function userEntityRoute(key: PathSegment, rest: readonly PathSegment[]): Route 
     if (ref !== undefined) throw graphErrors.segmentNotFound(ref.raw);
     return { POST: { permission: MAIL_SEND, run: (ctx) => sendMail(ctx, key) } };
   }
-  if (extra !== undefined) throw unknownNavigation(nav);
+  if (extra !== undefined) throw unknownNavigation(nav, 'user');
   switch (nav.name) {
     case 'manager':
       if (ref === undefined) {
@@ -246,25 +259,15 @@ function userEntityRoute(key: PathSegment, rest: readonly PathSegment[]): Route 
         },
       };
     default:
-      throw unknownNavigation(nav);
+      throw unknownNavigation(nav, 'user');
   }
 }
 
-const KNOWN_USER_NAVIGATION = new Set([
-  'appRoleAssignments',
-  'checkMemberGroups',
-  'directReports',
-  'licenseDetails',
-  'memberOf',
-  'ownedObjects',
-  'transitiveMemberOf',
-  'owners',
-  'transitiveMembers',
-]);
-
-function unknownNavigation(segment: PathSegment): Error {
-  return KNOWN_USER_NAVIGATION.has(segment.name)
-    ? graphErrors.notImplemented(`/{id}/${segment.name}`)
+/** 501 for what Graph's user or group has and the simulator leaves out, else Graph's 400. */
+function unknownNavigation(segment: PathSegment, kind: 'user' | 'group'): Error {
+  const known = kind === 'user' ? USER_MEMBERS : GROUP_MEMBERS;
+  return known.has(withoutNamespace(segment.name))
+    ? graphErrors.notImplemented(`/${kind}s/{id}/${segment.name}`)
     : graphErrors.segmentNotFound(segment.raw);
 }
 
@@ -279,6 +282,9 @@ function groupsRoute(root: PathSegment, rest: readonly PathSegment[]): Route {
   }
   if (isDelta(second) && tail.length === 0) {
     return { GET: { permission: PERMISSIONS.groupsRead, run: (ctx) => delta(ctx, 'group') } };
+  }
+  if (second.name === '$count' && tail.length === 0) {
+    return { GET: { permission: PERMISSIONS.groupsRead, run: countGroups } };
   }
   if (second.name.startsWith('$') || second.name.startsWith('microsoft.graph.')) {
     throw graphErrors.notImplemented(`/groups/${second.raw}`);
@@ -301,34 +307,50 @@ function groupEntityRoute(key: PathSegment, rest: readonly PathSegment[]): Route
       POST: { permission: PERMISSIONS.groupLicenses, run: (ctx) => assignGroupLicense(ctx, key) },
     };
   }
-  if (nav.name === 'owners' && third === undefined) {
-    return {
-      GET: {
-        permission: PERMISSIONS.groupsRead,
-        run: (ctx) => listMembers(ctx, key, 'owner'),
-        cost: 3,
-      },
-    };
+  if (nav.name === 'members' || nav.name === 'owners') {
+    return linksRoute(key, nav.name === 'members' ? 'member' : 'owner', [third, fourth, extra]);
   }
-  if (nav.name !== 'members' || extra !== undefined) throw unknownNavigation(nav);
+  throw unknownNavigation(nav, 'group');
+}
+
+/**
+ * `/groups/{id}/members|owners[/$ref | /$count | /{id}/$ref | /microsoft.graph.user[/$count]]`.
+ */
+function linksRoute(
+  key: PathSegment,
+  rel: 'member' | 'owner',
+  [third, fourth, extra]: readonly (PathSegment | undefined)[],
+): Route {
+  const read = PERMISSIONS.groupsRead;
+  if (extra !== undefined) throw graphErrors.segmentNotFound(extra.raw);
   if (third === undefined) {
-    return {
-      GET: { permission: PERMISSIONS.groupsRead, run: (ctx) => listMembers(ctx, key), cost: 3 },
-    };
+    return { GET: { permission: read, run: (ctx) => listMembers(ctx, key, rel), cost: 3 } };
+  }
+  if (third.name === '$count' && fourth === undefined) {
+    return { GET: { permission: read, run: (ctx) => countMembers(ctx, key, rel) } };
   }
   if (third.name === '$ref' && fourth === undefined) {
-    return { POST: { permission: PERMISSIONS.membersWrite, run: (ctx) => addMember(ctx, key) } };
+    const add = rel === 'member' ? addMember : addOwner;
+    return { POST: { permission: PERMISSIONS.membersWrite, run: (ctx) => add(ctx, key) } };
   }
   if (fourth?.name === '$ref' && GUID.test(third.name)) {
+    const remove = rel === 'member' ? removeMember : removeOwner;
     return {
-      DELETE: {
-        permission: PERMISSIONS.membersWrite,
-        run: (ctx) => removeMember(ctx, key, third.name),
-      },
+      DELETE: { permission: PERMISSIONS.membersWrite, run: (ctx) => remove(ctx, key, third.name) },
     };
   }
-  if (third.name.startsWith('microsoft.graph.')) {
-    throw graphErrors.notImplemented(`/groups/{id}/members/${third.name}`);
+  if (third.name.toLowerCase().startsWith('microsoft.graph.')) {
+    const cast = memberCast(third);
+    if (fourth === undefined) {
+      return { GET: { permission: read, run: (ctx) => listMembers(ctx, key, rel, cast), cost: 3 } };
+    }
+    if (fourth.name === '$count') {
+      return { GET: { permission: read, run: (ctx) => countMembers(ctx, key, rel, cast) } };
+    }
+    throw graphErrors.segmentNotFound(fourth.raw);
+  }
+  if (GUID.test(third.name) && fourth === undefined) {
+    throw graphErrors.notImplemented(`/groups/{id}/${rel}s/{id}`);
   }
   throw graphErrors.segmentNotFound(third.raw);
 }

@@ -25,9 +25,9 @@ import {
   resolveReference,
 } from './context.js';
 import { assertVerifiedUpnDomain } from './domains.js';
-import { checkFilter, filterToSql } from './filter.js';
 import { parseUserExpand } from './expand.js';
-import { contextSuffix, listCollection, parseExpansion } from './list.js';
+import { USERS } from './collections.js';
+import { contextSuffix, countCollection, listCollection, parseExpansion } from './list.js';
 import type { PathSegment } from './odata.js';
 import { parseSystemQuery } from './odata.js';
 import {
@@ -38,7 +38,6 @@ import {
   nowDateTimeOffset,
   onPremisesMasteredIn,
   renderUser,
-  USER_FILTER_SCHEMA,
   USER_TYPE,
   validateUserWrite,
 } from './user-schema.js';
@@ -57,29 +56,12 @@ const SENSITIVE_ON_ADMINS = new Set([
 ]);
 
 export function listUsers(ctx: GraphContext): SimResponse {
-  return listCollection(ctx, {
-    kind: 'user',
-    collection: 'users',
-    canonicalProperty: canonicalUserProperty,
-    typeName: USER_TYPE,
-    defaultSelect: DEFAULT_USER_SELECT,
-    filterSchema: USER_FILTER_SCHEMA,
-    render: (doc, select) => renderUser(doc as UserDocument, select),
-    parseExpand: parseUserExpand,
-  });
+  return listCollection(ctx, USERS);
 }
 
 /** `GET /users/$count`: plain text, and only with `ConsistencyLevel: eventual`. */
 export function countUsers(ctx: GraphContext): SimResponse {
-  const query = parseSystemQuery(ctx.request.url.searchParams, ['$filter']);
-  if ((ctx.request.headers['consistencylevel'] ?? '').toString().toLowerCase() !== 'eventual') {
-    throw graphErrors.countNotSupported();
-  }
-  const where =
-    query.$filter === undefined
-      ? undefined
-      : filterToSql(checkFilter(query.$filter, USER_FILTER_SCHEMA, true));
-  return { status: 200, text: String(ctx.store.countObjects('user', 'active', where)) };
+  return countCollection(ctx, USERS);
 }
 
 export function getUser(ctx: GraphContext, segment: PathSegment): SimResponse {
