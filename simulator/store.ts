@@ -174,6 +174,8 @@ export interface TenantStore {
 
   listDocs(kind: DocKind): DirectoryDocument[];
   getDoc(kind: DocKind, id: string): DirectoryDocument | undefined;
+  /** Adds a document (a new directory extension), in its own write transaction. */
+  insertDoc(kind: DocKind, id: string, doc: DirectoryDocument): void;
 
   /** The latest change sequence number. */
   currentCseq(): number;
@@ -289,6 +291,7 @@ export function openTenantStore(
 
     listDocs: docs.listDocs,
     getDoc: docs.getDoc,
+    insertDoc: (kind, id, doc) => write(() => docs.insertDoc(kind, id, doc)),
 
     currentCseq: objects.currentCseq,
     changedObjects: objects.changedObjects,

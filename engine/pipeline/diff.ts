@@ -3,6 +3,7 @@
  * `managed` or `adoptable` are ever written, and only `managed` ones are deprovisioned.
  */
 import { createUserId, subjectOf } from '../model/plan.js';
+import { userPropertyType } from './attribute-types.js';
 import { identifierKey as identifierKeyOf, isCaseInsensitiveAttribute } from '../expr/normalize.js';
 import { indexAddresses, restoreConflicts } from './addresses.js';
 import type { AddressIndex } from './addresses.js';
@@ -535,12 +536,19 @@ export function sameValue(
 ): boolean {
   const x = normaliseValue(a);
   const y = normaliseValue(b);
+  const type = userPropertyType(attribute);
   if (Array.isArray(x) || Array.isArray(y)) {
     const xs = Array.isArray(x) ? x : x === null ? [] : [String(x)];
     const ys = Array.isArray(y) ? y : y === null ? [] : [String(y)];
-    return xs.length === ys.length && xs.every((v, i) => v === ys[i]);
+    // Graph keeps some collections as sets (otherMails): their order carries no meaning.
+    const [a, b] = type?.set ? [[...xs].sort(compareText), [...ys].sort(compareText)] : [xs, ys];
+    return a.length === b.length && a.every((v, i) => v === b[i]);
   }
-  if (typeof x === 'string' && typeof y === 'string' && isCaseInsensitiveAttribute(attribute)) {
+  if (
+    typeof x === 'string' &&
+    typeof y === 'string' &&
+    (isCaseInsensitiveAttribute(attribute) || type?.values !== undefined)
+  ) {
     return x.toLowerCase() === y.toLowerCase();
   }
   return x === y;

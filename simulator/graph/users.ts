@@ -28,6 +28,7 @@ import { assertVerifiedUpnDomain } from './domains.js';
 import { checkFilter, filterToSql } from './filter.js';
 import { parseUserExpand } from './expand.js';
 import { contextSuffix, listCollection, parseExpansion } from './list.js';
+import { extensionLookup } from './applications.js';
 import type { PathSegment } from './odata.js';
 import { parseSystemQuery } from './odata.js';
 import {
@@ -100,7 +101,7 @@ export function getUser(ctx: GraphContext, segment: PathSegment): SimResponse {
 
 export function createUser(ctx: GraphContext): SimResponse {
   const body = jsonObjectBody(ctx.request);
-  const changes = validateUserWrite(body, 'create');
+  const changes = validateUserWrite(body, 'create', extensionLookup(ctx.store));
   assertVerifiedUpnDomain(ctx, changes['userPrincipalName']);
   const created = nowDateTimeOffset(ctx.clock.now());
   const user = compactUser({
@@ -135,7 +136,7 @@ export function createUser(ctx: GraphContext): SimResponse {
 export function updateUser(ctx: GraphContext, segment: PathSegment): SimResponse {
   const body = jsonObjectBody(ctx.request);
   const found = findUser(ctx, segment);
-  const changes = validateUserWrite(body, 'update');
+  const changes = validateUserWrite(body, 'update', extensionLookup(ctx.store));
   const names = Object.keys(changes);
   // Narrower write permissions (Graph's permissions reference, Dec 2024): enabling and
   // disabling alone needs User.EnableDisableAccount.All; other profile properties
@@ -223,8 +224,8 @@ function holdsDirectoryRole(ctx: GraphContext, userId: string): boolean {
 
 /**
  * PATCH semantics: properties absent from the body keep their value; null clears one. The
- * complex `onPremisesExtensionAttributes` merges per sub-property the same way, so setting
- * `extensionAttribute1` leaves 2-15 as they were.
+ * complex `onPremisesExtensionAttributes` and `employeeOrgData` merge per sub-property the same
+ * way, so setting `extensionAttribute1` leaves 2-15 as they were.
  */
 function applyChanges(
   user: UserDocument,
@@ -232,7 +233,10 @@ function applyChanges(
 ): UserDocument {
   const next: Record<string, unknown> = { ...user };
   for (const [name, value] of Object.entries(changes)) {
-    if (name === 'onPremisesExtensionAttributes' && isPlainObject(value)) {
+    if (
+      (name === 'onPremisesExtensionAttributes' || name === 'employeeOrgData') &&
+      isPlainObject(value)
+    ) {
       const current = isPlainObject(next[name]) ? next[name] : {};
       next[name] = { ...current, ...value };
     } else {

@@ -19,7 +19,11 @@ export type DocKind =
   | 'roleDefinition'
   | 'administrativeUnit'
   /** Keyed by the lowercased domain name; the document's `id` keeps the name as given. */
-  | 'domain';
+  | 'domain'
+  /** Applications (seeded), for their directory extensions. */
+  | 'application'
+  /** Directory extensions (`extensionProperty`), with the owning app's id in `ownerAppId`. */
+  | 'extensionProperty';
 
 export interface StoredObject {
   readonly seq: number;
