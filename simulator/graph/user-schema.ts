@@ -65,6 +65,8 @@ const UPN_PATTERN =
   /^[A-Za-z0-9'.\-_!#^~]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
 export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
+  // The rest of Graph's writable properties; the entries below refine or add to them.
+  ...generatedProperties(),
   id: { kind: 'string', readOnly: true },
   userPrincipalName: {
     kind: 'string',
@@ -125,7 +127,6 @@ export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
   // "Read-only in Microsoft Graph"; Entra adds the mail as the primary SMTP: address (users.ts).
   // Unique across users and groups (../addresses.ts). Returned only on $select.
   proxyAddresses: { kind: 'stringCollection', readOnly: true },
-  ...generatedProperties(),
 };
 
 /**
