@@ -166,4 +166,50 @@ describe('extension values and the rest of the writable user', () => {
       .patch({ ageGroup: 'minor', consentProvidedForMinor: 'granted' });
     await sim.close();
   });
+
+  test('S-EXT4 $filter on extension values: eq on String and Boolean, any() on multi-valued, eq null with advanced queries', async () => {
+    const sim = await simulator({
+      throttling: false,
+      seed: {
+        ...seed,
+        applications: [
+          {
+            ...seed.applications[0],
+            extensionProperties: [
+              ...seed.applications[0]!.extensionProperties,
+              { name: 'office', dataType: 'String', targetObjects: ['User'] },
+            ],
+          },
+        ],
+        users: [1, 2, 3].map((n) => {
+          const { passwordProfile: _p, ...user } = newUser(n);
+          return {
+            ...user,
+            ...(n < 3 ? { [ext('office')]: n === 1 ? 'Lisbon' : 'Accra' } : {}),
+            [ext('cleared')]: n === 2,
+            [ext('tags')]: n === 1 ? ['red', 'blue'] : ['green'],
+          };
+        }),
+      },
+    });
+    const graph = graphFor(sim);
+    const upns = async (filter: string, advanced = false) => {
+      let request = graph.api('/users').filter(filter).select('userPrincipalName');
+      if (advanced) request = request.header('ConsistencyLevel', 'eventual').count(true);
+      const page = (await request.get()) as { value: { userPrincipalName: string }[] };
+      return page.value.map((u) => u.userPrincipalName).sort();
+    };
+    expect(await upns(`${ext('office')} eq 'lisbon'`)).toEqual(['user1@contoso.example']);
+    expect(await upns(`${ext('cleared')} eq true`)).toEqual(['user2@contoso.example']);
+    expect(await upns(`${ext('tags')}/any(t:t eq 'blue')`)).toEqual(['user1@contoso.example']);
+    expect(await upns(`${ext('office')} eq null`, true)).toEqual(['user3@contoso.example']);
+    const integer = await graphFailure(
+      graph
+        .api('/users')
+        .filter(`${ext('badge')} eq 'x'`)
+        .get(),
+    );
+    expect(integer.statusCode).toBe(400);
+    await sim.close();
+  });
 });

@@ -132,21 +132,21 @@ export function extensionPropertyDocument(
   };
 }
 
+/** Every registered directory extension. */
+export function extensionDefinitions(store: TenantStore): ExtensionDefinition[] {
+  return store.listDocs('extensionProperty').map((e) => ({
+    name: String(e['name']),
+    dataType: String(e['dataType']),
+    isMultiValued: e['isMultiValued'] === true,
+    targetObjects: (e['targetObjects'] as string[] | undefined) ?? [],
+  }));
+}
+
 /** The registered extensions by name (any case), for user writes. */
 export function extensionLookup(store: TenantStore): ExtensionLookup {
   let byName: Map<string, ExtensionDefinition> | undefined;
   return (name) => {
-    byName ??= new Map(
-      store.listDocs('extensionProperty').map((e) => [
-        String(e['name']).toLowerCase(),
-        {
-          name: String(e['name']),
-          dataType: String(e['dataType']),
-          isMultiValued: e['isMultiValued'] === true,
-          targetObjects: (e['targetObjects'] as string[] | undefined) ?? [],
-        },
-      ]),
-    );
+    byName ??= new Map(extensionDefinitions(store).map((d) => [d.name.toLowerCase(), d]));
     return byName.get(name.toLowerCase());
   };
 }

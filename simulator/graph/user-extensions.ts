@@ -9,6 +9,7 @@
  * Definitions live in the store (`extensionProperty` docs, ../graph/applications.ts).
  */
 import { graphErrors } from '../errors.js';
+import type { FilterableProperty, FilterSchema } from './filter.js';
 
 export interface ExtensionDefinition {
   readonly name: string;
@@ -83,4 +84,39 @@ function scalar(definition: ExtensionDefinition, value: unknown): unknown {
 
 function literal(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * `$filter` on directory extension values, per registered user extension: `eq` (and `in`) on
+ * String and Boolean ones without advanced queries, `any(x: x eq '…')` on multi-valued ones,
+ * `eq null` with advanced queries. Integer, LargeInteger and DateTime extensions are not
+ * filterable in the simulator (its filter language has no numbers).
+ */
+export function withExtensionFilters(
+  schema: FilterSchema,
+  definitions: readonly ExtensionDefinition[],
+): FilterSchema {
+  const extra: FilterableProperty[] = [];
+  for (const d of definitions) {
+    if (!d.targetObjects.some((t) => /^user$/i.test(t))) continue;
+    const type = d.dataType.toLowerCase();
+    const filterType = d.isMultiValued
+      ? type === 'string'
+        ? 'stringCollection'
+        : undefined
+      : type === 'string'
+        ? 'string'
+        : type === 'boolean'
+          ? 'boolean'
+          : undefined;
+    if (filterType === undefined) continue;
+    extra.push({
+      name: d.name,
+      type: filterType,
+      jsonPath: `$.${d.name}`,
+      eq: 'default',
+      nullValues: 'advanced',
+    });
+  }
+  return extra.length === 0 ? schema : { ...schema, properties: [...schema.properties, ...extra] };
 }

@@ -28,7 +28,8 @@ import { assertVerifiedUpnDomain } from './domains.js';
 import { checkFilter, filterToSql } from './filter.js';
 import { parseUserExpand } from './expand.js';
 import { contextSuffix, listCollection, parseExpansion } from './list.js';
-import { extensionLookup } from './applications.js';
+import { extensionDefinitions, extensionLookup } from './applications.js';
+import { withExtensionFilters } from './user-extensions.js';
 import type { PathSegment } from './odata.js';
 import { parseSystemQuery } from './odata.js';
 import {
@@ -64,7 +65,7 @@ export function listUsers(ctx: GraphContext): SimResponse {
     canonicalProperty: canonicalUserProperty,
     typeName: USER_TYPE,
     defaultSelect: DEFAULT_USER_SELECT,
-    filterSchema: USER_FILTER_SCHEMA,
+    filterSchema: withExtensionFilters(USER_FILTER_SCHEMA, extensionDefinitions(ctx.store)),
     render: (doc, select) => renderUser(doc as UserDocument, select),
     parseExpand: parseUserExpand,
   });
@@ -79,7 +80,13 @@ export function countUsers(ctx: GraphContext): SimResponse {
   const where =
     query.$filter === undefined
       ? undefined
-      : filterToSql(checkFilter(query.$filter, USER_FILTER_SCHEMA, true));
+      : filterToSql(
+          checkFilter(
+            query.$filter,
+            withExtensionFilters(USER_FILTER_SCHEMA, extensionDefinitions(ctx.store)),
+            true,
+          ),
+        );
   return { status: 200, text: String(ctx.store.countObjects('user', 'active', where)) };
 }
 
