@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openTenantStore } from '../../simulator/index.js';
 import type { ExampleCopy } from './helpers.js';
 import {
   cli,
@@ -23,6 +24,34 @@ const ext = (name: string) => `extension_${APP}_${name}`;
 
 const example: ExampleCopy = copyExample('hr-extensions');
 afterAll(() => example.remove());
+
+/** The modified properties of each "Update user" audit entry for this account, oldest first. */
+function updatesOf(upn: string): string[][] {
+  const store = openTenantStore(join(example.dir, '.entrasync', 'tenant.db'));
+  try {
+    return store
+      .pageAudits({ limit: 999 })
+      .map(
+        (a) => a.doc as unknown as { activityDisplayName: string; targetResources: AuditTarget[] },
+      )
+      .filter(
+        (d) =>
+          d.activityDisplayName === 'Update user' &&
+          d.targetResources[0]?.userPrincipalName === upn,
+      )
+      .reverse()
+      .map((d) =>
+        (d.targetResources[0]?.modifiedProperties ?? []).map((m) => m.displayName).sort(),
+      );
+  } finally {
+    store.close();
+  }
+}
+
+interface AuditTarget {
+  userPrincipalName?: string;
+  modifiedProperties?: { displayName: string }[];
+}
 
 function edit(file: string, change: (text: string) => string): void {
   const path = join(example.dir, file);
@@ -65,6 +94,10 @@ describe('examples/hr-extensions: directory extensions and the rest of the user'
     );
     const { plan, planFile } = await planApplyReplan(example, 'plan-2.json');
     expect(plan.stdout).toContain('2 to update');
+    // The plan shows each changed value, typed: a number and a boolean, not their text.
+    expect(plan.stdout).toContain('employeeOrgData.costCenter: "CC-220" -> "CC-230"');
+    expect(plan.stdout).toContain(`${ext('badgeNumber')}: 71003 -> 71009`);
+    expect(plan.stdout).toContain(`${ext('securityClearance')}: false -> true`);
     const saved = JSON.parse(readFileSync(planFile, 'utf8')) as {
       changes: {
         kind: string;
@@ -94,6 +127,11 @@ describe('examples/hr-extensions: directory extensions and the rest of the user'
       [ext('badgeNumber')]: 71009,
       [ext('securityClearance')]: true,
     });
+    // Both extension values went in one PATCH: one "Update user" entry in the directory audit
+    // log since the first apply, naming both.
+    expect(updatesOf('lena.vogel@contoso.com')).toEqual([
+      [ext('badgeNumber'), ext('securityClearance')],
+    ]);
   });
 
   it('U-EXT3 an extension the application does not have is a plan error naming the ones it has', async () => {
