@@ -5,7 +5,7 @@
  * metadata (msgraph-metadata `clean_v10_metadata/cleanMetadata.xml`; the file is not committed
  * here, pass its path):
  *
- *     node scripts/generate-user-properties.mjs path/to/cleanMetadata.xml
+ *     node scripts/generate-user-properties.mjs path/to/cleanMetadata.xml [out.ts]
  *
  * The CSDL gives names, types and collections but not which properties a client may write: that
  * is in the property descriptions of the user resource ("Read-only."), so it is classified
@@ -17,7 +17,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const OUT = fileURLToPath(new URL('../engine/model/graph-user-properties.ts', import.meta.url));
+const DEFAULT_OUT = fileURLToPath(
+  new URL('../engine/model/graph-user-properties.ts', import.meta.url),
+);
 const SOURCE = 'microsoftgraph/msgraph-metadata clean_v10_metadata/cleanMetadata.xml';
 
 /** "Read-only" in the user resource's descriptions, or set only by an action. */
@@ -80,6 +82,41 @@ const LEFT_OUT = {
   schools: 'a SharePoint profile property: Graph updates it only with delegated permissions',
   skills: 'a SharePoint profile property: Graph updates it only with delegated permissions',
 };
+
+/** Writable by an application through the directory PATCH, and mapped. */
+const WRITABLE = [
+  'accountEnabled',
+  'ageGroup',
+  'businessPhones',
+  'city',
+  'companyName',
+  'consentProvidedForMinor',
+  'country',
+  'department',
+  'displayName',
+  'employeeHireDate',
+  'employeeId',
+  'employeeLeaveDateTime',
+  'employeeType',
+  'faxNumber',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mailNickname',
+  'mobilePhone',
+  'officeLocation',
+  'onPremisesImmutableId',
+  'otherMails',
+  'passwordPolicies',
+  'postalCode',
+  'preferredDataLocation',
+  'preferredLanguage',
+  'state',
+  'streetAddress',
+  'surname',
+  'usageLocation',
+  'userPrincipalName',
+];
 
 /** Complex properties mapped by dotted path, one entry per subfield. */
 const COMPLEX = ['employeeOrgData', 'onPremisesExtensionAttributes'];
@@ -157,7 +194,13 @@ function typeOf(path, csdlType) {
 
 function generate(xml) {
   const user = propertiesOf(block(xml, 'EntityType', 'user'));
-  const known = new Set([...READ_ONLY, ...Object.keys(LEFT_OUT), ...COMPLEX]);
+  const known = new Set([...READ_ONLY, ...Object.keys(LEFT_OUT), ...COMPLEX, ...WRITABLE]);
+  const unclassified = user.map((p) => p.name).filter((n) => !known.has(n));
+  if (unclassified.length > 0) {
+    throw new Error(
+      `user properties in no list (writable, read-only or left out): ${unclassified.join(', ')}`,
+    );
+  }
   const writable = {};
   for (const { name, type } of user) {
     if (READ_ONLY.includes(name) || name in LEFT_OUT) continue;
@@ -168,9 +211,8 @@ function generate(xml) {
       continue;
     }
     if (!type.startsWith('Edm.') && !type.startsWith('Collection(Edm.')) {
-      throw new Error(`${name} (${type}) is complex and in no list: classify it`);
+      throw new Error(`${name} (${type}) is complex: map it by subfield (COMPLEX) or leave it out`);
     }
-    known.add(name);
     writable[name] = typeOf(name, type);
   }
   const missing = [...known].filter((n) => !user.some((p) => p.name === n));
@@ -225,10 +267,17 @@ export const METADATA_USER_PROPERTIES: readonly string[] = ${JSON.stringify(name
 `;
 }
 
-const input = process.argv[2];
+const [input, out = DEFAULT_OUT] = process.argv.slice(2);
 if (!input) {
-  process.stderr.write('usage: node scripts/generate-user-properties.mjs <cleanMetadata.xml>\n');
+  process.stderr.write(
+    'usage: node scripts/generate-user-properties.mjs <cleanMetadata.xml> [out.ts]\n',
+  );
   process.exit(2);
 }
-writeFileSync(OUT, render(generate(readFileSync(input, 'utf8'))));
-process.stdout.write(`wrote ${OUT}\n`);
+try {
+  writeFileSync(out, render(generate(readFileSync(input, 'utf8'))));
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+process.stdout.write(`wrote ${out}\n`);
