@@ -68,6 +68,8 @@ describe('attributeTypesOf', () => {
     expect(run).toThrow(`the tenant has \`${ext('badge')}\``);
     const none = () => attributeTypesOf(spec, tenant([]));
     expect(none).toThrow('that application has none');
+    const unread = () => attributeTypesOf(spec, tenant(undefined));
+    expect(unread).toThrow('the tenant read did not include directory extensions');
     const groupOnly = () =>
       attributeTypesOf(
         aSpec({ attributes: { ...base, [ext('badge')]: 'badge' } }),

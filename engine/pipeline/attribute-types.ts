@@ -115,7 +115,10 @@ function unknownExtensionMessage(
   if (found) {
     return `\`${attribute}\` is registered for ${found.targetObjects.join(', ')}, not for users`;
   }
-  const forUsers = (all ?? []).filter(appliesToUsers).map((e) => `\`${e.name}\``);
+  if (all === undefined) {
+    return `\`${attribute}\` cannot be checked: the tenant read did not include directory extensions (a tenant snapshot taken without this config: take it again)`;
+  }
+  const forUsers = all.filter(appliesToUsers).map((e) => `\`${e.name}\``);
   const app = EXTENSION.exec(attribute)?.[1] ?? '';
   return `\`${attribute}\` is not a directory extension of application ${app} for users: ${
     forUsers.length > 0
