@@ -4,6 +4,12 @@
  * (least privileged application permission: Application.Read.All). The plan checks every mapped
  * extension against them and types its values by `dataType` (engine/pipeline/attribute-types.ts).
  *
+ * Chosen over `POST /directoryObjects/getAvailableExtensionProperties`, which needs
+ * Directory.Read.All and, by Graph's documented known issue, answers empty in tenants with more
+ * than 1,000 service principals (the reference page itself points to this list instead). The cost:
+ * extensions of a multitenant app registered in another tenant have no application object here
+ * and are reported as missing.
+ *
  * An application that does not exist (404) has no extensions, which the plan reports with the
  * names that do exist. Any other refusal fails the read: without the definitions, a value cannot
  * be typed, and a guess would be written to every user.
