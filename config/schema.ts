@@ -5,7 +5,7 @@
  * `description` because the reference is generated from them. Strings the loader treats
  * specially (expressions, secret references) are built with the helpers of `schema-slots.ts`.
  */
-import { Type, type Static, type TOptional, type TSchema, type TString } from '@sinclair/typebox';
+import { Type, type Static, type TString } from '@sinclair/typebox';
 import { CsvSourceOptions } from './sources/csv-options.js';
 import { HttpSourceOptions } from './sources/http-options.js';
 import { LdapSourceOptions } from './sources/ldap-options.js';
@@ -25,6 +25,24 @@ import {
   ScheduleConfig,
 } from './operations-schema.js';
 import { ExpressionString, SecretOrText, StringEnum } from './schema-slots.js';
+import { EXTENSION_ATTRIBUTES, UsersConfig } from './users-schema.js';
+
+export {
+  ANCHOR_ATTRIBUTES,
+  DEFAULT_DEPROVISION_STATE_ATTRIBUTE,
+  DeprovisionConfig,
+  DIRECTORY_EXTENSION_PATTERN,
+  EXTENSION_ATTRIBUTES,
+  flattenExtensionAttribute,
+  isDirectoryExtension,
+  MATCH_RULES,
+  USER_ATTRIBUTE_NAMES,
+  UserAttributesConfig,
+  UsersConfig,
+  type AnchorAttribute,
+  type ExtensionAttributeName,
+  type UserAttributeName,
+} from './users-schema.js';
 
 export {
   ConfigSlot,
@@ -49,24 +67,12 @@ export const DEFAULT_MARKER_ATTRIBUTE = 'extensionAttribute15';
 export const MARKER_VALUE_PREFIX = 'entrasync:';
 export const MARKER_ID_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]*$';
 export const DEFAULT_GROUP_PREFIX = 'entrasync-';
-export const DEFAULT_DEPROVISION_STATE_ATTRIBUTE = 'extensionAttribute14';
 
 /**
  * Source names become JSONata variables (`$hr`) and property names downstream, so they must be
  * identifiers and not names every object already has.
  */
 export const SOURCE_NAME_PATTERN = `^(?!(?:__proto__|constructor|prototype|${FUNCTION_NAMES.join('|')})$)[A-Za-z_][A-Za-z0-9_]*$`;
-
-const EXTENSION_NUMBERS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] as const;
-export type ExtensionAttributeName = `extensionAttribute${(typeof EXTENSION_NUMBERS)[number]}`;
-export const EXTENSION_ATTRIBUTES: readonly ExtensionAttributeName[] = EXTENSION_NUMBERS.map(
-  (n) => `extensionAttribute${n}` as const,
-);
-
-/** Graph path of an extension attribute, as the engine addresses attributes. */
-export function flattenExtensionAttribute(name: ExtensionAttributeName): string {
-  return `onPremisesExtensionAttributes.${name}`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // target
@@ -277,239 +283,6 @@ export const JoinConfig = Type.Object(
   { additionalProperties: false, description: 'How records of several sources form one person.' },
 );
 export type JoinConfig = Static<typeof JoinConfig>;
-
-// ---------------------------------------------------------------------------------------------
-// users
-
-const USER_ATTRIBUTE_DESCRIPTIONS = {
-  givenName: 'Given (first) name.',
-  surname: 'Family name.',
-  displayName: 'Name shown in address lists and the portal. Required.',
-  mail: 'Primary SMTP address.',
-  mailNickname: 'Mail alias.',
-  userPrincipalName:
-    'Sign-in name, `name@domain`, where the domain is verified in the tenant. Required.',
-  accountEnabled: 'Whether the account can sign in; the expression yields a boolean.',
-  jobTitle: 'Job title.',
-  department: 'Department.',
-  companyName: 'Company name.',
-  employeeId:
-    'Employee identifier from HR. When `anchorAttribute` is `employeeId`, the anchor sets it: leave it out here.',
-  employeeType: 'Employment type, e.g. `Employee`, `Contractor`.',
-  employeeHireDate: 'Hire date, ISO 8601 date-time.',
-  employeeLeaveDateTime: 'Leave date, ISO 8601 date-time.',
-  officeLocation: 'Office location.',
-  usageLocation:
-    'Two-letter country code (ISO 3166-1 alpha-2); needed before licenses can be assigned.',
-  mobilePhone: 'Mobile phone number.',
-  businessPhones: 'Business phone numbers: a list (Graph keeps one).',
-  city: 'City.',
-  country: 'Country or region.',
-  state: 'State or province.',
-  postalCode: 'Postal code.',
-  streetAddress: 'Street address.',
-  preferredLanguage: 'Preferred language, ISO 639-1 with region, e.g. `en-US`.',
-  onPremisesImmutableId:
-    'Immutable id (source anchor) used by federated sign-in. When `anchorAttribute` is `onPremisesImmutableId`, the anchor sets it.',
-} as const;
-
-export type UserAttributeName =
-  | keyof typeof USER_ATTRIBUTE_DESCRIPTIONS
-  | `onPremisesExtensionAttributes.${ExtensionAttributeName}`;
-
-const REQUIRED_USER_ATTRIBUTES = ['userPrincipalName', 'displayName'] as const;
-
-type UserAttributeProperties = {
-  userPrincipalName: TString;
-  displayName: TString;
-} & {
-  [K in Exclude<UserAttributeName, (typeof REQUIRED_USER_ATTRIBUTES)[number]>]: TOptional<TString>;
-};
-
-function userAttributeProperties(): UserAttributeProperties {
-  const props: Record<string, TSchema> = {};
-  for (const [name, description] of Object.entries(USER_ATTRIBUTE_DESCRIPTIONS)) {
-    const required = (REQUIRED_USER_ATTRIBUTES as readonly string[]).includes(name);
-    const expr =
-      name === 'accountEnabled'
-        ? ExpressionString(description, { default: 'true' })
-        : ExpressionString(description);
-    props[name] = required ? expr : Type.Optional(expr);
-  }
-  for (const ext of EXTENSION_ATTRIBUTES) {
-    props[flattenExtensionAttribute(ext)] = Type.Optional(
-      ExpressionString(`Extension attribute \`${ext}\` of \`onPremisesExtensionAttributes\`.`),
-    );
-  }
-  return props as UserAttributeProperties;
-}
-
-/** Every Graph user attribute the mapping may set, by flattened path. */
-export const USER_ATTRIBUTE_NAMES: readonly UserAttributeName[] = [
-  ...(Object.keys(USER_ATTRIBUTE_DESCRIPTIONS) as (keyof typeof USER_ATTRIBUTE_DESCRIPTIONS)[]),
-  ...EXTENSION_ATTRIBUTES.map((e) => flattenExtensionAttribute(e) as UserAttributeName),
-];
-
-export const UserAttributesConfig = Type.Object(userAttributeProperties(), {
-  additionalProperties: false,
-  description:
-    'Graph user attribute -> JSONata expression evaluated against the person (the primary record, other sources as `$name`). `userPrincipalName` and `displayName` are required.',
-});
-export type UserAttributesConfig = Static<typeof UserAttributesConfig>;
-
-export const ANCHOR_ATTRIBUTES = [
-  'employeeId',
-  'onPremisesImmutableId',
-  ...EXTENSION_ATTRIBUTES,
-] as const;
-export type AnchorAttribute = (typeof ANCHOR_ATTRIBUTES)[number];
-
-export const MATCH_RULES = ['anchor', 'userPrincipalName', 'mail'] as const;
-
-const Days = (description: string, defaultValue?: number) =>
-  Type.Integer({
-    minimum: 0,
-    maximum: 3650,
-    description,
-    ...(defaultValue === undefined ? {} : { default: defaultValue }),
-  });
-
-export const DeprovisionConfig = Type.Object(
-  {
-    action: Type.Optional(
-      StringEnum(['disable', 'delete', 'none'] as const, {
-        default: 'disable',
-        description:
-          'What happens at once to a managed account whose person left the sources or the scope: `disable` (block sign-in; later stages below), `delete` (to the recycle bin, restorable for 30 days) or `none`.',
-      }),
-    ),
-    revokeSessions: Type.Optional(
-      Type.Boolean({
-        default: true,
-        description:
-          'Revoke sign-in sessions (refresh tokens, session cookies) when disabling. The disable then records its date (`stateAttribute`), and a revoke that did not take effect (`signInSessionsValidFromDateTime` older than that date) is sent again by the next plan.',
-      }),
-    ),
-    removeAccessAfterDays: Type.Optional(
-      Days(
-        'Days after the disable when memberships of managed groups and licenses from `licenses` rules are removed. `0`: with the disable.',
-        0,
-      ),
-    ),
-    deleteAfterDays: Type.Optional(
-      Days(
-        "Days after the disable when the account is deleted (to the recycle bin). Absent: never. A person who returns within the recycle bin's 30 days is restored, not recreated.",
-      ),
-    ),
-    stateAttribute: Type.Optional(
-      StringEnum(EXTENSION_ATTRIBUTES, {
-        default: DEFAULT_DEPROVISION_STATE_ATTRIBUTE,
-        description:
-          'Extension attribute where entrasync records when it disabled an account (ISO 8601), so the stages above need no local state; cleared when the person returns.',
-      }),
-    ),
-    whenDisabled: Type.Optional(
-      Type.Object(
-        {
-          removeAccessAfterDays: Type.Optional(
-            Days(
-              'Days after the disable when the account loses memberships of managed groups and licenses from `licenses` rules. Default: `deprovision.removeAccessAfterDays`.',
-            ),
-          ),
-          deleteAfterDays: Type.Optional(
-            Type.Union(
-              [
-                Days(
-                  'Days after the disable when the account is deleted (to the recycle bin). Default: `deprovision.deleteAfterDays`; `null`: never.',
-                ),
-                Type.Null(),
-              ],
-              {
-                description:
-                  'Days after the disable when the account is deleted (to the recycle bin). Default: `deprovision.deleteAfterDays`; `null`: never.',
-              },
-            ),
-          ),
-        },
-        {
-          additionalProperties: false,
-          description:
-            "Stages of an account the mapping disables (`accountEnabled` false) while its person is still in the sources: it is disabled and its sessions revoked at once whatever `action` says, then goes through these stages, counted from the disable entrasync made. Absent: the leavers' stages above.",
-        },
-      ),
-    ),
-  },
-  {
-    additionalProperties: false,
-    default: {
-      action: 'disable',
-      revokeSessions: true,
-      removeAccessAfterDays: 0,
-      stateAttribute: DEFAULT_DEPROVISION_STATE_ATTRIBUTE,
-    },
-    description:
-      'Deprovisioning policy for managed accounts, as staged offboarding: block sign-in, then remove access, then delete. The day count starts when entrasync disabled the account; a person back within the grace period is re-enabled (or restored), with the same account.',
-  },
-);
-export type DeprovisionConfig = Static<typeof DeprovisionConfig>;
-
-export const UsersConfig = Type.Object(
-  {
-    scope: Type.Optional(
-      ExpressionString(
-        'Who should have an account: a JSONata expression over the person; absent means every record of the primary source.',
-      ),
-    ),
-    anchor: ExpressionString(
-      'Stable identifier of the person (hard-match key), written to `anchorAttribute`; must not change when the person is renamed.',
-    ),
-    anchorAttribute: Type.Optional(
-      StringEnum(ANCHOR_ATTRIBUTES, {
-        default: 'employeeId',
-        description:
-          'Graph attribute holding the anchor: `employeeId`, `onPremisesImmutableId` or an extension attribute `extensionAttribute1`..`15`.',
-      }),
-    ),
-    match: Type.Optional(
-      Type.Array(
-        StringEnum(MATCH_RULES, {
-          description: 'A way to find an existing account: `anchor`, `userPrincipalName`, `mail`.',
-        }),
-        {
-          minItems: 1,
-          uniqueItems: true,
-          default: ['anchor', 'userPrincipalName'],
-          description:
-            'How an existing account is found for a person, tried in order; a match on an unmanaged account adopts it.',
-        },
-      ),
-    ),
-    attributes: UserAttributesConfig,
-    manager: Type.Optional(
-      ExpressionString(
-        "The person's manager: a JSONata expression giving the manager's key in the primary source (e.g. `manager_id`), set as the account's manager. A manager being created in the same plan is created first.",
-      ),
-    ),
-    deprovision: Type.Optional(DeprovisionConfig),
-    create: Type.Optional(
-      // No schema default: a filled-in default would change every config's digest.
-      Type.Boolean({
-        description:
-          '`false`: update-only (Okta\'s "Profile sync" / "License only"): manage the attributes, groups and licenses of accounts that exist and match, never create or restore one; a person without an account is listed as not provisioned. With `deprovision.action: none` nothing is disabled either. Default `true`.',
-      }),
-    ),
-    createOnly: Type.Optional(
-      Type.Array(StringEnum(USER_ATTRIBUTE_NAMES, { description: 'A mapped attribute.' }), {
-        uniqueItems: true,
-        default: [],
-        description:
-          'Mapped attributes set only when entrasync creates an account, never updated afterwards (e.g. `mailNickname`, or `usageLocation` an admin may change).',
-      }),
-    ),
-  },
-  { additionalProperties: false, description: 'Which people get user accounts, and how.' },
-);
-export type UsersConfig = Static<typeof UsersConfig>;
 
 // ---------------------------------------------------------------------------------------------
 // groups and licenses

@@ -188,6 +188,8 @@ export const DEFAULT_CLIENT_ROLES: readonly string[] = [
   'RoleManagement.Read.Directory',
   'AdministrativeUnit.Read.All',
   'Domain.Read.All',
+  // Mapped directory extensions are read from the application's `extensionProperties`.
+  'Application.Read.All',
   // `report --audit` reads the directory audit log.
   'AuditLog.Read.All',
   // Onboarding (issue 23): Temporary Access Passes for new hires, the policy that allows them,

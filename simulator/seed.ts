@@ -13,6 +13,7 @@
  *   "domains": [ { "id": "contoso.com", "isVerified"?: true, "isDefault"?: false, "authenticationType"?: "Managed",
  *                  "supportedServices"?: ["Email"] } ],
  *   "authenticationMethodsPolicy": { "authenticationMethodConfigurations": [ { "id": "TemporaryAccessPass", ... } ] }
+ *   "applications": [ { "appId": "<guid>", "extensionProperties"?: [ ... ] } ]   (seed-applications.ts)
  * }
  * ```
  *
@@ -47,6 +48,7 @@ import {
   validateUserWrite,
 } from './graph/user-schema.js';
 import { BUILT_IN_ROLES } from './roles.js';
+import { parseSeedApplications } from './seed-applications.js';
 import type { DirectoryDocument, DocKind, LinkRelation, SeedData, UserDocument } from './store.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -59,6 +61,7 @@ const TOP_LEVEL = new Set([
   'administrativeUnits',
   'domains',
   'authenticationMethodsPolicy',
+  'applications',
 ]);
 const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i;
 
@@ -120,11 +123,15 @@ export function parseSeed(seed: unknown, source: string, defaultDomain = INITIAL
   const domains =
     seed['domains'] === undefined ? undefined : parseDomains(seed, source, defaultDomain);
 
+  const applications = parseSeedApplications(seed['applications'], source, (m) => new SeedError(m));
   const users = (seed['users'] as unknown[]).map((entry, index): UserDocument => {
     const where = `Seed file ${source}: users[${index}]`;
     if (!isPlainObject(entry)) throw new SeedError(`${where}: expected an object.`);
     const { id: rawId, manager, ...properties } = entry;
-    const changes = validate(() => validateUserWrite(properties, 'seed'), where);
+    const changes = validate(
+      () => validateUserWrite(properties, 'seed', applications.lookup),
+      where,
+    );
     if (
       domains !== undefined &&
       !isVerifiedDomain(domains, domainOf(String(changes['userPrincipalName'])))
@@ -213,7 +220,7 @@ export function parseSeed(seed: unknown, source: string, defaultDomain = INITIAL
     return { ...entry, skuId: skuId.toLowerCase() } as Record<string, unknown> & { skuId: string };
   });
 
-  const docs: { kind: DocKind; doc: DirectoryDocument }[] = [];
+  const docs: { kind: DocKind; doc: DirectoryDocument }[] = [...applications.docs];
   const resolve = (ref: string, where: string): string => {
     const id = byKey.get(ref.toLowerCase());
     if (id === undefined)

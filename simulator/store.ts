@@ -186,6 +186,8 @@ export interface TenantStore {
 
   listDocs(kind: DocKind): DirectoryDocument[];
   getDoc(kind: DocKind, id: string): DirectoryDocument | undefined;
+  /** Adds a document (a new directory extension), in its own write transaction. */
+  insertDoc(kind: DocKind, id: string, doc: DirectoryDocument): void;
 
   /** The tenant's TAP policy: the stored one, or DEFAULT_TAP_POLICY (enabled for all users). */
   temporaryAccessPassPolicy(): TemporaryAccessPassPolicy;
@@ -319,6 +321,7 @@ export function openTenantStore(
 
     listDocs: docs.listDocs,
     getDoc: docs.getDoc,
+    insertDoc: (kind, id, doc) => write(() => docs.insertDoc(kind, id, doc)),
 
     temporaryAccessPassPolicy: () =>
       (methods.getMethodConfiguration(TAP_CONFIGURATION_ID) as

@@ -30,6 +30,7 @@ export type EntraAction =
   | 'assign group licenses'
   | 'read license seats'
   | 'read verified domains'
+  | 'read directory extensions'
   | 'set managers'
   | 'revoke sessions'
   | 'read the audit log';
@@ -89,6 +90,15 @@ export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly
   'read verified domains': [
     ['Domain.Read.All'],
     ['Domain.ReadWrite.All'],
+    ['Directory.Read.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+  // Mapped directory extensions (`extension_<appId>_<name>`) are checked and typed against the
+  // application's `extensionProperties` (connectors/entra/extension-properties.ts).
+  'read directory extensions': [
+    ['Application.Read.All'],
+    ['Application.ReadWrite.OwnedBy'],
+    ['Application.ReadWrite.All'],
     ['Directory.Read.All'],
     ['Directory.ReadWrite.All'],
   ],
@@ -228,6 +238,9 @@ export function actionsOfRead(request: TenantReadRequest): EntraAction[] {
     'find privileged users',
     ...(request.licenses === true ? (['read license seats'] as const) : []),
     ...(request.domains === true ? (['read verified domains'] as const) : []),
+    ...(request.extensionApps !== undefined && request.extensionApps.length > 0
+      ? (['read directory extensions'] as const)
+      : []),
   ];
 }
 

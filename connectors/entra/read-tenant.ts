@@ -30,6 +30,7 @@ import type { TargetReader } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
 import { compareText } from '../../engine/pipeline/compare.js';
 import { flatten, selectFor } from './attributes.js';
+import { readExtensionProperties } from './extension-properties.js';
 import type { GraphTransport } from './transport.js';
 import { graphErrorOf } from './transport.js';
 
@@ -78,6 +79,9 @@ export function createEntraReader(
           : { groups: await readManagedGroups(transport, request.groupPrefix) }),
         ...(request.licenses ? { skus: await readSubscribedSkus(transport) } : {}),
         ...(request.domains ? { domains: await readDomains(transport) } : {}),
+        ...(request.extensionApps
+          ? { extensionProperties: await readExtensionProperties(transport, request.extensionApps) }
+          : {}),
         ...(request.deletedUsers
           ? {
               deletedUsers: await readUsers(

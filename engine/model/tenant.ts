@@ -68,6 +68,11 @@ export interface TenantSku {
 
 export interface TenantState {
   readonly users: readonly TenantUser[];
+  /**
+   * The directory extensions of the applications `TenantReadRequest.extensionApps` named (an
+   * application that does not exist has none); absent: not read.
+   */
+  readonly extensionProperties?: readonly DirectoryExtension[];
   /** Soft-deleted users (the recycle bin), for restore and for `$selectUnique`; absent: not read. */
   readonly deletedUsers?: readonly TenantUser[];
   /** Groups managed by this config (uniqueName prefix); absent: not read. */
@@ -139,4 +144,20 @@ export interface TenantReadRequest {
   readonly domains?: boolean;
   /** Read users' `signInSessionsValidFromDateTime` (a lost session revoke is retried). */
   readonly signInSessions?: boolean;
+  /**
+   * Application ids (GUIDs with dashes) whose directory extensions (`extensionProperties`) the
+   * mapping writes: each is read, so the plan knows the names that exist and their types.
+   */
+  readonly extensionApps?: readonly string[];
+}
+
+/** A directory extension an application registered (`extensionProperty`). */
+export interface DirectoryExtension {
+  /** `extension_<appId without dashes>_<name>`. */
+  readonly name: string;
+  /** `Binary`, `Boolean`, `DateTime`, `Integer`, `LargeInteger` or `String`. */
+  readonly dataType: string;
+  readonly isMultiValued: boolean;
+  /** Object types it applies to, e.g. `User`. */
+  readonly targetObjects: readonly string[];
 }

@@ -3,7 +3,7 @@
  * `managed` or `adoptable` are ever written, and only `managed` ones are deprovisioned.
  */
 import { createUserId, subjectOf } from '../model/plan.js';
-import { identifierKey as identifierKeyOf, isCaseInsensitiveAttribute } from '../expr/normalize.js';
+import { identifierKey as identifierKeyOf } from '../expr/normalize.js';
 import { indexAddresses, restoreConflicts } from './addresses.js';
 import type { AddressIndex } from './addresses.js';
 import type { DesiredState, DesiredUser } from '../model/desired.js';
@@ -14,6 +14,9 @@ import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../model/spec.js';
 import type { AttributeValue, TenantUser } from '../model/tenant.js';
 import { describeAnchorMove, movedAnchor } from './anchors.js';
 import { compareText } from './compare.js';
+import { sameValue } from './same-value.js';
+
+export { sameValue } from './same-value.js';
 import type { MatchedPair } from './match.js';
 import {
   leaverChanges,
@@ -525,31 +528,6 @@ function attributeChanges(
     if (!sameValue(attribute, before, after)) changes.push({ attribute, before, after });
   }
   return changes;
-}
-
-/** Graph reads an unset string as null and an unset list as []: both equal "no value". */
-export function sameValue(
-  attribute: string,
-  a: AttributeValue | undefined,
-  b: AttributeValue | undefined,
-): boolean {
-  const x = normaliseValue(a);
-  const y = normaliseValue(b);
-  if (Array.isArray(x) || Array.isArray(y)) {
-    const xs = Array.isArray(x) ? x : x === null ? [] : [String(x)];
-    const ys = Array.isArray(y) ? y : y === null ? [] : [String(y)];
-    return xs.length === ys.length && xs.every((v, i) => v === ys[i]);
-  }
-  if (typeof x === 'string' && typeof y === 'string' && isCaseInsensitiveAttribute(attribute)) {
-    return x.toLowerCase() === y.toLowerCase();
-  }
-  return x === y;
-}
-
-function normaliseValue(v: AttributeValue | undefined): AttributeValue {
-  if (v === undefined || v === '') return null;
-  if (Array.isArray(v) && v.length === 0) return null;
-  return v;
 }
 
 const READ_ONLY_REASON: Partial<Record<Ownership, string>> = {

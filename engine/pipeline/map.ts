@@ -23,17 +23,14 @@ import type { SourceIssue, SourceRecord } from '../model/source.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { AttributeValue } from '../model/tenant.js';
 import type { HeldPerson } from './join.js';
+import type { AttributeTypes } from './attribute-types.js';
+import { userPropertyType } from './attribute-types.js';
+import { MappingError, show, toAttributeValue } from './typed-values.js';
 
 export interface MapResult {
   readonly desired: DesiredState;
   readonly issues: readonly SourceIssue[];
 }
-
-/** Attributes whose Graph type is not a plain string. */
-const BOOLEAN_ATTRIBUTES = new Set(['accountEnabled']);
-const STRING_LIST_ATTRIBUTES = new Set(['businessPhones']);
-
-class MappingError extends Error {}
 
 /** What mapping may know of the tenant: which account holds which identifier, and by anchor. */
 export interface MappingTenantView {
@@ -45,6 +42,11 @@ export interface MappingTenantView {
    * `$selectUnique` keeps a person's current choice (P13). Absent: nothing is kept.
    */
   currentValue?(accountId: string, attribute: string): string | undefined;
+  /**
+   * The Graph type of each mapped attribute (directory extensions included, from the tenant's
+   * `extensionProperties`). Absent: Graph's own user properties only.
+   */
+  readonly attributeTypes?: AttributeTypes;
 }
 
 /** An empty tenant; a new one per run, since `$selectUnique` remembers what it handed out. */
@@ -116,6 +118,7 @@ interface MappingRules {
   readonly pairing: ReadonlySet<number>;
   /** Attributes whose expression calls `$selectUnique`: each gets its own, sticky binding. */
   readonly unique: ReadonlySet<string>;
+  readonly types?: AttributeTypes;
 }
 
 const SELECT_UNIQUE_CALL = /\$selectUnique\s*\(/;
@@ -159,6 +162,7 @@ export async function mapPeople(
         .filter(([, e]) => SELECT_UNIQUE_CALL.test(e.text))
         .map(([a]) => a),
     ),
+    ...(tenant.attributeTypes ? { types: tenant.attributeTypes } : {}),
   };
   // A fixed order (by key, not by row) so that `$selectUnique` hands out the same identifiers on
   // every run, however the export happens to be sorted.
@@ -252,7 +256,8 @@ function* personSteps(
   const attributes: Record<string, AttributeValue> = {};
   for (const [attribute, expression] of rules.attributes) {
     const value = yield ask(expression, input, attributeBindings(attribute));
-    attributes[attribute] = toAttributeValue(attribute, expression, value);
+    const type = rules.types?.get(attribute) ?? userPropertyType(attribute);
+    attributes[attribute] = toAttributeValue(attribute, expression, value, type);
   }
   completeAttributes(spec, attributes);
   attributes[spec.users.anchorAttribute] = anchor;
@@ -413,34 +418,6 @@ function validateIdentifiers(spec: SyncSpec, attributes: Record<string, Attribut
   }
 }
 
-function toAttributeValue(
-  attribute: string,
-  expression: Expression,
-  value: unknown,
-): AttributeValue {
-  if (BOOLEAN_ATTRIBUTES.has(attribute)) {
-    if (typeof value === 'boolean') return value;
-    throw new MappingError(
-      `${expression.configPath}: ${attribute} must be true or false, got ${show(value)}`,
-    );
-  }
-  if (value === undefined || value === null || value === '') return null;
-  if (STRING_LIST_ATTRIBUTES.has(attribute)) {
-    const list = Array.isArray(value) ? value : [value];
-    if (list.every((v) => typeof v === 'string' || typeof v === 'number')) {
-      return list.map(String).filter((v) => v !== '');
-    }
-    throw new MappingError(
-      `${expression.configPath}: ${attribute} must be a list of strings, got ${show(value)}`,
-    );
-  }
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new MappingError(
-    `${expression.configPath}: ${attribute} must be a string, got ${show(value)}`,
-  );
-}
-
 /** JSONata's guardrail codes: time (D1012), stack depth (D1011), sequence length (D2015). */
 const RUNAWAY_CODES: Readonly<Record<string, string>> = {
   D1012: 'the time bound',
@@ -481,10 +458,4 @@ function mappingIssue(person: Person, err: unknown): SourceIssue {
     location: person.primary.location,
     key: person.primary.key,
   };
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing (a field the expression reads may be missing)';
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -26,6 +26,7 @@ import { joinSources } from './join.js';
 import type { JoinResult } from './join.js';
 import { lintFieldReferences } from './lint.js';
 import { mapPeople } from './map.js';
+import { attributeTypesOf, extensionAppsOf } from './attribute-types.js';
 import type { MapResult, MappingTenantView } from './map.js';
 import { createUniquenessContext } from '../expr/functions.js';
 import { identifierKey } from '../expr/normalize.js';
@@ -68,6 +69,7 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     ...(readsProxyAddresses(spec) ? ['proxyAddresses'] : []),
   ]);
   const groupLicensing = spec.licenses.some((l) => l.assignBy === 'group');
+  const extensionApps = extensionAppsOf(Object.keys(spec.users.attributes));
   const licensed = spec.licenses.length > 0 || spec.groups.some((g) => g.licenses.length > 0);
   return {
     userAttributes: [...attributes],
@@ -82,6 +84,7 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
       ? { deletedUsers: true }
       : {}),
     ...(deprovision.revokeSessions ? { signInSessions: true } : {}),
+    ...(extensionApps.length > 0 ? { extensionApps } : {}),
   };
 }
 
@@ -251,7 +254,8 @@ export async function computePlanWithStages(
     spec.links,
     spec.safety.minSourceRatio,
   );
-  const mapped = await mapPeople(joined.people, joined.held, spec, mappingView(tenant, spec));
+  const view = { ...mappingView(tenant, spec), attributeTypes: attributeTypesOf(spec, tenant) };
+  const mapped = await mapPeople(joined.people, joined.held, spec, view);
   const classified = classifyTenant(tenant, spec.marker, spec.safety);
   const matched = matchUsers(mapped.desired.users, tenant.users, spec);
   const people = holdUnsafePeople(spec, tenant, classified, mapped, matched);

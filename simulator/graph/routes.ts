@@ -12,6 +12,12 @@ import { graphErrors } from '../errors.js';
 import type { SimResponse } from '../http.js';
 import type { GraphContext } from './context.js';
 import { GUID } from './context.js';
+import {
+  APPLICATIONS_READ,
+  APPLICATIONS_WRITE,
+  createExtensionProperty,
+  listExtensionProperties,
+} from './applications.js';
 import { AUDIT_LOG_READ, listDirectoryAudits } from './audit.js';
 import { authenticationRoute, policiesRoute } from './authentication.js';
 import { delta } from './delta.js';
@@ -166,6 +172,7 @@ export function resolveRoute(segments: readonly PathSegment[]): Route {
       return { GET: { permission: PERMISSIONS.auditLogRead, run: listDirectoryAudits } };
     }
     case 'applications':
+      return applicationsRoute(root, rest, segments);
     case 'devices':
     case 'directoryRoles':
     case 'me':
@@ -177,6 +184,35 @@ export function resolveRoute(segments: readonly PathSegment[]): Route {
       if (GRAPH_ROOTS.has(root.name)) throw graphErrors.notImplemented(`/${root.name}`);
       throw graphErrors.segmentNotFound(root.raw);
   }
+}
+
+/**
+ * `/applications/{id}/extensionProperties` and `/applications(appId='{appId}')/extensionProperties`
+ * (applications.ts); the rest of /applications is not modelled.
+ */
+function applicationsRoute(
+  root: PathSegment,
+  rest: readonly PathSegment[],
+  segments: readonly PathSegment[],
+): Route {
+  const appId = root.keys?.['appId'];
+  const [first, ...tail] = appId === undefined ? rest : [undefined, ...rest];
+  const key = appId ?? first?.name;
+  const [nav, extra] = tail;
+  if (key === undefined || nav?.name !== 'extensionProperties' || nav.keys || extra) {
+    throw notImplemented(segments);
+  }
+  const byAppId = appId !== undefined;
+  return {
+    GET: {
+      permission: APPLICATIONS_READ,
+      run: (ctx) => listExtensionProperties(ctx, key, byAppId),
+    },
+    POST: {
+      permission: APPLICATIONS_WRITE,
+      run: (ctx) => createExtensionProperty(ctx, key, byAppId),
+    },
+  };
 }
 
 function domainsRoute(

@@ -11,43 +11,22 @@
  */
 import { graphErrors } from '../errors.js';
 import { assignmentStatesOf } from '../licensing.js';
+import type { ExtensionLookup } from './user-extensions.js';
+import type { PropertySpec } from './user-properties.js';
+import { generatedProperties } from './user-properties.js';
+import {
+  canonicalExtensionName,
+  isExtensionName,
+  validateExtensionValue,
+} from './user-extensions.js';
 import type { UserDocument } from '../store.js';
 import type { FilterableProperty, FilterSchema, Support } from './filter.js';
 
 export const USER_TYPE = 'microsoft.graph.user';
 export const USER_RESOURCE = 'User';
 const EXTENSION_ATTRIBUTES_TYPE = 'microsoft.graph.onPremisesExtensionAttributes';
+const EMPLOYEE_ORG_DATA_TYPE = 'microsoft.graph.employeeOrgData';
 const PASSWORD_PROFILE_TYPE = 'microsoft.graph.passwordProfile';
-
-type PropertyKind =
-  | 'string'
-  | 'boolean'
-  | 'stringCollection'
-  | 'dateTimeOffset'
-  | 'extensionAttributes'
-  | 'passwordProfile'
-  | 'assignedLicenses'
-  | 'licenseAssignmentStates';
-
-interface PropertySpec {
-  readonly kind: PropertyKind;
-  /** Client writes are rejected with Graph's read-only error; the seed may still set it. */
-  readonly readOnly?: boolean;
-  /** Computed by the directory from other state; not even a seed may set it. */
-  readonly derived?: boolean;
-  readonly requiredOnCreate?: boolean;
-  /** Null (clearing) is rejected with InvalidValue. */
-  readonly notNullable?: boolean;
-  readonly maxLength?: number;
-  /** A string collection's most entries. */
-  readonly maxItems?: number;
-  readonly valid?: (value: string) => boolean;
-  /**
-   * Writable by Graph on a user with `onPremisesSyncEnabled: true`; every other property is
-   * mastered on-premises for such a user.
-   */
-  readonly cloudMastered?: boolean;
-}
 
 // mailNickname may not contain these (Entra's alias rules): @ ( ) \ [ ] " ; : < > , and space.
 const MAIL_NICKNAME_FORBIDDEN = /[@()\\[\]";:<>,\s]/;
@@ -56,6 +35,8 @@ const UPN_PATTERN =
   /^[A-Za-z0-9'.\-_!#^~]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
 export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
+  // The rest of Graph's writable properties; the entries below refine or add to them.
+  ...generatedProperties(),
   id: { kind: 'string', readOnly: true },
   userPrincipalName: {
     kind: 'string',
@@ -137,7 +118,7 @@ const CANONICAL_NAMES = new Map(Object.keys(USER_PROPERTIES).map((n) => [n.toLow
 
 /** `$select` names are case-insensitive in Graph; returns the canonical name or undefined. */
 export function canonicalUserProperty(name: string): string | undefined {
-  return CANONICAL_NAMES.get(name.toLowerCase());
+  return CANONICAL_NAMES.get(name.toLowerCase()) ?? canonicalExtensionName(name);
 }
 
 export const EXTENSION_ATTRIBUTE_NAMES: readonly string[] = Array.from(
@@ -148,7 +129,14 @@ export const EXTENSION_ATTRIBUTE_NAMES: readonly string[] = Array.from(
 /** A user as Graph returns it for the given property names (unset properties are null). */
 export function renderUser(user: UserDocument, select: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of select) out[name] = renderProperty(user, name);
+  for (const name of select) {
+    // A directory extension shows only when set (Graph leaves an unset one out).
+    if (isExtensionName(name)) {
+      if (user[name] !== undefined && user[name] !== null) out[name] = user[name];
+      continue;
+    }
+    out[name] = renderProperty(user, name);
+  }
   return out;
 }
 
@@ -174,6 +162,10 @@ function renderProperty(user: UserDocument, name: string): unknown {
       const stored = isPlainObject(value) ? value : {};
       return Object.fromEntries(EXTENSION_ATTRIBUTE_NAMES.map((n) => [n, stored[n] ?? null]));
     }
+    case 'employeeOrgData':
+      return isPlainObject(value)
+        ? { costCenter: value['costCenter'] ?? null, division: value['division'] ?? null }
+        : null;
     case 'passwordProfile': {
       // Graph never returns a password; the simulator never stored one.
       const stored = isPlainObject(value) ? value : undefined;
@@ -212,7 +204,10 @@ export function compactUser(user: Readonly<Record<string, unknown>>): Record<str
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(user)) {
     if (value === null || value === undefined) continue;
-    if (name === 'onPremisesExtensionAttributes' && isPlainObject(value)) {
+    if (
+      (name === 'onPremisesExtensionAttributes' || name === 'employeeOrgData') &&
+      isPlainObject(value)
+    ) {
       const kept = Object.entries(value).filter(([, v]) => v !== null && v !== undefined);
       if (kept.length > 0) out[name] = Object.fromEntries(kept);
       continue;
@@ -232,11 +227,17 @@ export type WriteMode = 'create' | 'update' | 'seed';
 export function validateUserWrite(
   body: Readonly<Record<string, unknown>>,
   mode: WriteMode,
+  extensions?: ExtensionLookup,
 ): Record<string, unknown> {
   const changes: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
     // OData control information such as "@odata.type" is accepted and not stored.
     if (name.startsWith('@odata.')) continue;
+    if (isExtensionName(name)) {
+      const checked = validateExtensionValue(name, value, extensions);
+      changes[checked.name] = checked.value;
+      continue;
+    }
     const spec = USER_PROPERTIES[name];
     if (spec === undefined) throw graphErrors.invalidProperty(name);
     if (spec.derived === true || (spec.readOnly === true && mode !== 'seed')) {
@@ -300,6 +301,8 @@ function validateValue(name: string, spec: PropertySpec, value: unknown, mode: W
       return normaliseDateTimeOffset(value);
     case 'extensionAttributes':
       return validateExtensionAttributes(value);
+    case 'employeeOrgData':
+      return validateEmployeeOrgData(value);
     case 'passwordProfile':
       return validatePasswordProfile(value, mode);
     case 'assignedLicenses':
@@ -352,6 +355,23 @@ function validateExtensionAttributes(value: unknown): Record<string, string | nu
     if (typeof v === 'string' && v.length > 1024) {
       throw graphErrors.invalidValue('onPremisesExtensionAttributes', USER_RESOURCE);
     }
+    out[key] = v;
+  }
+  return out;
+}
+
+/** `employeeOrgData`: `costCenter` and `division`, each a string or null (merged on update). */
+function validateEmployeeOrgData(value: unknown): Record<string, string | null> {
+  if (!isPlainObject(value))
+    throw graphErrors.cannotConvert(EMPLOYEE_ORG_DATA_TYPE, literal(value));
+  const out: Record<string, string | null> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key.startsWith('@odata.')) continue;
+    if (key !== 'costCenter' && key !== 'division') {
+      throw graphErrors.unknownComplexProperty(key, EMPLOYEE_ORG_DATA_TYPE);
+    }
+    if (v !== null && typeof v !== 'string')
+      throw graphErrors.cannotConvert('Edm.String', literal(v));
     out[key] = v;
   }
   return out;

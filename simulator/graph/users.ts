@@ -28,6 +28,8 @@ import { assertVerifiedUpnDomain } from './domains.js';
 import { parseUserExpand } from './expand.js';
 import { USERS } from './collections.js';
 import { contextSuffix, countCollection, listCollection, parseExpansion } from './list.js';
+import { extensionDefinitions, extensionLookup } from './applications.js';
+import { withExtensionFilters } from './user-extensions.js';
 import type { PathSegment } from './odata.js';
 import { parseSystemQuery } from './odata.js';
 import {
@@ -56,12 +58,12 @@ const SENSITIVE_ON_ADMINS = new Set([
 ]);
 
 export function listUsers(ctx: GraphContext): SimResponse {
-  return listCollection(ctx, USERS);
+  return listCollection(ctx, usersWithExtensions(ctx));
 }
 
 /** `GET /users/$count`: plain text, and only with `ConsistencyLevel: eventual`. */
 export function countUsers(ctx: GraphContext): SimResponse {
-  return countCollection(ctx, USERS);
+  return countCollection(ctx, usersWithExtensions(ctx));
 }
 
 export function getUser(ctx: GraphContext, segment: PathSegment): SimResponse {
@@ -82,7 +84,7 @@ export function getUser(ctx: GraphContext, segment: PathSegment): SimResponse {
 
 export function createUser(ctx: GraphContext): SimResponse {
   const body = jsonObjectBody(ctx.request);
-  const changes = validateUserWrite(body, 'create');
+  const changes = validateUserWrite(body, 'create', extensionLookup(ctx.store));
   assertVerifiedUpnDomain(ctx, changes['userPrincipalName']);
   const created = nowDateTimeOffset(ctx.clock.now());
   const user = compactUser({
@@ -117,7 +119,7 @@ export function createUser(ctx: GraphContext): SimResponse {
 export function updateUser(ctx: GraphContext, segment: PathSegment): SimResponse {
   const body = jsonObjectBody(ctx.request);
   const found = findUser(ctx, segment);
-  const changes = validateUserWrite(body, 'update');
+  const changes = validateUserWrite(body, 'update', extensionLookup(ctx.store));
   const names = Object.keys(changes);
   // Narrower write permissions (Graph's permissions reference, Dec 2024): enabling and
   // disabling alone needs User.EnableDisableAccount.All; other profile properties
@@ -205,8 +207,8 @@ function holdsDirectoryRole(ctx: GraphContext, userId: string): boolean {
 
 /**
  * PATCH semantics: properties absent from the body keep their value; null clears one. The
- * complex `onPremisesExtensionAttributes` merges per sub-property the same way, so setting
- * `extensionAttribute1` leaves 2-15 as they were.
+ * complex `onPremisesExtensionAttributes` and `employeeOrgData` merge per sub-property the same
+ * way, so setting `extensionAttribute1` leaves 2-15 as they were.
  */
 function applyChanges(
   user: UserDocument,
@@ -214,7 +216,10 @@ function applyChanges(
 ): UserDocument {
   const next: Record<string, unknown> = { ...user };
   for (const [name, value] of Object.entries(changes)) {
-    if (name === 'onPremisesExtensionAttributes' && isPlainObject(value)) {
+    if (
+      (name === 'onPremisesExtensionAttributes' || name === 'employeeOrgData') &&
+      isPlainObject(value)
+    ) {
       const current = isPlainObject(next[name]) ? next[name] : {};
       next[name] = { ...current, ...value };
     } else {
@@ -297,5 +302,13 @@ export function revokeSignInSessions(ctx: GraphContext, segment: PathSegment): S
   return {
     status: 200,
     body: { '@odata.context': `${ctx.origin}/v1.0/$metadata#Edm.Boolean`, value: true },
+  };
+}
+
+/** The users collection with the tenant's directory extensions filterable (`$filter`). */
+function usersWithExtensions(ctx: GraphContext): typeof USERS {
+  return {
+    ...USERS,
+    filterSchema: withExtensionFilters(USERS.filterSchema, extensionDefinitions(ctx.store)),
   };
 }

@@ -21,7 +21,11 @@ export type DocKind =
   /** Keyed by the lowercased domain name; the document's `id` keeps the name as given. */
   | 'domain'
   /** Authentication methods policy entries, keyed by configuration id (`TemporaryAccessPass`). */
-  | 'authenticationMethodConfiguration';
+  | 'authenticationMethodConfiguration'
+  /** Applications (seeded), for their directory extensions. */
+  | 'application'
+  /** Directory extensions (`extensionProperty`), with the owning app's id in `ownerAppId`. */
+  | 'extensionProperty';
 
 export interface StoredObject {
   readonly seq: number;
