@@ -25,6 +25,7 @@ import {
   ScheduleConfig,
 } from './operations-schema.js';
 import { ExpressionString, SecretOrText, StringEnum } from './schema-slots.js';
+import { OnboardingConfig } from './onboarding-schema.js';
 
 export {
   ConfigSlot,
@@ -491,6 +492,8 @@ export const UsersConfig = Type.Object(
       ),
     ),
     deprovision: Type.Optional(DeprovisionConfig),
+    // No schema default: absent keeps the throw-away password of before (and every digest).
+    onboarding: Type.Optional(OnboardingConfig),
     create: Type.Optional(
       // No schema default: a filled-in default would change every config's digest.
       Type.Boolean({

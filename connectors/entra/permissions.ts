@@ -32,7 +32,11 @@ export type EntraAction =
   | 'read verified domains'
   | 'set managers'
   | 'revoke sessions'
-  | 'read the audit log';
+  | 'read the audit log'
+  | 'issue temporary access passes'
+  | 'reset passwords'
+  | 'send mail'
+  | 'read authentication methods policy';
 
 /** Each action: alternative permission sets, least privileged first; any one set suffices. */
 export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly string[])[]>> = {
@@ -77,6 +81,18 @@ export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly
     ['User.ReadWrite.All'],
     ['Directory.ReadWrite.All'],
   ],
+  // users.onboarding (issue 23): the new hire's first credential and its delivery.
+  'issue temporary access passes': [['UserAuthenticationMethod.ReadWrite.All']],
+  'reset passwords': [
+    ['User-PasswordProfile.ReadWrite.All'],
+    ['User.ReadWrite.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+  'send mail': [['Mail.Send']],
+  'read authentication methods policy': [
+    ['Policy.Read.All'],
+    ['Policy.ReadWrite.AuthenticationMethod'],
+  ],
   // `report --audit` only: Entra's directory audit log (connectors/entra/audit-log.ts).
   'read the audit log': [['AuditLog.Read.All']],
   'read license seats': [
@@ -112,6 +128,7 @@ export const ACTION_OF_CHANGE: Readonly<Record<ChangeKind, EntraAction>> = {
   assignGroupLicenses: 'assign group licenses',
   removeGroupLicenses: 'assign group licenses',
   revokeSessions: 'revoke sessions',
+  onboardUser: 'issue temporary access passes',
 };
 
 /** Permissions broader than entrasync ever needs. */
@@ -215,6 +232,12 @@ export function checkAccess(
 
 /** The Graph actions one change needs: its kind's, and revoking sessions with such a disable. */
 export function actionsOfChange(change: Change): EntraAction[] {
+  if (change.kind === 'onboardUser') {
+    return [
+      change.credential === 'tap' ? 'issue temporary access passes' : 'reset passwords',
+      ...(change.delivery.channel === 'email' ? (['send mail'] as const) : []),
+    ];
+  }
   const action = ACTION_OF_CHANGE[change.kind];
   return change.kind === 'disableUser' && change.revokeSessions === true
     ? [action, 'revoke sessions']
@@ -228,6 +251,9 @@ export function actionsOfRead(request: TenantReadRequest): EntraAction[] {
     'find privileged users',
     ...(request.licenses === true ? (['read license seats'] as const) : []),
     ...(request.domains === true ? (['read verified domains'] as const) : []),
+    ...(request.onboarding?.credential === 'tap'
+      ? (['read authentication methods policy'] as const)
+      : []),
   ];
 }
 

@@ -14,6 +14,7 @@
  * as "unknown", never as "nobody"; and a 403 on `/domains` (no Domain.Read.All): `domains` is
  * then `unreadable` and the plan skips the verified-domain check with a warning.
  */
+import { readOnboarding } from './read-onboarding.js';
 import { TenantReadError } from '../../engine/errors.js';
 import type {
   PrivilegedAccount,
@@ -78,6 +79,9 @@ export function createEntraReader(
           : { groups: await readManagedGroups(transport, request.groupPrefix) }),
         ...(request.licenses ? { skus: await readSubscribedSkus(transport) } : {}),
         ...(request.domains ? { domains: await readDomains(transport) } : {}),
+        ...(request.onboarding
+          ? { onboarding: await readOnboarding(transport, request.onboarding) }
+          : {}),
         ...(request.deletedUsers
           ? {
               deletedUsers: await readUsers(

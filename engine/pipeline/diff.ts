@@ -583,6 +583,8 @@ const KIND_ORDER: Record<Change['kind'], number> = {
   disableUser: 14,
   deleteUser: 15,
   revokeSessions: 16,
+  // After the account exists and has its manager and access (same-object order is apply order).
+  onboardUser: 17,
 };
 
 /** A deterministic order: by kind, then by UPN, so the same inputs give the same plan text. */

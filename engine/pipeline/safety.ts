@@ -75,6 +75,11 @@ export interface SafetyContext {
   readonly approvals: Approvals;
   /** False when the tenant read could not tell who holds directory roles. */
   readonly adminDetection: boolean;
+  /**
+   * Creates of new hires whose first credential could reach nobody (onboarding.ts), by change
+   * id, with the reason: held like any other check's, and their dependents with them.
+   */
+  readonly onboardingHeld?: ReadonlyMap<string, Verdict>;
   /** Display names of tenant accounts by id, to recognise one person replaced by another account. */
   readonly displayNames: ReadonlyMap<string, string>;
   /**
@@ -127,6 +132,7 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
       : undefined;
     const verdict =
       lifted ??
+      context.onboardingHeld?.get(change.id) ??
       (DEPROVISIONING_KINDS.has(change.kind)
         ? (sourceVerdict ?? unidentified)
         : shortfall !== undefined
