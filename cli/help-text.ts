@@ -59,6 +59,13 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: ['entrasync simulator seed --users 1000 --groups 20 --random-seed 7'],
     exitCodes: OK_OR_ERROR,
   },
+  'simulator outbox': {
+    examples: [
+      'entrasync simulator outbox --state .entrasync/tenant.db',
+      'entrasync simulator outbox --format json --body',
+    ],
+    exitCodes: { 0: 'the outbox was listed', 1: 'an error (no state at that path)' },
+  },
   daemon: {
     examples: ['entrasync daemon -c entrasync.yaml --mode plan --port 9464'],
     exitCodes: {

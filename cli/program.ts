@@ -31,7 +31,7 @@ import type { OverrideFlags } from './overrides.js';
 import { addOverrideOptions, overridesFrom, parseCount } from './overrides.js';
 import type { PlanCommandOptions, PlanFormat } from './commands/plan.js';
 import { runPlan } from './commands/plan.js';
-import { runSimulator, runSimulatorSeed } from './commands/simulator.js';
+import { runSimulator, runSimulatorOutbox, runSimulatorSeed } from './commands/simulator.js';
 import { runValidate } from './commands/validate.js';
 import type { ValidateFormat } from './commands/validate.js';
 import type { ExitCode } from './exit-codes.js';
@@ -255,6 +255,21 @@ export async function main(
     )
     .action((opts: { state: string; users: number; groups: number; randomSeed: number }) => {
       exitCode = runSimulatorSeed(opts, output);
+    });
+  simulator
+    .command('outbox')
+    .description(
+      "list the mails the simulated tenant's sendMail accepted: time, sender, recipients, subject",
+    )
+    .option('--state <file>', 'SQLite file holding the tenant', '.entrasync/tenant.db')
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option('--body', 'print each body too (onboarding mails carry a Temporary Access Pass)', false)
+    .action((opts: { state: string; format: 'text' | 'json'; body: boolean }) => {
+      exitCode = runSimulatorOutbox(opts, output);
     });
 
   const context: CommandContext = {

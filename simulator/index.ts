@@ -50,7 +50,10 @@ export { FaultPlanError, FaultPlanSchema, loadFaultPlan, parseFaultPlan } from '
 export type { RequestLogEntry, SimulatorCounters } from './router.js';
 export type {
   DirectoryDocument,
+  MailAddress,
   OpenTenantStoreOptions,
+  OutboxMail,
+  TemporaryAccessPassRecord,
   SeedData,
   StoredObject,
   TenantStore,
@@ -64,6 +67,13 @@ export type { ThrottleOptions } from './throttle.js';
 export type { FederatedCredential } from './token-endpoint.js';
 export type { SimulatorManagedIdentity } from './managed-identity.js';
 export { BUILT_IN_ROLES } from './roles.js';
+export type { TemporaryAccessPassPolicy } from './authentication-policy.js';
+export {
+  DEFAULT_TAP_POLICY,
+  PolicyError,
+  temporaryAccessPassPolicy,
+} from './authentication-policy.js';
+export { OUTBOX_PATH } from './admin.js';
 export { DEFAULT_EXTRA_DOMAINS, INITIAL_DOMAIN } from './domains.js';
 
 /** An app registration in the simulated tenant, with its application permissions (roles). */
@@ -180,6 +190,11 @@ export const DEFAULT_CLIENT_ROLES: readonly string[] = [
   'Domain.Read.All',
   // `report --audit` reads the directory audit log.
   'AuditLog.Read.All',
+  // Onboarding (issue 23): Temporary Access Passes for new hires, the policy that allows them,
+  // and the mail that delivers them.
+  'UserAuthenticationMethod.ReadWrite.All',
+  'Policy.Read.All',
+  'Mail.Send',
 ];
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);

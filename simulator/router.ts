@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenService, Principal } from './access-token.js';
+import { ADMIN_PREFIX, adminRequest } from './admin.js';
 import type { Clock } from './clock.js';
 import { GraphError, graphErrorBody, graphErrors } from './errors.js';
 import type { FaultDecision, FaultEngine, FaultRequest } from './fault-plan.js';
@@ -32,50 +33,10 @@ import type { IdentityEndpointContext, TokenOutcome } from './token-endpoint.js'
 import { jsonWebKeySet, openIdConfiguration, tokenRequest } from './token-endpoint.js';
 import type { ManagedIdentityEndpointContext } from './managed-identity.js';
 import { MANAGED_IDENTITY_PATH, managedIdentityTokenRequest } from './managed-identity.js';
+import type { RequestLogEntry, SimulatorCounters } from './request-log.js';
 
-export interface RequestLogEntry {
-  /** ISO 8601 time (of the simulator's clock) the response was sent. */
-  readonly time: string;
-  readonly method: string;
-  /** Path and query; query values other than OData system options are `redacted`. */
-  readonly path: string;
-  /** Status the client saw; 0 when a fault reset the connection instead of answering. */
-  readonly status: number;
-  /** The app that made the request, when its token or client_id identified it. */
-  readonly clientId?: string;
-  readonly requestId: string;
-  /** Set on requests that ran inside a `$batch`. */
-  readonly batch?: true;
-  /** Fault-plan rules that fired on this request (kinds), if any. */
-  readonly faults?: readonly string[];
-}
-
-/** Live counters for benchmarks and tests (Graph requests, top-level and inside batches). */
-export interface SimulatorCounters {
-  /** Every HTTP request, identity endpoints included. */
-  requests: number;
-  /** Graph requests answered (batch items count one each; the `$batch` envelope does not). */
-  graphRequests: number;
-  reads: number;
-  writes: number;
-  /** 429 answers, from buckets or from the fault plan. */
-  throttled: number;
-  /** Requests on which at least one fault-plan rule fired. */
-  faulted: number;
-  tokensIssued: number;
-}
-
-export function createCounters(): SimulatorCounters {
-  return {
-    requests: 0,
-    graphRequests: 0,
-    reads: 0,
-    writes: 0,
-    throttled: 0,
-    faulted: 0,
-    tokensIssued: 0,
-  };
-}
+export type { RequestLogEntry, SimulatorCounters } from './request-log.js';
+export { createCounters } from './request-log.js';
 
 export interface RouterContext {
   readonly origin: string;
@@ -221,6 +182,10 @@ async function dispatch(
   graphOutcome?: GraphOutcome;
 }> {
   const parts = req.url.pathname.split('/').filter((p) => p !== '');
+  // The simulator's own endpoints (admin.ts): outside Graph, same bearer token.
+  if (req.url.pathname.startsWith(ADMIN_PREFIX)) {
+    return { ...(await adminRequest(ctx, req)), graph: false };
+  }
   const identity = await identityRoute(ctx, req, parts);
   if (identity !== undefined) {
     if (identity.response.status === 200) ctx.counters.tokensIssued += 1;

@@ -11,7 +11,8 @@
  *   "roleEligibilitySchedules": [ { "principal": "...", "roleDefinitionId": "<guid>" } ],
  *   "administrativeUnits": [ { "displayName": "...", "isMemberManagementRestricted": true, "members": ["..."] } ],
  *   "domains": [ { "id": "contoso.com", "isVerified"?: true, "isDefault"?: false, "authenticationType"?: "Managed",
- *                  "supportedServices"?: ["Email"] } ]
+ *                  "supportedServices"?: ["Email"] } ],
+ *   "authenticationMethodsPolicy": { "authenticationMethodConfigurations": [ { "id": "TemporaryAccessPass", ... } ] }
  * }
  * ```
  *
@@ -25,6 +26,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { PolicyError, seedAuthenticationMethodsPolicy } from './authentication-policy.js';
 import {
   domainDocument,
   domainOf,
@@ -56,6 +58,7 @@ const TOP_LEVEL = new Set([
   'roleEligibilitySchedules',
   'administrativeUnits',
   'domains',
+  'authenticationMethodsPolicy',
 ]);
 const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i;
 
@@ -288,6 +291,9 @@ export function parseSeed(seed: unknown, source: string, defaultDomain = INITIAL
       }
     }
   }
+  if (seed['authenticationMethodsPolicy'] !== undefined) {
+    docs.push(...authenticationPolicyDocs(seed['authenticationMethodsPolicy'], source, groups));
+  }
   for (const pending of pendingLinks) {
     links.push({
       rel: pending.rel,
@@ -296,6 +302,32 @@ export function parseSeed(seed: unknown, source: string, defaultDomain = INITIAL
     });
   }
   return { users, groups, skus, links, docs, ...(domains === undefined ? {} : { domains }) };
+}
+
+/** The seed's authentication methods policy (authentication-policy.ts); targets name seeded groups. */
+function authenticationPolicyDocs(
+  raw: unknown,
+  source: string,
+  groups: readonly DirectoryDocument[],
+): { kind: DocKind; doc: DirectoryDocument }[] {
+  const resolveGroup = (ref: string, where: string): string => {
+    const group = groups.find(
+      (g) =>
+        g.id === ref.toLowerCase() ||
+        String(g['uniqueName'] ?? '').toLowerCase() === ref.toLowerCase(),
+    );
+    if (group === undefined) throw new SeedError(`${where}: "${ref}" names no group in the seed.`);
+    return group.id;
+  };
+  try {
+    return seedAuthenticationMethodsPolicy(
+      raw,
+      `Seed file ${source}: authenticationMethodsPolicy`,
+      resolveGroup,
+    ).map((doc) => ({ kind: 'authenticationMethodConfiguration', doc }));
+  } catch (error) {
+    throw error instanceof PolicyError ? new SeedError(error.message) : error;
+  }
 }
 
 /**

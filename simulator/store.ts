@@ -23,7 +23,10 @@
  *   `assignedLicenses` (SKUs held) and `licenseAssignmentStates` (one per path), recomputed in
  *   the same transaction as every write that can change them (see licensing.ts).
  * - `docs`: read-mostly directory data (role assignments, PIM eligibility schedules,
- *   administrative units, role definitions, domains) as JSON documents.
+ *   administrative units, role definitions, domains, the authentication methods policy) as JSON
+ *   documents.
+ * - `auth_methods`: one Temporary Access Pass per user, without the pass (store/authentication.ts);
+ *   `outbox`: the mails `sendMail` accepted, bodies included (store/outbox.ts).
  *
  * The parts, one module each under store/, composed here into the one TenantStore the routes
  * use: model.ts (the data shapes; a leaf, so licensing.ts, domains.ts and addresses.ts can name
@@ -33,10 +36,15 @@
  * model < objects < links < licenses < recycle-bin < seeding < this module; the pure modules
  * (licensing.ts, domains.ts, addresses.ts) import only model.ts and are imported by the parts.
  *
- * Secrets never reach these files: documents hold no password, and client secrets and tokens
- * live only in the memory of the process that issued them.
+ * Secrets never reach these files: documents hold no password or Temporary Access Pass, and
+ * client secrets and tokens live only in the memory of the process that issued them. The one
+ * deliberate exception is the outbox: a mail that carries a credential to its recipient is that
+ * recipient's mail, kept as delivered.
  */
+import type { TemporaryAccessPassPolicy } from './authentication-policy.js';
+import { DEFAULT_TAP_POLICY, TAP_CONFIGURATION_ID } from './authentication-policy.js';
 import { createAuditLog } from './store/audit-log.js';
+import { createAuthenticationMethods } from './store/authentication.js';
 import { createDocTable } from './store/docs.js';
 import { createLicenseAssignment, createSkuSeats } from './store/licenses.js';
 import { createLinkTable } from './store/links.js';
@@ -53,15 +61,19 @@ import type {
   ObjectKind,
   ObjectQuery,
   ObjectState,
+  OutboxMail,
+  OutboxMailInput,
   SeedData,
   SqlFilter,
   StoredObject,
   StoredSku,
   StoredUser,
+  TemporaryAccessPassRecord,
   UserDocument,
   WriteResult,
 } from './store/model.js';
 import { createObjectTable } from './store/objects.js';
+import { createOutbox } from './store/outbox.js';
 import { createRecycleBin } from './store/recycle-bin.js';
 import { initialiseState, openDatabase } from './store/schema.js';
 import { createSeeding } from './store/seeding.js';
@@ -175,6 +187,22 @@ export interface TenantStore {
   listDocs(kind: DocKind): DirectoryDocument[];
   getDoc(kind: DocKind, id: string): DirectoryDocument | undefined;
 
+  /** The tenant's TAP policy: the stored one, or DEFAULT_TAP_POLICY (enabled for all users). */
+  temporaryAccessPassPolicy(): TemporaryAccessPassPolicy;
+  /** Replaces the TAP policy (checked with `temporaryAccessPassPolicy()` of authentication-policy.ts). */
+  setTemporaryAccessPassPolicy(policy: TemporaryAccessPassPolicy): void;
+  /** The user's Temporary Access Pass (never the pass itself), if any. */
+  getTemporaryAccessPass(userId: string): TemporaryAccessPassRecord | undefined;
+  /** Sets the user's Temporary Access Pass, replacing (deleting) any previous one. */
+  putTemporaryAccessPass(userId: string, record: TemporaryAccessPassRecord): void;
+  /** Deletes the user's pass with this id; false when the user has no such pass. */
+  deleteTemporaryAccessPass(userId: string, methodId: string): boolean;
+
+  /** Records a mail `sendMail` accepted; returns it with its outbox position. */
+  appendOutbox(mail: OutboxMailInput): OutboxMail;
+  /** Every mail sent through `sendMail`, oldest first, bodies included (the recipients' mailboxes). */
+  outbox(): OutboxMail[];
+
   /** The latest change sequence number. */
   currentCseq(): number;
   /**
@@ -229,6 +257,8 @@ export function openTenantStore(
   const recycleBin = createRecycleBin(db, objects, links, seats);
   const docs = createDocTable(db);
   const audits = createAuditLog(db);
+  const methods = createAuthenticationMethods(db);
+  const outbox = createOutbox(db);
   const seedIfNew = createSeeding(db, { meta, objects, links, seats, docs, defaultDomain });
   // IMMEDIATE takes SQLite's write lock before the checks, so a concurrent writer in
   // another process cannot slip a conflicting row between check and write.
@@ -289,6 +319,20 @@ export function openTenantStore(
 
     listDocs: docs.listDocs,
     getDoc: docs.getDoc,
+
+    temporaryAccessPassPolicy: () =>
+      (methods.getMethodConfiguration(TAP_CONFIGURATION_ID) as
+        TemporaryAccessPassPolicy | undefined) ?? DEFAULT_TAP_POLICY,
+    setTemporaryAccessPassPolicy: (policy) =>
+      write(() => methods.putMethodConfigurationTx({ ...policy })),
+    getTemporaryAccessPass: methods.getTemporaryAccessPass,
+    putTemporaryAccessPass: (userId, record) =>
+      write(() => methods.putTemporaryAccessPassTx(userId, record)),
+    deleteTemporaryAccessPass: (userId, methodId) =>
+      write(() => methods.deleteTemporaryAccessPassTx(userId, methodId)),
+
+    appendOutbox: (mail) => write(() => outbox.appendOutboxTx(mail)),
+    outbox: outbox.listOutbox,
 
     currentCseq: objects.currentCseq,
     changedObjects: objects.changedObjects,

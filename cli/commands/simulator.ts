@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { openTenantStore, seedTenant, startSimulator } from '../../simulator/index.js';
-import type { RunningSimulator } from '../../simulator/index.js';
+import type { OutboxMail, RunningSimulator } from '../../simulator/index.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import { EntrasyncError } from '../../engine/errors.js';
@@ -116,4 +117,51 @@ export function runSimulatorSeed(options: SimulatorSeedOptions, output: Output):
   } finally {
     store.close();
   }
+}
+
+export interface SimulatorOutboxOptions {
+  readonly state: string;
+  readonly format: 'text' | 'json';
+  /** Print each mail's body too (it may carry a credential: the mail is its delivery). */
+  readonly body: boolean;
+}
+
+/**
+ * `entrasync simulator outbox`: the mails the simulated tenant's `sendMail` accepted, oldest
+ * first: time, sender, recipients, subject. Bodies only with `--body`, since an onboarding mail
+ * carries a Temporary Access Pass and stdout often lands in a CI log.
+ */
+export function runSimulatorOutbox(options: SimulatorOutboxOptions, output: Output): ExitCode {
+  const statePath = resolve(options.state);
+  if (!existsSync(statePath)) {
+    throw new EntrasyncError('simulator.state', `no simulator state at ${statePath}`);
+  }
+  const store = openTenantStore(statePath);
+  try {
+    const mails = store.outbox();
+    if (options.format === 'json') {
+      const shown = mails.map((mail) => (options.body ? mail : withoutBody(mail)));
+      output.out(`${JSON.stringify({ state: statePath, mails: shown }, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    const lines = [`${mails.length} mail${mails.length === 1 ? '' : 's'} in ${statePath}`];
+    for (const mail of mails) {
+      const to = [...mail.toRecipients, ...mail.ccRecipients, ...mail.bccRecipients]
+        .map((r) => r.address)
+        .join(', ');
+      lines.push(
+        `${mail.sentDateTime}  ${mail.senderAddress} -> ${to}  ${JSON.stringify(mail.subject)}`,
+      );
+      if (options.body) lines.push(indent(mail.body.content, '    '));
+    }
+    output.out(`${lines.join('\n')}\n`);
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
+}
+
+function withoutBody(mail: OutboxMail): Omit<OutboxMail, 'body'> {
+  const { body: _body, ...rest } = mail;
+  return rest;
 }

@@ -13,6 +13,7 @@ import type { SimResponse } from '../http.js';
 import type { GraphContext } from './context.js';
 import { GUID } from './context.js';
 import { AUDIT_LOG_READ, listDirectoryAudits } from './audit.js';
+import { authenticationRoute, policiesRoute } from './authentication.js';
 import { delta } from './delta.js';
 import { DOMAIN_READ, getDomain, listDomains } from './domains.js';
 import {
@@ -41,6 +42,7 @@ import {
   updateGroup,
 } from './groups.js';
 import { assignGroupLicense, assignUserLicense } from './licenses.js';
+import { MAIL_SEND, sendMail } from './mail.js';
 import type { PathSegment } from './odata.js';
 import {
   countUsers,
@@ -141,6 +143,9 @@ export function resolveRoute(segments: readonly PathSegment[]): Route {
     }
     case 'domains':
       return domainsRoute(root, rest, segments);
+    // Onboarding: authentication methods policy (graph/authentication.ts).
+    case 'policies':
+      return policiesRoute(rest);
     case 'auditLogs': {
       const [log, extra] = rest;
       if (log?.name.toLowerCase() !== 'directoryaudits' || log.keys !== undefined || extra) {
@@ -205,6 +210,12 @@ function userEntityRoute(key: PathSegment, rest: readonly PathSegment[]): Route 
       PATCH: { permission: PERMISSIONS.usersUpdate, run: (ctx) => updateUser(ctx, key) },
       DELETE: { permission: PERMISSIONS.usersDelete, run: (ctx) => deleteUser(ctx, key) },
     };
+  }
+  // Onboarding: Temporary Access Pass methods and sendMail (graph/authentication.ts, graph/mail.ts).
+  if (nav.name === 'authentication') return authenticationRoute(key, rest.slice(1));
+  if (nav.name === 'sendMail' || nav.name === 'microsoft.graph.sendMail') {
+    if (ref !== undefined) throw graphErrors.segmentNotFound(ref.raw);
+    return { POST: { permission: MAIL_SEND, run: (ctx) => sendMail(ctx, key) } };
   }
   if (extra !== undefined) throw unknownNavigation(nav);
   switch (nav.name) {

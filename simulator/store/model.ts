@@ -19,7 +19,9 @@ export type DocKind =
   | 'roleDefinition'
   | 'administrativeUnit'
   /** Keyed by the lowercased domain name; the document's `id` keeps the name as given. */
-  | 'domain';
+  | 'domain'
+  /** Authentication methods policy entries, keyed by configuration id (`TemporaryAccessPass`). */
+  | 'authenticationMethodConfiguration';
 
 export interface StoredObject {
   readonly seq: number;
@@ -118,3 +120,46 @@ export interface AuditQuery {
   readonly appId?: string;
   readonly limit: number;
 }
+
+/**
+ * A user's Temporary Access Pass as stored (see ../authentication-policy.ts): everything Graph
+ * returns about it except the pass itself, which is never stored (Graph returns it once, on
+ * creation). At most one per user.
+ */
+export interface TemporaryAccessPassRecord {
+  readonly id: string;
+  readonly createdDateTime: string;
+  readonly startDateTime: string;
+  readonly lifetimeInMinutes: number;
+  readonly isUsableOnce: boolean;
+}
+
+/** An email address as Graph's `recipient.emailAddress` writes it. */
+export interface MailAddress {
+  readonly address: string;
+  readonly name?: string;
+}
+
+/**
+ * A mail accepted by `POST /users/{id}/sendMail`, as the simulator's outbox keeps it (see
+ * ../graph/mail.ts). The body is kept: the outbox is the recipients' mailboxes.
+ */
+export interface OutboxMail {
+  /** 1-based position in the outbox (send order). */
+  readonly seq: number;
+  /** ISO 8601 time of the simulator's clock when the mail was accepted. */
+  readonly sentDateTime: string;
+  /** The sending user (the mailbox in the request path). */
+  readonly senderId: string;
+  readonly senderAddress: string;
+  /** The app that sent it. */
+  readonly appId: string;
+  readonly subject: string;
+  readonly body: { readonly contentType: 'text' | 'html'; readonly content: string };
+  readonly toRecipients: readonly MailAddress[];
+  readonly ccRecipients: readonly MailAddress[];
+  readonly bccRecipients: readonly MailAddress[];
+  readonly saveToSentItems: boolean;
+}
+
+export type OutboxMailInput = Omit<OutboxMail, 'seq'>;
