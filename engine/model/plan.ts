@@ -173,6 +173,8 @@ export interface OnboardUserChange extends UserChangeBase {
   readonly tap?: {
     /** ISO 8601; absent: valid at once (when it is made). */
     readonly startDateTime?: string;
+    /** `startAt` gave this time, which is not in the future: the pass is valid at once. */
+    readonly startPassed?: string;
     readonly lifetimeInMinutes: number;
     readonly isUsableOnce: boolean;
   };

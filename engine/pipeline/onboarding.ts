@@ -143,6 +143,7 @@ export function onboardingChanges(input: OnboardingInput): OnboardingResult {
         ? {
             tap: {
               ...(start.at ? { startDateTime: start.at } : {}),
+              ...(start.passed ? { startPassed: start.passed } : {}),
               lifetimeInMinutes: onboarding.tap.lifetimeInMinutes,
               isUsableOnce: onboarding.tap.isUsableOnce,
             },
@@ -235,7 +236,7 @@ function startOf(
   onboarding: OnboardingSpec,
   user: DesiredUser,
   now: number,
-): { at?: string; note?: string; problem?: string } {
+): { at?: string; passed?: string; note?: string; problem?: string } {
   const text = user.onboarding?.startAt;
   if (!onboarding.tap?.startAt || text === undefined) return {};
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text;
@@ -245,7 +246,9 @@ function startOf(
       problem: `${onboarding.tap.startAt.configPath} gave ${JSON.stringify(text)}, not an ISO 8601 date or date-time`,
     };
   }
-  if (at <= now) return { note: ` (valid at once: start ${text} is not in the future)` };
+  if (at <= now) {
+    return { passed: text, note: ` (valid at once: start ${text} is not in the future)` };
+  }
   return { at: new Date(at).toISOString().replace('.000Z', 'Z') };
 }
 

@@ -121,9 +121,12 @@ export function detailLines(
 export function onboardingLines(change: OnboardUserChange): string[] {
   const what =
     change.credential === 'tap'
-      ? `Temporary Access Pass, ${lifetimeText(change.tap?.lifetimeInMinutes ?? 0)}${change.tap?.isUsableOnce ? ', usable once' : ''}, valid from ${change.tap?.startDateTime ?? 'when it is made'}`
+      ? `Temporary Access Pass, ${lifetimeText(change.tap?.lifetimeInMinutes ?? 0)}${change.tap?.isUsableOnce ? ', usable once' : ''}, valid from ${change.tap?.startDateTime ?? (change.tap?.startPassed ? `when it is made (valid at once: start ${change.tap.startPassed} is not in the future)` : 'when it is made')}`
       : 'new random password, to be changed at first sign-in';
   return [
+    ...(change.user.id === undefined
+      ? []
+      : ['the account still awaits its credential (none was delivered): a new one is made']),
     `credential: ${what}`,
     `delivered by ${change.delivery.channel} to ${change.delivery.recipient} (${change.delivery.to})`,
   ];

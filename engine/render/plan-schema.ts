@@ -212,6 +212,7 @@ const OnboardUser = Type.Object(
       Type.Object(
         {
           startDateTime: Type.Optional(text('when the pass becomes valid (absent: when made)')),
+          startPassed: Type.Optional(text('`startAt` gave this past time: valid at once')),
           lifetimeInMinutes: Type.Integer({ description: 'how long the pass is valid' }),
           isUsableOnce: Type.Boolean({ description: 'the pass signs in once' }),
         },
