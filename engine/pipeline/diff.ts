@@ -583,8 +583,7 @@ const KIND_ORDER: Record<Change['kind'], number> = {
   disableUser: 14,
   deleteUser: 15,
   revokeSessions: 16,
-  // After the account exists and has its manager and access (same-object order is apply order).
-  onboardUser: 17,
+  onboardUser: 17, // once the account exists and has its manager (same-object order = apply order)
 };
 
 /** A deterministic order: by kind, then by UPN, so the same inputs give the same plan text. */
