@@ -93,6 +93,25 @@ describe('onboarding (plan)', () => {
     );
   });
 
+  it('N8: a new hire whose manager is a held new hire is held too (create, manager, onboarding), never an account nobody can use', async () => {
+    const plan = await planRows(
+      spec(),
+      [row('1', 'Boss'), row('3', 'Olga'), row('4', 'Pia', '3')],
+      tenant(),
+      NOW,
+    );
+    expect(ofKind(plan, 'createUser')).toEqual([]);
+    expect(plan.blocked.map((b) => b.change.id).sort()).toEqual([
+      'createUser:olga.doe@contoso.com',
+      'createUser:pia.doe@contoso.com',
+      'onboardUser:pia.doe@contoso.com',
+      'setManager:pia.doe@contoso.com',
+    ]);
+    expect(
+      plan.blocked.find((b) => b.change.id === 'createUser:pia.doe@contoso.com')?.message,
+    ).toContain('its onboarding (onboardUser:pia.doe@contoso.com) is held');
+  });
+
   it('N9: startAt in the future is the pass start; in the past it is "at once" and the plan says so; not a date holds', async () => {
     const future = await planRows(
       spec({}, 'hire'),

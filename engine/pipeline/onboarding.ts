@@ -305,3 +305,41 @@ function tenantProblems(
   }
   return { warnings };
 }
+
+/**
+ * A create whose onboarding step is held (its manager's create is held, say) is held too, and
+ * what follows it: the account would exist with nobody able to sign in to it. Run after the
+ * other holds; `hold` is holds.ts's holdDependents.
+ */
+export function holdCreatesWithoutOnboarding(
+  result: { readonly changes: readonly Change[]; readonly blocked: readonly BlockedChange[] },
+  hold: (
+    changes: readonly Change[],
+    blocked: readonly BlockedChange[],
+  ) => { readonly changes: readonly Change[]; readonly blocked: readonly BlockedChange[] },
+): { readonly changes: readonly Change[]; readonly blocked: readonly BlockedChange[] } {
+  let current = result;
+  for (;;) {
+    const waiting = new Map<string, string>();
+    for (const b of current.blocked) {
+      if (b.change.kind !== 'onboardUser') continue;
+      const create = b.change.requires?.find((id) => id.startsWith('createUser:'));
+      if (create !== undefined) waiting.set(create, b.change.id);
+    }
+    const creates = current.changes.filter((c) => waiting.has(c.id));
+    if (creates.length === 0) return current;
+    const blocked = [
+      ...current.blocked,
+      ...creates.map((change) => ({
+        change,
+        code: 'requires-blocked',
+        waitsFor: [waiting.get(change.id) ?? ''],
+        message: `held: its onboarding (${waiting.get(change.id) ?? ''}) is held, and an account nobody can sign in to is not created; it applies once that is released`,
+      })),
+    ];
+    current = hold(
+      current.changes.filter((c) => !waiting.has(c.id)),
+      blocked,
+    );
+  }
+}

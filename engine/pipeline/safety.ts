@@ -47,6 +47,7 @@ import { protectionLiftedVerdict } from './protect-lift.js';
 import type { KeyFormatFinding } from './anchors.js';
 import { anchorMove, describeAnchorMove } from './anchors.js';
 import { HELD_PART_SUFFIX, holdDependents } from './holds.js';
+import { holdCreatesWithoutOnboarding } from './onboarding.js';
 
 export interface SafetyContext {
   readonly sources: readonly SourceSummary[];
@@ -219,7 +220,7 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
   // A change that only makes sense after a blocked one (a license for a user whose create is
   // blocked, a session revoke after a blocked disable, the held members of a membership) is
   // held with it (holds.ts).
-  const held = holdDependents(allowed, blocked);
+  const held = holdCreatesWithoutOnboarding(holdDependents(allowed, blocked), holdDependents);
   return {
     changes: held.changes,
     blocked: orderLike(changes, [...held.blocked]),
