@@ -7,7 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openTenantStore, temporaryAccessPassPolicy } from '../simulator/index.js';
+import {
+  DEFAULT_CLIENT_ROLES,
+  openTenantStore,
+  startSimulator,
+  temporaryAccessPassPolicy,
+} from '../simulator/index.js';
+import { simTarget } from '../test/helpers/sim-target.js';
 import { cli } from '../test/helpers/cli.js';
 
 const temps: string[] = [];
@@ -276,5 +282,74 @@ describe('onboarding new hires (issue 23)', () => {
     }
     const again = await cli('plan', '--config', config);
     expect(again.stdout).toContain('no changes');
+  });
+
+  it('N5: the permission check of plan and doctor names UserAuthenticationMethod.ReadWrite.All, Mail.Send and Policy.Read.All; an unreadable policy holds the hires', async () => {
+    const onboardingRoles = [
+      'UserAuthenticationMethod.ReadWrite.All',
+      'Mail.Send',
+      'Policy.Read.All',
+    ];
+    const without = (...roles: string[]) => DEFAULT_CLIENT_ROLES.filter((r) => !roles.includes(r));
+    const NONE = 'a0a0a0a0-0000-4000-8000-0000000000a0';
+    const POLICY_ONLY = 'a0a0a0a0-0000-4000-8000-0000000000a1';
+    const sim = await startSimulator({
+      clients: [
+        {
+          clientId: NONE,
+          clientSecret: 'onboarding-test-secret-1',
+          roles: without(...onboardingRoles),
+        },
+        {
+          clientId: POLICY_ONLY,
+          clientSecret: 'onboarding-test-secret-1',
+          roles: without('UserAuthenticationMethod.ReadWrite.All', 'Mail.Send'),
+        },
+      ],
+      seed: SEED,
+    });
+    process.env.ENTRASYNC_ONBOARDING_SECRET = 'onboarding-test-secret-1';
+    const configFor = (clientId: string): string => {
+      const { dir, config } = workspace();
+      const text = readFileSync(config, 'utf8').replace(
+        /target:\n(  .*\n)+/,
+        simTarget(sim, { secretEnv: 'ENTRASYNC_ONBOARDING_SECRET', clientId }),
+      );
+      writeFileSync(join(dir, 'entrasync.yaml'), text);
+      return config;
+    };
+    try {
+      // No policy read: every hire held with the reason, and the permission named.
+      const blind = await cli('plan', '--config', configFor(NONE));
+      expect(blind.code).toBe(3);
+      expect(blind.stdout).toContain(
+        'missing permission Policy.Read.All for action "read authentication methods policy"',
+      );
+      expect(blind.stdout).toContain(
+        'held: the app may not read the authentication methods policy (403',
+      );
+
+      const config = configFor(POLICY_ONLY);
+      const plan = await cli('plan', '--config', config);
+      expect(plan.stdout).toContain(
+        'missing permission UserAuthenticationMethod.ReadWrite.All for action "issue temporary access passes" (1 change)',
+      );
+      expect(plan.stdout).toContain(
+        'missing permission Mail.Send for action "send mail" (1 change)',
+      );
+
+      const doctor = await cli('doctor', '--config', configFor(NONE), '--format', 'json');
+      for (const action of [
+        'issue temporary access passes',
+        'send mail',
+        'read authentication methods policy',
+      ]) {
+        expect(doctor.stdout).toContain(`for action \\"${action}\\"`);
+      }
+      expect(doctor.code).toBe(1);
+    } finally {
+      delete process.env.ENTRASYNC_ONBOARDING_SECRET;
+      await sim.close();
+    }
   });
 });
