@@ -312,7 +312,7 @@ describe('onboarding new hires (issue 23)', () => {
     const configFor = (clientId: string): string => {
       const { dir, config } = workspace();
       const text = readFileSync(config, 'utf8').replace(
-        /target:\n(  .*\n)+/,
+        /target:\n( {2}.*\n)+/,
         simTarget(sim, { secretEnv: 'ENTRASYNC_ONBOARDING_SECRET', clientId }),
       );
       writeFileSync(join(dir, 'entrasync.yaml'), text);
