@@ -37,7 +37,7 @@ const address = Type.Optional(
 
 export const EmailDeliveryConfig = Type.Object(
   {
-    via: Type.Literal('email', { description: '`email`: sent through Graph `sendMail`.' }),
+    via: Type.Literal('email', { description: 'sent through Graph `sendMail`' }),
     from: Type.String({
       minLength: 3,
       pattern: '^[^@\\s]+@[^@\\s]+$',
@@ -58,7 +58,7 @@ export const EmailDeliveryConfig = Type.Object(
 
 export const WebhookDeliveryConfig = Type.Object(
   {
-    via: Type.Literal('webhook', { description: '`webhook`: a JSON `POST` to `url`.' }),
+    via: Type.Literal('webhook', { description: 'a JSON `POST` to `url`' }),
     url: SecretReference(
       'Where the notice is posted, as a secret reference (`${env:ONBOARDING_WEBHOOK}`): such URLs often carry a token.',
     ),
