@@ -85,14 +85,12 @@ export const OnboardingConfig = Type.Object(
     lifetime: Type.Optional(
       Type.String({
         pattern: LIFETIME_PATTERN,
-        default: DEFAULT_TAP_LIFETIME,
         description:
-          "With `tap`: how long the pass is valid, `90m`, `8h`, `1d` (Graph: 10 minutes to 30 days; the plan checks the tenant's policy limits).",
+          "With `tap`: how long the pass is valid, `90m`, `8h`, `1d` (Graph: 10 minutes to 30 days; the plan checks the tenant's policy limits). Default `8h`, the longest Entra's default policy allows.",
       }),
     ),
     usableOnce: Type.Optional(
       Type.Boolean({
-        default: false,
         description:
           'With `tap`: the pass signs in once (the tenant policy may require it). Default `false`.',
       }),
