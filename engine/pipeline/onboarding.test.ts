@@ -93,7 +93,7 @@ describe('onboarding (plan)', () => {
     );
   });
 
-  it('N8: a new hire whose manager is a held new hire is held too (create, manager, onboarding), never an account nobody can use', async () => {
+  it('N6: a new hire whose manager is a held new hire is held too (create, manager, onboarding), never an account nobody can use', async () => {
     const plan = await planRows(
       spec(),
       [row('1', 'Boss'), row('3', 'Olga'), row('4', 'Pia', '3')],
