@@ -14,6 +14,11 @@ import {
   temporaryAccessPassPolicy,
 } from '../simulator/index.js';
 import { simTarget } from '../test/helpers/sim-target.js';
+import { applyRun, planRun } from '../engine/index.js';
+import { Redactor } from '../engine/secret.js';
+import { Killed, dyingJournal } from '../test/helpers/dying-journal.js';
+import { openApplyStore } from './apply-store.js';
+import { openRuntime } from './runtime.js';
 import { cli } from '../test/helpers/cli.js';
 
 const temps: string[] = [];
@@ -351,5 +356,52 @@ describe('onboarding new hires (issue 23)', () => {
       delete process.env.ENTRASYNC_ONBOARDING_SECRET;
       await sim.close();
     }
+  });
+
+  it('N19: an apply killed after the create and the manager, before the credential: the next apply (no journal) delivers a fresh pass', async () => {
+    const { dir, config, state } = workspace();
+    const first = await openRuntime(config, new Redactor());
+    const store = openApplyStore(join(dir, 'crashed-runner', 'apply.db'));
+    try {
+      const plan = await planRun(first.loaded.spec, {
+        sources: first.sources,
+        target: first.target.reader,
+      });
+      expect(plan.changes.map((c) => c.kind)).toEqual(['createUser', 'setManager', 'onboardUser']);
+      // Dies once the setManager's outcome is journaled (intent + outcome of two changes).
+      await expect(
+        applyRun(
+          plan,
+          first.loaded.spec,
+          { target: first.target.reader, writer: first.target.writer },
+          { journal: dyingJournal(store.journal, 4), lock: store.lock },
+        ),
+      ).rejects.toThrow(Killed);
+    } finally {
+      store.close();
+      await first.close();
+    }
+    expect(outbox(state)).toHaveLength(0);
+    const crashed = openTenantStore(state);
+    try {
+      const neil = crashed.getUserByUpn('neil.newhire@contoso.com');
+      expect(neil?.user['onPremisesExtensionAttributes']).toMatchObject({
+        extensionAttribute13: 'entrasync:onboarding-pending',
+      });
+      expect(crashed.getTemporaryAccessPass(String(neil?.user.id))).toBeUndefined();
+    } finally {
+      crashed.close();
+    }
+
+    // Another runner (its own journal, nothing of the crashed one): the account's mark is enough.
+    const plan = await cli('plan', '--config', config);
+    expect(plan.stdout).toContain('the account still awaits its credential');
+    const apply = await cli('apply', '--config', config, '--auto-approve');
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    expect(apply.stdout).toContain('credential delivered to maria.boss@contoso.com');
+    const mails = outbox(state);
+    expect(mails).toHaveLength(1);
+    expect(passOf(mails[0]!.body.content)).toMatch(/^\S{8,}$/);
+    expect((await cli('plan', '--config', config)).stdout).toContain('no changes');
   });
 });
