@@ -137,6 +137,15 @@ describe('onboarding new hires (issue 23)', () => {
     // The hire date is in the past: valid at once, and the plan says so.
     expect(plan.stdout).toContain('valid at once: start 2020-01-01 is not in the future');
 
+    const markdown = await cli('plan', '--config', config, '-f', 'markdown');
+    expect(markdown.stdout).toContain('delivered by email to maria.boss@contoso.com (manager)');
+    const json = JSON.parse((await cli('plan', '--config', config, '-f', 'json')).stdout) as {
+      changes: { kind: string; delivery?: { recipient: string } }[];
+    };
+    expect(json.changes.find((c) => c.kind === 'onboardUser')?.delivery?.recipient).toBe(
+      'maria.boss@contoso.com',
+    );
+
     const apply = await cli('apply', '--config', config, '--auto-approve');
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);
