@@ -52,6 +52,14 @@ export const onboardingErrors = {
       'The entrasync simulator refuses isUsableOnce false: the Temporary Access Pass policy allows one-time passes only.',
     );
   },
+  /** A policy update the simulator cannot accept; Graph's texts are not documented. */
+  invalidPolicy(detail: string): GraphError {
+    return new GraphError(
+      400,
+      'badRequest',
+      `The entrasync simulator refuses this Temporary Access Pass policy: ${detail}`,
+    );
+  },
   tapNotFound(id: string): GraphError {
     return new GraphError(
       404,

@@ -210,12 +210,13 @@ describe('Temporary Access Pass methods', () => {
   test('O5: without UserAuthenticationMethod permissions: 403 Authorization_RequestDenied; a reader may list but not create', async () => {
     const { sim } = await simWithAnn();
     const noRoles = graphFor(sim, sim.clients[1]);
+    // Sent one at a time: a rejection must be awaited as it happens.
     for (const request of [
-      noRoles.api(TAPS('ann@contoso.example')).post({}),
-      noRoles.api(TAPS('ann@contoso.example')).get(),
-      noRoles.api('/policies/authenticationMethodsPolicy').get(),
+      () => noRoles.api(TAPS('ann@contoso.example')).post({}),
+      () => noRoles.api(TAPS('ann@contoso.example')).get(),
+      () => noRoles.api('/policies/authenticationMethodsPolicy').get(),
     ]) {
-      const denied = await graphFailure(request);
+      const denied = await graphFailure(request());
       expect([denied.statusCode, denied.code]).toEqual([403, 'Authorization_RequestDenied']);
     }
     const reader = graphFor(sim, sim.clients[2]);
@@ -330,4 +331,75 @@ test('O8: the request log never holds the pass', async () => {
   const log = JSON.stringify(sim.requestLog);
   expect(log).toContain('temporaryAccessPassMethods');
   expect(log).not.toContain(pass);
+});
+
+describe('TAP through $batch and policy updates', () => {
+  test('O2: a create inside $batch answers 201 with the pass in its item; the log holds neither', async () => {
+    const { sim, graph } = await simWithAnn();
+    const outer = (await graph.api('/$batch').post({
+      requests: [
+        {
+          id: '1',
+          method: 'POST',
+          url: TAPS('ann@contoso.example'),
+          body: { lifetimeInMinutes: 90 },
+          headers: { 'Content-Type': 'application/json' },
+        },
+      ],
+    })) as { responses: { id: string; status: number; body: Record<string, unknown> }[] };
+    const item = outer.responses[0];
+    expect(item?.status).toBe(201);
+    const pass = String(item?.body['temporaryAccessPass']);
+    expect(pass).toHaveLength(8);
+    expect(item?.body['lifetimeInMinutes']).toBe(90);
+    const log = JSON.stringify(sim.requestLog);
+    expect(log).toContain('"batch":true');
+    expect(log).not.toContain(pass);
+  });
+
+  test('O6: PATCH the TAP configuration (Policy.ReadWrite.AuthenticationMethod): 204, then creates follow it', async () => {
+    const { sim } = await simWithAnn();
+    const admin = {
+      clientId: 'a1a1a1a1-0000-4000-8000-000000000003',
+      clientSecret: 'policy-admin-secret-1',
+      roles: ['Policy.ReadWrite.AuthenticationMethod', 'UserAuthenticationMethod.ReadWrite.All'],
+    };
+    const adminSim = await simulator({
+      throttling: false,
+      seed: { users: [ANN] },
+      clients: [admin],
+    });
+    const graph = graphFor(adminSim);
+    const path =
+      '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass';
+    const patched = await raw(adminSim, `/v1.0${path}`, {
+      method: 'PATCH',
+      headers: { Authorization: await bearer(adminSim), 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration',
+        state: 'disabled',
+      }),
+    });
+    expect(patched.status).toBe(204);
+    expect(adminSim.store.temporaryAccessPassPolicy().state).toBe('disabled');
+    const refused = await graphFailure(graph.api(TAPS('ann@contoso.example')).post({}));
+    expect(refused.statusCode).toBe(400);
+    const untyped = await graphFailure(graph.api(path).patch({ state: 'enabled' }));
+    expect([untyped.statusCode, untyped.code]).toEqual([400, 'badRequest']);
+    const badGroup = await graphFailure(
+      graph.api(path).patch({
+        '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration',
+        includeTargets: [{ targetType: 'group', id: 'e5e5e5e5-0000-4000-8000-000000000000' }],
+      }),
+    );
+    expect(badGroup.statusCode).toBe(400);
+    // The default app reads the policy but may not change it.
+    const denied = await graphFailure(
+      graphFor(sim).api(path).patch({
+        '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration',
+        state: 'disabled',
+      }),
+    );
+    expect([denied.statusCode, denied.code]).toEqual([403, 'Authorization_RequestDenied']);
+  });
 });

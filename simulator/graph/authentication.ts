@@ -19,7 +19,12 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { TemporaryAccessPassPolicy } from '../authentication-policy.js';
-import { policyCoversUser, TAP_CONFIGURATION_ID } from '../authentication-policy.js';
+import {
+  policyCoversUser,
+  PolicyError,
+  TAP_CONFIGURATION_ID,
+  temporaryAccessPassPolicy,
+} from '../authentication-policy.js';
 import { graphErrors } from '../errors.js';
 import type { SimResponse } from '../http.js';
 import { jsonObjectBody } from '../http.js';
@@ -28,7 +33,7 @@ import type { StoredObject, TemporaryAccessPassRecord } from '../store.js';
 import type { GraphContext } from './context.js';
 import { findUser, GUID } from './context.js';
 import type { PathSegment } from './odata.js';
-import { parseSystemQuery } from './odata.js';
+import { parseSystemQuery, segmentKey } from './odata.js';
 import type { Route } from './routes.js';
 
 const TAP_TYPE = '#microsoft.graph.temporaryAccessPassAuthenticationMethod';
@@ -48,6 +53,7 @@ export const AUTHENTICATION_PERMISSIONS = {
     'Policy.Read.AuthenticationMethod',
     'Policy.ReadWrite.AuthenticationMethod',
   ],
+  policyWrite: ['Policy.ReadWrite.AuthenticationMethod'],
 } as const;
 
 /** `/users/{key}/authentication/…`: `rest` is what follows `authentication`. */
@@ -92,7 +98,10 @@ export function policiesRoute(rest: readonly PathSegment[]): Route {
   if (configurationId.toLowerCase() !== TAP_CONFIGURATION_ID.toLowerCase()) {
     throw graphErrors.notImplemented(`the ${configurationId} authentication method configuration`);
   }
-  return { GET: { permission: read, run: getTapConfiguration } };
+  return {
+    GET: { permission: read, run: getTapConfiguration },
+    PATCH: { permission: AUTHENTICATION_PERMISSIONS.policyWrite, run: updateTapConfiguration },
+  };
 }
 
 function createPass(ctx: GraphContext, key: PathSegment): SimResponse {
@@ -207,6 +216,37 @@ function getTapConfiguration(ctx: GraphContext): SimResponse {
   };
 }
 
+/**
+ * `PATCH …/authenticationMethodConfigurations/TemporaryAccessPass` (update page): the body's
+ * properties over the current ones, `@odata.type` required, 204. A target `id` is `all_users` or
+ * an active group's id.
+ */
+function updateTapConfiguration(ctx: GraphContext): SimResponse {
+  const body = jsonObjectBody(ctx.request);
+  if (body['@odata.type'] !== CONFIGURATION_TYPE) {
+    throw onboardingErrors.invalidPolicy(`"@odata.type" must be "${CONFIGURATION_TYPE}".`);
+  }
+  const resolveGroup = (id: string): string => {
+    const group = GUID.test(id) ? ctx.store.getObject(id) : undefined;
+    if (group?.kind !== 'group' || group.state !== 'active') {
+      throw new PolicyError(`"${id}" is not the id of a group.`);
+    }
+    return group.doc.id;
+  };
+  let policy: TemporaryAccessPassPolicy;
+  try {
+    policy = temporaryAccessPassPolicy(
+      { ...ctx.store.temporaryAccessPassPolicy(), ...body },
+      resolveGroup,
+    );
+  } catch (error) {
+    if (error instanceof PolicyError) throw onboardingErrors.invalidPolicy(error.message);
+    throw error;
+  }
+  ctx.store.setTemporaryAccessPassPolicy(policy);
+  return { status: 204 };
+}
+
 function renderConfiguration(policy: TemporaryAccessPassPolicy): Record<string, unknown> {
   return {
     '@odata.type': CONFIGURATION_TYPE,
@@ -254,7 +294,8 @@ function render(
 }
 
 function contextOf(ctx: GraphContext, key: PathSegment): string {
-  return `${ctx.origin}/v1.0/$metadata#users('${encodeURIComponent(key.name)}')/authentication/temporaryAccessPassMethods`;
+  const id = segmentKey(key, 'id') ?? key.name;
+  return `${ctx.origin}/v1.0/$metadata#users('${encodeURIComponent(id)}')/authentication/temporaryAccessPassMethods`;
 }
 
 function lifetimeOf(raw: unknown, policy: TemporaryAccessPassPolicy): number {
