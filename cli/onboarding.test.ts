@@ -413,4 +413,15 @@ describe('onboarding new hires (issue 23)', () => {
     expect(passOf(mails[0]!.body.content)).toMatch(/^\S{8,}$/);
     expect((await cli('plan', '--config', config)).stdout).toContain('no changes');
   });
+
+  it('N22: validate reads the onboarding template: a template without {{credential}} is an error before any plan', async () => {
+    const { dir, config } = workspace();
+    expect((await cli('validate', '--config', config)).code).toBe(0);
+    writeFileSync(join(dir, 'tap-mail.txt'), 'Subject: Welcome\n\nno pass in here\n');
+    const result = await cli('validate', '--config', config);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'onboarding template `tap-mail.txt`: the body must contain {{credential}}',
+    );
+  });
 });
