@@ -73,6 +73,7 @@ describe('completion', () => {
       'text',
       'json',
       'markdown',
+      'html',
     ]);
     expect(completeBash(r.stdout, ['entrasync', 'simulator', ''])).toContain('seed');
     expect(completeBash(r.stdout, ['entrasync', 'simulator', 'seed', '--u'])).toEqual(['--users']);
@@ -90,7 +91,7 @@ describe('completion', () => {
         new RegExp(`^complete -c entrasync -n '[^']*' -f -a ${name} `, 'm'),
       );
     }
-    expect(fish.stdout).toContain("-l format -s f -xa 'text json markdown'");
+    expect(fish.stdout).toContain("-l format -s f -xa 'text json markdown html'");
   });
 
   it('an unknown shell is a usage error (exit 1)', async () => {

@@ -116,7 +116,7 @@ export async function main(
         .addOption(configOption())
         .addOption(
           new Option('-f, --format <format>', 'output format')
-            .choices(['text', 'json', 'markdown'])
+            .choices(['text', 'json', 'markdown', 'html'])
             .default('text'),
         )
         .option('-o, --out <file>', 'also save the plan as JSON, for `apply <file>`')

@@ -214,6 +214,8 @@ export {
   DEFAULT_MARKDOWN_BUDGET,
 } from './render/markdown.js';
 export type { MarkdownOptions } from './render/markdown.js';
+export { renderPlanHtml } from './render/html.js';
+export { escapeHtml } from './render/html-page.js';
 export type { Explanation } from './pipeline/explain.js';
 export * from './errors.js';
 export type * from './model/plan.js';

@@ -13,7 +13,7 @@
  * the outputs `result` and `held` tell which, and the workflow decides what held changes mean.
  * 1 on an error, after the outputs are written.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +26,8 @@ const COMMANDS = ['plan', 'apply', 'snapshot'];
 const MARKER = '<!-- entrasync-plan -->';
 
 /** @typedef {{ command: string, config: string, baseline: string, planFile: string,
- *   markdown: string, tenantSnapshot: string, autoApprove: boolean, version: string }} Inputs */
+ *   markdown: string, tenantSnapshot: string, history: string, autoApprove: boolean,
+ *   version: string }} Inputs */
 
 /** @param {NodeJS.ProcessEnv} env @returns {Inputs} */
 function readInputs(env) {
@@ -38,6 +39,7 @@ function readInputs(env) {
     planFile: input('PLAN_FILE'),
     markdown: input('MARKDOWN'),
     tenantSnapshot: input('TENANT_SNAPSHOT'),
+    history: input('HISTORY'),
     autoApprove: input('AUTO_APPROVE') === 'true',
     version: input('VERSION').replace(/^v/, ''),
   };
@@ -64,8 +66,11 @@ function argumentsFor(inputs) {
           'markdown',
         ],
       };
-    case 'apply':
-      if (inputs.planFile) return { args: ['apply', inputs.planFile, ...common, ...baseline] };
+    case 'apply': {
+      const history = inputs.history ? ['--history', inputs.history] : [];
+      if (inputs.planFile) {
+        return { args: ['apply', inputs.planFile, ...common, ...baseline, ...history] };
+      }
       // Planning and applying in one go applies what nobody reviewed: only when asked for.
       if (!inputs.autoApprove) {
         return {
@@ -73,7 +78,8 @@ function argumentsFor(inputs) {
             'apply needs `plan-file` (the plan reviewed on the pull request), or `auto-approve: true` to plan and apply now without a review',
         };
       }
-      return { args: ['apply', ...common, ...baseline, '--auto-approve'] };
+      return { args: ['apply', ...common, ...baseline, ...history, '--auto-approve'] };
+    }
     case 'snapshot':
       if (!inputs.tenantSnapshot)
         return { refused: 'snapshot needs `tenant-snapshot` (the file to write)' };
@@ -118,6 +124,27 @@ function setOutput(name, value) {
   const file = process.env.GITHUB_OUTPUT;
   if (file) appendFileSync(file, `${name}=${value}\n`);
   else process.stdout.write(`output ${name}=${value}\n`);
+}
+
+/**
+ * The saved plan as one self-contained HTML page beside it (`entrasync show -f html`), so the
+ * artifact that carries plan.json carries a plan a reviewer can open and filter. '' when there is
+ * no saved plan or it could not be rendered.
+ * @param {string} planFile @returns {string}
+ */
+function writeHtml(planFile) {
+  if (!planFile || !existsSync(planFile)) return '';
+  const html = join(dirname(planFile), 'plan.html');
+  const shown = spawnSync(process.execPath, [CLI, 'show', planFile, '--format', 'html'], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (shown.status !== 0) {
+    annotate('warning', `could not render ${planFile} as HTML: ${shown.stderr.trim()}`);
+    return '';
+  }
+  writeFileSync(html, shown.stdout);
+  return html;
 }
 
 /** @param {string} markdown */
@@ -207,6 +234,8 @@ async function main() {
   }
   if (inputs.command === 'snapshot')
     mkdirSync(dirname(resolve(inputs.tenantSnapshot)), { recursive: true });
+  if (inputs.command === 'apply' && inputs.history)
+    mkdirSync(dirname(resolve(inputs.history)), { recursive: true });
 
   const { code, stdout } = await runEntrasync(plan.args);
   const result = resultOf(inputs.command, code);
@@ -215,6 +244,7 @@ async function main() {
       inputs.markdown || join(process.env.RUNNER_TEMP || tmpdir(), 'entrasync-plan.md');
     writeMarkdown(markdown, stdout, code);
     setOutput('markdown', markdown);
+    setOutput('html', writeHtml(inputs.planFile));
   } else {
     summarise(inputs.command, stdout);
   }
@@ -223,6 +253,12 @@ async function main() {
   setOutput('held', String(result === 'held'));
   setOutput('changes', String(inputs.command === 'plan' && (code === 2 || code === 3)));
   setOutput('fingerprint', fingerprintOf(inputs.planFile));
+  setOutput(
+    'history',
+    inputs.command === 'apply' && inputs.history && existsSync(inputs.history)
+      ? inputs.history
+      : '',
+  );
   explain(inputs, result, code);
   return result === 'error' ? 1 : 0;
 }

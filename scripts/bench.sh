@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run bench [-- name...]`: compiles the benchmarks and runs them (all, or the named ones:
-# ldap-read, http-read, simulator-scale, plan, apply, naive; `chaos`, by name only, runs the seeded
+# ldap-read, http-read, simulator-scale, plan, apply, naive, html; `chaos`, by name only, runs the seeded
 # chaos campaign of test/chaos over ENTRASYNC_BENCH_CHAOS_SEEDS seeds, default 1000, ~1 s each,
 # then the crash series over ENTRASYNC_BENCH_CRASH_RUNS SIGKILLed CLI runs, default 100, ~10 s each).
 # Each prints its figures; none asserts a timing. `apply` runs about 4 minutes (10,000 creates, 1% churn of 100,000 accounts; set

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real directory servers the LDAP tests and benchmarks start on loopback:
 # OpenLDAP (slapd, ldap-utils) and a Samba AD domain controller (samba, samba-ad-dc,
-# samba-ad-provision for the schema files provision needs, ldb-tools).
+# samba-ad-provision for the schema files provision needs, ldb-tools), and Debian's Chromium,
+# which the HTML plan and report tests drive headless through playwright-core (never a browser
+# that a test tool downloads).
 #
 # Idempotent: does nothing when every package is already installed. Runs `apt-get update` once,
 # only when something is missing. Package postinst scripts start system daemons (slapd on :389,
@@ -12,7 +14,7 @@
 # Serialised with flock, so test files that call it at the same time do not fight over dpkg.
 set -euo pipefail
 
-PACKAGES=(slapd ldap-utils samba samba-ad-dc samba-ad-provision samba-dsdb-modules ldb-tools winbind openssl)
+PACKAGES=(slapd ldap-utils samba samba-ad-dc samba-ad-provision samba-dsdb-modules ldb-tools winbind openssl chromium)
 # Services the packages above may start on install.
 SERVICES=(slapd samba-ad-dc smbd nmbd winbind samba)
 

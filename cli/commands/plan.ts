@@ -22,6 +22,7 @@ import {
 import {
   planRun,
   renderPlanJson,
+  renderPlanHtml,
   renderPlanMarkdown,
   renderPlanText,
   tenantReadRequest,
@@ -37,7 +38,7 @@ import type { Runtime } from '../runtime.js';
 import { planIO } from '../runtime.js';
 import type { TargetReader } from '../../engine/ports.js';
 
-export type PlanFormat = 'text' | 'json' | 'markdown';
+export type PlanFormat = 'text' | 'json' | 'markdown' | 'html';
 
 export interface PlanCommandOptions {
   readonly format: PlanFormat;
@@ -84,6 +85,7 @@ export async function runPlan(
     text: renderPlanText,
     json: renderPlanJson,
     markdown: (p: Plan) => renderPlanMarkdown(p, markdown),
+    html: renderPlanHtml,
   }[options.format];
   const rendered = render(plan);
   output.out(options.format === 'text' ? paintPlanText(rendered, colorsOf(output)) : rendered);

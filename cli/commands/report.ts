@@ -11,6 +11,7 @@ import { stringify } from 'csv-stringify/sync';
 import { loadConfig } from '../../config/load.js';
 import { EntrasyncError } from '../../engine/errors.js';
 import type { ChangeKind } from '../../engine/model/plan.js';
+import { renderReportHtml } from '../../engine/render/report-html.js';
 import type { Redactor } from '../../engine/secret.js';
 import { parseDuration } from '../daemon/duration.js';
 import { historyPathFor, operationsConfig } from '../daemon/run-daemon.js';
@@ -23,7 +24,7 @@ import { DEFAULT_CONFIG_PATH } from '../runtime.js';
 import type { CommandContext } from './command-context.js';
 import { runAuditReport } from './report-audit.js';
 
-export type ReportFormat = 'text' | 'json' | 'csv';
+export type ReportFormat = 'text' | 'json' | 'csv' | 'html';
 
 export const REPORT_FORMAT_VERSION = 1 as const;
 
@@ -90,7 +91,7 @@ export async function runReport(
       ...(until !== undefined ? { until } : {}),
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
     };
-    if (options.runs) {
+    if (options.runs && options.format !== 'html') {
       output.out(renderRuns(store.runs(span), options.format, span));
       return EXIT.ok;
     }
@@ -107,7 +108,8 @@ export async function runReport(
       ...(kinds.length ? { action: kinds } : {}),
       ...(outcomes.length ? { outcome: outcomes } : {}),
     };
-    output.out(renderEvents(rows.map(toEvent), options.format, filters));
+    const runs = options.format === 'html' ? store.runs(span) : [];
+    output.out(renderEvents(rows.map(toEvent), options.format, filters, runs));
     return EXIT.ok;
   } finally {
     store.close();
@@ -192,11 +194,17 @@ const EVENT_COLUMNS = [
   'blockedCode',
 ] as const satisfies readonly (keyof ReportEvent)[];
 
+/** `runs`: the runs of the span, for the HTML page's slowest runs (the audit log has none). */
 export function renderEvents(
   events: readonly ReportEvent[],
   format: ReportFormat,
   filters: Record<string, unknown> = {},
+  runs: readonly RunRow[] = [],
 ): string {
+  const scope = Object.entries(filters)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+    .join(', ');
+  if (format === 'html') return renderReportHtml(events, runs, scope);
   const summary: Record<string, number> = {};
   for (const e of events) summary[e.outcome] = (summary[e.outcome] ?? 0) + 1;
   if (format === 'json') {
@@ -212,9 +220,6 @@ export function renderEvents(
     );
   }
   const lines: string[] = [];
-  const scope = Object.entries(filters)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
-    .join(', ');
   lines.push(`Provisioning report${scope ? ` (${scope})` : ''}: ${events.length} change(s)`);
   if (events.length > 0) {
     lines.push('');
@@ -399,7 +404,7 @@ export function buildReportCommand(context: CommandContext): Command {
     .option('--limit <n>', 'at most n rows', parseLimit)
     .addOption(
       new Option('-f, --format <format>', 'output format')
-        .choices(['text', 'json', 'csv'])
+        .choices(['text', 'json', 'csv', 'html'])
         .default('text'),
     )
     .action(async (opts: ReportOptions) => {

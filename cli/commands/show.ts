@@ -4,7 +4,12 @@
  * reads the full plan a size-limited comment points to). Reads the file as `apply` does.
  */
 import { Command, Option } from 'commander';
-import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../../engine/index.js';
+import {
+  renderPlanHtml,
+  renderPlanJson,
+  renderPlanMarkdown,
+  renderPlanText,
+} from '../../engine/index.js';
 import type { Plan } from '../../engine/index.js';
 import { paintPlanText } from '../colour.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -36,6 +41,8 @@ function renderSaved(plan: Plan, options: ShowOptions, output: Output): string {
   switch (options.format) {
     case 'json':
       return renderPlanJson(plan);
+    case 'html':
+      return renderPlanHtml(plan);
     case 'markdown':
       return renderPlanMarkdown(
         plan,
@@ -49,12 +56,12 @@ function renderSaved(plan: Plan, options: ShowOptions, output: Output): string {
 export function registerShowCommand(program: Command, context: CommandContext): void {
   const command = new Command('show')
     .description(
-      'render a plan saved by `plan --out` as text, markdown or JSON (no config or tenant needed)',
+      'render a plan saved by `plan --out` as text, markdown, JSON or a self-contained HTML page (no config or tenant needed)',
     )
     .argument('<plan>', 'plan file saved by `plan --out`')
     .addOption(
       new Option('-f, --format <format>', 'output format')
-        .choices(['text', 'json', 'markdown'])
+        .choices(['text', 'json', 'markdown', 'html'])
         .default('text'),
     )
     .option(

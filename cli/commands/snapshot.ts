@@ -31,6 +31,7 @@ import type { Runtime } from '../runtime.js';
 import { DEFAULT_CONFIG_PATH } from '../runtime.js';
 import type { CommandContext } from './command-context.js';
 import { runPlan } from './plan.js';
+import type { PlanFormat } from './plan.js';
 
 export { tenantSnapshotReader } from '../../connectors/snapshot/tenant-snapshot.js';
 
@@ -92,7 +93,7 @@ export async function openSnapshotRuntime(
 }
 
 export interface SnapshotPlanOptions {
-  readonly format: 'text' | 'json' | 'markdown';
+  readonly format: PlanFormat;
   readonly out?: string;
   readonly overrides?: ThresholdOverrides;
   readonly markdownBudget?: number;

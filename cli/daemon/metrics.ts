@@ -22,6 +22,9 @@ export interface DaemonMetrics {
   observeSkip(reason: SkipReason): void;
   /** Adds 429 responses seen since the last call. */
   addThrottled(count: number): void;
+  /** Adds Graph requests and directory writes since the last call. */
+  addGraphTraffic(requests: number, writes: number): void;
+  setWriteCeiling(perSecond: number): void;
   setBackoff(consecutiveFailures: number, waitSeconds: number): void;
   setHealthy(healthy: boolean): void;
   /** Prometheus text exposition format. */
@@ -83,6 +86,21 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
   const throttled = new Counter({
     name: 'entrasync_graph_throttled_total',
     help: 'Microsoft Graph 429 (throttled) responses.',
+    registers,
+  });
+  const graphRequests = new Counter({
+    name: 'entrasync_graph_requests_total',
+    help: 'Microsoft Graph HTTP requests sent (reads and writes; a $batch is one request).',
+    registers,
+  });
+  const graphWrites = new Counter({
+    name: 'entrasync_graph_writes_total',
+    help: 'Directory writes carried out (each item of a $batch counts).',
+    registers,
+  });
+  const writeCeiling = new Gauge({
+    name: 'entrasync_graph_write_ceiling_per_second',
+    help: "The sustained write rate entrasync paces its writes to (target.writes.perSecond; Graph's ceiling is 20 per app and tenant).",
     registers,
   });
   const sourceRecords = new Gauge({
@@ -178,6 +196,13 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     },
     addThrottled(count) {
       if (count > 0) throttled.inc(count);
+    },
+    addGraphTraffic(requests, writes) {
+      if (requests > 0) graphRequests.inc(requests);
+      if (writes > 0) graphWrites.inc(writes);
+    },
+    setWriteCeiling(perSecond) {
+      writeCeiling.set(perSecond);
     },
     setBackoff(n, waitSeconds) {
       consecutive.set(n);

@@ -46,6 +46,12 @@ export interface CircuitBreakerProbe {
 export interface GraphTelemetry {
   /** 429 responses seen since start (retried or not). */
   throttledResponses(): number;
+  /** Graph HTTP requests sent since start (reads and writes; a `$batch` is one). */
+  requests?(): number;
+  /** Directory writes carried out since start (each item of a `$batch` counts). */
+  writes?(): number;
+  /** The configured sustained write rate (`target.writes.perSecond`, default Graph's 20). */
+  readonly writeCeilingPerSecond?: number;
 }
 
 export interface LockHolder {

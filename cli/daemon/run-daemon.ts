@@ -27,6 +27,7 @@ import { EntrasyncError } from '../../engine/errors.js';
 import type { Redactor } from '../../engine/secret.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
+import { DEFAULT_WRITES_PER_SECOND } from '../../connectors/entra/pacer.js';
 import { openApplyStoreBeside } from '../apply-runner.js';
 import { openHistoryStore } from '../history/history-store.js';
 import type { Logger } from '../logging.js';
@@ -153,7 +154,13 @@ export async function runDaemon(
       target: runtime.target,
       // Issue 5's connector: delta reads between full reads, and its 429 counter for /metrics.
       delta: runtime.target.delta,
-      telemetry: { throttledResponses: () => runtime.target.stats().throttled },
+      telemetry: {
+        throttledResponses: () => runtime.target.stats().throttled,
+        requests: () => runtime.target.stats().requests,
+        writes: () => runtime.target.stats().writes,
+        writeCeilingPerSecond:
+          runtime.loaded.config.target.writes?.perSecond ?? DEFAULT_WRITES_PER_SECOND,
+      },
       mode,
       clock,
       scheduler,

@@ -46,14 +46,28 @@ export function createRunRecorder(
 ): RunRecorder {
   const { clock, history, metrics, mode } = options;
   const { state, guard, alerts } = parts;
-  let lastThrottled = options.telemetry?.throttledResponses() ?? 0;
+  const { telemetry } = options;
+  let lastThrottled = telemetry?.throttledResponses() ?? 0;
+  let lastRequests = telemetry?.requests?.() ?? 0;
+  let lastWrites = telemetry?.writes?.() ?? 0;
+  if (telemetry?.writeCeilingPerSecond !== undefined) {
+    metrics?.setWriteCeiling(telemetry.writeCeilingPerSecond);
+  }
 
-  /** Graph's 429s since the last run, from the target's own counter when connected. */
+  /**
+   * Graph's 429s, requests and writes since the last run, from the target's own counters when
+   * connected.
+   */
   function countThrottled(): void {
-    if (!options.telemetry) return;
-    const total = options.telemetry.throttledResponses();
+    if (!telemetry) return;
+    const total = telemetry.throttledResponses();
     metrics?.addThrottled(total - lastThrottled);
     lastThrottled = total;
+    const requests = telemetry.requests?.() ?? 0;
+    const writes = telemetry.writes?.() ?? 0;
+    metrics?.addGraphTraffic(requests - lastRequests, writes - lastWrites);
+    lastRequests = requests;
+    lastWrites = writes;
   }
 
   function locked(

@@ -70,7 +70,7 @@ export interface EntraTarget {
     operations: readonly GraphOperation[],
     context: WriteContext,
   ): Promise<WriteResult[]>;
-  /** Writer figures plus the 429s reads met. */
+  /** Writer and journaled-apply figures, plus the requests and 429s reads met. */
   stats(): WriteStats;
 }
 
@@ -147,7 +147,18 @@ export function createEntraTarget(
         protectedIds,
         ...(priority ? { itemHeaders: priority } : {}),
       }),
-    stats: () => writer.stats(),
+    // The journaled apply writes through executeOperations (opStats); the writer's own
+    // figures cover its batches. Both go through the one transport (requests, its 429s).
+    stats: () => {
+      const own = writer.stats();
+      return {
+        ...own,
+        writes: own.writes + opStats.writes,
+        throttled: own.throttled + opStats.throttled,
+        retries: own.retries + opStats.retries,
+        reconciled: own.reconciled + opStats.reconciled,
+      };
+    },
   };
 }
 

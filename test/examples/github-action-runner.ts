@@ -203,3 +203,40 @@ export function runAction(step: Step, run: GitHubRun): ActionRun {
     summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
   };
 }
+
+/**
+ * Runs a workflow's own `run:` step (not the action) with bash in the workspace, its `env:`
+ * evaluated (`github.token` is a placeholder), as the runner does for a shell step. `extraEnv`
+ * adds to and overrides the runner's variables (a PATH with a stand-in `gh`, another run id).
+ */
+export function runShellStep(
+  step: Step,
+  run: GitHubRun,
+  extraEnv: Record<string, string> = {},
+): { status: number; stdout: string; stderr: string } {
+  if (!step.run) throw new Error(`step ${step.id ?? step.name} has no run:`);
+  const env = Object.fromEntries(
+    Object.entries(step.env ?? {}).map(([k, v]) => [
+      k,
+      evaluate(v, (n) => (n === 'github.token' ? 'ghs_placeholder' : undefined)),
+    ]),
+  );
+  const child = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], {
+    cwd: run.workspace,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      PATH: process.env['PATH'],
+      HOME: process.env['HOME'],
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_WORKSPACE: run.workspace,
+      GITHUB_REPOSITORY: 'contoso/identity',
+      GITHUB_RUN_ID: '4242',
+      ...run.env,
+      ...env,
+      ...extraEnv,
+    },
+  });
+  return { status: child.status ?? -1, stdout: child.stdout, stderr: child.stderr };
+}

@@ -39,6 +39,7 @@ import {
   readAction,
   readWorkflow,
   runAction,
+  runShellStep,
   stepUsing,
   usesIn,
   workflowStep,
@@ -125,8 +126,68 @@ function tenantUser(upn: string): Record<string, unknown> | undefined {
   }
 }
 
-function runStep(step: Step, workspace: string, github: Record<string, string>): ActionRun {
-  return runAction(step, { workspace, github, scratch: root });
+function runStep(
+  step: Step,
+  workspace: string,
+  github: Record<string, string>,
+  env?: Record<string, string>,
+): ActionRun {
+  return runAction(step, { workspace, github, scratch: root, ...(env ? { env } : {}) });
+}
+
+/**
+ * GitHub's artifact store and the `gh` CLI the apply job's history step calls: a stand-in (no
+ * GitHub here) that answers `gh run list` with the runs that kept artifacts, newest first, and
+ * `gh run download <run> --name <artifact> --dir <dir>` from them, failing for a run without
+ * that artifact as gh does.
+ */
+const artifacts = join(root, 'artifacts');
+const fakeGhPath = join(root, 'bin');
+function installFakeGh(): void {
+  mkdirSync(fakeGhPath, { recursive: true });
+  writeFileSync(
+    join(fakeGhPath, 'gh'),
+    [
+      '#!/usr/bin/env bash',
+      'set -euo pipefail',
+      'case "$1 $2" in',
+      '  "run list") ls "$FAKE_GH_ARTIFACTS" 2>/dev/null | sort -rn ;;',
+      '  "run download")',
+      '    id="$3"; shift 3; name=""; dir="."',
+      '    while [ $# -gt 0 ]; do case "$1" in --name) name="$2"; shift 2;; --dir) dir="$2"; shift 2;; *) shift;; esac; done',
+      '    [ -d "$FAKE_GH_ARTIFACTS/$id/$name" ] || { echo "no artifact $name in run $id" >&2; exit 1; }',
+      '    mkdir -p "$dir"; cp -R "$FAKE_GH_ARTIFACTS/$id/$name/." "$dir/" ;;',
+      '  *) echo "unexpected: gh $*" >&2; exit 2 ;;',
+      'esac',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+}
+const ghEnv = (runId: string) => ({
+  PATH: `${fakeGhPath}:${process.env['PATH'] ?? ''}`,
+  FAKE_GH_ARTIFACTS: artifacts,
+  GITHUB_RUN_ID: runId,
+});
+
+/** The upload step: the file it names, kept as run `runId`'s artifact of that name. */
+function uploadArtifact(job: string, name: string, workspace: string, runId: string): void {
+  const upload = stepUsing(job, 'actions/upload-artifact', name);
+  const path = String(upload.with?.['path']);
+  mkdirSync(join(artifacts, runId, name), { recursive: true });
+  cpSync(join(workspace, path), join(artifacts, runId, name, path.split('/').at(-1)!));
+}
+
+/** The changes `entrasync report` shows from a history file: `<action> <message>` each. */
+function reportOf(history: string): string[] {
+  const out = execFileSync(
+    process.execPath,
+    [join(REPO_ROOT, 'dist', 'cli', 'main.js'), 'report', '--history', history, '-f', 'json'],
+    { encoding: 'utf8' },
+  );
+  const report = JSON.parse(out) as {
+    events: { action: string; message: string; outcome: string }[];
+  };
+  return report.events.map((e) => `${e.action} ${e.outcome}: ${e.message}`);
 }
 
 const pullRequestContext = (branch: string) => ({
@@ -141,6 +202,7 @@ beforeAll(() => {
     true,
   );
   mkdirSync(join(root, 'tenant'));
+  installFakeGh();
   git(root, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
   git(root, 'clone', '--quiet', `file://${origin}`, maintainer);
   mkdirSync(join(maintainer, CONFIG_DIR));
@@ -199,6 +261,12 @@ describe('examples/github-actions on the action: a repository of config files on
     // The baseline reached the plan: the protect-lift check ran against origin/main.
     expect(markdown).not.toContain('protect-lift check not run');
     expect(planRun.summary).toContain(markdown.trim());
+    // The HTML plan beside plan.json, so the plan artifact (the folder) carries it.
+    const upload = stepUsing('plan', 'actions/upload-artifact', 'entrasync-plan');
+    expect(planRun.outputs['html']).toBe(`${String(upload.with?.['path'])}plan.html`);
+    const html = readFileSync(join(prCheckout, planRun.outputs['html']!), 'utf8');
+    expect(html).toContain(`<title>entrasync plan ${saved.fingerprint.slice(0, 12)}</title>`);
+    expect(html).toContain('zoe.quinn@contoso.com');
     // The comment step posts that file.
     const comment = readWorkflow().jobs['plan']!.steps.find((s) =>
       s.uses?.startsWith('actions/github-script@'),
@@ -225,12 +293,30 @@ describe('examples/github-actions on the action: a repository of config files on
       },
     );
 
-    const run = runStep(workflowStep('apply', 'apply'), applyCheckout, {
+    // The first apply: no earlier history to restore.
+    const restore = runShellStep(
+      workflowStep('apply', 'restore-history'),
+      { workspace: applyCheckout, github: {} },
+      ghEnv('4242'),
+    );
+    expect(restore.stderr).toBe('');
+    expect(restore.status).toBe(0);
+    expect(restore.stdout).toContain('no earlier apply history');
+
+    const applyStep = workflowStep('apply', 'apply');
+    const run = runStep(applyStep, applyCheckout, {
       event_name: 'push',
       ref: 'refs/heads/main',
       sha: merge,
     });
     expect(run.stdout).toContain(' 0 failed, 0 skipped, 0 not run.');
+    // Every apply writes history; the workflow keeps it as an artifact.
+    expect(run.outputs['history']).toBe(applyStep.with?.['history']);
+    const history = join(applyCheckout, run.outputs['history']!);
+    expect(reportOf(history)).toContainEqual(
+      expect.stringMatching(/^createUser applied: create zoe\.quinn@contoso\.com /),
+    );
+    uploadArtifact('apply', 'entrasync-history', applyCheckout, '4242');
     expect(run.status).toBe(0);
     expect(run.outputs).toMatchObject({
       'exit-code': '0',
@@ -252,6 +338,53 @@ describe('examples/github-actions on the action: a repository of config files on
       result: 'no-changes',
       changes: 'false',
     });
+  });
+
+  it('R1: the next merge restores the earlier apply history and adds to it: report covers both', () => {
+    pullRequest('add-second-joiner', (dir) =>
+      appendFileSync(
+        join(dir, 'employees.csv'),
+        '1057,Ines,Duarte,Finance,Accountant,Lisbon,PT,active\n',
+      ),
+    );
+    const pr = pullRequestCheckout('pr-second-joiner', 'add-second-joiner');
+    const plan = runStep(workflowStep('plan', 'plan'), pr, pullRequestContext('add-second-joiner'));
+    expect(plan.outputs['result']).toBe('changes');
+    const merge = squashMerge('add-second-joiner');
+    const applyCheckout = checkout('apply-2', merge, 2);
+    const upload = stepUsing('plan', 'actions/upload-artifact', 'entrasync-plan');
+    const download = stepUsing('apply', 'actions/download-artifact', 'entrasync-plan');
+    cpSync(
+      join(pr, String(upload.with?.['path'])),
+      join(applyCheckout, String(download.with?.['path'])),
+      { recursive: true },
+    );
+
+    const restore = runShellStep(
+      workflowStep('apply', 'restore-history'),
+      { workspace: applyCheckout, github: {} },
+      ghEnv('4343'),
+    );
+    expect(restore.status).toBe(0);
+    expect(restore.stdout).toContain('history of run 4242 restored');
+    const run = runStep(
+      workflowStep('apply', 'apply'),
+      applyCheckout,
+      { event_name: 'push', ref: 'refs/heads/main', sha: merge },
+      { GITHUB_RUN_ID: '4343' },
+    );
+    expect(run.outputs['result']).toBe('applied');
+    const report = reportOf(join(applyCheckout, run.outputs['history']!));
+    expect(report).toContainEqual(
+      expect.stringMatching(/^createUser applied: create zoe\.quinn@contoso\.com /),
+    );
+    expect(report).toContainEqual(
+      expect.stringMatching(/^createUser applied: create ines\.duarte@contoso\.com /),
+    );
+    // The upload keeps it also when the apply failed or held changes.
+    const keep = stepUsing('apply', 'actions/upload-artifact', 'entrasync-history');
+    expect(keep.if).toBe("always() && hashFiles('history/history.db') != ''");
+    expect(keep.with?.['path']).toBe(workflowStep('apply', 'apply').with?.['history']);
   });
 
   it('nightly snapshot, and a fork pull request planned against it without credentials', () => {
