@@ -38,11 +38,13 @@ import type {
   EntraTargetOptions,
   GraphConnection,
   GraphRequestObserver,
+  OnboardingDelivery,
 } from '../connectors/entra/index.js';
 import type { PlanIO } from '../engine/index.js';
 import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
 import { collectReadGarbage } from './memory.js';
-import type { Redactor } from '../engine/secret.js';
+import type { Redactor, Secret } from '../engine/secret.js';
+import { loadDeliverySettings } from '../config/onboarding.js';
 import { offsetClock, startSimulator, systemClock } from '../simulator/index.js';
 import { parseDuration } from './daemon/duration.js';
 
@@ -95,7 +97,11 @@ export async function openRuntime(
     createSource(name, options, context),
   );
   const target = loaded.config.target;
-  const targetOptions = entraTargetOptions(loaded, options);
+  const delivery = await onboardingDelivery(loaded, (ref) => resolveSecret(ref, secretContext));
+  const targetOptions: EntraTargetOptions = {
+    ...entraTargetOptions(loaded, options),
+    ...(delivery ? { onboarding: { delivery, redactor } } : {}),
+  };
 
   if (target.auth.method === 'simulator') {
     const simulator = await startSimulator({
@@ -169,6 +175,25 @@ export async function openRuntime(
     connection,
     target: createEntraTarget(connection, () => withAuthContext(credential(), auth), targetOptions),
     close: async () => {},
+  };
+}
+
+/**
+ * How onboarding steps deliver (users.onboarding): the template read and checked, the webhook
+ * URL resolved (and registered with the redactor). Read for plan too, so a missing template
+ * stops the plan instead of the apply.
+ */
+async function onboardingDelivery(
+  loaded: LoadedConfig,
+  resolveRef: (ref: Parameters<typeof resolveSecret>[0]) => Secret,
+): Promise<OnboardingDelivery | undefined> {
+  const settings = await loadDeliverySettings(loaded.config.users.onboarding, loaded.baseDir);
+  if (!settings) return undefined;
+  if (settings.channel === 'email') return settings;
+  return {
+    channel: 'webhook',
+    url: resolveRef(settings.url),
+    includeCredential: settings.includeCredential,
   };
 }
 

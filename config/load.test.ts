@@ -318,7 +318,7 @@ describe('loadConfig: each kind of problem, at its line and column', () => {
     );
     expect(messages).toContain('11:3 unknown key `Scope` in `users`; did you mean `scope`?');
     expect(messages).toContain(
-      '12:3 unknown key `colour` in `users`; expected one of `scope`, `anchor`, `anchorAttribute`, `match`, `attributes`, `manager`, `deprovision`, `create`, `createOnly`',
+      '12:3 unknown key `colour` in `users`; expected one of `scope`, `anchor`, `anchorAttribute`, `match`, `attributes`, `manager`, `deprovision`, `onboarding`, `create`, `createOnly`',
     );
   });
 

@@ -55,6 +55,7 @@ import {
   type SourceLocator,
 } from './diagnostics.js';
 import { normalizeValue } from './normalize.js';
+import { onboardingDiagnostics, onboardingSpec } from './onboarding.js';
 import { scalarValueOffsets } from './scalar-offsets.js';
 import { scheduleDiagnostics } from './schedule.js';
 import { listSchemaEntries } from './schema-entries.js';
@@ -538,6 +539,8 @@ function crossFieldDiagnostics(
     ),
   );
 
+  out.push(...onboardingDiagnostics(value, doc, locator));
+
   // groups: foreach needs a key; keys are unique (they become uniqueNames)
   const keys = new Map<string, number>();
   const groups = Array.isArray(value['groups']) ? (value['groups'] as unknown[]) : [];
@@ -843,6 +846,7 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
       createOnly: [...(users.createOnly ?? [])],
       ...(users.create === false ? { create: false as const } : {}),
       ...(users.manager === undefined ? {} : { manager: expression('users.manager') }),
+      ...withOnboarding(onboardingSpec(users.onboarding, expression)),
     },
     groups: (config.groups ?? []).map((g, i): GroupSpec => {
       const path = `groups[${i}]`;
@@ -872,6 +876,12 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
     safety: buildSafety(config.safety),
     approvals: NO_APPROVALS,
   };
+}
+
+function withOnboarding(
+  onboarding: SyncSpec['users']['onboarding'],
+): Pick<SyncSpec['users'], 'onboarding'> {
+  return onboarding ? { onboarding } : {};
 }
 
 function buildSafety(safety: Config['safety']): SafetySpec {

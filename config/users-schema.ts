@@ -3,6 +3,7 @@
  * writable user properties, `engine/model/graph-user-properties.ts`, and directory extensions
  * `extension_<appId>_<name>`), the anchor, matching and deprovisioning.
  */
+import { OnboardingConfig } from './onboarding-schema.js';
 import { Type, type Static, type TOptional, type TSchema, type TString } from '@sinclair/typebox';
 import type { WRITABLE_USER_PROPERTIES } from '../engine/model/graph-user-properties.js';
 import { ExpressionString, StringEnum } from './schema-slots.js';
@@ -263,6 +264,8 @@ export const UsersConfig = Type.Object(
       ),
     ),
     deprovision: Type.Optional(DeprovisionConfig),
+    // No schema default: absent keeps the throw-away password of before (and every digest).
+    onboarding: Type.Optional(OnboardingConfig),
     create: Type.Optional(
       // No schema default: a filled-in default would change every config's digest.
       Type.Boolean({

@@ -32,7 +32,13 @@ export interface TargetReader {
 }
 
 export type WriteResult =
-  | { readonly ok: true; readonly targetId?: string; readonly recovered?: true }
+  | {
+      readonly ok: true;
+      readonly targetId?: string;
+      readonly recovered?: true;
+      /** What the write did, for people (`credential delivered to <recipient>`). */
+      readonly note?: string;
+    }
   | { readonly ok: false; readonly error: TargetError }
   /** Not attempted (the run is stopping: time budget, abort); safe to apply in a later run. */
   | { readonly ok: false; readonly notRun: true; readonly code: string; readonly reason: string };

@@ -46,6 +46,13 @@ export function actionsOfConfig(spec: SyncSpec, read: TenantReadRequest): Set<En
   }
   if (spec.licenses.some((l) => l.assignBy === 'direct')) actions.add('assign licenses');
   if (groupLicensing) actions.add('assign group licenses');
+  const onboarding = spec.users.create === false ? undefined : spec.users.onboarding;
+  if (onboarding) {
+    actions.add(
+      onboarding.credential === 'tap' ? 'issue temporary access passes' : 'reset passwords',
+    );
+    if (onboarding.delivery.channel === 'email') actions.add('send mail');
+  }
   return actions;
 }
 

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config/load.js';
+import { loadDeliverySettings } from '../../config/onboarding.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { ConfigError } from '../../engine/errors.js';
 import type { Diagnostic } from '../../engine/model/diagnostic.js';
@@ -24,7 +25,7 @@ export interface ValidateJsonDiagnostic {
 
 /**
  * Static checks: YAML, schema, cross-references, every expression compiled, the cron schedule,
- * and the header row of each local CSV source (validate-headers.ts). It needs no secrets and no
+ * the header row of each local CSV source (validate-headers.ts) and the onboarding template. It needs no secrets and no
  * network, so a pull request can run it. Checks against the records of every kind of source
  * (S9) run at the start of `plan`, before anything is planned.
  *
@@ -43,7 +44,11 @@ export async function runValidate(
     if (!(err instanceof ConfigError)) throw err;
     return reportDiagnostics(configPath, err.diagnostics, output, format);
   }
-  const diagnostics = [...loaded.warnings, ...(await csvHeaderDiagnostics(loaded))];
+  const diagnostics = [
+    ...loaded.warnings,
+    ...(await csvHeaderDiagnostics(loaded)),
+    ...(await templateDiagnostics(loaded)),
+  ];
   const code = reportDiagnostics(configPath, diagnostics, output, format);
   if (code !== EXIT.ok || format === 'json') return code;
   const sources = Object.keys(loaded.config.sources).length;
@@ -53,6 +58,17 @@ export async function runValidate(
     `${configPath}: ${c.green('valid')} (${sources} source(s), ${attributes} mapped attribute(s))\n`,
   );
   return EXIT.ok;
+}
+
+/** The onboarding mail template (`users.onboarding.delivery.template`) read and checked. */
+async function templateDiagnostics(loaded: LoadedConfig): Promise<readonly Diagnostic[]> {
+  try {
+    await loadDeliverySettings(loaded.config.users.onboarding, loaded.baseDir);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.diagnostics;
+    throw err;
+  }
 }
 
 /**

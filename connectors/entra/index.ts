@@ -25,6 +25,7 @@ import type { EntraReader, EntraReaderOptions } from './read-tenant.js';
 import { createEntraReader } from './read-tenant.js';
 import type { GraphTransport } from './transport.js';
 import { createGraphTransport } from './transport.js';
+import type { EntraWriterOptions } from './write.js';
 import { createEntraWriter } from './write.js';
 
 export interface EntraTargetOptions {
@@ -52,6 +53,8 @@ export interface EntraTargetOptions {
   readonly fullReadIntervalMs?: number;
   /** Told of each Graph request (method, path, status, duration, ids): graph-trace.ts. */
   readonly onGraphRequest?: GraphRequestObserver;
+  /** How onboarding steps deliver new hires' credentials (users.onboarding). */
+  readonly onboarding?: EntraWriterOptions['onboarding'];
 }
 
 export interface EntraTarget {
@@ -117,6 +120,7 @@ export function createEntraTarget(
     ...(options.timeBudgetMs === undefined ? {} : { timeBudgetMs: options.timeBudgetMs }),
     ...(options.lagWindowMs === undefined ? {} : { lagWindowMs: options.lagWindowMs }),
     ...(priority ? { itemHeaders: priority } : {}),
+    ...(options.onboarding ? { onboarding: options.onboarding } : {}),
   });
   const delta = createDeltaTenantReader({
     transport,
@@ -182,6 +186,7 @@ export {
   upsertGroupOperation,
 } from './operations.js';
 export type { UserIdentity } from './operations.js';
+export type { OnboardingDelivery } from './onboard.js';
 export type { AuditLogQuery, AuditTarget, DirectoryAuditEntry } from './audit-log.js';
 export { AuditLogForbiddenError, auditFilter, readDirectoryAudits } from './audit-log.js';
 export type { AccessFinding, EntraAction, GrantedAccess } from './permissions.js';

@@ -98,6 +98,10 @@ export function operationsFor(change: Change, options: OperationOptions): Change
   if (change.kind === 'createUser') {
     return one(operationFor(change, options.password, options.identity));
   }
+  if (change.kind === 'onboardUser') {
+    // Several dependent requests with a credential in between: onboard.ts, never a batch.
+    return { ok: false, code: 'internal', message: 'onboardUser is carried out by onboard.ts' };
+  }
   if (isGroupChange(change)) {
     if (change.kind === 'createGroup') {
       const p = change.properties;

@@ -33,7 +33,11 @@ export type EntraAction =
   | 'read directory extensions'
   | 'set managers'
   | 'revoke sessions'
-  | 'read the audit log';
+  | 'read the audit log'
+  | 'issue temporary access passes'
+  | 'reset passwords'
+  | 'send mail'
+  | 'read authentication methods policy';
 
 /** Each action: alternative permission sets, least privileged first; any one set suffices. */
 export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly string[])[]>> = {
@@ -77,6 +81,18 @@ export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly
     ['User.RevokeSessions.All'],
     ['User.ReadWrite.All'],
     ['Directory.ReadWrite.All'],
+  ],
+  // users.onboarding (issue 23): the new hire's first credential and its delivery.
+  'issue temporary access passes': [['UserAuthenticationMethod.ReadWrite.All']],
+  'reset passwords': [
+    ['User-PasswordProfile.ReadWrite.All'],
+    ['User.ReadWrite.All'],
+    ['Directory.ReadWrite.All'],
+  ],
+  'send mail': [['Mail.Send']],
+  'read authentication methods policy': [
+    ['Policy.Read.All'],
+    ['Policy.ReadWrite.AuthenticationMethod'],
   ],
   // `report --audit` only: Entra's directory audit log (connectors/entra/audit-log.ts).
   'read the audit log': [['AuditLog.Read.All']],
@@ -122,6 +138,7 @@ export const ACTION_OF_CHANGE: Readonly<Record<ChangeKind, EntraAction>> = {
   assignGroupLicenses: 'assign group licenses',
   removeGroupLicenses: 'assign group licenses',
   revokeSessions: 'revoke sessions',
+  onboardUser: 'issue temporary access passes',
 };
 
 /** Permissions broader than entrasync ever needs. */
@@ -225,6 +242,12 @@ export function checkAccess(
 
 /** The Graph actions one change needs: its kind's, and revoking sessions with such a disable. */
 export function actionsOfChange(change: Change): EntraAction[] {
+  if (change.kind === 'onboardUser') {
+    return [
+      change.credential === 'tap' ? 'issue temporary access passes' : 'reset passwords',
+      ...(change.delivery.channel === 'email' ? (['send mail'] as const) : []),
+    ];
+  }
   const action = ACTION_OF_CHANGE[change.kind];
   return change.kind === 'disableUser' && change.revokeSessions === true
     ? [action, 'revoke sessions']
@@ -240,6 +263,9 @@ export function actionsOfRead(request: TenantReadRequest): EntraAction[] {
     ...(request.domains === true ? (['read verified domains'] as const) : []),
     ...(request.extensionApps !== undefined && request.extensionApps.length > 0
       ? (['read directory extensions'] as const)
+      : []),
+    ...(request.onboarding?.credential === 'tap'
+      ? (['read authentication methods policy'] as const)
       : []),
   ];
 }

@@ -14,6 +14,7 @@
  * as "unknown", never as "nobody"; and a 403 on `/domains` (no Domain.Read.All): `domains` is
  * then `unreadable` and the plan skips the verified-domain check with a warning.
  */
+import { readOnboarding } from './read-onboarding.js';
 import { TenantReadError } from '../../engine/errors.js';
 import type {
   PrivilegedAccount,
@@ -81,6 +82,9 @@ export function createEntraReader(
         ...(request.domains ? { domains: await readDomains(transport) } : {}),
         ...(request.extensionApps
           ? { extensionProperties: await readExtensionProperties(transport, request.extensionApps) }
+          : {}),
+        ...(request.onboarding
+          ? { onboarding: await readOnboarding(transport, request.onboarding) }
           : {}),
         ...(request.deletedUsers
           ? {

@@ -15,6 +15,9 @@ import type { ExecutorStats } from './batch-executor.js';
 import { MAX_BATCH_SIZE, executeOperations } from './batch-executor.js';
 import type { GraphOperation } from './batch-executor.js';
 import { operationsFor, resolverFor } from './operations.js';
+import type { OnboardingDelivery } from './onboard.js';
+import { onboardUser } from './onboard.js';
+import type { Redactor } from '../../engine/secret.js';
 import type { UserIdentity } from './operations.js';
 import type { WritePacer } from './pacer.js';
 import type { GraphTransport } from './transport.js';
@@ -39,6 +42,11 @@ export interface EntraWriterOptions {
   readonly itemHeaders?: Readonly<Record<string, string>>;
   /** Graph origin for `@odata.id` references. Default `https://graph.microsoft.com`. */
   readonly graphUrl?: string;
+  /**
+   * How `onboardUser` steps deliver the credential they make (onboard.ts). Absent: such a
+   * step fails (the config has no delivery, or the caller did not load it).
+   */
+  readonly onboarding?: { readonly delivery: OnboardingDelivery; readonly redactor?: Redactor };
 }
 
 export function createEntraWriter(options: EntraWriterOptions): BatchTargetWriter {
@@ -58,6 +66,9 @@ export function createEntraWriter(options: EntraWriterOptions): BatchTargetWrite
       deadlines.set(context, transport.clock.now() + budget);
     }
     const ids = resolverFor(context.createdIds);
+    if (changes.some((c) => c.kind === 'onboardUser')) {
+      return applyWithOnboarding(changes, context, ids);
+    }
     if (transport.serverClock() === undefined && changes.some(recordsDate)) {
       // No Graph answer yet to date a disable by (apply reads the tenant first, so this is a
       // writer used on its own): one small read measures Graph's clock before any date is set.
@@ -134,6 +145,63 @@ export function createEntraWriter(options: EntraWriterOptions): BatchTargetWrite
         };
       }
       results.push(result);
+    }
+    return results;
+  }
+
+  /**
+   * A batch with onboarding steps: those run one by one outside `$batch` (each is several
+   * dependent requests with a credential in between), the rest as usual.
+   */
+  async function applyWithOnboarding(
+    changes: readonly Change[],
+    context: WriteContext,
+    ids: ReturnType<typeof resolverFor>,
+  ): Promise<readonly WriteResult[]> {
+    const others = changes.filter((c) => c.kind !== 'onboardUser');
+    const otherResults = others.length > 0 ? [...(await applyBatch(others, context))] : [];
+    const results: WriteResult[] = [];
+    for (const change of changes) {
+      if (change.kind !== 'onboardUser') {
+        results.push(
+          otherResults.shift() ?? { ok: false, error: { code: 'internal', message: 'no result' } },
+        );
+        continue;
+      }
+      if (context.signal.aborted) {
+        results.push({ ok: false, notRun: true, code: 'aborted', reason: 'the run was aborted' });
+        continue;
+      }
+      const userId = ids.user(change.user);
+      if (userId === undefined) {
+        results.push({
+          ok: false,
+          error: {
+            code: 'not-created',
+            message: `${change.user.userPrincipalName} has no id: its create did not apply`,
+            class: 'final',
+          },
+        });
+      } else if (!options.onboarding) {
+        results.push({
+          ok: false,
+          error: {
+            code: 'onboarding-not-configured',
+            message: 'no delivery was loaded for onboarding steps',
+            class: 'final',
+          },
+        });
+      } else {
+        stats.writes += 1;
+        results.push(
+          await onboardUser(change, userId, {
+            transport,
+            delivery: options.onboarding.delivery,
+            password: initialPassword,
+            ...(options.onboarding.redactor ? { redactor: options.onboarding.redactor } : {}),
+          }),
+        );
+      }
     }
     return results;
   }

@@ -198,6 +198,7 @@ function toOpResult(change: Change, written: WriteResult): OpResult {
       outcome: 'applied',
       ...(written.targetId ? { targetId: written.targetId } : {}),
       ...(written.recovered ? { recovered: true as const } : {}),
+      ...(written.note ? { note: written.note } : {}),
     };
   }
   if ('notRun' in written) return { ...base, outcome: 'not-run', note: written.reason };

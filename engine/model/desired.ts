@@ -15,6 +15,12 @@ export interface DesiredUser {
   readonly licenseRules?: readonly number[];
   /** The manager's key in the primary source (`users.manager`), when it gives one. */
   readonly managerKey?: string;
+  /**
+   * `users.onboarding` as evaluated for the person (absent without onboarding): when the first
+   * credential becomes valid and, for `to: sponsor | personal`, the address it goes to. A field
+   * is absent when its expression gave nothing.
+   */
+  readonly onboarding?: { readonly startAt?: string; readonly address?: string };
 }
 
 /** One group a person belongs in: a rule of `groups`, and with `foreach` the value. */

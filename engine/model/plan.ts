@@ -27,7 +27,8 @@ export type ChangeReason =
   | 'license-rule'
   | 'manager'
   | 'grace-elapsed'
-  | 'claim-legacy';
+  | 'claim-legacy'
+  | 'onboarding';
 
 export interface UserRef {
   /** Graph object id; absent for a user this plan creates. */
@@ -148,6 +149,48 @@ export interface UserLicensesChange extends UserChangeBase {
   readonly licenses: readonly LicenseRef[];
 }
 
+/** Who receives a new hire's first credential, and how (`users.onboarding.delivery`). */
+export interface OnboardingDelivery {
+  /** `email`: sent through Graph `sendMail`; `webhook`: posted to the configured URL. */
+  readonly channel: 'email' | 'webhook';
+  /** Whose address `recipient` is: the manager's, a sponsor's or the person's own. */
+  readonly to: 'manager' | 'sponsor' | 'personal';
+  /** The address the credential (or, for a webhook, the notice) goes to. Never the credential. */
+  readonly recipient: string;
+}
+
+/**
+ * A new hire's first credential (issue 23), made after the account exists and has its manager:
+ * a Temporary Access Pass or a fresh random password, delivered at once and kept nowhere. The
+ * plan carries who gets it and when it is valid, never the credential itself. Re-running it
+ * (a retry, a resumed run) makes a new credential: the old pass is deleted first.
+ */
+export interface OnboardUserChange extends UserChangeBase {
+  readonly kind: 'onboardUser';
+  readonly credential: 'tap' | 'password';
+  readonly delivery: OnboardingDelivery;
+  /** With `tap`: the pass's validity, as Graph takes it. */
+  readonly tap?: {
+    /** ISO 8601; absent: valid at once (when it is made). */
+    readonly startDateTime?: string;
+    /** `startAt` gave this time, which is not in the future: the pass is valid at once. */
+    readonly startPassed?: string;
+    readonly lifetimeInMinutes: number;
+    readonly isUsableOnce: boolean;
+  };
+  /** Values the delivery template may name besides the credential (`{{manager}}`, `{{name}}`). */
+  readonly placeholders: Readonly<Record<string, string>>;
+  /**
+   * Attribute (flattened path) that says the account still awaits its credential: set by the
+   * create, cleared once the credential is delivered. While set, every plan onboards the
+   * account again with a new credential (a failed delivery, a run that stopped in between).
+   */
+  readonly stateAttribute: string;
+}
+
+/** The value of `OnboardUserChange.stateAttribute` while an account awaits its credential. */
+export const ONBOARDING_PENDING = 'entrasync:onboarding-pending';
+
 interface GroupChangeBase extends ChangeBase {
   readonly group: GroupRef;
 }
@@ -201,7 +244,8 @@ export type UserChange =
   | UserLifecycleChange
   | SetManagerChange
   | UserLicensesChange
-  | RevokeSessionsChange;
+  | RevokeSessionsChange
+  | OnboardUserChange;
 export type GroupChange =
   CreateGroupChange | UpdateGroupChange | GroupMembersChange | GroupLicensesChange;
 export type Change = UserChange | GroupChange;
@@ -276,6 +320,8 @@ export const THRESHOLD_ACTION_OF: Readonly<Record<ChangeKind, ThresholdAction | 
   removeGroupLicenses: 'licenseRemovals',
   // Follows a disable that was braked (and applied) already; takes nothing more away.
   revokeSessions: undefined,
+  // Follows the create it requires (braked as `creates`).
+  onboardUser: undefined,
 };
 
 /** Members a membership change names: accounts and nested groups. */

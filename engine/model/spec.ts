@@ -106,6 +106,32 @@ export interface UsersSpec {
    * source's key column), resolved to the manager's account.
    */
   readonly manager?: Expression;
+  /**
+   * A new account's first credential and who receives it (`users.onboarding`). Absent, or
+   * `credential: none`: no onboarding step; the create's random password is received by nobody.
+   */
+  readonly onboarding?: OnboardingSpec;
+}
+
+/** `users.onboarding` with `credential: tap | password` (see OnboardUserChange). */
+export interface OnboardingSpec {
+  readonly credential: 'tap' | 'password';
+  /** Flattened path of the attribute marking an account that awaits its credential. */
+  readonly stateAttribute: string;
+  /** With `tap`: the pass's lifetime and one-time use; `startAt` over the person. */
+  readonly tap?: {
+    readonly lifetimeInMinutes: number;
+    readonly isUsableOnce: boolean;
+    readonly startAt?: Expression;
+  };
+  readonly delivery: {
+    readonly channel: 'email' | 'webhook';
+    readonly to: 'manager' | 'sponsor' | 'personal';
+    /** With `to: sponsor | personal`: the expression giving the address. */
+    readonly address?: Expression;
+    /** With `email`: userPrincipalName of the sending mailbox (checked at plan time). */
+    readonly mailbox?: string;
+  };
 }
 
 /**

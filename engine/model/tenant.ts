@@ -97,6 +97,33 @@ export interface TenantState {
    * tests, fixtures); the plan's `now` is then taken as Graph's time.
    */
   readonly clock?: TenantClock;
+  /** What `users.onboarding` rests on (the TAP policy, the sending mailbox); absent: not read. */
+  readonly onboarding?: TenantOnboarding;
+}
+
+/**
+ * The tenant's side of onboarding (issue 23), read at plan time. `unreadable`: the app may not
+ * read it (403), which holds every onboarding step with the reason, never "allowed".
+ */
+export interface TenantOnboarding {
+  /** The Temporary Access Pass method policy (`/policies/authenticationMethodsPolicy`). */
+  readonly tapPolicy?:
+    | {
+        readonly status: 'read';
+        readonly enabled: boolean;
+        /** The policy targets all users (`includeTargets` has `all_users`), not some groups. */
+        readonly allUsers: boolean;
+        readonly minimumLifetimeInMinutes?: number;
+        readonly maximumLifetimeInMinutes?: number;
+        /** The policy makes every pass one-time. */
+        readonly isUsableOnce?: boolean;
+      }
+    | { readonly status: 'unreadable'; readonly reason: string };
+  /** The sending mailbox of `delivery.from`. */
+  readonly mailbox?:
+    | { readonly status: 'found' }
+    | { readonly status: 'missing'; readonly reason: string }
+    | { readonly status: 'unreadable'; readonly reason: string };
 }
 
 /**
@@ -149,6 +176,8 @@ export interface TenantReadRequest {
    * mapping writes: each is read, so the plan knows the names that exist and their types.
    */
   readonly extensionApps?: readonly string[];
+  /** Read what `users.onboarding` rests on: the TAP policy (with `tap`), the sending mailbox. */
+  readonly onboarding?: { readonly credential: 'tap' | 'password'; readonly mailbox?: string };
 }
 
 /** A directory extension an application registered (`extensionProperty`). */

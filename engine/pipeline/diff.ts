@@ -561,6 +561,7 @@ const KIND_ORDER: Record<Change['kind'], number> = {
   disableUser: 14,
   deleteUser: 15,
   revokeSessions: 16,
+  onboardUser: 17, // once the account exists and has its manager (same-object order = apply order)
 };
 
 /** A deterministic order: by kind, then by UPN, so the same inputs give the same plan text. */

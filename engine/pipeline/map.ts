@@ -262,13 +262,41 @@ function* personSteps(
   completeAttributes(spec, attributes);
   attributes[spec.users.anchorAttribute] = anchor;
   const access = yield* accessSteps(rules, input, bindings);
+  const onboarding = spec.users.onboarding
+    ? yield* onboardingSteps(spec.users.onboarding, input, bindings)
+    : undefined;
   return {
     personKey: person.key,
     anchor,
     attributes,
     provenance: provenanceOf(person),
     ...access,
+    ...(onboarding ? { onboarding } : {}),
   };
+}
+
+/**
+ * `users.onboarding`'s expressions for one person: when the first credential becomes valid and
+ * where it goes. Empty is absent (the onboarding stage holds a new hire without a recipient);
+ * a value of the wrong type fails the person's mapping like any attribute.
+ */
+function* onboardingSteps(
+  onboarding: NonNullable<SyncSpec['users']['onboarding']>,
+  input: unknown,
+  bindings: Bindings,
+): Steps<NonNullable<DesiredUser['onboarding']>> {
+  const text = function* (expression: Expression | undefined): Steps<string | undefined> {
+    if (!expression) return undefined;
+    const value = yield ask(expression, input, bindings);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') {
+      throw new MappingError(`${expression.configPath}: expected text, got ${show(value)}`);
+    }
+    return value.trim() === '' ? undefined : value.trim();
+  };
+  const startAt = yield* text(onboarding.tap?.startAt);
+  const address = yield* text(onboarding.delivery.address);
+  return { ...(startAt ? { startAt } : {}), ...(address ? { address } : {}) };
 }
 
 function* booleanSteps(expression: Expression, input: unknown, bindings: Bindings): Steps<boolean> {

@@ -43,6 +43,7 @@ import { checkProtectLift } from './protect-lift.js';
 import { clockFindings, stageClock } from './clock.js';
 import { foldRepeatedRecords } from './repeats.js';
 import { withoutCreates } from './update-only.js';
+import { markPendingCreates, onboardingChanges } from './onboarding.js';
 import type { ProtectBaseline } from './protect-lift.js';
 
 /** Attributes every tenant read selects, whatever the config maps. */
@@ -67,6 +68,7 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     // Read with every action: an account the mapping disables is staged by it (lifecycle.ts).
     deprovision.stateAttribute,
     ...(readsProxyAddresses(spec) ? ['proxyAddresses'] : []),
+    ...(spec.users.onboarding ? [spec.users.onboarding.stateAttribute] : []),
   ]);
   const groupLicensing = spec.licenses.some((l) => l.assignBy === 'group');
   const extensionApps = extensionAppsOf(Object.keys(spec.users.attributes));
@@ -85,6 +87,16 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
       : {}),
     ...(deprovision.revokeSessions ? { signInSessions: true } : {}),
     ...(extensionApps.length > 0 ? { extensionApps } : {}),
+    ...(spec.users.onboarding && spec.users.create !== false
+      ? {
+          onboarding: {
+            credential: spec.users.onboarding.credential,
+            ...(spec.users.onboarding.delivery.mailbox
+              ? { mailbox: spec.users.onboarding.delivery.mailbox }
+              : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -276,7 +288,19 @@ export async function computePlanWithStages(
     tenant,
     heldPeople: desired.heldAnchors.length + desired.heldWithoutAnchor.length,
   });
-  const allChanges = orderChanges([...diff.changes, ...access.changes]);
+  const onboarding = onboardingChanges({
+    spec,
+    users: desired.users,
+    accounts: diff.accounts,
+    changes: access.changes,
+    tenant,
+    now: clock.now,
+  });
+  const allChanges = orderChanges([
+    ...markPendingCreates(diff.changes, onboarding.marked, spec.users.onboarding?.stateAttribute),
+    ...access.changes,
+    ...onboarding.changes,
+  ]);
 
   const issues: PlanIssue[] = [];
   for (const snapshot of snapshots) {
@@ -284,7 +308,7 @@ export async function computePlanWithStages(
   }
   for (const issue of [...joined.issues, ...mapped.issues])
     issues.push({ ...issue, source: spec.primarySource });
-  issues.push(...access.issues, ...people.issues);
+  issues.push(...access.issues, ...people.issues, ...onboarding.issues);
   const clockFound = clockFindings(clock, spec, diff.clockHeld);
   issues.push(...clockFound.issues, ...people.matchIssues);
 
@@ -312,6 +336,7 @@ export async function computePlanWithStages(
     adminDetection: tenant.privileged !== undefined,
     seatShortfall: access.seatShortfall,
     ...(lift.lifted ? { protectLifted: lift.lifted } : {}),
+    ...(onboarding.held.size > 0 ? { onboardingHeld: onboarding.held } : {}),
     ...(keyFormat ? { keyFormat } : {}),
     anchorAttribute: spec.users.anchorAttribute,
     ...(joined.linkCoverage ? { linkCoverage: joined.linkCoverage } : {}),
@@ -347,6 +372,7 @@ export async function computePlanWithStages(
       ...legacyWarnings(classified, diff.touched),
       ...safe.warnings,
       ...clockFound.warnings,
+      ...onboarding.warnings,
     ],
     issues,
     ignored: ignoredUsers(classified, diff.touched),

@@ -47,6 +47,7 @@ import { protectionLiftedVerdict } from './protect-lift.js';
 import type { KeyFormatFinding } from './anchors.js';
 import { anchorMove, describeAnchorMove } from './anchors.js';
 import { HELD_PART_SUFFIX, holdDependents } from './holds.js';
+import { holdCreatesWithoutOnboarding } from './onboarding.js';
 
 export interface SafetyContext {
   readonly sources: readonly SourceSummary[];
@@ -75,6 +76,11 @@ export interface SafetyContext {
   readonly approvals: Approvals;
   /** False when the tenant read could not tell who holds directory roles. */
   readonly adminDetection: boolean;
+  /**
+   * Creates of new hires whose first credential could reach nobody (onboarding.ts), by change
+   * id, with the reason: held like any other check's, and their dependents with them.
+   */
+  readonly onboardingHeld?: ReadonlyMap<string, Verdict>;
   /** Display names of tenant accounts by id, to recognise one person replaced by another account. */
   readonly displayNames: ReadonlyMap<string, string>;
   /**
@@ -127,6 +133,7 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
       : undefined;
     const verdict =
       lifted ??
+      context.onboardingHeld?.get(change.id) ??
       (DEPROVISIONING_KINDS.has(change.kind)
         ? (sourceVerdict ?? unidentified)
         : shortfall !== undefined
@@ -213,7 +220,7 @@ export function checkSafety(changes: readonly Change[], context: SafetyContext):
   // A change that only makes sense after a blocked one (a license for a user whose create is
   // blocked, a session revoke after a blocked disable, the held members of a membership) is
   // held with it (holds.ts).
-  const held = holdDependents(allowed, blocked);
+  const held = holdCreatesWithoutOnboarding(holdDependents(allowed, blocked), holdDependents);
   return {
     changes: held.changes,
     blocked: orderLike(changes, [...held.blocked]),

@@ -1,5 +1,11 @@
 /** How each change kind is named and detailed in every rendering (text, markdown, explain). */
-import type { Change, ChangeKind, ChangeReason, LicenseRef } from '../model/plan.js';
+import type {
+  Change,
+  ChangeKind,
+  ChangeReason,
+  LicenseRef,
+  OnboardUserChange,
+} from '../model/plan.js';
 import type { AttributeValue } from '../model/tenant.js';
 
 /** Kinds in the order plans list them, with their symbol, verb and title. */
@@ -23,6 +29,7 @@ export const KIND_LABELS: Readonly<
   disableUser: { symbol: '-', verb: 'disable', title: 'Disable' },
   deleteUser: { symbol: '-', verb: 'delete', title: 'Delete' },
   revokeSessions: { symbol: '-', verb: 'revoke sessions', title: 'Revoke sessions' },
+  onboardUser: { symbol: '>', verb: 'onboard', title: 'Onboard' },
 };
 
 export const KINDS_IN_ORDER = Object.keys(KIND_LABELS) as ChangeKind[];
@@ -40,6 +47,7 @@ export const REASON_LABELS: Readonly<Record<ChangeReason, string>> = {
   manager: 'manager',
   'grace-elapsed': 'grace period elapsed',
   'claim-legacy': 'legacy marker claimed',
+  onboarding: 'new hire onboarding',
 };
 
 export function licenseText(l: LicenseRef): string {
@@ -83,6 +91,8 @@ export function detailLines(
       return [change.message];
     case 'setManager':
       return [`manager: ${change.manager.userPrincipalName}`];
+    case 'onboardUser':
+      return onboardingLines(change);
     case 'assignLicenses':
     case 'removeLicenses':
     case 'assignGroupLicenses':
@@ -105,4 +115,25 @@ export function detailLines(
         ].join(', '),
       ];
   }
+}
+
+/** What an onboarding step makes and whom it reaches; never the credential (there is none yet). */
+export function onboardingLines(change: OnboardUserChange): string[] {
+  const what =
+    change.credential === 'tap'
+      ? `Temporary Access Pass, ${lifetimeText(change.tap?.lifetimeInMinutes ?? 0)}${change.tap?.isUsableOnce ? ', usable once' : ''}, valid from ${change.tap?.startDateTime ?? (change.tap?.startPassed ? `when it is made (valid at once: start ${change.tap.startPassed} is not in the future)` : 'when it is made')}`
+      : 'new random password, to be changed at first sign-in';
+  return [
+    ...(change.user.id === undefined
+      ? []
+      : ['the account still awaits its credential (none was delivered): a new one is made']),
+    `credential: ${what}`,
+    `delivered by ${change.delivery.channel} to ${change.delivery.recipient} (${change.delivery.to})`,
+  ];
+}
+
+function lifetimeText(minutes: number): string {
+  if (minutes % 1440 === 0) return `${minutes / 1440} day(s)`;
+  if (minutes % 60 === 0) return `${minutes / 60} hour(s)`;
+  return `${minutes} minute(s)`;
 }

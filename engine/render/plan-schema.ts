@@ -194,6 +194,38 @@ const UserLicenses = Type.Object(
   },
   { ...closed, description: "an account's direct licenses" },
 );
+const OnboardUser = Type.Object(
+  {
+    ...changeBase,
+    kind: kinds('onboardUser'),
+    user: userRef('the new account'),
+    credential: oneOf(['tap', 'password'] as const, 'what the account gets (never its value)'),
+    delivery: Type.Object(
+      {
+        channel: oneOf(['email', 'webhook'] as const, 'how it is delivered'),
+        to: oneOf(['manager', 'sponsor', 'personal'] as const, 'whose address `recipient` is'),
+        recipient: text('the address it goes to'),
+      },
+      { ...closed, description: 'who receives the credential' },
+    ),
+    tap: Type.Optional(
+      Type.Object(
+        {
+          startDateTime: Type.Optional(text('when the pass becomes valid (absent: when made)')),
+          startPassed: Type.Optional(text('`startAt` gave this past time: valid at once')),
+          lifetimeInMinutes: Type.Integer({ description: 'how long the pass is valid' }),
+          isUsableOnce: Type.Boolean({ description: 'the pass signs in once' }),
+        },
+        { ...closed, description: 'the Temporary Access Pass requested' },
+      ),
+    ),
+    placeholders: Type.Record(Type.String(), Type.String(), {
+      description: 'template values known at plan time (never the credential)',
+    }),
+    stateAttribute: text('attribute marking the account as awaiting its credential'),
+  },
+  { ...closed, description: "a new account's first credential, made and delivered at apply" },
+);
 const CreateGroup = Type.Object(
   {
     ...changeBase,
@@ -252,6 +284,7 @@ export const ChangeSchema = Type.Union(
     SetManager,
     UserLicenses,
     RevokeSessions,
+    OnboardUser,
     CreateGroup,
     UpdateGroup,
     GroupMembers,

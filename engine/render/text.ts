@@ -168,8 +168,11 @@ export function renderReportText(report: RunReport): string {
     const error = op.error
       ? ` - ${op.error.status ?? ''} ${op.error.code}: ${op.error.message}`.replace('  ', ' ')
       : '';
+    // An onboarding step says where the credential went ("credential delivered to ...").
+    const note =
+      op.outcome === 'applied' && op.kind === 'onboardUser' && op.note ? `: ${op.note}` : '';
     out.push(
-      `  ${op.outcome.padEnd(8)} ${KIND_LABELS[op.kind].verb.padEnd(7)} ${op.user.userPrincipalName}${error}`,
+      `  ${op.outcome.padEnd(8)} ${KIND_LABELS[op.kind].verb.padEnd(7)} ${op.user.userPrincipalName}${note}${error}`,
     );
   }
   const c = countOutcomes(report);

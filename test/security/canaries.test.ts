@@ -3,8 +3,13 @@
  * command, in success and in failure, and none of them may appear in anything entrasync prints
  * or writes: stdout, stderr (errors included), plan text/JSON/markdown, the saved plan file and
  * the simulator's request log. (The LDAP bind password canary is swept in connectors/ldap.)
+ *
+ * The Temporary Access Pass of a new hire (issue 23) is swept the same way: it is random, so
+ * the test reads it from the one place it must be, the mail in the simulator's outbox, and then
+ * looks for it everywhere else: output (debug log included), plan, journal and history files,
+ * and the request log.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,5 +126,112 @@ describe('X1: canary secrets never leave entrasync', () => {
     expect(everything).not.toContain(CLIENT_SECRET);
     expect(everything).not.toContain(HR_TOKEN);
     expect(everything.length).toBeGreaterThan(1000);
+  });
+});
+
+/** Every file under `root`, read as bytes (SQLite journals and history included). */
+function filesUnder(root: string): string[] {
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(join(e.parentPath, e.name)).toString('latin1'));
+}
+
+describe('X1: the Temporary Access Pass of a new hire never leaves its mail', () => {
+  it('through plan, apply (text, JSON, debug log), journal, history and the request log', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'entrasync-canary-tap-'));
+    const tapSim = await startSimulator({
+      clients: [
+        {
+          clientId: '11111111-2222-3333-4444-555555555555',
+          clientSecret: CLIENT_SECRET,
+          roles: [...DEFAULT_CLIENT_ROLES],
+        },
+      ],
+      seed: {
+        users: [
+          {
+            accountEnabled: true,
+            displayName: 'IT',
+            mailNickname: 'it',
+            userPrincipalName: 'it@contoso.com',
+            mail: 'it@contoso.com',
+          },
+          {
+            accountEnabled: true,
+            displayName: 'Maria Boss',
+            mailNickname: 'maria.boss',
+            userPrincipalName: 'maria.boss@contoso.com',
+            mail: 'maria.boss@contoso.com',
+            employeeId: '1',
+            onPremisesExtensionAttributes: { extensionAttribute15: 'entrasync:hr' },
+          },
+        ],
+      },
+    });
+    try {
+      writeFileSync(
+        join(work, 'hr.csv'),
+        'id,first,last,boss\n1,Maria,Boss,\n2,Neil,New,1\n3,Olga,New,\n',
+      );
+      writeFileSync(join(work, 'tap.txt'), 'Subject: {{name}}\n\nPass: {{credential}}\n');
+      writeFileSync(
+        join(work, 'entrasync.yaml'),
+        `version: 1
+target:
+  auth: { method: secret, clientSecret: "\${env:CANARY_CLIENT_SECRET}" }
+  tenantId: ${tapSim.tenantId}
+  clientId: 11111111-2222-3333-4444-555555555555
+  graphUrl: ${tapSim.origin}
+  authorityHost: ${tapSim.authorityHost}
+  caFile: ${tapSim.caFile}
+sources:
+  hr: { kind: csv, path: hr.csv, key: id }
+users:
+  anchor: id
+  manager: boss
+  attributes:
+    userPrincipalName: "$lowercase(first & '.' & last) & '@contoso.com'"
+    displayName: "first & ' ' & last"
+    mail: "$lowercase(first & '.' & last) & '@contoso.com'"
+  onboarding:
+    credential: tap
+    delivery: { via: email, from: it@contoso.com, to: manager, template: tap.txt }
+`,
+      );
+      process.env.CANARY_CLIENT_SECRET = CLIENT_SECRET;
+      const config = join(work, 'entrasync.yaml');
+      const out: string[] = [];
+      const go = async (...args: string[]) => {
+        const result = await cli(...args);
+        out.push(result.stdout, result.stderr);
+        return result;
+      };
+      // Olga has no manager: held (a plan error, named in the output).
+      expect((await go('plan', '-c', config, '--out', join(work, 'plan.json'))).code).toBe(3);
+      const applied = await go(
+        'apply',
+        join(work, 'plan.json'),
+        '-c',
+        config,
+        '--log-level',
+        'debug',
+      );
+      expect(applied.stdout).toContain('credential delivered to maria.boss@contoso.com');
+      expect((await go('plan', '-c', config, '-f', 'json')).code).toBe(3);
+      expect((await go('report', '-c', config)).code).toBe(0);
+
+      const mails = tapSim.store.outbox();
+      expect(mails).toHaveLength(1);
+      const tap = /Pass: (\S+)/.exec(mails[0]?.body.content ?? '')?.[1];
+      expect(tap?.length).toBeGreaterThanOrEqual(8);
+      const everywhere = [...out, ...filesUnder(work), JSON.stringify(tapSim.requestLog)].join(
+        '\n',
+      );
+      expect(everywhere).toContain('olga.new@contoso.com');
+      expect(everywhere).not.toContain(tap);
+    } finally {
+      await tapSim.close();
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
