@@ -19,6 +19,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../engine/errors.js';
+import type { WritebackSpec } from '../engine/model/writeback.js';
 import {
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
@@ -57,6 +58,7 @@ import {
 import { normalizeValue } from './normalize.js';
 import { scalarValueOffsets } from './scalar-offsets.js';
 import { scheduleDiagnostics } from './schedule.js';
+import { buildWritebackSpecs, writebackDiagnostics } from './writeback.js';
 import { listSchemaEntries } from './schema-entries.js';
 import { schemaDiagnostics, suggest, unsupportedVersion } from './schema-errors.js';
 import {
@@ -267,6 +269,14 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
 
   diagnostics.push(...crossFieldDiagnostics(normalized, doc, locator));
   diagnostics.push(...scheduleDiagnostics(asObject(normalized)?.['schedule'], doc, locator));
+  diagnostics.push(
+    ...writebackDiagnostics(
+      asObject(asObject(normalized)?.['writeback']),
+      asObject(asObject(normalized)?.['sources']),
+      doc,
+      locator,
+    ),
+  );
 
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new ConfigError(sortDiagnostics(diagnostics));
@@ -871,7 +881,13 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
     })),
     safety: buildSafety(config.safety),
     approvals: NO_APPROVALS,
+    ...writebackSpecs(config),
   };
+}
+
+function writebackSpecs(config: Config): { writeback?: WritebackSpec[] } {
+  const specs = buildWritebackSpecs(config.writeback, config.sources);
+  return specs === undefined ? {} : { writeback: specs };
 }
 
 function buildSafety(safety: Config['safety']): SafetySpec {
@@ -892,6 +908,7 @@ function buildSafety(safety: Config['safety']): SafetySpec {
       deletes: threshold('deletes', safety?.maxDeletes),
       licenseRemovals: threshold('licenseRemovals', safety?.maxLicenseRemovals),
       membershipRemovals: threshold('membershipRemovals', safety?.maxMembershipRemovals),
+      writebacks: threshold('writebacks', safety?.maxWritebacks),
     },
     minSourceRatio: safety?.minSourceRatio ?? DEFAULT_MIN_SOURCE_RATIO,
     protect: (safety?.protect ?? []).map((p) => p.toLowerCase()),

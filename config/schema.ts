@@ -16,6 +16,7 @@ import {
   THRESHOLD_FLAG,
 } from '../engine/model/spec.js';
 import type { ThresholdAction } from '../engine/model/spec.js';
+import { WritebackConfig } from './writeback.js';
 import { FUNCTION_NAMES } from '../engine/expr/functions.js';
 import { ExcessPrivilege, TargetAuth, WritesConfig } from './auth-schema.js';
 import {
@@ -690,6 +691,7 @@ export const SafetyConfig = Type.Object(
       'membershipRemovals',
       'membership removals (members taken out of managed groups)',
     ),
+    maxWritebacks: ThresholdConfig('writebacks', 'write-backs (source records written)'),
     minSourceRatio: Type.Optional(
       Type.Number({
         minimum: 0,
@@ -788,6 +790,7 @@ export const Config = Type.Object(
     schedule: Type.Optional(ScheduleConfig),
     daemon: Type.Optional(DaemonConfig),
     history: Type.Optional(HistoryConfig),
+    writeback: Type.Optional(WritebackConfig),
   },
   {
     additionalProperties: false,
