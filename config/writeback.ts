@@ -11,7 +11,6 @@ import type { WritebackSpec } from '../engine/model/writeback.js';
 import type { SourceLocator } from './diagnostics.js';
 import { configError, positionOfKey } from './diagnostics.js';
 import { SecretReference } from './schema-slots.js';
-import { suggest } from './schema-errors.js';
 
 export const WritebackSourceConfig = Type.Object(
   {
@@ -90,11 +89,10 @@ export function writebackDiagnostics(
     const at = (...rest: string[]) => ['writeback', name, ...rest];
     const source = sources?.[name] as Record<string, unknown> | undefined;
     if (!source) {
-      const guess = suggest(name, names);
       out.push(
         configError(
           'config.unknown-source',
-          `\`writeback\` names \`${name}\`, which is not a source${guess ? `; did you mean \`${guess}\`?` : ''}`,
+          `\`writeback\` names \`${name}\`, which is not a source (sources: ${names.map((n) => `\`${n}\``).join(', ')})`,
           at(),
           positionOfKey(doc, locator, at()),
         ),

@@ -22,6 +22,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { ApplyStore } from '../apply-store.js';
 import { applyJournaled, openApplyStoreBeside } from '../apply-runner.js';
+import { applyWritebacks, hasWritebacks } from '../writeback-apply.js';
 import { DEFAULT_FAILURE_RATIO } from '../../config/operations-schema.js';
 import { Redactor } from '../../engine/secret.js';
 import { historyPathFor, operationsConfig } from '../daemon/run-daemon.js';
@@ -258,6 +259,9 @@ async function applyCommand(
   }
   history.planned(plan);
   const unfinished = store?.unfinishedRun(spec.configDigest);
+  if (plan.changes.length === 0 && unfinished === undefined && hasWritebacks(plan)) {
+    return writebackOnly(context, plan);
+  }
   if (plan.changes.length === 0 && plan.blocked.length === 0 && unfinished === undefined) {
     text.out('Nothing to apply.\n');
     const code = clockRefused(plan) ? EXIT.error : EXIT.ok;
@@ -330,10 +334,13 @@ async function applyAndReport(
   }
   text.out(paintReportText(renderReportText(report), colorsOf(text)));
   text.out(renderRunDetails(report));
+  const written = report.stopped
+    ? undefined
+    : await applyWritebacks(plan, runtime.sourceWriter, text);
   const code =
-    report.stopped || countOutcomes(report).failed > 0 || clockRefused(plan)
+    report.stopped || countOutcomes(report).failed > 0 || clockRefused(plan) || written?.failed
       ? EXIT.error
-      : plan.blocked.length > 0
+      : plan.blocked.length > 0 || (plan.writebacks?.blocked.length ?? 0) > 0
         ? EXIT.blocked
         : EXIT.ok;
   if (json) output.out(renderApplyJson(plan, report, code));
@@ -354,6 +361,40 @@ async function applyAndReport(
     return { code, verdict: judgePlan(plan, 'apply') ?? { outcome: 'no-changes' } };
   }
   return { code, verdict };
+}
+
+/**
+ * A plan whose only work is write-back (the Graph side is in sync, or all of it is held): the
+ * write-backs, and the exit code and verdict of the plan otherwise.
+ */
+async function writebackOnly(context: ApplyContext, plan: Plan): Promise<ApplyEnd> {
+  const { runtime, output, text, json } = context;
+  if (plan.onBlocked === 'hold-plan' && plan.blocked.length > 0) {
+    text.out(`\nNothing to apply: every change is held.\n${releaseLine(plan) ?? ''}\n`);
+    if (json) output.out(renderApplyJson(plan, undefined, EXIT.blocked));
+    return { code: EXIT.blocked, verdict: heldVerdict(plan) };
+  }
+  const written = await applyWritebacks(plan, runtime.sourceWriter, text);
+  const code =
+    written.failed > 0 || clockRefused(plan)
+      ? EXIT.error
+      : plan.blocked.length > 0 || (plan.writebacks?.blocked.length ?? 0) > 0
+        ? EXIT.blocked
+        : EXIT.ok;
+  if (json) output.out(renderApplyJson(plan, undefined, code));
+  return {
+    code,
+    verdict:
+      written.failed > 0
+        ? {
+            outcome: 'error',
+            errorCode: 'writeback.failed',
+            reason: `${written.failed} write-back(s) failed`,
+          }
+        : plan.blocked.length > 0
+          ? heldVerdict(plan)
+          : { outcome: 'applied' },
+  };
 }
 
 const PERMISSION_MISSING: Verdict = {
