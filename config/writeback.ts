@@ -124,6 +124,22 @@ export function writebackDiagnostics(
         ),
       );
     }
+    // A field the read does not fetch would look empty every run: written again and again.
+    const read = kind === 'ldap' ? source['attributes'] : undefined;
+    if (Array.isArray(read)) {
+      const names = new Set(read.map((a) => String(a).toLowerCase()));
+      for (const field of Object.keys(asRecord(options['attributes']))) {
+        if (names.has(field.toLowerCase())) continue;
+        out.push(
+          configError(
+            'config.not-applicable',
+            `\`writeback.${name}.attributes.${field}\`: \`sources.${name}.attributes\` does not read \`${field}\`, so the plan could not see that the entry holds the value already; add it there`,
+            at('attributes', field),
+            positionOfKey(doc, locator, at('attributes', field)),
+          ),
+        );
+      }
+    }
     if ((options['bindDn'] === undefined) !== (options['password'] === undefined)) {
       out.push(
         configError(
@@ -153,4 +169,8 @@ export function buildWritebackSpecs(
       ...(idField === undefined ? {} : { idField }),
     };
   });
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
