@@ -7,7 +7,7 @@ import type { Change } from './model/plan.js';
 import type { TargetError, WriteStats } from './model/report.js';
 import type { SourceSnapshot } from './model/source.js';
 import type { TenantReadRequest, TenantState } from './model/tenant.js';
-import type { WritebackChange, WritebackResult } from './model/writeback.js';
+import type { WritebackChange, WritebackRecord, WritebackResult } from './model/writeback.js';
 import type { Redactor, SecretResolver } from './secret.js';
 
 export const PORT_API_VERSION = 1 as const;
@@ -113,8 +113,19 @@ export interface SourceWriter {
    * or HTTP status (invariant 6).
    */
   write(change: WritebackChange): Promise<WritebackResult>;
+  /**
+   * `doctor`: whether the write credentials are there and work, without writing: resolves them,
+   * connects and binds (LDAP), and where the server can say so (Active Directory's
+   * `allowedAttributesEffective` on `sample`) whether the fields may be written.
+   */
+  check(fields: readonly string[], sample?: WritebackRecord): Promise<WriterCheck>;
   /** Closes connections; the writer is unusable afterwards. */
   close(): Promise<void>;
+}
+
+export interface WriterCheck {
+  readonly status: 'ok' | 'warn' | 'fail';
+  readonly message: string;
 }
 
 /** What every connector factory receives besides its own options. */

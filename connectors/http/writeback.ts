@@ -107,6 +107,14 @@ export function createHttpWriteback(
         );
       }
     },
+    async check() {
+      opened ??= prepare(name, source, options, context);
+      if (!opened.ok) return { status: 'warn', message: context.redactor.redact(opened.message) };
+      return {
+        status: 'ok',
+        message: `write credentials resolve; PATCH ${redactUrl(opened.ready.template, context.redactor)} (an HTTP API does not say what it may write: the first apply proves it)`,
+      };
+    },
     async close() {
       if (opened?.ok) await opened.ready.client.close();
     },

@@ -19,7 +19,7 @@ import {
 } from '../../config/sources/ldap-options.js';
 import type { WritebackSourceConfig } from '../../config/writeback.js';
 import type { WritebackChange, WritebackResult } from '../../engine/model/writeback.js';
-import type { ConnectorContext, SourceWriter } from '../../engine/ports.js';
+import type { ConnectorContext, SourceWriter, WriterCheck } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
 import type { Secret } from '../../engine/secret.js';
 import type { ConnectionSettings, Session } from './connection.js';
@@ -87,6 +87,24 @@ export function createLdapWriteback(
           },
         };
       }
+    },
+    async check(fields, sample) {
+      opened ??= open(name, source, options, context);
+      const session = await opened;
+      if (!session.ok) {
+        return {
+          status: session.code === 'writeback.credentials' ? 'warn' : 'fail',
+          message: redact(session.message),
+        };
+      }
+      const bindDn = options.bindDn ?? source.bindDn ?? '';
+      if (!session.session.rootDse?.activeDirectory || sample?.dn === undefined) {
+        return {
+          status: 'ok',
+          message: `binds as ${JSON.stringify(bindDn)}; the directory does not say what it may write: the first apply proves it`,
+        };
+      }
+      return effectiveRights(session.session, sample.dn, fields, bindDn);
     },
     async close() {
       const session = await opened;
@@ -189,4 +207,40 @@ async function connectionSettings(
       connectTimeoutMs: (source.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000,
     },
   };
+}
+
+/** Active Directory: the attributes the bind may write on `dn` (allowedAttributesEffective). */
+async function effectiveRights(
+  session: Session,
+  dn: string,
+  fields: readonly string[],
+  bindDn: string,
+): Promise<WriterCheck> {
+  try {
+    const { searchEntries } = await session.client.search(dn, {
+      scope: 'base',
+      attributes: ['allowedAttributesEffective'],
+    });
+    const raw = searchEntries[0]?.['allowedAttributesEffective'];
+    const allowed = new Set(
+      (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((v) =>
+        v.toString().toLowerCase(),
+      ),
+    );
+    const denied = fields.filter((f) => !allowed.has(f.toLowerCase()));
+    return denied.length === 0
+      ? {
+          status: 'ok',
+          message: `${JSON.stringify(bindDn)} may write ${fields.join(', ')} on ${dn}`,
+        }
+      : {
+          status: 'fail',
+          message: `${JSON.stringify(bindDn)} may not write ${denied.join(', ')} on ${dn} (allowedAttributesEffective): apply would fail with insufficientAccessRights (50)`,
+        };
+  } catch (err) {
+    return {
+      status: 'fail',
+      message: `reading the write rights on ${dn} failed: ${describeFailure(err).text}`,
+    };
+  }
 }

@@ -3,7 +3,7 @@
  * with examples/ad-to-entra's lab directory, through `entrasync plan` and `entrasync apply`
  * against the embedded simulator (issue 26): the copy of the example gets the `writeback`
  * section its README shows (the Entra object id into `msDS-cloudExtensionAttribute1`, with a
- * write bind only the apply is given). New accounts converge in two runs: the first apply
+ * write bind only the apply is given; `doctor` says whether it is there and may write). New accounts converge in two runs: the first apply
  * creates them, the second writes their ids back, the third plan is empty.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -90,12 +90,26 @@ describe('write-back to Active Directory through the CLI (issue 26)', () => {
     expect(plan.stdout).toContain('Write-back to the sources, after the changes above (6)');
     expect(plan.stdout).toContain(`ad:CN=Alice Smith,${STAFF}  [from alice.smith@contoso.com]`);
 
+    // doctor says the write bind is missing here (a warning: plans never need it).
+    const missing = await cli('doctor', '--config', example.config);
+    expect(missing.stdout).toMatch(
+      new RegExp(
+        `warn\\s+writeback\\s+writeback\\.ad: the write bind's password is not available: .*${ENV_WRITE}`,
+      ),
+    );
+
     const refused = await cli('apply', '--auto-approve', '--config', example.config);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(`CN=Alice Smith,${STAFF}: not written:`);
     expect(refused.stdout).toContain(ENV_WRITE);
 
     process.env[ENV_WRITE] = dc.adminPassword;
+    // With it, doctor asks AD what the bind may write on a record the plan writes.
+    const doctor = await cli('doctor', '--config', example.config);
+    expect(doctor.stdout).toContain(
+      `ok    writeback   writeback.ad: "${dc.adminBind}" may write msDS-cloudExtensionAttribute1 on CN=`,
+    );
+    expect(doctor.stdout).toContain('doctor: 7 ok, 0 warn, 0 fail');
     const applied = await cli('apply', '--auto-approve', '--config', example.config);
     expect(applied.stdout).toContain('Write-back: 6 applied, 0 failed.');
     expect(applied.code).toBe(0);
