@@ -68,7 +68,7 @@ export const WritebackSourceConfig = Type.Object(
 
 export const WritebackConfig = Type.Record(Type.String(), WritebackSourceConfig, {
   description:
-    'Entra values written back to the source records people came from, after each apply (LDAP modify, HTTP PATCH, SCIM PatchOp): source name -> `attributes`. Planned and shown like every other change (`Write-back` in the plan), braked by `safety.maxWritebacks`, held while the source is not complete, never written when the source holds the value already. See README "Write-back".',
+    'Entra values written back to the source records people came from, after each apply (LDAP modify, HTTP PATCH, SCIM PatchOp): source name -> `attributes`. Planned and shown like every other change (`Write-back` in the plan), braked by `safety.maxWritebacks`, held while the source is not complete, never written when the source holds the value already. See README "Write-back to the sources".',
 });
 export type WritebackConfig = Static<typeof WritebackConfig>;
 export type WritebackSourceConfig = Static<typeof WritebackSourceConfig>;
