@@ -645,15 +645,20 @@ export type LicenseConfig = Static<typeof LicenseConfig>;
 // ---------------------------------------------------------------------------------------------
 // safety
 
-function ThresholdConfig(action: ThresholdAction, what: string) {
+/**
+ * `filled: false`: no schema defaults (a threshold added later: a filled-in default would
+ * change the digest of every config that has a `safety` section); the loader applies them.
+ */
+function ThresholdConfig(action: ThresholdAction, what: string, filled = true) {
   const d = DEFAULT_THRESHOLDS[action];
+  const fill = <T>(value: T) => (filled ? { default: value } : {});
   return Type.Optional(
     Type.Object(
       {
         count: Type.Optional(
           Type.Integer({
             minimum: 0,
-            default: d.count,
+            ...fill(d.count),
             description: `Up to this many ${what} never trip the brake.`,
           }),
         ),
@@ -661,14 +666,14 @@ function ThresholdConfig(action: ThresholdAction, what: string) {
           Type.Number({
             minimum: 0,
             maximum: 100,
-            default: d.percent,
+            ...fill(d.percent),
             description: `Up to this percentage of the managed accounts, ${what} never trip the brake.`,
           }),
         ),
       },
       {
         additionalProperties: false,
-        default: { count: d.count, percent: d.percent },
+        ...fill({ count: d.count, percent: d.percent }),
         description: `Brake on ${what}: a plan with more than \`count\` of them AND more than \`percent\` % of the managed accounts is blocked until a reviewer lets exactly that plan through (\`apply ${THRESHOLD_FLAG[action]} N --plan <fingerprint>\`).`,
       },
     ),
@@ -691,7 +696,7 @@ export const SafetyConfig = Type.Object(
       'membershipRemovals',
       'membership removals (members taken out of managed groups)',
     ),
-    maxWritebacks: ThresholdConfig('writebacks', 'write-backs (source records written)'),
+    maxWritebacks: ThresholdConfig('writebacks', 'write-backs (source records written)', false),
     minSourceRatio: Type.Optional(
       Type.Number({
         minimum: 0,
