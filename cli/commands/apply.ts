@@ -259,10 +259,14 @@ async function applyCommand(
   }
   history.planned(plan);
   const unfinished = store?.unfinishedRun(spec.configDigest);
-  if (plan.changes.length === 0 && unfinished === undefined && hasWritebacks(plan)) {
-    return writebackOnly(context, plan);
-  }
-  if (plan.changes.length === 0 && plan.blocked.length === 0 && unfinished === undefined) {
+  // Write-backs alone still go through the applier: the stale-plan check and the lock.
+  const writebacks = hasWritebacks(plan);
+  if (
+    plan.changes.length === 0 &&
+    plan.blocked.length === 0 &&
+    unfinished === undefined &&
+    !writebacks
+  ) {
     text.out('Nothing to apply.\n');
     const code = clockRefused(plan) ? EXIT.error : EXIT.ok;
     if (json) output.out(renderApplyJson(plan, undefined, code));
@@ -270,7 +274,7 @@ async function applyCommand(
   }
   const heldOnly =
     plan.changes.length === 0 && !hasFailedSource(plan) && plan.onBlocked !== 'hold-plan';
-  if (heldOnly && unfinished === undefined) {
+  if (heldOnly && unfinished === undefined && !writebacks) {
     text.out(`\nNothing to apply: every change is held.\n${releaseLine(plan) ?? ''}\n`);
     const code = clockRefused(plan) ? EXIT.error : EXIT.blocked;
     if (json) output.out(renderApplyJson(plan, undefined, code));
@@ -352,49 +356,26 @@ async function applyAndReport(
     // Last, so it is what a person reads: the rest applied, this did not.
     text.out(`\n${plan.blocked.length} change(s) held, not applied. ${releaseLine(plan) ?? ''}\n`);
   }
+  if (written && written.failed > 0) {
+    return {
+      code,
+      verdict: {
+        outcome: 'error',
+        errorCode: 'writeback.failed',
+        reason: `${written.failed} write-back(s) failed`,
+      },
+    };
+  }
   const verdict = judgeApply(plan, report, { failureRatio: context.failureRatio });
   // A plan with nothing to write that only closed an interrupted run's journal changed nothing.
   if (
     plan.changes.length === 0 &&
+    !hasWritebacks(plan) &&
     (verdict.outcome === 'applied' || verdict.outcome === 'blocked')
   ) {
     return { code, verdict: judgePlan(plan, 'apply') ?? { outcome: 'no-changes' } };
   }
   return { code, verdict };
-}
-
-/**
- * A plan whose only work is write-back (the Graph side is in sync, or all of it is held): the
- * write-backs, and the exit code and verdict of the plan otherwise.
- */
-async function writebackOnly(context: ApplyContext, plan: Plan): Promise<ApplyEnd> {
-  const { runtime, output, text, json } = context;
-  if (plan.onBlocked === 'hold-plan' && plan.blocked.length > 0) {
-    text.out(`\nNothing to apply: every change is held.\n${releaseLine(plan) ?? ''}\n`);
-    if (json) output.out(renderApplyJson(plan, undefined, EXIT.blocked));
-    return { code: EXIT.blocked, verdict: heldVerdict(plan) };
-  }
-  const written = await applyWritebacks(plan, runtime.sourceWriter, text);
-  const code =
-    written.failed > 0 || clockRefused(plan)
-      ? EXIT.error
-      : plan.blocked.length > 0 || (plan.writebacks?.blocked.length ?? 0) > 0
-        ? EXIT.blocked
-        : EXIT.ok;
-  if (json) output.out(renderApplyJson(plan, undefined, code));
-  return {
-    code,
-    verdict:
-      written.failed > 0
-        ? {
-            outcome: 'error',
-            errorCode: 'writeback.failed',
-            reason: `${written.failed} write-back(s) failed`,
-          }
-        : plan.blocked.length > 0
-          ? heldVerdict(plan)
-          : { outcome: 'applied' },
-  };
 }
 
 const PERMISSION_MISSING: Verdict = {

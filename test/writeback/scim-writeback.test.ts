@@ -102,8 +102,11 @@ describe('write-back to a SCIM service provider through the CLI (issue 26)', () 
     );
     expect(refused.stdout).toContain('Write-back: 0 applied, 2 failed.');
 
+    // A saved plan: apply proves the tenant unchanged (stale-plan check), then writes back.
     process.env[ENV_WRITE] = WRITE_TOKEN;
-    const applied = await cli('apply', '--auto-approve', '--config', config);
+    const planFile = join(dir, 'plan.json');
+    expect((await cli('plan', '--config', config, '--out', planFile)).code).toBe(2);
+    const applied = await cli('apply', planFile, '--config', config);
     expect(applied.stdout).toContain('Write-back: 2 applied, 0 failed.');
     expect(applied.code).toBe(0);
     const ada = readTenant({ dir, config, remove: () => {} }).user('ada@contoso.com');
