@@ -347,7 +347,7 @@ async function applyAndReport(
       : plan.blocked.length > 0 || (plan.writebacks?.blocked.length ?? 0) > 0
         ? EXIT.blocked
         : EXIT.ok;
-  if (json) output.out(renderApplyJson(plan, report, code));
+  if (json) output.out(renderApplyJson(plan, report, code, written?.results));
   if (report.stopped) {
     output.err(
       `\nThe run stopped: ${report.stopped.message}\nRun \`entrasync apply\` again to resume; it re-plans from the tenant, so what was applied is not applied twice.\n`,

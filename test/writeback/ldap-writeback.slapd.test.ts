@@ -180,8 +180,14 @@ describe('write-back to OpenLDAP through the CLI (issue 26)', () => {
 
     writeConfig(`cn=writer,${SYSTEM}`);
     process.env[ENV_WRITE] = WRITE_PASSWORD;
-    const applied = await cli('apply', '--auto-approve', '--config', config);
+    const applied = await cli('apply', '--auto-approve', '--format', 'json', '--config', config);
     expect(applied.code).toBe(0);
+    expect(JSON.parse(applied.stdout)).toMatchObject({
+      exitCode: 0,
+      writebacks: [
+        { changeId: 'writeback:dir:bob', source: 'dir', key: 'bob', outcome: 'applied' },
+      ],
+    });
     expect((await entry('bob'))['mail']).toBe('bob@contoso.com');
     expect((await cli('plan', '--config', config)).code).toBe(0);
   });
