@@ -22,6 +22,7 @@ export interface OverrideFlags {
   readonly allowDeletes?: number;
   readonly allowLicenseRemovals?: number;
   readonly allowMembershipRemovals?: number;
+  readonly allowWritebacks?: number;
 }
 
 export function addOverrideOptions(command: Command): Command {
@@ -52,6 +53,7 @@ export function overridesFrom(flags: OverrideFlags): ThresholdOverrides | undefi
     deletes: flags.allowDeletes,
     licenseRemovals: flags.allowLicenseRemovals,
     membershipRemovals: flags.allowMembershipRemovals,
+    writebacks: flags.allowWritebacks,
   };
   for (const action of ACTIONS) {
     const n = given[action];

@@ -58,7 +58,7 @@ const ROOT_COMMANDS: readonly (readonly [usage: string, options: boolean, descri
     [
       'show <plan>',
       true,
-      'render a plan saved by `plan --out` as text, markdown or JSON (no config or tenant needed)',
+      'render a plan saved by `plan --out` as text, markdown, JSON or a self-contained HTML page (no config or tenant needed)',
     ],
     [
       'snapshot',

@@ -20,7 +20,7 @@ import {
 } from '../config/schema.js';
 import type { TargetConfig } from '../config/schema.js';
 import { resolveSecret, revealConfigValue } from '../config/secrets.js';
-import { createSource } from '../connectors/index.js';
+import { createSource, createSourceWriter } from '../connectors/index.js';
 import {
   createClientAssertionCredential,
   createClientCertificateCredential,
@@ -41,7 +41,7 @@ import type {
   OnboardingDelivery,
 } from '../connectors/entra/index.js';
 import type { PlanIO } from '../engine/index.js';
-import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
+import type { ConnectorContext, SourceConnector, SourceWriter } from '../engine/ports.js';
 import { collectReadGarbage } from './memory.js';
 import type { Redactor, Secret } from '../engine/secret.js';
 import { loadDeliverySettings } from '../config/onboarding.js';
@@ -54,6 +54,11 @@ export interface Runtime {
   readonly target: EntraTarget;
   /** Graph's origin and authority the target talks to. */
   readonly connection: GraphConnection;
+  /**
+   * The writer of `writeback.<source>` (issue 26), made when apply writes back; its credentials
+   * are resolved at its first write. Undefined for a source without a `writeback` entry.
+   */
+  readonly sourceWriter?: (source: string) => SourceWriter | undefined;
   close(): Promise<void>;
 }
 
@@ -96,6 +101,11 @@ export async function openRuntime(
   const sources = Object.entries(loaded.config.sources).map(([name, options]) =>
     createSource(name, options, context),
   );
+  const sourceWriter = (name: string): SourceWriter | undefined => {
+    const writeback = loaded.config.writeback?.[name];
+    const source = loaded.config.sources[name];
+    return writeback && source ? createSourceWriter(name, source, writeback, context) : undefined;
+  };
   const target = loaded.config.target;
   const delivery = await onboardingDelivery(loaded, (ref) => resolveSecret(ref, secretContext));
   const targetOptions: EntraTargetOptions = {
@@ -125,6 +135,7 @@ export async function openRuntime(
     return {
       loaded,
       sources,
+      sourceWriter,
       connection,
       target: createEntraTarget(
         connection,
@@ -172,6 +183,7 @@ export async function openRuntime(
   return {
     loaded,
     sources,
+    sourceWriter,
     connection,
     target: createEntraTarget(connection, () => withAuthContext(credential(), auth), targetOptions),
     close: async () => {},

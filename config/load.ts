@@ -19,6 +19,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../engine/errors.js';
+import type { WritebackSpec } from '../engine/model/writeback.js';
 import {
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
@@ -58,6 +59,7 @@ import { normalizeValue } from './normalize.js';
 import { onboardingDiagnostics, onboardingSpec } from './onboarding.js';
 import { scalarValueOffsets } from './scalar-offsets.js';
 import { scheduleDiagnostics } from './schedule.js';
+import { buildWritebackSpecs, writebackDiagnostics } from './writeback.js';
 import { listSchemaEntries } from './schema-entries.js';
 import { schemaDiagnostics, suggest, unsupportedVersion } from './schema-errors.js';
 import {
@@ -268,6 +270,14 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
 
   diagnostics.push(...crossFieldDiagnostics(normalized, doc, locator));
   diagnostics.push(...scheduleDiagnostics(asObject(normalized)?.['schedule'], doc, locator));
+  diagnostics.push(
+    ...writebackDiagnostics(
+      asObject(asObject(normalized)?.['writeback']),
+      asObject(asObject(normalized)?.['sources']),
+      doc,
+      locator,
+    ),
+  );
 
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new ConfigError(sortDiagnostics(diagnostics));
@@ -875,6 +885,7 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
     })),
     safety: buildSafety(config.safety),
     approvals: NO_APPROVALS,
+    ...writebackSpecs(config),
   };
 }
 
@@ -882,6 +893,11 @@ function withOnboarding(
   onboarding: SyncSpec['users']['onboarding'],
 ): Pick<SyncSpec['users'], 'onboarding'> {
   return onboarding ? { onboarding } : {};
+}
+
+function writebackSpecs(config: Config): { writeback?: WritebackSpec[] } {
+  const specs = buildWritebackSpecs(config.writeback, config.sources);
+  return specs === undefined ? {} : { writeback: specs };
 }
 
 function buildSafety(safety: Config['safety']): SafetySpec {
@@ -902,6 +918,7 @@ function buildSafety(safety: Config['safety']): SafetySpec {
       deletes: threshold('deletes', safety?.maxDeletes),
       licenseRemovals: threshold('licenseRemovals', safety?.maxLicenseRemovals),
       membershipRemovals: threshold('membershipRemovals', safety?.maxMembershipRemovals),
+      writebacks: threshold('writebacks', safety?.maxWritebacks),
     },
     minSourceRatio: safety?.minSourceRatio ?? DEFAULT_MIN_SOURCE_RATIO,
     protect: (safety?.protect ?? []).map((p) => p.toLowerCase()),

@@ -16,6 +16,7 @@ import {
   THRESHOLD_FLAG,
 } from '../engine/model/spec.js';
 import type { ThresholdAction } from '../engine/model/spec.js';
+import { WritebackConfig } from './writeback.js';
 import { FUNCTION_NAMES } from '../engine/expr/functions.js';
 import { ExcessPrivilege, TargetAuth, WritesConfig } from './auth-schema.js';
 import {
@@ -417,15 +418,20 @@ export type LicenseConfig = Static<typeof LicenseConfig>;
 // ---------------------------------------------------------------------------------------------
 // safety
 
-function ThresholdConfig(action: ThresholdAction, what: string) {
+/**
+ * `filled: false`: no schema defaults (a threshold added later: a filled-in default would
+ * change the digest of every config that has a `safety` section); the loader applies them.
+ */
+function ThresholdConfig(action: ThresholdAction, what: string, filled = true) {
   const d = DEFAULT_THRESHOLDS[action];
+  const fill = <T>(value: T) => (filled ? { default: value } : {});
   return Type.Optional(
     Type.Object(
       {
         count: Type.Optional(
           Type.Integer({
             minimum: 0,
-            default: d.count,
+            ...fill(d.count),
             description: `Up to this many ${what} never trip the brake.`,
           }),
         ),
@@ -433,14 +439,14 @@ function ThresholdConfig(action: ThresholdAction, what: string) {
           Type.Number({
             minimum: 0,
             maximum: 100,
-            default: d.percent,
+            ...fill(d.percent),
             description: `Up to this percentage of the managed accounts, ${what} never trip the brake.`,
           }),
         ),
       },
       {
         additionalProperties: false,
-        default: { count: d.count, percent: d.percent },
+        ...fill({ count: d.count, percent: d.percent }),
         description: `Brake on ${what}: a plan with more than \`count\` of them AND more than \`percent\` % of the managed accounts is blocked until a reviewer lets exactly that plan through (\`apply ${THRESHOLD_FLAG[action]} N --plan <fingerprint>\`).`,
       },
     ),
@@ -463,6 +469,7 @@ export const SafetyConfig = Type.Object(
       'membershipRemovals',
       'membership removals (members taken out of managed groups)',
     ),
+    maxWritebacks: ThresholdConfig('writebacks', 'write-backs (source records written)', false),
     minSourceRatio: Type.Optional(
       Type.Number({
         minimum: 0,
@@ -561,6 +568,7 @@ export const Config = Type.Object(
     schedule: Type.Optional(ScheduleConfig),
     daemon: Type.Optional(DaemonConfig),
     history: Type.Optional(HistoryConfig),
+    writeback: Type.Optional(WritebackConfig),
   },
   {
     additionalProperties: false,

@@ -2,7 +2,10 @@
  * The explicit connector registry (style practice 9): source kinds map to factories. Adding a
  * kind means adding its options schema to config/schema.ts and a line here.
  */
-import type { ConnectorContext, SourceConnector } from '../engine/ports.js';
+import type { ConnectorContext, SourceConnector, SourceWriter } from '../engine/ports.js';
+import type { WritebackSourceConfig } from '../config/writeback.js';
+import { createHttpWriteback } from './http/writeback.js';
+import { createLdapWriteback } from './ldap/writeback.js';
 import { createCsvSource } from './csv/csv-source.js';
 import type { CsvSourceOptions } from '../config/sources/csv-options.js';
 import { createHttpSource } from './http/http-source.js';
@@ -30,4 +33,19 @@ export function createSource(
   const factory = SOURCE_FACTORIES[options.kind] as SourceFactory<SourceOptions> | undefined;
   if (!factory) throw new Error(`no connector for source kind "${String(options.kind)}"`);
   return factory(name, options, context);
+}
+
+/**
+ * The writer of `writeback.<name>` for a source (issue 26): ldap and http sources; made only at
+ * apply. Undefined for a kind that cannot be written (config checks refuse that earlier).
+ */
+export function createSourceWriter(
+  name: string,
+  options: SourceOptions,
+  writeback: WritebackSourceConfig,
+  context: ConnectorContext,
+): SourceWriter | undefined {
+  if (options.kind === 'ldap') return createLdapWriteback(name, options, writeback, context);
+  if (options.kind === 'http') return createHttpWriteback(name, options, writeback, context);
+  return undefined;
 }

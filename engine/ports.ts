@@ -7,6 +7,7 @@ import type { Change } from './model/plan.js';
 import type { TargetError, WriteStats } from './model/report.js';
 import type { SourceSnapshot } from './model/source.js';
 import type { TenantReadRequest, TenantState } from './model/tenant.js';
+import type { WritebackChange, WritebackRecord, WritebackResult } from './model/writeback.js';
 import type { Redactor, SecretResolver } from './secret.js';
 
 export const PORT_API_VERSION = 1 as const;
@@ -103,6 +104,34 @@ export interface BatchTargetWriter extends TargetWriter {
 
 export function isBatchTargetWriter(writer: TargetWriter): writer is BatchTargetWriter {
   return typeof (writer as Partial<BatchTargetWriter>).applyBatch === 'function';
+}
+
+/**
+ * Writes Entra values back to one source's records (issue 26, `writeback`). Made only by apply,
+ * with the source's write credentials resolved then: planning never has one (practice 10).
+ */
+export interface SourceWriter {
+  readonly apiVersion: typeof PORT_API_VERSION;
+  readonly source: string;
+  /**
+   * Writes every field of one change to its record (one LDAP modify, one PATCH). Never throws
+   * for a per-record failure: it comes back `failed`, naming the record and the LDAP result code
+   * or HTTP status (invariant 6).
+   */
+  write(change: WritebackChange): Promise<WritebackResult>;
+  /**
+   * `doctor`: whether the write credentials are there and work, without writing: resolves them,
+   * connects and binds (LDAP), and where the server can say so (Active Directory's
+   * `allowedAttributesEffective` on `sample`) whether the fields may be written.
+   */
+  check(fields: readonly string[], sample?: WritebackRecord): Promise<WriterCheck>;
+  /** Closes connections; the writer is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+export interface WriterCheck {
+  readonly status: 'ok' | 'warn' | 'fail';
+  readonly message: string;
 }
 
 /** What every connector factory receives besides its own options. */

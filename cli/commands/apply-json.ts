@@ -6,6 +6,7 @@
 import { countOutcomes } from '../../engine/index.js';
 import type { OpResult, Plan, RunReport } from '../../engine/index.js';
 import type { ExitCode } from '../exit-codes.js';
+import type { WritebackResult } from '../../engine/model/writeback.js';
 
 export const APPLY_JSON_FORMAT_VERSION = 1;
 
@@ -38,6 +39,8 @@ export interface ApplyJsonResult {
     readonly message: string;
   }[];
   readonly stopped?: string;
+  /** Write-backs to the sources (issue 26): each record's outcome; absent when none ran. */
+  readonly writebacks?: readonly WritebackResult[];
 }
 
 /** `report` is absent when nothing ran (nothing to apply, or the plan was refused). */
@@ -45,6 +48,7 @@ export function applyJsonResult(
   plan: Plan,
   report: RunReport | undefined,
   exitCode: ExitCode,
+  writebacks?: readonly WritebackResult[],
 ): ApplyJsonResult {
   const counts = report
     ? countOutcomes(report)
@@ -63,6 +67,7 @@ export function applyJsonResult(
     changes: (report?.ops ?? []).map(jsonChange),
     held: plan.blocked.map((b) => ({ id: b.change.id, code: b.code, message: b.message })),
     ...(report?.stopped ? { stopped: report.stopped.message } : {}),
+    ...(writebacks && writebacks.length > 0 ? { writebacks } : {}),
   };
 }
 
@@ -70,8 +75,9 @@ export function renderApplyJson(
   plan: Plan,
   report: RunReport | undefined,
   exitCode: ExitCode,
+  writebacks?: readonly WritebackResult[],
 ): string {
-  return `${JSON.stringify(applyJsonResult(plan, report, exitCode), null, 2)}\n`;
+  return `${JSON.stringify(applyJsonResult(plan, report, exitCode, writebacks), null, 2)}\n`;
 }
 
 function jsonChange(op: OpResult): ApplyJsonChange {

@@ -22,6 +22,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { ApplyStore } from '../apply-store.js';
 import { applyJournaled, openApplyStoreBeside } from '../apply-runner.js';
+import { applyWritebacks, hasWritebacks } from '../writeback-apply.js';
 import { DEFAULT_FAILURE_RATIO } from '../../config/operations-schema.js';
 import { Redactor } from '../../engine/secret.js';
 import { historyPathFor, operationsConfig } from '../daemon/run-daemon.js';
@@ -258,7 +259,14 @@ async function applyCommand(
   }
   history.planned(plan);
   const unfinished = store?.unfinishedRun(spec.configDigest);
-  if (plan.changes.length === 0 && plan.blocked.length === 0 && unfinished === undefined) {
+  // Write-backs alone still go through the applier: the stale-plan check and the lock.
+  const writebacks = hasWritebacks(plan);
+  if (
+    plan.changes.length === 0 &&
+    plan.blocked.length === 0 &&
+    unfinished === undefined &&
+    !writebacks
+  ) {
     text.out('Nothing to apply.\n');
     const code = clockRefused(plan) ? EXIT.error : EXIT.ok;
     if (json) output.out(renderApplyJson(plan, undefined, code));
@@ -266,7 +274,7 @@ async function applyCommand(
   }
   const heldOnly =
     plan.changes.length === 0 && !hasFailedSource(plan) && plan.onBlocked !== 'hold-plan';
-  if (heldOnly && unfinished === undefined) {
+  if (heldOnly && unfinished === undefined && !writebacks) {
     text.out(`\nNothing to apply: every change is held.\n${releaseLine(plan) ?? ''}\n`);
     const code = clockRefused(plan) ? EXIT.error : EXIT.blocked;
     if (json) output.out(renderApplyJson(plan, undefined, code));
@@ -330,13 +338,16 @@ async function applyAndReport(
   }
   text.out(paintReportText(renderReportText(report), colorsOf(text)));
   text.out(renderRunDetails(report));
+  const written = report.stopped
+    ? undefined
+    : await applyWritebacks(plan, runtime.sourceWriter, text);
   const code =
-    report.stopped || countOutcomes(report).failed > 0 || clockRefused(plan)
+    report.stopped || countOutcomes(report).failed > 0 || clockRefused(plan) || written?.failed
       ? EXIT.error
-      : plan.blocked.length > 0
+      : plan.blocked.length > 0 || (plan.writebacks?.blocked.length ?? 0) > 0
         ? EXIT.blocked
         : EXIT.ok;
-  if (json) output.out(renderApplyJson(plan, report, code));
+  if (json) output.out(renderApplyJson(plan, report, code, written?.results));
   if (report.stopped) {
     output.err(
       `\nThe run stopped: ${report.stopped.message}\nRun \`entrasync apply\` again to resume; it re-plans from the tenant, so what was applied is not applied twice.\n`,
@@ -345,10 +356,21 @@ async function applyAndReport(
     // Last, so it is what a person reads: the rest applied, this did not.
     text.out(`\n${plan.blocked.length} change(s) held, not applied. ${releaseLine(plan) ?? ''}\n`);
   }
+  if (written && written.failed > 0) {
+    return {
+      code,
+      verdict: {
+        outcome: 'error',
+        errorCode: 'writeback.failed',
+        reason: `${written.failed} write-back(s) failed`,
+      },
+    };
+  }
   const verdict = judgeApply(plan, report, { failureRatio: context.failureRatio });
   // A plan with nothing to write that only closed an interrupted run's journal changed nothing.
   if (
     plan.changes.length === 0 &&
+    !hasWritebacks(plan) &&
     (verdict.outcome === 'applied' || verdict.outcome === 'blocked')
   ) {
     return { code, verdict: judgePlan(plan, 'apply') ?? { outcome: 'no-changes' } };

@@ -11,6 +11,7 @@
  * the marker collisions are the plan's own `match.other-config` issues, so doctor and plan
  * cannot disagree about them. Verified domains are read even when the config would not ask.
  */
+import { writebackFindings } from './doctor-writeback.js';
 import { Command, Option } from 'commander';
 import { readGrantedAccess } from '../../connectors/entra/index.js';
 import { EntrasyncError } from '../../engine/errors.js';
@@ -78,6 +79,7 @@ export async function doctorFindings(runtime: Runtime): Promise<DoctorFinding[]>
     markerFindings(spec, tenant, plan),
     ...skuFindings(spec, tenant),
     ...sourceFindings(plan),
+    ...(await writebackFindings(runtime, plan)),
   ];
 }
 

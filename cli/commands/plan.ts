@@ -137,8 +137,10 @@ function accessWarnings(
 export function planExitCode(plan: Plan): ExitCode {
   if (plan.sources.some((s) => s.status === 'failed')) return EXIT.error;
   if (clockRefused(plan)) return EXIT.error;
-  if (plan.blocked.length > 0) return EXIT.blocked;
-  return plan.changes.length > 0 ? EXIT.changes : EXIT.ok;
+  if (plan.blocked.length > 0 || (plan.writebacks?.blocked.length ?? 0) > 0) return EXIT.blocked;
+  return plan.changes.length > 0 || (plan.writebacks?.changes.length ?? 0) > 0
+    ? EXIT.changes
+    : EXIT.ok;
 }
 
 /** Failed sources are errors: say so on stderr with the location of the problem. */

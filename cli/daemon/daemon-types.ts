@@ -4,7 +4,7 @@
  */
 import type { ApplyIO, OpResult, Plan, PlanOptions, RunReport } from '../../engine/index.js';
 import type { SyncSpec } from '../../engine/model/spec.js';
-import type { SourceConnector, TargetReader } from '../../engine/ports.js';
+import type { SourceConnector, TargetReader, SourceWriter } from '../../engine/ports.js';
 import type { Redactor } from '../../engine/secret.js';
 import type { ApplyStore } from '../apply-store.js';
 import type { HistoryStore, RunMode, RunOutcome } from '../history/history-store.js';
@@ -25,6 +25,8 @@ export interface DaemonOptions {
   readonly spec: SyncSpec;
   readonly sources: readonly SourceConnector[];
   readonly target: { readonly reader: TargetReader; readonly writer: ApplyIO['writer'] };
+  /** The writer of `writeback.<source>` (issue 26): write-backs go out after each apply. */
+  readonly sourceWriter?: (source: string) => SourceWriter | undefined;
   readonly mode: RunMode;
   readonly clock: DaemonClock;
   readonly scheduler: Scheduler;

@@ -19,6 +19,7 @@ import { subjectOf } from '../../engine/model/plan.js';
 import { hasFailedSource, planRunRepeated } from '../../engine/index.js';
 import type { OpResult, Plan, PlanMemo, RunReport } from '../../engine/index.js';
 import { applyJournaled, runLockOf } from '../apply-runner.js';
+import { applyWritebacks } from '../writeback-apply.js';
 import type { OutcomeRecorder } from '../apply-runner.js';
 import type { TargetReader } from '../../engine/ports.js';
 import type { RunTrigger, TenantReadKind } from '../history/history-store.js';
@@ -179,6 +180,21 @@ export function createRunCycle(options: DaemonOptions, parts: RunCycleParts): Ru
     logResumed(log, report);
     // With telemetry the target's own 429 counter is used; the report's would count twice.
     metrics?.observeReport(report, { countThrottled: !options.telemetry });
+    const written = report.stopped
+      ? undefined
+      : await applyWritebacks(plan, options.sourceWriter, {
+          out: (text) => {
+            if (text.trim() !== '') log.info(text.trim());
+          },
+          err: (text) => log.warn(text.trim()),
+        });
+    if (written && written.failed > 0) {
+      return {
+        outcome: 'error',
+        errorCode: 'writeback.failed',
+        reason: `${written.failed} write-back(s) failed: ${written.results.find((r) => r.error)?.error?.message ?? ''}`,
+      };
+    }
     return judgeApply(plan, report, options);
   }
 

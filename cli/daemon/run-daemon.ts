@@ -152,6 +152,7 @@ export async function runDaemon(
       spec: runtime.loaded.spec,
       sources: runtime.sources,
       target: runtime.target,
+      ...(runtime.sourceWriter ? { sourceWriter: runtime.sourceWriter } : {}),
       // Issue 5's connector: delta reads between full reads, and its 429 counter for /metrics.
       delta: runtime.target.delta,
       telemetry: {

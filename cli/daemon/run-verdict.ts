@@ -32,13 +32,15 @@ export function judgePlan(plan: Plan, mode: RunMode): Verdict | undefined {
     };
   }
   // What is held never stops the rest (issue 20), unless the config says all or nothing.
+  // Write-backs to the sources (issue 26) are applied too, after the Graph changes.
+  const writes = plan.changes.length + (plan.writebacks?.changes.length ?? 0);
   if (
     plan.blocked.length > 0 &&
-    (plan.onBlocked === 'hold-plan' || plan.changes.length === 0 || mode === 'plan')
+    (plan.onBlocked === 'hold-plan' || writes === 0 || mode === 'plan')
   ) {
     return heldVerdict(plan);
   }
-  if (plan.changes.length === 0) return { outcome: 'no-changes' };
+  if (writes === 0) return { outcome: 'no-changes' };
   if (mode === 'plan') return { outcome: 'planned' };
   return undefined;
 }

@@ -24,7 +24,7 @@ import { Agent, request } from 'undici';
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export interface HttpRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PATCH';
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;

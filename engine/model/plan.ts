@@ -2,6 +2,7 @@ import type { Provenance } from './person.js';
 import type { SourceIssue, SourceStatus } from './source.js';
 import type { MatchRule, ThresholdAction } from './spec.js';
 import type { AttributeValue, Attributes } from './tenant.js';
+import type { WritebackSection } from './writeback.js';
 
 /** Bumped when a saved plan's shape changes incompatibly; apply refuses other versions. */
 export const PLAN_FORMAT_VERSION = 1 as const;
@@ -463,6 +464,11 @@ export interface Plan {
    * before the check existed: read as `{ ran: false }`.
    */
   readonly protectLift?: ProtectLiftCheck;
+  /**
+   * Write-backs to the sources (issue 26), applied after the Graph changes by the sources'
+   * connectors; absent when the config has no `writeback` section.
+   */
+  readonly writebacks?: WritebackSection;
 }
 
 /**
@@ -479,5 +485,10 @@ export function hasFailedSource(plan: Plan): boolean {
 }
 
 export function isEmptyPlan(plan: Plan): boolean {
-  return plan.changes.length === 0 && plan.blocked.length === 0;
+  return (
+    plan.changes.length === 0 &&
+    plan.blocked.length === 0 &&
+    (plan.writebacks?.changes.length ?? 0) === 0 &&
+    (plan.writebacks?.blocked.length ?? 0) === 0
+  );
 }

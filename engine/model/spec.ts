@@ -1,4 +1,5 @@
 import type { Expression } from '../expr/jsonata.js';
+import type { WritebackSpec } from './writeback.js';
 
 /**
  * What the engine needs from configuration, already validated and compiled. `config/` builds it
@@ -23,6 +24,8 @@ export interface SyncSpec {
    * approving a plan must not change the plan's fingerprint.
    */
   readonly approvals: Approvals;
+  /** `writeback`: Entra values written back to source records after an apply (absent: none). */
+  readonly writeback?: readonly WritebackSpec[];
 }
 
 /**
@@ -222,7 +225,8 @@ export type ThresholdAction =
   | 'disables'
   | 'deletes'
   | 'licenseRemovals'
-  | 'membershipRemovals';
+  | 'membershipRemovals'
+  | 'writebacks';
 
 /**
  * A brake that holds when a plan has more than `count` changes of one action AND they are more
@@ -282,6 +286,7 @@ export const THRESHOLD_ACTIONS: readonly ThresholdAction[] = [
   'deletes',
   'licenseRemovals',
   'membershipRemovals',
+  'writebacks',
 ];
 
 /** The `apply` flag that lifts an action's threshold for one reviewed plan. */
@@ -294,6 +299,7 @@ export const THRESHOLD_FLAG: Readonly<Record<ThresholdAction, string>> = {
   deletes: '--allow-deletes',
   licenseRemovals: '--allow-license-removals',
   membershipRemovals: '--allow-membership-removals',
+  writebacks: '--allow-writebacks',
 };
 
 export const DEFAULT_THRESHOLDS: Readonly<Record<ThresholdAction, Threshold>> = {
@@ -305,6 +311,8 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<ThresholdAction, Threshold>> = 
   deletes: { count: 10, percent: 5 },
   licenseRemovals: { count: 10, percent: 5 },
   membershipRemovals: { count: 50, percent: 10 },
+  // The first run after `writeback` is configured writes to every record: braked like creates.
+  writebacks: { count: 100, percent: 50 },
 };
 
 export const DEFAULT_MIN_SOURCE_RATIO = 0.9;

@@ -44,6 +44,13 @@ import { clockFindings, stageClock } from './clock.js';
 import { foldRepeatedRecords } from './repeats.js';
 import { withoutCreates } from './update-only.js';
 import { markPendingCreates, onboardingChanges } from './onboarding.js';
+import {
+  brakeWritebacks,
+  candidateWritebacks,
+  withWritebacks,
+  writebackAttributes,
+} from './writeback.js';
+import { isGroupChange } from '../model/plan.js';
 import type { ProtectBaseline } from './protect-lift.js';
 
 /** Attributes every tenant read selects, whatever the config maps. */
@@ -69,6 +76,7 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     deprovision.stateAttribute,
     ...(readsProxyAddresses(spec) ? ['proxyAddresses'] : []),
     ...(spec.users.onboarding ? [spec.users.onboarding.stateAttribute] : []),
+    ...writebackAttributes(spec.writeback),
   ]);
   const groupLicensing = spec.licenses.some((l) => l.assignBy === 'group');
   const extensionApps = extensionAppsOf(Object.keys(spec.users.attributes));
@@ -318,7 +326,22 @@ export async function computePlanWithStages(
   // to it (and an approval, later) names exactly this set of changes against this tenant.
   const tenantDigestValue = tenantDigest(tenant, spec.marker, allChanges);
   const lift = checkProtectLift(tenant, classified, options.protectBaseline);
-  const fingerprint = lift.bind(planFingerprint(spec.configDigest, tenantDigestValue, allChanges));
+  const writebackCandidates = spec.writeback
+    ? candidateWritebacks({
+        specs: spec.writeback,
+        snapshots,
+        pairs: provisioned.pairs,
+        managed: new Set(
+          [...classified.ownership].flatMap(([id, o]) => (o === 'managed' ? [id] : [])),
+        ),
+        heldAnchors: new Set(desired.heldAnchors),
+        changes: allChanges.flatMap((c) => (isGroupChange(c) ? [] : [c])),
+      })
+    : [];
+  const fingerprint = withWritebacks(
+    lift.bind(planFingerprint(spec.configDigest, tenantDigestValue, allChanges)),
+    writebackCandidates,
+  );
   const managedUsers = [...classified.ownership.values()].filter((o) => o === 'managed').length;
   const keyFormat = keyFormatEvidence(spec, tenant, classified, mapped, snapshots, allChanges);
   const safetyContext: SafetyContext = {
@@ -350,6 +373,20 @@ export async function computePlanWithStages(
   };
   const safe = checkSafetyWithRelease(spec, allChanges, tenant, safetyContext);
   const release = safe.releaseFingerprint;
+  const writebacks = spec.writeback
+    ? brakeWritebacks(writebackCandidates, {
+        sources,
+        threshold: spec.safety.thresholds.writebacks,
+        managedUsers,
+        fingerprint,
+        ...(options.overrides ? { overrides: options.overrides } : {}),
+        approvals: spec.approvals,
+      })
+    : undefined;
+  const overridesUsed = {
+    ...safe.overridesUsed,
+    ...(writebacks?.overrideUsed === undefined ? {} : { writebacks: writebacks.overrideUsed }),
+  };
 
   const plan: Plan = {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -378,8 +415,9 @@ export async function computePlanWithStages(
     ignored: ignoredUsers(classified, diff.touched),
     managedUsers,
     ...(access.seats.length > 0 ? { licenses: access.seats } : {}),
-    ...(Object.keys(safe.overridesUsed).length > 0 ? { overrides: safe.overridesUsed } : {}),
+    ...(Object.keys(overridesUsed).length > 0 ? { overrides: overridesUsed } : {}),
     protectLift: lift.check,
+    ...(writebacks ? { writebacks: writebacks.section } : {}),
   };
   return { plan, stages: { joined, mapped, matched, classified } };
 }

@@ -18,6 +18,7 @@ import { protectLiftLine } from './text.js';
 import type { AttributeValue } from '../model/tenant.js';
 import type { Row, Section } from './fit.js';
 import { fitSections, sizeOf } from './fit.js';
+import { writebackCountRows, writebackSection } from './writeback.js';
 
 export const MARKDOWN_COMMENT_MARKER = '<!-- entrasync-plan -->';
 /** Characters: under GitHub's 65,536 for a comment, with room for text a workflow adds. */
@@ -50,7 +51,12 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   const tail = tailLines(plan);
   const shownAtTop = new Set(atTop.shown);
   const rest = plan.issues.filter((i) => !shownAtTop.has(i));
-  const sections = [heldSection(plan), noteSection(plan, rest), ...kindSections(plan)];
+  const sections = [
+    heldSection(plan),
+    noteSection(plan, rest),
+    ...kindSections(plan),
+    writebackSection(plan, escape),
+  ];
   const room = budget - sizeOf(head) - sizeOf(tail) - CUT_LINE_ROOM;
   const body = fitSections(
     sections.filter((s): s is Section => s !== undefined),
@@ -67,6 +73,10 @@ function verdictOf(plan: Plan): string {
     return `:no_entry: ${plan.blocked.length} change(s) held: nothing will be applied (safety.onBlocked: hold-plan)`;
   if (plan.blocked.length > 0)
     return `:pause_button: ${plan.changes.length} change(s) will apply; ${plan.blocked.length} held (reasons below)`;
+  const writebacks =
+    (plan.writebacks?.changes.length ?? 0) + (plan.writebacks?.blocked.length ?? 0);
+  if (plan.changes.length === 0 && writebacks > 0)
+    return `:leftwards_arrow_with_hook: no tenant changes; ${writebacks} write-back(s) to the sources`;
   return plan.changes.length === 0
     ? ':white_check_mark: no changes: the tenant matches the configuration'
     : `:memo: ${plan.changes.length} change(s) to apply`;
@@ -82,6 +92,7 @@ function headLines(plan: Plan): string[] {
     if (n > 0) out.push(`| ${TITLE[kind]} | ${n} |`);
   }
   if (plan.blocked.length > 0) out.push(`| **Held** | **${plan.blocked.length}** |`);
+  out.push(...writebackCountRows(plan));
   if (plan.licenses && plan.licenses.length > 0) {
     out.push('', '| SKU | seats | consumed | + | - | short |', '|---|---:|---:|---:|---:|---:|');
     for (const l of plan.licenses) {

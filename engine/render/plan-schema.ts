@@ -10,6 +10,7 @@ import { PLAN_FORMAT_VERSION } from '../model/plan.js';
 import { THRESHOLD_ACTIONS } from '../model/spec.js';
 import { KINDS_IN_ORDER, REASON_LABELS } from './kinds.js';
 import type { PlanDocument } from './json.js';
+import { WritebackSectionSchema } from './writeback-schema.js';
 
 export const PLAN_SCHEMA_ID = 'urn:entrasync:plan:v1';
 export const PLAN_SCHEMA_FILE_NAME = 'plan.schema.json';
@@ -465,6 +466,7 @@ export const PlanDocumentSchema = Type.Object(
       ),
     ),
     protectLift: Type.Optional(ProtectLift),
+    writebacks: Type.Optional(WritebackSectionSchema),
   },
   { ...closed, title: 'entrasync plan', description: 'a plan saved by `entrasync plan --out`' },
 );

@@ -6,6 +6,7 @@ import type { RunReport } from '../model/report.js';
 import { countOutcomes } from '../model/report.js';
 import { describeLocation } from '../model/source.js';
 import { heldHeading, releaseLine } from './held.js';
+import { writebackSummary, writebackTextLines } from './writeback.js';
 import { KIND_LABELS, KINDS_IN_ORDER, REASON_LABELS, detailLines } from './kinds.js';
 
 const MAX_LISTED = 10;
@@ -46,6 +47,7 @@ export function renderPlanText(plan: Plan): string {
       out.push(`      ${b.message}`);
     }
   }
+  out.push(...writebackTextLines(plan));
   if (plan.licenses && plan.licenses.length > 0) {
     out.push('');
     out.push('License seats');
@@ -130,7 +132,9 @@ export function summaryLine(plan: Plan): string {
     (k) => `${counts.get(k)} to ${KIND_LABELS[k].verb}`,
   );
   const id = plan.fingerprint.slice(0, 12);
-  if (plan.changes.length === 0 && plan.blocked.length === 0) {
+  const writebacks = writebackSummary(plan);
+  if (writebacks !== '') parts.push(writebacks);
+  if (plan.changes.length === 0 && plan.blocked.length === 0 && writebacks === '') {
     // Errors kept people out of the plan: nothing to do is not the same as in sync.
     const errors = plan.issues.filter((i) => i.severity === 'error').length;
     return errors === 0

@@ -22,6 +22,11 @@ export interface ScimServerOptions {
   readonly maxCount?: number;
   /** Rewrites the JSON of a list response before it is sent (fault injection). */
   readonly transform?: (body: Record<string, unknown>, request: RecordedRequest) => unknown;
+  /**
+   * Bearer token a PATCH needs (write-back); default `token`. Either token may read; a PATCH
+   * with the read token is refused with 403, as a provider whose client may read but not write.
+   */
+  readonly writeToken?: string;
 }
 
 export interface ScimServer extends FixtureServer {
@@ -37,9 +42,21 @@ function declareUsers(): void {
   declared = true;
   SCIMMY.Resources.declare(SCIMMY.Resources.User);
   SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false);
-  SCIMMY.Resources.User.egress((resource) =>
-    resource.filter ? resource.filter.match(current) : current,
-  );
+  SCIMMY.Resources.User.egress((resource) => {
+    if (resource.id !== undefined) {
+      const one = current.find((u) => u['id'] === resource.id);
+      if (!one) throw new SCIMMY.Types.Error(404, '', `Resource ${resource.id} not found`);
+      return one as never;
+    }
+    return resource.filter ? resource.filter.match(current) : current;
+  });
+  // A PATCH (SCIMMY applies the PatchOp to the egress copy): the patched user replaces the old.
+  SCIMMY.Resources.User.ingress((resource, instance) => {
+    const index = current.findIndex((u) => u['id'] === resource.id);
+    const patched = { ...JSON.parse(JSON.stringify(instance)), id: resource.id } as ScimUser;
+    if (index >= 0) current[index] = patched;
+    return patched as never;
+  });
 }
 
 export async function startScimServer(options: ScimServerOptions): Promise<ScimServer> {
@@ -51,11 +68,25 @@ export async function startScimServer(options: ScimServerOptions): Promise<ScimS
       headers: { 'content-type': 'application/scim+json' },
       body: JSON.stringify(body),
     });
-    if (
-      options.token !== undefined &&
-      request.headers.authorization !== `Bearer ${options.token}`
-    ) {
+    const bearer = request.headers.authorization;
+    const known = [options.token, options.writeToken].filter((t) => t !== undefined);
+    if (known.length > 0 && !known.some((t) => bearer === `Bearer ${t}`)) {
       return json(401, new SCIMMY.Messages.Error({ status: 401, detail: 'Authorization failure' }));
+    }
+    const one = /^\/scim\/v2\/Users\/([^/]+)$/.exec(url.pathname);
+    if (one && request.method === 'PATCH') {
+      const writeToken = options.writeToken ?? options.token;
+      if (writeToken !== undefined && request.headers.authorization !== `Bearer ${writeToken}`) {
+        return json(403, new SCIMMY.Messages.Error({ status: 403, detail: 'Write access denied' }));
+      }
+      try {
+        const id = decodeURIComponent(one[1] ?? '');
+        const patched = await new SCIMMY.Resources.User(id).patch(JSON.parse(request.body));
+        return json(200, JSON.parse(JSON.stringify(patched)));
+      } catch (err) {
+        const error = new SCIMMY.Messages.Error(err as Error);
+        return json(Number(error.status), error);
+      }
     }
     if (url.pathname !== '/scim/v2/Users') {
       return json(404, new SCIMMY.Messages.Error({ status: 404, detail: 'Not found' }));
