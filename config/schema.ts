@@ -583,7 +583,7 @@ export const GroupConfig = Type.Object(
         uniqueItems: true,
         default: [],
         description:
-          'Owners set when the group is created, by userPrincipalName of existing accounts.',
+          "The group's user owners, by userPrincipalName of existing accounts: set with the create, and kept afterwards (the missing ones added, other user owners removed; owners that are not users are left alone). Additions go before removals, and the group is never left without an owner: when none of these has an account, no owner is removed. Empty or absent: owners are not managed.",
       }),
     ),
     licenses: Type.Optional(

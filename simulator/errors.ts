@@ -235,6 +235,14 @@ export const graphErrors = {
       `One or more added object references already exist for the following modified properties: '${property}'.`,
     );
   },
+  /** Graph's answer to removing a group's last user owner (api group-delete-owners). */
+  lastOwner(): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      'The group must have at least one owner, hence this owner cannot be removed.',
+    );
+  },
   tooManyReferences(): GraphError {
     // Graph documents the limit (20 per request) but not the wording; simulator's own text.
     return new GraphError(

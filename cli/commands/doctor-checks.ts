@@ -44,6 +44,7 @@ export function actionsOfConfig(spec: SyncSpec, read: TenantReadRequest): Set<En
     actions.add('create groups');
     actions.add('manage group members');
   }
+  if (spec.groups.some((g) => g.owners.length > 0)) actions.add('manage group owners');
   if (spec.licenses.some((l) => l.assignBy === 'direct')) actions.add('assign licenses');
   if (groupLicensing) actions.add('assign group licenses');
   return actions;

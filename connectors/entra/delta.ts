@@ -129,15 +129,19 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     // delta need not report the revoke that moved it, and a stale value would revoke again
     // every cycle. Delta cycles read it as unknown; the next full read retries a lost revoke.
     // (Without the value, the very same object: an unchanged delta round hands it back.)
-    const base: EntraTenantState = tenant.users.some(
+    // Group owners are not tracked by `/groups/delta` either: the delta cycles read them as
+    // unknown (no owner change), the next full read keeps them in sync.
+    const sessionless: EntraTenantState = tenant.users.some(
       (u) => u.signInSessionsValidFromDateTime !== undefined,
     )
       ? { ...tenant, users: tenant.users.map(withoutSessions) }
       : tenant;
+    const base: EntraTenantState = sessionless.groups?.some((g) => g.ownerIds !== undefined)
+      ? { ...sessionless, groups: sessionless.groups.map(({ ownerIds: _o, ...g }) => g) }
+      : sessionless;
     cache = {
       users: new Map(base.users.map((u) => [u.id, u])),
-      groups:
-        tenant.groups === undefined ? undefined : new Map(tenant.groups.map((g) => [g.id, g])),
+      groups: base.groups === undefined ? undefined : new Map(base.groups.map((g) => [g.id, g])),
       base,
     };
     checkpoint = {

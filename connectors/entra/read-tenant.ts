@@ -75,7 +75,13 @@ export function createEntraReader(
         ...(protectedByTenant === undefined ? {} : { protectedByTenant }),
         ...(request.groupPrefix === undefined
           ? {}
-          : { groups: await readManagedGroups(transport, request.groupPrefix) }),
+          : {
+              groups: await readManagedGroups(
+                transport,
+                request.groupPrefix,
+                request.groupOwners === true,
+              ),
+            }),
         ...(request.licenses ? { skus: await readSubscribedSkus(transport) } : {}),
         ...(request.domains ? { domains: await readDomains(transport) } : {}),
         ...(request.deletedUsers
@@ -433,10 +439,14 @@ async function readRoleAssignableGroups(
   return out;
 }
 
-/** Groups whose uniqueName starts with `prefix`, each with its members' ids and licenses. */
+/**
+ * Groups whose uniqueName starts with `prefix`, each with its members' ids and licenses, and
+ * with `owners` its user owners' ids (one more paged read per group).
+ */
 export async function readManagedGroups(
   transport: GraphTransport,
   prefix: string,
+  owners = false,
 ): Promise<TenantGroup[]> {
   const literal = prefix.replace(/'/g, "''");
   const groups = await readAll(
@@ -455,15 +465,26 @@ export async function readManagedGroups(
       `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
       `members of group ${String(g['displayName'] ?? id)}`,
     );
-    out.push(
-      toTenantGroup(
-        g,
-        uniqueName,
-        members.map((m) => String(m['id'])),
-      ),
+    const group = toTenantGroup(
+      g,
+      uniqueName,
+      members.map((m) => String(m['id'])),
     );
+    out.push(owners ? { ...group, ownerIds: await readUserOwners(transport, group) } : group);
   }
   return out;
+}
+
+/** A group's owners that are users (service principal owners are never entrasync's). */
+async function readUserOwners(transport: GraphTransport, group: TenantGroup): Promise<string[]> {
+  const owners = await readAll(
+    transport,
+    `/groups/${encodeURIComponent(group.id)}/owners?$select=id&$top=${PAGE_SIZE}`,
+    `owners of group ${group.displayName}`,
+  );
+  return owners
+    .filter((o) => o['@odata.type'] === undefined || o['@odata.type'] === '#microsoft.graph.user')
+    .map((o) => String(o['id']));
 }
 
 /** The `$select` of a managed group's own properties (full reads and groups delta alike). */

@@ -49,6 +49,12 @@ export interface TenantGroup {
   readonly isAssignableToRole: boolean;
   /** Direct members' object ids (users and groups). */
   readonly memberIds: readonly string[];
+  /**
+   * User owners' object ids (owners that are not users, such as service principals, are left
+   * out: entrasync never manages them). Absent: not read (no rule names owners, or a delta read
+   * that does not track owners); then no owner is added or removed.
+   */
+  readonly ownerIds?: readonly string[];
   /** The group's own license assignments (group-based licensing). */
   readonly licenses: readonly {
     readonly skuId: string;
@@ -133,6 +139,8 @@ export interface TenantReadRequest {
   readonly manager?: boolean;
   /** Read groups whose uniqueName starts with this prefix, with members and licenses. */
   readonly groupPrefix?: string;
+  /** With `groupPrefix`: also read each managed group's user owners (a rule names owners). */
+  readonly groupOwners?: boolean;
   /** Read the recycle bin's users (deprovisioning deletes, so returns restore). */
   readonly deletedUsers?: boolean;
   /** Read the tenant's verified domains (the config writes userPrincipalName or mail). */

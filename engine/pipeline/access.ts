@@ -37,6 +37,7 @@ import {
   seatLedger,
   unresolvedLicenseRules,
 } from './licenses.js';
+import { ownerChanges } from './group-owners.js';
 import { managerChanges } from './managers.js';
 import type { Nesting } from './nesting.js';
 import { nestedChanges, nestGroups, roleAssignableNesting } from './nesting.js';
@@ -105,6 +106,7 @@ function desiredGroupChanges(
     const requires = existing ? [] : [createGroupId(lower)];
     const group = { lower, desired, existing, ref, requires };
     groupChanges(out, group, context.usersByUpn);
+    ownerChanges(out, group, context.usersByUpn, context.usersById);
     const licenses = groupLicenseChanges(out, group, skus);
     const members = memberChanges(out, group, context, context.usersById());
     nestedChanges(out, nesting, groups, group, { source, heldPeople: context.heldPeople ?? 0 });

@@ -75,6 +75,7 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     ...(spec.users.manager ? { manager: true } : {}),
     ...(writesDomainAttributes(spec) ? { domains: true } : {}),
     ...(spec.groups.length > 0 || groupLicensing ? { groupPrefix: spec.marker.groupPrefix } : {}),
+    ...(spec.groups.some((g) => g.owners.length > 0) ? { groupOwners: true } : {}),
     ...(deprovision.action === 'delete' ||
     deprovision.deleteAfterDays !== undefined ||
     usesSelectUnique(spec) ||

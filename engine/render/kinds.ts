@@ -18,6 +18,8 @@ export const KIND_LABELS: Readonly<
   assignLicenses: { symbol: '+', verb: 'license', title: 'Assign licenses' },
   addMembers: { symbol: '+', verb: 'add members', title: 'Add members' },
   removeMembers: { symbol: '-', verb: 'remove members', title: 'Remove members' },
+  addOwners: { symbol: '+', verb: 'add owners', title: 'Add owners' },
+  removeOwners: { symbol: '-', verb: 'remove owners', title: 'Remove owners' },
   removeLicenses: { symbol: '-', verb: 'unlicense', title: 'Remove licenses' },
   removeGroupLicenses: { symbol: '-', verb: 'unlicense group', title: 'Unlicense group' },
   disableUser: { symbol: '-', verb: 'disable', title: 'Disable' },
@@ -96,6 +98,9 @@ export function detailLines(
           ? []
           : [`description: ${show(change.properties.description)}`]),
       ];
+    case 'addOwners':
+    case 'removeOwners':
+      return [change.owners.map((o) => o.userPrincipalName).join(', ')];
     case 'addMembers':
     case 'removeMembers':
       return [

@@ -233,6 +233,15 @@ const GroupMembers = Type.Object(
   },
   { ...closed, description: 'add or remove members' },
 );
+const GroupOwners = Type.Object(
+  {
+    ...changeBase,
+    kind: kinds('addOwners', 'removeOwners'),
+    group: KnownGroupRef,
+    owners: Type.Array(knownUser('an owner'), { description: 'owners added or removed' }),
+  },
+  { ...closed, description: "add or remove an existing group's owners" },
+);
 const GroupLicenses = Type.Object(
   {
     ...changeBase,
@@ -255,6 +264,7 @@ export const ChangeSchema = Type.Union(
     CreateGroup,
     UpdateGroup,
     GroupMembers,
+    GroupOwners,
     GroupLicenses,
   ],
   { description: 'one change; `kind` says which' },

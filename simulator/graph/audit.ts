@@ -52,6 +52,7 @@ const ACTIVITIES = {
   'Add member to group': ['GroupManagement', 'Assign'],
   'Remove member from group': ['GroupManagement', 'Unassign'],
   'Add owner to group': ['GroupManagement', 'Assign'],
+  'Remove owner from group': ['GroupManagement', 'Unassign'],
   'Set group license': ['GroupManagement', 'Assign'],
 } as const satisfies Record<string, readonly [Category, string]>;
 

@@ -2,8 +2,8 @@
  * Graph v1.0 `/groups`: list (`$select`, `$top`, `$filter`, `$count`), get by id or
  * `(uniqueName='…')`, create, update (including `members@odata.bind`, at most 20 per request),
  * upsert (`PATCH /groups(uniqueName='…')` with `Prefer: create-if-missing`), delete (Microsoft
- * 365 groups to the recycle bin, security groups permanently, as Entra does), and members:
- * list, add by `$ref`, remove by `/{id}/$ref`.
+ * 365 groups to the recycle bin, security groups permanently, as Entra does), and members and
+ * owners: list, add by `$ref`, remove by `/{id}/$ref` (never a group's last user owner).
  *
  * Adding an existing member answers Graph's 400 for both `$ref` and `@odata.bind`, and a bind
  * that fails adds nothing. Role-assignable groups (`isAssignableToRole`) need
@@ -233,6 +233,48 @@ export function removeMember(
     }
     const member = ctx.store.getObject(memberId);
     audit(ctx, 'Remove member from group', member === undefined ? [group] : [member, group]);
+  });
+  return { status: 204 };
+}
+
+/**
+ * `POST /groups/{id}/owners/$ref` with `{"@odata.id": ".../users/{id}"}`: 204; an owner already
+ * there is Graph's 400 "references already exist". Owners are users here (Graph also takes
+ * service principals, which the simulator does not model); a group is no owner (400).
+ */
+export function addOwner(ctx: GraphContext, segment: PathSegment): SimResponse {
+  const body = jsonObjectBody(ctx.request);
+  const group = findGroup(ctx, segment);
+  assertNotRestricted(ctx, group.doc);
+  if (group.doc['isAssignableToRole'] === true && !hasAnyRole(ctx, [ROLE_ASSIGNABLE_ROLE])) {
+    throw graphErrors.insufficientPrivileges();
+  }
+  const owner = resolveReference(ctx, body['@odata.id']);
+  if (owner.kind !== 'user') throw graphErrors.invalidReference(owner.doc.id);
+  ctx.store.transaction(() => addReferences(ctx, group.doc.id, [], [owner.doc.id]));
+  return { status: 204 };
+}
+
+/**
+ * `DELETE /groups/{id}/owners/{ownerId}/$ref`: 204; 404 when not an owner; 400 when it is the
+ * group's last user owner ("Once owners are assigned to a group, the last owner (a user object)
+ * of the group cannot be removed", api group-delete-owners).
+ */
+export function removeOwner(ctx: GraphContext, segment: PathSegment, ownerId: string): SimResponse {
+  const group = findGroup(ctx, segment);
+  assertNotRestricted(ctx, group.doc);
+  if (group.doc['isAssignableToRole'] === true && !hasAnyRole(ctx, [ROLE_ASSIGNABLE_ROLE])) {
+    throw graphErrors.insufficientPrivileges();
+  }
+  ctx.store.transaction(() => {
+    const owners = ctx.store.pageLinks('owner', group.doc.id, 0, 1000).map((l) => l.targetId);
+    const id = ownerId.toLowerCase();
+    if (!owners.includes(id)) throw graphErrors.resourceNotFound(ownerId);
+    const userOwners = owners.filter((o) => ctx.store.getObject(o)?.kind === 'user');
+    if (userOwners.length === 1 && userOwners[0] === id) throw graphErrors.lastOwner();
+    ctx.store.removeLink('owner', group.doc.id, id, ctx.clock.now());
+    const owner = ctx.store.getObject(id);
+    audit(ctx, 'Remove owner from group', owner === undefined ? [group] : [owner, group]);
   });
   return { status: 204 };
 }

@@ -37,6 +37,8 @@ import {
   getGroup,
   listGroups,
   listMembers,
+  addOwner,
+  removeOwner,
   removeMember,
   updateGroup,
 } from './groups.js';
@@ -97,6 +99,8 @@ export const PERMISSIONS = {
   groupsUpdate: ['GroupMember.ReadWrite.All', 'Group.Create', 'Group.ReadWrite.All', ...DIR_WRITE],
   groupsDelete: ['Group.ReadWrite.All', ...DIR_WRITE],
   membersWrite: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', ...DIR_WRITE],
+  /** group-post-owners, group-delete-owners: Group.ReadWrite.All least privileged. */
+  ownersWrite: ['Group.ReadWrite.All', ...DIR_WRITE],
   /** domain list/get: Domain.Read.All least privileged; Domain.ReadWrite.All, Directory.Read.All. */
   domainsRead: DOMAIN_READ,
   /** directoryAudit list: AuditLog.Read.All (the reference page's least privileged). */
@@ -290,15 +294,7 @@ function groupEntityRoute(key: PathSegment, rest: readonly PathSegment[]): Route
       POST: { permission: PERMISSIONS.groupLicenses, run: (ctx) => assignGroupLicense(ctx, key) },
     };
   }
-  if (nav.name === 'owners' && third === undefined) {
-    return {
-      GET: {
-        permission: PERMISSIONS.groupsRead,
-        run: (ctx) => listMembers(ctx, key, 'owner'),
-        cost: 3,
-      },
-    };
-  }
+  if (nav.name === 'owners') return groupOwnersRoute(key, nav, rest.slice(1));
   if (nav.name !== 'members' || extra !== undefined) throw unknownNavigation(nav);
   if (third === undefined) {
     return {
@@ -318,6 +314,33 @@ function groupEntityRoute(key: PathSegment, rest: readonly PathSegment[]): Route
   }
   if (third.name.startsWith('microsoft.graph.')) {
     throw graphErrors.notImplemented(`/groups/{id}/members/${third.name}`);
+  }
+  throw graphErrors.segmentNotFound(third.raw);
+}
+
+/** `/groups/{id}/owners`: list; `/$ref` POST adds one; `/{ownerId}/$ref` DELETE removes one. */
+function groupOwnersRoute(key: PathSegment, nav: PathSegment, rest: readonly PathSegment[]): Route {
+  const [third, fourth, extra] = rest;
+  if (extra !== undefined) throw unknownNavigation(nav);
+  if (third === undefined) {
+    return {
+      GET: {
+        permission: PERMISSIONS.groupsRead,
+        run: (ctx) => listMembers(ctx, key, 'owner'),
+        cost: 3,
+      },
+    };
+  }
+  if (third.name === '$ref' && fourth === undefined) {
+    return { POST: { permission: PERMISSIONS.ownersWrite, run: (ctx) => addOwner(ctx, key) } };
+  }
+  if (fourth?.name === '$ref' && GUID.test(third.name)) {
+    return {
+      DELETE: {
+        permission: PERMISSIONS.ownersWrite,
+        run: (ctx) => removeOwner(ctx, key, third.name),
+      },
+    };
   }
   throw graphErrors.segmentNotFound(third.raw);
 }
