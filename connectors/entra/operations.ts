@@ -109,6 +109,12 @@ export function operationsFor(change: Change, options: OperationOptions): Change
           mailEnabled: p.mailEnabled,
           securityEnabled: p.securityEnabled,
           groupTypes: [...p.groupTypes],
+          ...(p.membershipRule === undefined
+            ? {}
+            : {
+                membershipRule: p.membershipRule,
+                membershipRuleProcessingState: p.membershipRuleProcessingState ?? 'On',
+              }),
           ...(change.owners.length > 0
             ? { 'owners@odata.bind': change.owners.map((o) => `${base}/users/${o.id}`) }
             : {}),

@@ -489,7 +489,7 @@ async function readUserOwners(transport: GraphTransport, group: TenantGroup): Pr
 
 /** The `$select` of a managed group's own properties (full reads and groups delta alike). */
 export const MANAGED_GROUP_SELECT =
-  'id,displayName,uniqueName,description,mailEnabled,securityEnabled,groupTypes,isAssignableToRole,assignedLicenses';
+  'id,displayName,uniqueName,description,mailEnabled,securityEnabled,groupTypes,isAssignableToRole,assignedLicenses,membershipRule,membershipRuleProcessingState';
 
 /** A group as Graph returns it with MANAGED_GROUP_SELECT, and its members' ids. */
 export function toTenantGroup(
@@ -509,6 +509,10 @@ export function toTenantGroup(
     securityEnabled: g['securityEnabled'] === true,
     groupTypes: Array.isArray(g['groupTypes']) ? (g['groupTypes'] as string[]).map(String) : [],
     isAssignableToRole: g['isAssignableToRole'] === true,
+    ...(typeof g['membershipRule'] === 'string' ? { membershipRule: g['membershipRule'] } : {}),
+    ...(typeof g['membershipRuleProcessingState'] === 'string'
+      ? { membershipRuleProcessingState: g['membershipRuleProcessingState'] }
+      : {}),
     memberIds,
     licenses: licenses.flatMap((l) =>
       typeof l['skuId'] === 'string'

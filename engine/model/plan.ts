@@ -160,6 +160,10 @@ export interface GroupProperties {
   readonly mailEnabled: boolean;
   readonly securityEnabled: boolean;
   readonly groupTypes: readonly string[];
+  /** A dynamic group's rule (`groupTypes` has `DynamicMembership`); absent: assigned membership. */
+  readonly membershipRule?: string;
+  /** With `membershipRule`: `On` or `Paused`. */
+  readonly membershipRuleProcessingState?: string;
 }
 
 /** Creates the group by upsert on its `uniqueName` (safe to replay). */

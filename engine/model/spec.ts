@@ -159,6 +159,13 @@ export interface GroupSpec {
   readonly type: 'security' | 'microsoft365';
   /** Owners by userPrincipalName (accounts that exist in the tenant). */
   readonly owners: readonly string[];
+  /**
+   * A dynamic group: Entra computes the members from this rule; entrasync writes the rule and
+   * never the members. Absent: an assigned (static) group.
+   */
+  readonly membershipRule?: string;
+  /** With `membershipRule`: `On` (absent) or `Paused`. */
+  readonly membershipRuleProcessingState?: 'On' | 'Paused';
   /** Group-based licensing: licenses the group itself holds. */
   readonly licenses: readonly LicenseGrant[];
   /**

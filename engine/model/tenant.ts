@@ -47,6 +47,10 @@ export interface TenantGroup {
   readonly securityEnabled: boolean;
   readonly groupTypes: readonly string[];
   readonly isAssignableToRole: boolean;
+  /** A dynamic group's rule (`groupTypes` has `DynamicMembership`); absent: none. */
+  readonly membershipRule?: string;
+  /** A dynamic group's `On` or `Paused`; absent: none. */
+  readonly membershipRuleProcessingState?: string;
   /** Direct members' object ids (users and groups). */
   readonly memberIds: readonly string[];
   /**

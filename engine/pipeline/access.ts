@@ -19,6 +19,7 @@ import type { AccessContext, AccessInput, Findings, GroupsView } from './access-
 import { accessContext, groupsView, newFindings, refOf } from './access-model.js';
 import { compareText } from './compare.js';
 import {
+  dynamicMembers,
   desiredGroupSet,
   groupChanges,
   memberChanges,
@@ -107,6 +108,7 @@ function desiredGroupChanges(
     const group = { lower, desired, existing, ref, requires };
     groupChanges(out, group, context.usersByUpn);
     ownerChanges(out, group, context.usersByUpn, context.usersById);
+    if (dynamicMembers(out, group)) continue;
     const licenses = groupLicenseChanges(out, group, skus);
     const members = memberChanges(out, group, context, context.usersById());
     nestedChanges(out, nesting, groups, group, { source, heldPeople: context.heldPeople ?? 0 });

@@ -93,7 +93,13 @@ export function detailLines(
     case 'createGroup':
       return [
         `uniqueName: ${change.group.uniqueName}`,
-        `type: ${change.properties.groupTypes.includes('Unified') ? 'Microsoft 365' : 'security'}`,
+        `type: ${change.properties.groupTypes.includes('Unified') ? 'Microsoft 365' : 'security'}${change.properties.membershipRule === undefined ? '' : ', dynamic'}`,
+        ...(change.properties.membershipRule === undefined
+          ? []
+          : [
+              `membershipRule: ${show(change.properties.membershipRule)}`,
+              `membershipRuleProcessingState: ${show(change.properties.membershipRuleProcessingState ?? 'On')}`,
+            ]),
         ...(change.properties.description === null
           ? []
           : [`description: ${show(change.properties.description)}`]),

@@ -206,7 +206,13 @@ const CreateGroup = Type.Object(
         mailNickname: text('mail nickname'),
         mailEnabled: Type.Boolean({ description: 'mail-enabled' }),
         securityEnabled: Type.Boolean({ description: 'security-enabled' }),
-        groupTypes: texts('group types (`Unified`: Microsoft 365)'),
+        groupTypes: texts(
+          'group types (`Unified`: Microsoft 365; `DynamicMembership`: members from a rule)',
+        ),
+        membershipRule: Type.Optional(text("a dynamic group's membership rule")),
+        membershipRuleProcessingState: Type.Optional(
+          text("a dynamic group's rule processing: `On` or `Paused`"),
+        ),
       },
       { ...closed, description: 'Graph group properties set' },
     ),
