@@ -182,3 +182,31 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
     ? (value as Record<string, unknown>)
     : undefined;
 }
+
+/** `licenses[].group` (an existing group by id) says who gets the SKU: no `when`, no `assignBy`. */
+export function existingGroupLicenseDiagnostics(
+  licenses: unknown,
+  doc: Document,
+  locator: SourceLocator,
+): Diagnostic[] {
+  if (!Array.isArray(licenses)) return [];
+  const out: Diagnostic[] = [];
+  licenses.forEach((license: unknown, i) => {
+    const l = asObject(license);
+    if (l?.['group'] === undefined) return;
+    for (const key of ['when', 'assignBy'] as const) {
+      // `assignBy` is filled in with its default (`direct`) before these checks run.
+      if (l[key] === undefined || (key === 'assignBy' && l[key] === 'direct')) continue;
+      const at: PathSegment[] = ['licenses', i, key];
+      out.push(
+        configError(
+          'config.license-group',
+          `\`licenses[${i}]\` licenses the existing group \`${String(l['group'])}\`: its members get the SKU, so it cannot have \`${key}\``,
+          at,
+          positionOfKey(doc, locator, at),
+        ),
+      );
+    }
+  });
+  return out;
+}

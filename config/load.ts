@@ -41,7 +41,12 @@ import {
   NO_APPROVALS,
 } from '../engine/model/spec.js';
 import { APP_REGISTRATION_METHODS } from './auth-schema.js';
-import { dynamicGroupDiagnostics, groupKeyOf, nestingDiagnostics } from './group-checks.js';
+import {
+  dynamicGroupDiagnostics,
+  existingGroupLicenseDiagnostics,
+  groupKeyOf,
+  nestingDiagnostics,
+} from './group-checks.js';
 import { DEFAULT_APPROVALS_FILE, loadApprovals } from './approvals.js';
 import {
   configError,
@@ -572,12 +577,17 @@ function crossFieldDiagnostics(
   });
   out.push(...nestingDiagnostics(groups, keys, doc, locator));
   out.push(...dynamicGroupDiagnostics(groups, keys, doc, locator));
+  out.push(...existingGroupLicenseDiagnostics(value['licenses'], doc, locator));
   const licenses = Array.isArray(value['licenses']) ? (value['licenses'] as unknown[]) : [];
   const skus = new Map<string, number>();
   licenses.forEach((license, i) => {
     const sku = asObject(license)?.['sku'];
     if (typeof sku !== 'string') return;
-    const first = skus.get(sku.toUpperCase());
+    // One SKU may go to several existing groups; per group it is one rule too.
+    const group = asObject(license)?.['group'];
+    const key =
+      typeof group === 'string' ? `${sku.toUpperCase()} ${group.toLowerCase()}` : sku.toUpperCase();
+    const first = skus.get(key);
     if (first !== undefined) {
       out.push(
         configError(
@@ -587,7 +597,7 @@ function crossFieldDiagnostics(
           positionOfValue(doc, locator, ['licenses', i, 'sku']),
         ),
       );
-    } else skus.set(sku.toUpperCase(), i);
+    } else skus.set(key, i);
   });
   return out;
 }
@@ -779,7 +789,9 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
       sku: l.sku,
       disabledPlans: [...(l.disabledPlans ?? [])],
       ...(l.when === undefined ? {} : { when: expression(`licenses[${i}].when`) }),
-      assignBy: l.assignBy ?? 'direct',
+      ...(l.group === undefined
+        ? { assignBy: l.assignBy ?? 'direct' }
+        : { assignBy: 'existing-group' as const, group: l.group.toLowerCase() }),
     })),
     safety: buildSafety(config.safety),
     approvals: NO_APPROVALS,

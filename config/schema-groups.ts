@@ -130,6 +130,14 @@ export const LicenseConfig = Type.Object(
       ),
     ),
     disabledPlans: DisabledPlans,
+    group: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+        patternErrorMessage: "must be the group's object id (a GUID)",
+        description:
+          'Group-based licensing on an existing group this config does not manage, by object id (as Okta assigns licenses to existing groups): the group gets the SKU (with `disabledPlans`), checked against the seats its members would take; its members and its other licenses are never touched, and taking the rule out removes nothing (unassign in the portal). Not with `when` or `assignBy`.',
+      }),
+    ),
     assignBy: Type.Optional(
       StringEnum(['direct', 'group'] as const, {
         default: 'direct',

@@ -83,6 +83,9 @@ export function createEntraReader(
               ),
             }),
         ...(request.licenses ? { skus: await readSubscribedSkus(transport) } : {}),
+        ...(request.licensedGroups === undefined
+          ? {}
+          : { licensedGroups: await readLicensedGroups(transport, request.licensedGroups) }),
         ...(request.domains ? { domains: await readDomains(transport) } : {}),
         ...(request.deletedUsers
           ? {
@@ -471,6 +474,44 @@ export async function readManagedGroups(
       members.map((m) => String(m['id'])),
     );
     out.push(owners ? { ...group, ownerIds: await readUserOwners(transport, group) } : group);
+  }
+  return out;
+}
+
+/**
+ * Existing groups by object id (license rules name them), with members and licenses; a group
+ * Graph does not find (404) is left out, which the plan reports.
+ */
+export async function readLicensedGroups(
+  transport: GraphTransport,
+  ids: readonly string[],
+): Promise<TenantGroup[]> {
+  const out: TenantGroup[] = [];
+  for (const id of ids) {
+    const answer = await transport.get(
+      `/groups/${encodeURIComponent(id)}?$select=${MANAGED_GROUP_SELECT}`,
+    );
+    if (answer.status === 404) continue;
+    if (answer.status !== 200) {
+      const graph = graphErrorOf(answer.body);
+      throw new TenantReadError(
+        `reading group ${id} failed (${answer.status} ${graph.code ?? ''}: ${graph.message ?? ''}); no plan is made from a partial tenant`,
+      );
+    }
+    const g = answer.body as Record<string, unknown>;
+    const members = await readAll(
+      transport,
+      `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
+      `members of group ${String(g['displayName'] ?? id)}`,
+    );
+    const uniqueName = typeof g['uniqueName'] === 'string' ? g['uniqueName'] : '';
+    out.push(
+      toTenantGroup(
+        g,
+        uniqueName,
+        members.map((m) => String(m['id'])),
+      ),
+    );
   }
   return out;
 }

@@ -190,8 +190,14 @@ export interface LicenseSpec extends LicenseGrant {
   readonly configPath: string;
   /** Absent: everyone in scope. */
   readonly when?: Expression;
-  /** `group`: through a managed group `license-<sku>` holding the license (group-based licensing). */
-  readonly assignBy: 'direct' | 'group';
+  /**
+   * `group`: through a managed group `license-<sku>` holding the license (group-based
+   * licensing); `existing-group`: on the existing group `group` (by object id) entrasync does not
+   * manage: only the license is written, never its members or other licenses.
+   */
+  readonly assignBy: 'direct' | 'group' | 'existing-group';
+  /** With `existing-group`: the group's object id. */
+  readonly group?: string;
 }
 
 /** Plan-level brakes (issue 9). Each action has its own threshold. */

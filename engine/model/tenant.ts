@@ -85,6 +85,11 @@ export interface TenantState {
   /** Subscribed SKUs; absent: not read. */
   readonly skus?: readonly TenantSku[];
   /**
+   * Existing groups license rules name by id (`licenses[].group`), with their members and
+   * licenses; a group not found is left out. Absent: not read.
+   */
+  readonly licensedGroups?: readonly TenantGroup[];
+  /**
    * Accounts holding power in the tenant: an active or PIM-eligible directory role, or
    * membership/ownership of a role-assignable group. Never adopted, changed or deprovisioned
    * without an explicit config rule (P3). Absent means the reader could not tell, which the
@@ -145,6 +150,8 @@ export interface TenantReadRequest {
   readonly groupPrefix?: string;
   /** With `groupPrefix`: also read each managed group's user owners (a rule names owners). */
   readonly groupOwners?: boolean;
+  /** Existing groups to read by object id (license rules name them), lower case. */
+  readonly licensedGroups?: readonly string[];
   /** Read the recycle bin's users (deprovisioning deletes, so returns restore). */
   readonly deletedUsers?: boolean;
   /** Read the tenant's verified domains (the config writes userPrincipalName or mail). */

@@ -38,6 +38,7 @@ import {
   seatLedger,
   unresolvedLicenseRules,
 } from './licenses.js';
+import { existingGroupLicenseChanges } from './existing-group-licenses.js';
 import { ownerChanges } from './group-owners.js';
 import { managerChanges } from './managers.js';
 import type { Nesting } from './nesting.js';
@@ -74,6 +75,7 @@ export function accessChanges(input: AccessInput): AccessResult {
   desiredGroupChanges(out, context, { groups, nesting, skus, ledger });
   orphanGroupChanges(out, groups, unresolved.groups, context, context.usersById());
   directLicenseChanges(out, context, skus, unresolved.skuIds, ledger);
+  existingGroupLicenseChanges(out, context, skus, ledger);
   const seats = seatCheck(out.changes, ledger, tenant.skus ?? [], skus);
   managerChanges(out, context);
   return { ...out, ...seats };

@@ -68,6 +68,7 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     ...(readsProxyAddresses(spec) ? ['proxyAddresses'] : []),
   ]);
   const groupLicensing = spec.licenses.some((l) => l.assignBy === 'group');
+  // Existing groups named by id are read on their own (`licensedGroups`), not by the prefix.
   const licensed = spec.licenses.length > 0 || spec.groups.some((g) => g.licenses.length > 0);
   return {
     userAttributes: [...attributes],
@@ -76,6 +77,13 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     ...(writesDomainAttributes(spec) ? { domains: true } : {}),
     ...(spec.groups.length > 0 || groupLicensing ? { groupPrefix: spec.marker.groupPrefix } : {}),
     ...(spec.groups.some((g) => g.owners.length > 0) ? { groupOwners: true } : {}),
+    ...(spec.licenses.some((l) => l.group !== undefined)
+      ? {
+          licensedGroups: [
+            ...new Set(spec.licenses.flatMap((l) => (l.group === undefined ? [] : [l.group]))),
+          ].sort(),
+        }
+      : {}),
     ...(deprovision.action === 'delete' ||
     deprovision.deleteAfterDays !== undefined ||
     usesSelectUnique(spec) ||
