@@ -109,7 +109,7 @@ function desiredGroupChanges(
     const requires = existing ? [] : [createGroupId(lower)];
     const group = { lower, desired, existing, ref, requires };
     groupChanges(out, group, context.usersByUpn);
-    ownerChanges(out, group, context.usersByUpn, context.usersById);
+    ownerChanges(out, group, context.usersByUpn, context.usersById, context.ownership);
     if (dynamicMembers(out, group)) continue;
     const licenses = groupLicenseChanges(out, group, skus);
     const members = memberChanges(out, group, context, context.usersById());

@@ -2,7 +2,8 @@
  * Owners of existing managed groups, kept to the rule's `owners` (issue 26). A rule without
  * owners leaves a group's owners alone; a rule with owners makes them exactly the group's user
  * owners: the missing ones are added, the others removed. Owners that are not users (service
- * principals) are never read as owners here and never removed.
+ * principals) are never read as owners here and never removed; nor are protected or privileged
+ * accounts (`safety.protect`, admins) removed as owners.
  *
  * Never a group without an owner: Graph refuses to remove a group's last user owner ("The group
  * must have at least one owner"), and a group whose owners all left would have nobody to run
@@ -15,8 +16,11 @@ import type { Change, GroupRef, UserRef } from '../model/plan.js';
 import type { TenantGroup, TenantUser } from '../model/tenant.js';
 import type { DesiredGroup, Findings } from './access-model.js';
 import { compareText } from './compare.js';
+import type { Ownership } from './ownership.js';
 
 type Owner = Required<UserRef>;
+
+const KEPT: ReadonlySet<Ownership> = new Set(['protected', 'privileged']);
 
 /** The owner changes of one existing managed group (none for a group this plan creates). */
 export function ownerChanges(
@@ -28,6 +32,7 @@ export function ownerChanges(
   },
   usersByUpn: () => ReadonlyMap<string, TenantUser>,
   usersById: () => ReadonlyMap<string, TenantUser>,
+  ownership: ReadonlyMap<string, Ownership> = new Map(),
 ): void {
   const { desired, existing, ref } = group;
   if (!existing || ref.id === undefined || desired.owners.length === 0) return;
@@ -46,8 +51,9 @@ export function ownerChanges(
   }
   const current = new Set(existing.ownerIds);
   const adds = [...wanted.values()].filter((o) => !current.has(o.id));
+  // Protected and privileged accounts keep their ownership (P2, P3), as they keep memberships.
   const removes = existing.ownerIds
-    .filter((id) => !wanted.has(id))
+    .filter((id) => !wanted.has(id) && !KEPT.has(ownership.get(id) ?? 'managed'))
     .map((id): Owner => ({ id, userPrincipalName: usersById().get(id)?.userPrincipalName ?? id }));
   const target = { id: ref.id, uniqueName: ref.uniqueName, displayName: ref.displayName };
   const base = {
