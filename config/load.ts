@@ -42,6 +42,12 @@ import {
   NO_APPROVALS,
 } from '../engine/model/spec.js';
 import { APP_REGISTRATION_METHODS } from './auth-schema.js';
+import {
+  dynamicGroupDiagnostics,
+  existingGroupLicenseDiagnostics,
+  groupKeyOf,
+  nestingDiagnostics,
+} from './group-checks.js';
 import { DEFAULT_APPROVALS_FILE, loadApprovals } from './approvals.js';
 import {
   configError,
@@ -583,12 +589,18 @@ function crossFieldDiagnostics(
     } else keys.set(key, i);
   });
   out.push(...nestingDiagnostics(groups, keys, doc, locator));
+  out.push(...dynamicGroupDiagnostics(groups, keys, doc, locator));
+  out.push(...existingGroupLicenseDiagnostics(value['licenses'], doc, locator));
   const licenses = Array.isArray(value['licenses']) ? (value['licenses'] as unknown[]) : [];
   const skus = new Map<string, number>();
   licenses.forEach((license, i) => {
     const sku = asObject(license)?.['sku'];
     if (typeof sku !== 'string') return;
-    const first = skus.get(sku.toUpperCase());
+    // One SKU may go to several existing groups; per group it is one rule too.
+    const group = asObject(license)?.['group'];
+    const key =
+      typeof group === 'string' ? `${sku.toUpperCase()} ${group.toLowerCase()}` : sku.toUpperCase();
+    const first = skus.get(key);
     if (first !== undefined) {
       out.push(
         configError(
@@ -598,7 +610,7 @@ function crossFieldDiagnostics(
           positionOfValue(doc, locator, ['licenses', i, 'sku']),
         ),
       );
-    } else skus.set(sku.toUpperCase(), i);
+    } else skus.set(key, i);
   });
   return out;
 }
@@ -707,100 +719,6 @@ export function flattenAnchorAttribute(attribute: AnchorAttribute): string {
   return isExtensionAttribute(attribute) ? flattenExtensionAttribute(attribute) : attribute;
 }
 
-/**
- * `groups[].memberGroups`: every entry names another rule's key; no Microsoft 365 group on either
- * side (Graph refuses it); no cycle between rules (each would nest a group in itself as soon as
- * the groups exist, since a pairing through people links every pair of values it meets).
- */
-function nestingDiagnostics(
-  groups: readonly unknown[],
-  keys: ReadonlyMap<string, number>,
-  doc: Document,
-  locator: SourceLocator,
-): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  /** A rule a rule nests, and where its `memberGroups` names it. */
-  type Edge = { readonly child: number; readonly at: PathSegment[] };
-  const edges = new Map<number, Edge[]>();
-  const isUnified = (i: number) => asObject(groups[i])?.['type'] === 'microsoft365';
-  groups.forEach((group, i) => {
-    const list = asObject(group)?.['memberGroups'];
-    if (!Array.isArray(list)) return;
-    const children: Edge[] = [];
-    if (isUnified(i) && list.length > 0) {
-      out.push(
-        configError(
-          'config.nesting',
-          `\`groups[${i}]\` is a Microsoft 365 group (\`type: microsoft365\`): it cannot contain groups (Graph refuses), so it cannot have \`memberGroups\``,
-          ['groups', i, 'memberGroups'],
-          positionOfKey(doc, locator, ['groups', i, 'memberGroups']),
-        ),
-      );
-    }
-    list.forEach((entry: unknown, j) => {
-      if (typeof entry !== 'string') return;
-      const at: PathSegment[] = ['groups', i, 'memberGroups', j];
-      const child = keys.get(entry);
-      if (child === undefined) {
-        const known = [...keys.keys()].filter((k) => k !== entry);
-        out.push(
-          configError(
-            'config.unknown-group',
-            `\`groups[${i}].memberGroups\` names \`${entry}\`, which is no rule's key (the keys are ${known.map((k) => `\`${k}\``).join(', ') || 'none'})`,
-            at,
-            positionOfValue(doc, locator, at),
-          ),
-        );
-        return;
-      }
-      if (isUnified(child)) {
-        out.push(
-          configError(
-            'config.nesting',
-            `\`groups[${i}].memberGroups\` names \`${entry}\`, a Microsoft 365 group (\`groups[${child}]\`): Microsoft 365 groups cannot be members of other groups (Graph refuses)`,
-            at,
-            positionOfValue(doc, locator, at),
-          ),
-        );
-        return;
-      }
-      // A cycle is reported at the first entry naming the child, should it be listed twice.
-      children.push({ child, at: ['groups', i, 'memberGroups', list.indexOf(entry)] });
-    });
-    edges.set(i, children);
-  });
-  // Cycles between rules, each reported once, at the entry that closes it.
-  const state = new Map<number, 'open' | 'done'>();
-  const stack: number[] = [];
-  const visit = (i: number): void => {
-    state.set(i, 'open');
-    stack.push(i);
-    for (const { child, at } of edges.get(i) ?? []) {
-      if (state.get(child) === 'open') {
-        const cycle = [...stack.slice(stack.indexOf(child)), child];
-        out.push(
-          configError(
-            'config.nesting-cycle',
-            `nested groups form a cycle: ${cycle.map((n) => `\`${groupKeyOf(groups[n]) ?? `groups[${n}]`}\``).join(' contains ')} (a group cannot contain itself, directly or through other groups)`,
-            at,
-            positionOfValue(doc, locator, at),
-          ),
-        );
-      } else if (state.get(child) === undefined) visit(child);
-    }
-    stack.pop();
-    state.set(i, 'done');
-  };
-  for (const i of edges.keys()) if (state.get(i) === undefined) visit(i);
-  return out;
-}
-
-function groupKeyOf(group: unknown): string | undefined {
-  const g = asObject(group);
-  if (typeof g?.['key'] === 'string') return g['key'];
-  return typeof g?.['name'] === 'string' ? groupSlug(g['name']) : undefined;
-}
-
 // ---------------------------------------------------------------------------------------------
 // SyncSpec
 
@@ -869,6 +787,10 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
         ...(g.description === undefined ? {} : { description: g.description }),
         type: g.type ?? 'security',
         owners: [...(g.owners ?? [])],
+        ...(g.membershipRule === undefined ? {} : { membershipRule: g.membershipRule }),
+        ...(g.membershipRuleProcessingState === undefined
+          ? {}
+          : { membershipRuleProcessingState: g.membershipRuleProcessingState }),
         licenses: (g.licenses ?? []).map((l) => ({
           sku: l.sku,
           disabledPlans: [...(l.disabledPlans ?? [])],
@@ -881,7 +803,9 @@ function buildSpec(config: Config, expressions: ReadonlyMap<string, Expression>)
       sku: l.sku,
       disabledPlans: [...(l.disabledPlans ?? [])],
       ...(l.when === undefined ? {} : { when: expression(`licenses[${i}].when`) }),
-      assignBy: l.assignBy ?? 'direct',
+      ...(l.group === undefined
+        ? { assignBy: l.assignBy ?? 'direct' }
+        : { assignBy: 'existing-group' as const, group: l.group.toLowerCase() }),
     })),
     safety: buildSafety(config.safety),
     approvals: NO_APPROVALS,

@@ -25,8 +25,16 @@ import {
   HistoryConfig,
   ScheduleConfig,
 } from './operations-schema.js';
+import { GroupConfig, LicenseConfig } from './schema-groups.js';
 import { ExpressionString, SecretOrText, StringEnum } from './schema-slots.js';
 import { EXTENSION_ATTRIBUTES, UsersConfig } from './users-schema.js';
+
+export {
+  GROUP_KEY_PATTERN,
+  GroupConfig,
+  GroupLicenseConfig,
+  LicenseConfig,
+} from './schema-groups.js';
 
 export {
   ANCHOR_ATTRIBUTES,
@@ -284,136 +292,6 @@ export const JoinConfig = Type.Object(
   { additionalProperties: false, description: 'How records of several sources form one person.' },
 );
 export type JoinConfig = Static<typeof JoinConfig>;
-
-// ---------------------------------------------------------------------------------------------
-// groups and licenses
-
-const SkuPartNumber = (description: string) =>
-  Type.String({
-    minLength: 1,
-    pattern: '^[A-Za-z0-9_.+-]+$',
-    patternErrorMessage: 'must be a SKU part number such as SPE_E3 (not a GUID with braces)',
-    description,
-  });
-
-const DisabledPlans = Type.Optional(
-  Type.Array(Type.String({ minLength: 1, description: 'A service plan name.' }), {
-    uniqueItems: true,
-    default: [],
-    description:
-      'Service plans of the SKU switched off, by name (e.g. `YAMMER_ENTERPRISE`), as `subscribedSkus` lists them.',
-  }),
-);
-
-export const GroupLicenseConfig = Type.Object(
-  {
-    sku: SkuPartNumber('SKU part number, e.g. `SPE_E3`.'),
-    disabledPlans: DisabledPlans,
-  },
-  {
-    additionalProperties: false,
-    description: 'A license the group holds (group-based licensing).',
-  },
-);
-
-export const GROUP_KEY_PATTERN = '^[a-z0-9][a-z0-9-]{0,63}$';
-
-export const GroupConfig = Type.Object(
-  {
-    name: Type.String({
-      minLength: 1,
-      maxLength: 256,
-      description:
-        "The group's display name. With `foreach`, a JSONata expression over the person with the value bound as `$value`, e.g. `'Dept - ' & $value`.",
-    }),
-    key: Type.Optional(
-      Type.String({
-        pattern: GROUP_KEY_PATTERN,
-        patternErrorMessage: 'must be lower-case letters, digits and `-`, at most 64',
-        description:
-          'Stable key of the group: its `uniqueName` is `target.marker.groupPrefix` + key (with `foreach`: + `-` + the value). Required with `foreach`; defaults to the name in lower case. Renaming the group keeps the key, so it stays the same group.',
-      }),
-    ),
-    foreach: Type.Optional(
-      ExpressionString(
-        'One group per distinct value: a JSONata expression over the person giving a string or a list of strings (e.g. `department`); each person is a member of the groups of their values.',
-      ),
-    ),
-    members: Type.Optional(
-      ExpressionString(
-        "Who is a member: a JSONata expression over the person (e.g. `department = 'Engineering'`); absent means everyone in scope.",
-      ),
-    ),
-    description: Type.Optional(Type.String({ maxLength: 1024, description: 'Group description.' })),
-    type: Type.Optional(
-      StringEnum(['security', 'microsoft365'] as const, {
-        default: 'security',
-        description:
-          '`security`: a security group; `microsoft365`: a Microsoft 365 (unified, mail-enabled) group.',
-      }),
-    ),
-    owners: Type.Optional(
-      Type.Array(Type.String({ minLength: 3, description: 'A userPrincipalName.' }), {
-        uniqueItems: true,
-        default: [],
-        description:
-          'Owners set when the group is created, by userPrincipalName of existing accounts.',
-      }),
-    ),
-    licenses: Type.Optional(
-      Type.Array(GroupLicenseConfig, {
-        default: [],
-        description: 'Licenses the group holds, inherited by every member (group-based licensing).',
-      }),
-    ),
-    memberGroups: Type.Optional(
-      Type.Array(
-        Type.String({
-          pattern: GROUP_KEY_PATTERN,
-          patternErrorMessage: 'must be the `key` of another group rule',
-          description: 'The `key` of another rule of `groups`.',
-        }),
-        {
-          minItems: 1,
-          uniqueItems: true,
-          description:
-            "Nested groups: other rules' groups that are members of this rule's groups, by rule `key` (e.g. `[eng-platform, eng-apps]`). A static rule is its one group; a `foreach` rule is every group it makes. Under a `foreach` parent, a `foreach` child is paired through the people: each person's group of this rule (the value of this `foreach`) contains that person's groups of the child rule (e.g. a `division` rule with `memberGroups: [department]` puts in each division group the department groups of the people of that division); `members` picks the direct user members only, so `members: 'false'` makes groups of nested groups alone. A managed group no longer listed is removed (a membership removal). Security groups only: a Microsoft 365 group can neither contain nor be a nested group, and nesting may not form a cycle.",
-        },
-      ),
-    ),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'A group entrasync creates and whose membership it keeps: static (one group) or `foreach` (one per distinct value), with user members and, by `memberGroups`, nested groups of other rules. Only groups carrying `target.marker.groupPrefix` are ever changed.',
-  },
-);
-export type GroupConfig = Static<typeof GroupConfig>;
-
-export const LicenseConfig = Type.Object(
-  {
-    sku: SkuPartNumber('SKU part number, e.g. `SPE_E3`, as `subscribedSkus` lists it.'),
-    when: Type.Optional(
-      ExpressionString(
-        "Who gets it: a JSONata expression over the person (e.g. `employeeType = 'FTE'`); absent means everyone in scope. When it stops holding, the license is removed.",
-      ),
-    ),
-    disabledPlans: DisabledPlans,
-    assignBy: Type.Optional(
-      StringEnum(['direct', 'group'] as const, {
-        default: 'direct',
-        description:
-          '`direct`: assignLicense on each user; `group`: group-based licensing through a managed group `<groupPrefix>license-<sku>` holding the license, whose members are the people the rule selects (fewer writes, Entra handles the seats).',
-      }),
-    ),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'A license rule. The plan counts seats needed against `subscribedSkus` and blocks assignments the tenant has no seats for; `usageLocation` must be mapped or set.',
-  },
-);
-export type LicenseConfig = Static<typeof LicenseConfig>;
 
 // ---------------------------------------------------------------------------------------------
 // safety

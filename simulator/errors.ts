@@ -235,6 +235,30 @@ export const graphErrors = {
       `One or more added object references already exist for the following modified properties: '${property}'.`,
     );
   },
+  /** A dynamic group's rule that does not parse; Graph's exact wording is not documented. */
+  invalidMembershipRule(problem: string): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      `The entrasync simulator refuses this membershipRule: ${problem}.`,
+    );
+  },
+  /** A member write to a dynamic group; Graph refuses it, with a wording not documented. */
+  dynamicGroupMembers(): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      'The entrasync simulator refuses member writes to a dynamic group: its members come from its membershipRule, as in Entra.',
+    );
+  },
+  /** Graph's answer to removing a group's last user owner (api group-delete-owners). */
+  lastOwner(): GraphError {
+    return new GraphError(
+      400,
+      'Request_BadRequest',
+      'The group must have at least one owner, hence this owner cannot be removed.',
+    );
+  },
   tooManyReferences(): GraphError {
     // Graph documents the limit (20 per request) but not the wording; simulator's own text.
     return new GraphError(

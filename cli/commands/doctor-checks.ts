@@ -44,8 +44,12 @@ export function actionsOfConfig(spec: SyncSpec, read: TenantReadRequest): Set<En
     actions.add('create groups');
     actions.add('manage group members');
   }
+  if (spec.groups.some((g) => g.owners.length > 0)) actions.add('manage group owners');
   if (spec.licenses.some((l) => l.assignBy === 'direct')) actions.add('assign licenses');
-  if (groupLicensing) actions.add('assign group licenses');
+  // `licenses[].group`: an existing group licensed, nothing created or made a member.
+  if (groupLicensing || spec.licenses.some((l) => l.assignBy === 'existing-group')) {
+    actions.add('assign group licenses');
+  }
   const onboarding = spec.users.create === false ? undefined : spec.users.onboarding;
   if (onboarding) {
     actions.add(

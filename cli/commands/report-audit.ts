@@ -39,6 +39,8 @@ const ACTIVITY_KINDS: Readonly<Record<string, ChangeKind>> = {
   'Update group': 'updateGroup',
   'Add member to group': 'addMembers',
   'Remove member from group': 'removeMembers',
+  'Add owner to group': 'addOwners',
+  'Remove owner from group': 'removeOwners',
   'Set group license': 'assignGroupLicenses',
 };
 

@@ -143,7 +143,7 @@ function readNotFound(run: ExecutorRun, s: OpState, error: TargetError): void {
     s.result = { ok: true, recovered: true, targetId: semantics.objectId };
     return;
   }
-  if (semantics.kind === 'remove-member') {
+  if (semantics.kind === 'remove-member' || semantics.kind === 'remove-owner') {
     s.result = { ok: true, targetId: semantics.groupId };
     return;
   }
@@ -206,6 +206,11 @@ function readBadRequest(
     if (lighter === undefined) return false;
     s.op = lighter;
     run.stats.retries += 1;
+    return true;
+  }
+  if (s.op.semantics.kind === 'add-owner' && isReferenceExists(graph)) {
+    // Already an owner (a replay whose first send committed unseen): the goal holds.
+    s.result = { ok: true, targetId: s.op.semantics.groupId };
     return true;
   }
   if (kind === 'add-members' && isReferenceExists(graph)) {

@@ -33,7 +33,13 @@ import { flatten, selectFor } from './attributes.js';
 import type { Clock } from './clock.js';
 import type { EntraReader, EntraTenantState } from './read-tenant.js';
 import type { PrivilegedCache, RoleAssignableGroup } from './read-tenant.js';
-import { MANAGED_GROUP_SELECT, readClock, readPrivileged, toTenantGroup } from './read-tenant.js';
+import {
+  MANAGED_GROUP_SELECT,
+  readClock,
+  readLicensedGroups,
+  readPrivileged,
+  toTenantGroup,
+} from './read-tenant.js';
 import type { GraphTransport } from './transport.js';
 import { graphErrorOf } from './transport.js';
 
@@ -129,15 +135,19 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
     // delta need not report the revoke that moved it, and a stale value would revoke again
     // every cycle. Delta cycles read it as unknown; the next full read retries a lost revoke.
     // (Without the value, the very same object: an unchanged delta round hands it back.)
-    const base: EntraTenantState = tenant.users.some(
+    // Group owners are not tracked by `/groups/delta` either: the delta cycles read them as
+    // unknown (no owner change), the next full read keeps them in sync.
+    const sessionless: EntraTenantState = tenant.users.some(
       (u) => u.signInSessionsValidFromDateTime !== undefined,
     )
       ? { ...tenant, users: tenant.users.map(withoutSessions) }
       : tenant;
+    const base: EntraTenantState = sessionless.groups?.some((g) => g.ownerIds !== undefined)
+      ? { ...sessionless, groups: sessionless.groups.map(({ ownerIds: _o, ...g }) => g) }
+      : sessionless;
     cache = {
       users: new Map(base.users.map((u) => [u.id, u])),
-      groups:
-        tenant.groups === undefined ? undefined : new Map(tenant.groups.map((g) => [g.id, g])),
+      groups: base.groups === undefined ? undefined : new Map(base.groups.map((g) => [g.id, g])),
       base,
     };
     checkpoint = {
@@ -252,6 +262,18 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       groupsDeltaLink: groupRound.deltaLink,
     };
     changed += groupsChanged;
+    // Licensed existing groups are outside the managed prefix: read again every cycle (a GET
+    // and a member page each), so their licenses and members are never stale.
+    const licensedGroups =
+      request.licensedGroups === undefined
+        ? undefined
+        : await readLicensedGroups(transport, request.licensedGroups);
+    if (
+      licensedGroups !== undefined &&
+      JSON.stringify(licensedGroups) !== JSON.stringify(cache.base.licensedGroups)
+    ) {
+      changed += 1;
+    }
     if (changed === 0 && removed === 0 && samePrivileged(privileged, cache.base.privileged)) {
       // Nothing moved: hand back the very same object, which is what lets the daemon reuse
       // its last plan instead of computing an identical one (engine/pipeline/reuse.ts).
@@ -263,6 +285,7 @@ export function createDeltaTenantReader(options: DeltaReaderOptions): DeltaTenan
       users: [...cache.users.values()],
       ...(cache.groups === undefined ? {} : { groups: [...cache.groups.values()] }),
       ...(privileged === undefined ? {} : { privileged }),
+      ...(licensedGroups === undefined ? {} : { licensedGroups }),
       clock: readClock(transport),
     };
     cache.base = tenant;

@@ -23,6 +23,10 @@ export type OperationSemantics =
   | { readonly kind: 'assign-license'; readonly objectId: string }
   /** A 404 means "not a member" (already removed): the goal holds. */
   | { readonly kind: 'remove-member'; readonly groupId: string; readonly memberId: string }
+  /** "Already exist" means the owner is there: the goal holds. */
+  | { readonly kind: 'add-owner'; readonly groupId: string; readonly ownerId: string }
+  /** A 404 means "not an owner" (already removed): the goal holds. */
+  | { readonly kind: 'remove-owner'; readonly groupId: string; readonly ownerId: string }
   /** After a lost answer, an account that is gone (absent or in the recycle bin) is deleted (G13). */
   | { readonly kind: 'delete-user'; readonly objectId: string };
 
@@ -44,6 +48,9 @@ export function objectIdsOf(semantics: OperationSemantics): string[] {
       return [semantics.groupId, ...semantics.memberIds];
     case 'remove-member':
       return [semantics.groupId, semantics.memberId];
+    case 'add-owner':
+    case 'remove-owner':
+      return [semantics.groupId, semantics.ownerId];
     default:
       return [];
   }

@@ -113,6 +113,12 @@ export function operationsFor(change: Change, options: OperationOptions): Change
           mailEnabled: p.mailEnabled,
           securityEnabled: p.securityEnabled,
           groupTypes: [...p.groupTypes],
+          ...(p.membershipRule === undefined
+            ? {}
+            : {
+                membershipRule: p.membershipRule,
+                membershipRuleProcessingState: p.membershipRuleProcessingState ?? 'On',
+              }),
           ...(change.owners.length > 0
             ? { 'owners@odata.bind': change.owners.map((o) => `${base}/users/${o.id}`) }
             : {}),
@@ -143,6 +149,9 @@ export function operationsFor(change: Change, options: OperationOptions): Change
             'groups',
           ),
         );
+      case 'addOwners':
+      case 'removeOwners':
+        return ownerOperations(change.id, change.kind, groupId, change.owners, base);
       case 'addMembers':
       case 'removeMembers': {
         // Users and nested groups alike are directoryObjects to Graph: one `members@odata.bind`
@@ -420,5 +429,43 @@ export function assignLicenseOperation(
       },
     },
     semantics: { kind: 'assign-license', objectId },
+  };
+}
+
+/**
+ * One `$ref` request per owner: `POST /groups/{id}/owners/$ref` to add ("already exist" is
+ * success), `DELETE /groups/{id}/owners/{ownerId}/$ref` to remove (404 is success). The plan
+ * puts a group's additions before its removals, and the applier runs them in that order.
+ */
+function ownerOperations(
+  changeId: string,
+  kind: 'addOwners' | 'removeOwners',
+  groupId: string,
+  owners: readonly Required<UserRef>[],
+  base: string,
+): ChangeOperations {
+  const group = encodeURIComponent(groupId);
+  return {
+    ok: true,
+    missing: [],
+    operations: owners.map((owner, i) => ({
+      changeId: i === 0 ? changeId : `${changeId}#${i}`,
+      request:
+        kind === 'addOwners'
+          ? {
+              method: 'POST',
+              url: `/groups/${group}/owners/$ref`,
+              body: { '@odata.id': `${base}/users/${owner.id}` },
+            }
+          : {
+              method: 'DELETE',
+              url: `/groups/${group}/owners/${encodeURIComponent(owner.id)}/$ref`,
+            },
+      semantics: {
+        kind: kind === 'addOwners' ? 'add-owner' : 'remove-owner',
+        groupId,
+        ownerId: owner.id,
+      },
+    })),
   };
 }

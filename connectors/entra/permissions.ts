@@ -26,6 +26,7 @@ export type EntraAction =
   | 'delete and restore users'
   | 'create groups'
   | 'manage group members'
+  | 'manage group owners'
   | 'assign licenses'
   | 'assign group licenses'
   | 'read license seats'
@@ -68,6 +69,9 @@ export const ACTION_PERMISSIONS: Readonly<Record<EntraAction, readonly (readonly
     ['Group.ReadWrite.All'],
     ['Directory.ReadWrite.All'],
   ],
+  // `POST /groups/{id}/owners/$ref` and its DELETE: Group.ReadWrite.All is the least
+  // privileged application permission (GroupMember.ReadWrite.All does not cover owners).
+  'manage group owners': [['Group.ReadWrite.All'], ['Directory.ReadWrite.All']],
   'assign licenses': [
     ['LicenseAssignment.ReadWrite.All'],
     ['User.ReadWrite.All'],
@@ -135,6 +139,8 @@ export const ACTION_OF_CHANGE: Readonly<Record<ChangeKind, EntraAction>> = {
   updateGroup: 'create groups',
   addMembers: 'manage group members',
   removeMembers: 'manage group members',
+  addOwners: 'manage group owners',
+  removeOwners: 'manage group owners',
   assignGroupLicenses: 'assign group licenses',
   removeGroupLicenses: 'assign group licenses',
   revokeSessions: 'revoke sessions',

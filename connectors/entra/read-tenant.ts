@@ -77,8 +77,17 @@ export function createEntraReader(
         ...(protectedByTenant === undefined ? {} : { protectedByTenant }),
         ...(request.groupPrefix === undefined
           ? {}
-          : { groups: await readManagedGroups(transport, request.groupPrefix) }),
+          : {
+              groups: await readManagedGroups(
+                transport,
+                request.groupPrefix,
+                request.groupOwners === true,
+              ),
+            }),
         ...(request.licenses ? { skus: await readSubscribedSkus(transport) } : {}),
+        ...(request.licensedGroups === undefined
+          ? {}
+          : { licensedGroups: await readLicensedGroups(transport, request.licensedGroups) }),
         ...(request.domains ? { domains: await readDomains(transport) } : {}),
         ...(request.extensionApps
           ? { extensionProperties: await readExtensionProperties(transport, request.extensionApps) }
@@ -441,10 +450,14 @@ async function readRoleAssignableGroups(
   return out;
 }
 
-/** Groups whose uniqueName starts with `prefix`, each with its members' ids and licenses. */
+/**
+ * Groups whose uniqueName starts with `prefix`, each with its members' ids and licenses, and
+ * with `owners` its user owners' ids (one more paged read per group).
+ */
 export async function readManagedGroups(
   transport: GraphTransport,
   prefix: string,
+  owners = false,
 ): Promise<TenantGroup[]> {
   const literal = prefix.replace(/'/g, "''");
   const groups = await readAll(
@@ -463,6 +476,43 @@ export async function readManagedGroups(
       `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
       `members of group ${String(g['displayName'] ?? id)}`,
     );
+    const group = toTenantGroup(
+      g,
+      uniqueName,
+      members.map((m) => String(m['id'])),
+    );
+    out.push(owners ? { ...group, ownerIds: await readUserOwners(transport, group) } : group);
+  }
+  return out;
+}
+
+/**
+ * Existing groups by object id (license rules name them), with members and licenses; a group
+ * Graph does not find (404) is left out, which the plan reports.
+ */
+export async function readLicensedGroups(
+  transport: GraphTransport,
+  ids: readonly string[],
+): Promise<TenantGroup[]> {
+  const out: TenantGroup[] = [];
+  for (const id of ids) {
+    const answer = await transport.get(
+      `/groups/${encodeURIComponent(id)}?$select=${MANAGED_GROUP_SELECT}`,
+    );
+    if (answer.status === 404) continue;
+    if (answer.status !== 200) {
+      const graph = graphErrorOf(answer.body);
+      throw new TenantReadError(
+        `reading group ${id} failed (${answer.status} ${graph.code ?? ''}: ${graph.message ?? ''}); no plan is made from a partial tenant`,
+      );
+    }
+    const g = answer.body as Record<string, unknown>;
+    const members = await readAll(
+      transport,
+      `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
+      `members of group ${String(g['displayName'] ?? id)}`,
+    );
+    const uniqueName = typeof g['uniqueName'] === 'string' ? g['uniqueName'] : '';
     out.push(
       toTenantGroup(
         g,
@@ -474,9 +524,21 @@ export async function readManagedGroups(
   return out;
 }
 
+/** A group's owners that are users (service principal owners are never entrasync's). */
+async function readUserOwners(transport: GraphTransport, group: TenantGroup): Promise<string[]> {
+  const owners = await readAll(
+    transport,
+    `/groups/${encodeURIComponent(group.id)}/owners?$select=id&$top=${PAGE_SIZE}`,
+    `owners of group ${group.displayName}`,
+  );
+  return owners
+    .filter((o) => o['@odata.type'] === undefined || o['@odata.type'] === '#microsoft.graph.user')
+    .map((o) => String(o['id']));
+}
+
 /** The `$select` of a managed group's own properties (full reads and groups delta alike). */
 export const MANAGED_GROUP_SELECT =
-  'id,displayName,uniqueName,description,mailEnabled,securityEnabled,groupTypes,isAssignableToRole,assignedLicenses';
+  'id,displayName,uniqueName,description,mailEnabled,securityEnabled,groupTypes,isAssignableToRole,assignedLicenses,membershipRule,membershipRuleProcessingState';
 
 /** A group as Graph returns it with MANAGED_GROUP_SELECT, and its members' ids. */
 export function toTenantGroup(
@@ -496,6 +558,10 @@ export function toTenantGroup(
     securityEnabled: g['securityEnabled'] === true,
     groupTypes: Array.isArray(g['groupTypes']) ? (g['groupTypes'] as string[]).map(String) : [],
     isAssignableToRole: g['isAssignableToRole'] === true,
+    ...(typeof g['membershipRule'] === 'string' ? { membershipRule: g['membershipRule'] } : {}),
+    ...(typeof g['membershipRuleProcessingState'] === 'string'
+      ? { membershipRuleProcessingState: g['membershipRuleProcessingState'] }
+      : {}),
     memberIds,
     licenses: licenses.flatMap((l) =>
       typeof l['skuId'] === 'string'

@@ -148,6 +148,8 @@ export function objectKeys(change: Change): {
       };
     case 'createGroup':
     case 'updateGroup':
+    case 'addOwners':
+    case 'removeOwners':
     case 'assignGroupLicenses':
     case 'removeGroupLicenses':
       return { own: [groupKey(change.group)], needs: [], after: [] };

@@ -204,6 +204,10 @@ export interface GroupProperties {
   readonly mailEnabled: boolean;
   readonly securityEnabled: boolean;
   readonly groupTypes: readonly string[];
+  /** A dynamic group's rule (`groupTypes` has `DynamicMembership`); absent: assigned membership. */
+  readonly membershipRule?: string;
+  /** With `membershipRule`: `On` or `Paused`. */
+  readonly membershipRuleProcessingState?: string;
 }
 
 /** Creates the group by upsert on its `uniqueName` (safe to replay). */
@@ -232,6 +236,18 @@ export interface GroupMembersChange extends GroupChangeBase {
   readonly memberGroups?: readonly GroupRef[];
 }
 
+/**
+ * Owners of an existing managed group kept to its rule's `owners` (one `$ref` POST or DELETE
+ * per owner). Owners are added before any is removed (`removeOwners` requires the group's
+ * `addOwners`), and a removal that would leave the group without a user owner is never planned:
+ * Graph refuses to remove a group's last owner.
+ */
+export interface GroupOwnersChange extends GroupChangeBase {
+  readonly kind: 'addOwners' | 'removeOwners';
+  readonly group: Required<GroupRef>;
+  readonly owners: readonly Required<UserRef>[];
+}
+
 /** Group-based licensing: the group's own license assignments. */
 export interface GroupLicensesChange extends GroupChangeBase {
   readonly kind: 'assignGroupLicenses' | 'removeGroupLicenses';
@@ -248,7 +264,11 @@ export type UserChange =
   | RevokeSessionsChange
   | OnboardUserChange;
 export type GroupChange =
-  CreateGroupChange | UpdateGroupChange | GroupMembersChange | GroupLicensesChange;
+  | CreateGroupChange
+  | UpdateGroupChange
+  | GroupMembersChange
+  | GroupOwnersChange
+  | GroupLicensesChange;
 export type Change = UserChange | GroupChange;
 export type ChangeKind = Change['kind'];
 
@@ -257,6 +277,8 @@ export const GROUP_CHANGE_KINDS: ReadonlySet<ChangeKind> = new Set([
   'updateGroup',
   'addMembers',
   'removeMembers',
+  'addOwners',
+  'removeOwners',
   'assignGroupLicenses',
   'removeGroupLicenses',
 ]);
@@ -317,6 +339,9 @@ export const THRESHOLD_ACTION_OF: Readonly<Record<ChangeKind, ThresholdAction | 
   updateGroup: undefined,
   addMembers: undefined,
   removeMembers: 'membershipRemovals',
+  // Owners come from the config, not the sources: a config edit, reviewed like one.
+  addOwners: undefined,
+  removeOwners: undefined,
   assignGroupLicenses: undefined,
   removeGroupLicenses: 'licenseRemovals',
   // Follows a disable that was braked (and applied) already; takes nothing more away.

@@ -188,6 +188,13 @@ export interface GroupSpec {
   readonly type: 'security' | 'microsoft365';
   /** Owners by userPrincipalName (accounts that exist in the tenant). */
   readonly owners: readonly string[];
+  /**
+   * A dynamic group: Entra computes the members from this rule; entrasync writes the rule and
+   * never the members. Absent: an assigned (static) group.
+   */
+  readonly membershipRule?: string;
+  /** With `membershipRule`: `On` (absent) or `Paused`. */
+  readonly membershipRuleProcessingState?: 'On' | 'Paused';
   /** Group-based licensing: licenses the group itself holds. */
   readonly licenses: readonly LicenseGrant[];
   /**
@@ -212,8 +219,14 @@ export interface LicenseSpec extends LicenseGrant {
   readonly configPath: string;
   /** Absent: everyone in scope. */
   readonly when?: Expression;
-  /** `group`: through a managed group `license-<sku>` holding the license (group-based licensing). */
-  readonly assignBy: 'direct' | 'group';
+  /**
+   * `group`: through a managed group `license-<sku>` holding the license (group-based
+   * licensing); `existing-group`: on the existing group `group` (by object id) entrasync does not
+   * manage: only the license is written, never its members or other licenses.
+   */
+  readonly assignBy: 'direct' | 'group' | 'existing-group';
+  /** With `existing-group`: the group's object id. */
+  readonly group?: string;
 }
 
 /** Plan-level brakes (issue 9). Each action has its own threshold. */

@@ -47,8 +47,18 @@ export interface TenantGroup {
   readonly securityEnabled: boolean;
   readonly groupTypes: readonly string[];
   readonly isAssignableToRole: boolean;
+  /** A dynamic group's rule (`groupTypes` has `DynamicMembership`); absent: none. */
+  readonly membershipRule?: string;
+  /** A dynamic group's `On` or `Paused`; absent: none. */
+  readonly membershipRuleProcessingState?: string;
   /** Direct members' object ids (users and groups). */
   readonly memberIds: readonly string[];
+  /**
+   * User owners' object ids (owners that are not users, such as service principals, are left
+   * out: entrasync never manages them). Absent: not read (no rule names owners, or a delta read
+   * that does not track owners); then no owner is added or removed.
+   */
+  readonly ownerIds?: readonly string[];
   /** The group's own license assignments (group-based licensing). */
   readonly licenses: readonly {
     readonly skuId: string;
@@ -79,6 +89,11 @@ export interface TenantState {
   readonly groups?: readonly TenantGroup[];
   /** Subscribed SKUs; absent: not read. */
   readonly skus?: readonly TenantSku[];
+  /**
+   * Existing groups license rules name by id (`licenses[].group`), with their members and
+   * licenses; a group not found is left out. Absent: not read.
+   */
+  readonly licensedGroups?: readonly TenantGroup[];
   /**
    * Accounts holding power in the tenant: an active or PIM-eligible directory role, or
    * membership/ownership of a role-assignable group. Never adopted, changed or deprovisioned
@@ -165,6 +180,10 @@ export interface TenantReadRequest {
   readonly manager?: boolean;
   /** Read groups whose uniqueName starts with this prefix, with members and licenses. */
   readonly groupPrefix?: string;
+  /** With `groupPrefix`: also read each managed group's user owners (a rule names owners). */
+  readonly groupOwners?: boolean;
+  /** Existing groups to read by object id (license rules name them), lower case. */
+  readonly licensedGroups?: readonly string[];
   /** Read the recycle bin's users (deprovisioning deletes, so returns restore). */
   readonly deletedUsers?: boolean;
   /** Read the tenant's verified domains (the config writes userPrincipalName or mail). */

@@ -82,6 +82,9 @@ export interface DesiredGroup {
   readonly owners: readonly string[];
   readonly licenses: readonly LicenseGrant[];
   readonly configPath: string;
+  /** A dynamic group's rule (Entra computes the members); absent: assigned membership. */
+  readonly membershipRule?: string;
+  readonly membershipRuleProcessingState?: 'On' | 'Paused';
   /** By memberKey. */
   readonly members: Map<string, AccountRef>;
   readonly provenance: Provenance[];
@@ -111,6 +114,12 @@ export function groupOf(rule: GroupSpec, key: string, displayName: string): Grou
     owners: rule.owners,
     licenses: rule.licenses,
     configPath: rule.configPath,
+    ...(rule.membershipRule === undefined
+      ? {}
+      : {
+          membershipRule: rule.membershipRule,
+          membershipRuleProcessingState: rule.membershipRuleProcessingState ?? 'On',
+        }),
   };
 }
 

@@ -19,6 +19,7 @@ import type { AccessContext, AccessInput, Findings, GroupsView } from './access-
 import { accessContext, groupsView, newFindings, refOf } from './access-model.js';
 import { compareText } from './compare.js';
 import {
+  dynamicMembers,
   desiredGroupSet,
   groupChanges,
   memberChanges,
@@ -37,6 +38,8 @@ import {
   seatLedger,
   unresolvedLicenseRules,
 } from './licenses.js';
+import { existingGroupLicenseChanges } from './existing-group-licenses.js';
+import { ownerChanges } from './group-owners.js';
 import { managerChanges } from './managers.js';
 import type { Nesting } from './nesting.js';
 import { nestedChanges, nestGroups, roleAssignableNesting } from './nesting.js';
@@ -72,6 +75,7 @@ export function accessChanges(input: AccessInput): AccessResult {
   desiredGroupChanges(out, context, { groups, nesting, skus, ledger });
   orphanGroupChanges(out, groups, unresolved.groups, context, context.usersById());
   directLicenseChanges(out, context, skus, unresolved.skuIds, ledger);
+  existingGroupLicenseChanges(out, context, skus, ledger);
   const seats = seatCheck(out.changes, ledger, tenant.skus ?? [], skus);
   managerChanges(out, context);
   return { ...out, ...seats };
@@ -105,6 +109,8 @@ function desiredGroupChanges(
     const requires = existing ? [] : [createGroupId(lower)];
     const group = { lower, desired, existing, ref, requires };
     groupChanges(out, group, context.usersByUpn);
+    ownerChanges(out, group, context.usersByUpn, context.usersById, context.ownership);
+    if (dynamicMembers(out, group)) continue;
     const licenses = groupLicenseChanges(out, group, skus);
     const members = memberChanges(out, group, context, context.usersById());
     nestedChanges(out, nesting, groups, group, { source, heldPeople: context.heldPeople ?? 0 });

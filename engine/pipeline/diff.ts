@@ -556,12 +556,14 @@ const KIND_ORDER: Record<Change['kind'], number> = {
   assignLicenses: 9,
   addMembers: 10,
   removeMembers: 11,
-  removeLicenses: 12,
-  removeGroupLicenses: 13,
-  disableUser: 14,
-  deleteUser: 15,
-  revokeSessions: 16,
-  onboardUser: 17, // once the account exists and has its manager (same-object order = apply order)
+  addOwners: 12,
+  removeOwners: 13,
+  removeLicenses: 14,
+  removeGroupLicenses: 15,
+  disableUser: 16,
+  deleteUser: 17,
+  revokeSessions: 18,
+  onboardUser: 19, // once the account exists and has its manager (same-object order = apply order)
 };
 
 /** A deterministic order: by kind, then by UPN, so the same inputs give the same plan text. */

@@ -8,7 +8,7 @@
  */
 import { toMailNickname } from '../expr/normalize.js';
 import type { DesiredUser } from '../model/desired.js';
-import type { Change, GroupProperties, GroupRef } from '../model/plan.js';
+import type { AttributeChange, Change, GroupProperties, GroupRef } from '../model/plan.js';
 import type { SyncSpec } from '../model/spec.js';
 import type { TenantGroup, TenantUser } from '../model/tenant.js';
 import type {
@@ -70,7 +70,8 @@ export function ruleGroups(
   for (const user of ordered) {
     for (const m of user.groups ?? []) {
       const rule = spec.groups[m.rule];
-      if (!rule || m.nestingOnly) continue;
+      // A dynamic group's members are Entra's to compute from its rule.
+      if (!rule || m.nestingOnly || rule.membershipRule !== undefined) continue;
       const key = groupKeyOf(rule, m);
       addToGroup(key, () => groupOf(rule, key, m.name), user);
     }
@@ -127,6 +128,7 @@ export function groupChanges(
     ...((existing.description ?? null) !== desired.description
       ? [{ attribute: 'description', before: existing.description, after: desired.description }]
       : []),
+    ...dynamicChanges(existing, desired),
   ];
   if (set.length === 0 || ref.id === undefined) return;
   out.changes.push({
@@ -138,6 +140,22 @@ export function groupChanges(
     provenance: desired.provenance,
     set,
   });
+}
+
+/**
+ * Whether Entra, not this plan, keeps the group's members: a dynamic group, or one this plan
+ * turns static (its members are planned from the next run, once Graph has the group static:
+ * until then a member write would be refused).
+ */
+export function dynamicMembers(out: Findings, group: GroupAt): boolean {
+  if (isDynamic(group.desired)) return true;
+  if (!group.existing || !isDynamic(group.existing)) return false;
+  out.warnings.push({
+    code: 'group.dynamic-to-static',
+    message: `${group.desired.configPath}: group ${group.existing.displayName} becomes static (its membershipRule is taken out); its members are kept by the rules from the next plan`,
+    subject: group.desired.uniqueName,
+  });
+  return true;
 }
 
 /** A group's membership changes, and who they add and remove (the seat check counts them). */
@@ -250,6 +268,15 @@ export function orphanGroupChanges(
   for (const [lower, existing] of groups.tenant) {
     if (groups.desired.has(lower) || existing.isAssignableToRole || unresolvedGroups.has(lower))
       continue;
+    if (isDynamic(existing)) {
+      // Its members are Entra's (Graph refuses member writes to a dynamic group).
+      out.warnings.push({
+        code: 'group.orphan',
+        message: `dynamic group ${existing.displayName} (${existing.uniqueName}) is managed by this config but no rule asks for it any more; its members come from its rule, so it is left as it is: delete the group in the portal if it is no longer needed`,
+        subject: existing.uniqueName,
+      });
+      continue;
+    }
     if (anotherConfigsGroup(existing, input.ownership)) {
       out.warnings.push({
         code: 'group.other-config',
@@ -298,6 +325,48 @@ function groupProperties(group: DesiredGroup): GroupProperties {
     mailNickname: toMailNickname(group.uniqueName).slice(0, 64) || 'group',
     mailEnabled: unified,
     securityEnabled: !unified,
-    groupTypes: unified ? ['Unified'] : [],
+    groupTypes: [...(unified ? ['Unified'] : []), ...(isDynamic(group) ? [DYNAMIC] : [])],
+    ...(group.membershipRule === undefined
+      ? {}
+      : {
+          membershipRule: group.membershipRule,
+          membershipRuleProcessingState: group.membershipRuleProcessingState ?? 'On',
+        }),
   };
+}
+
+const DYNAMIC = 'DynamicMembership';
+
+/** A group whose members Entra computes from its rule: a desired one, or one in the tenant. */
+export function isDynamic(group: Pick<DesiredGroup, 'membershipRule'> | TenantGroup): boolean {
+  return 'groupTypes' in group
+    ? group.groupTypes.includes(DYNAMIC)
+    : group.membershipRule !== undefined;
+}
+
+/**
+ * A dynamic group's rule kept (issue 26): a changed rule or processing state is written; a
+ * static group given a rule becomes dynamic (`groupTypes` gains `DynamicMembership`); a dynamic
+ * group whose rule was taken out becomes static (the rule cleared).
+ */
+function dynamicChanges(existing: TenantGroup, desired: DesiredGroup): AttributeChange[] {
+  const was = isDynamic(existing);
+  const wants = isDynamic(desired);
+  const out: AttributeChange[] = [];
+  if (was !== wants) {
+    const after = wants
+      ? [...existing.groupTypes, DYNAMIC]
+      : existing.groupTypes.filter((t) => t !== DYNAMIC);
+    out.push({ attribute: 'groupTypes', before: [...existing.groupTypes], after });
+  }
+  const rule = desired.membershipRule ?? null;
+  if ((existing.membershipRule ?? null) !== rule) {
+    out.push({ attribute: 'membershipRule', before: existing.membershipRule ?? null, after: rule });
+  }
+  const state = wants ? (desired.membershipRuleProcessingState ?? 'On') : null;
+  const current = existing.membershipRuleProcessingState ?? null;
+  if (wants ? current !== state : was && current !== null) {
+    out.push({ attribute: 'membershipRuleProcessingState', before: current, after: state });
+  }
+  return out;
 }

@@ -80,6 +80,7 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
   ]);
   const groupLicensing = spec.licenses.some((l) => l.assignBy === 'group');
   const extensionApps = extensionAppsOf(Object.keys(spec.users.attributes));
+  // Existing groups named by id are read on their own (`licensedGroups`), not by the prefix.
   const licensed = spec.licenses.length > 0 || spec.groups.some((g) => g.licenses.length > 0);
   return {
     userAttributes: [...attributes],
@@ -87,6 +88,14 @@ export function tenantReadRequest(spec: SyncSpec): TenantReadRequest {
     ...(spec.users.manager ? { manager: true } : {}),
     ...(writesDomainAttributes(spec) ? { domains: true } : {}),
     ...(spec.groups.length > 0 || groupLicensing ? { groupPrefix: spec.marker.groupPrefix } : {}),
+    ...(spec.groups.some((g) => g.owners.length > 0) ? { groupOwners: true } : {}),
+    ...(spec.licenses.some((l) => l.group !== undefined)
+      ? {
+          licensedGroups: [
+            ...new Set(spec.licenses.flatMap((l) => (l.group === undefined ? [] : [l.group]))),
+          ].sort(),
+        }
+      : {}),
     ...(deprovision.action === 'delete' ||
     deprovision.deleteAfterDays !== undefined ||
     usesSelectUnique(spec) ||

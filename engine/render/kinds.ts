@@ -24,6 +24,8 @@ export const KIND_LABELS: Readonly<
   assignLicenses: { symbol: '+', verb: 'license', title: 'Assign licenses' },
   addMembers: { symbol: '+', verb: 'add members', title: 'Add members' },
   removeMembers: { symbol: '-', verb: 'remove members', title: 'Remove members' },
+  addOwners: { symbol: '+', verb: 'add owners', title: 'Add owners' },
+  removeOwners: { symbol: '-', verb: 'remove owners', title: 'Remove owners' },
   removeLicenses: { symbol: '-', verb: 'unlicense', title: 'Remove licenses' },
   removeGroupLicenses: { symbol: '-', verb: 'unlicense group', title: 'Unlicense group' },
   disableUser: { symbol: '-', verb: 'disable', title: 'Disable' },
@@ -101,11 +103,20 @@ export function detailLines(
     case 'createGroup':
       return [
         `uniqueName: ${change.group.uniqueName}`,
-        `type: ${change.properties.groupTypes.includes('Unified') ? 'Microsoft 365' : 'security'}`,
+        `type: ${change.properties.groupTypes.includes('Unified') ? 'Microsoft 365' : 'security'}${change.properties.membershipRule === undefined ? '' : ', dynamic'}`,
+        ...(change.properties.membershipRule === undefined
+          ? []
+          : [
+              `membershipRule: ${show(change.properties.membershipRule)}`,
+              `membershipRuleProcessingState: ${show(change.properties.membershipRuleProcessingState ?? 'On')}`,
+            ]),
         ...(change.properties.description === null
           ? []
           : [`description: ${show(change.properties.description)}`]),
       ];
+    case 'addOwners':
+    case 'removeOwners':
+      return [change.owners.map((o) => o.userPrincipalName).join(', ')];
     case 'addMembers':
     case 'removeMembers':
       return [

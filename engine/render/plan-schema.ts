@@ -239,7 +239,13 @@ const CreateGroup = Type.Object(
         mailNickname: text('mail nickname'),
         mailEnabled: Type.Boolean({ description: 'mail-enabled' }),
         securityEnabled: Type.Boolean({ description: 'security-enabled' }),
-        groupTypes: texts('group types (`Unified`: Microsoft 365)'),
+        groupTypes: texts(
+          'group types (`Unified`: Microsoft 365; `DynamicMembership`: members from a rule)',
+        ),
+        membershipRule: Type.Optional(text("a dynamic group's membership rule")),
+        membershipRuleProcessingState: Type.Optional(
+          text("a dynamic group's rule processing: `On` or `Paused`"),
+        ),
       },
       { ...closed, description: 'Graph group properties set' },
     ),
@@ -266,6 +272,15 @@ const GroupMembers = Type.Object(
   },
   { ...closed, description: 'add or remove members' },
 );
+const GroupOwners = Type.Object(
+  {
+    ...changeBase,
+    kind: kinds('addOwners', 'removeOwners'),
+    group: KnownGroupRef,
+    owners: Type.Array(knownUser('an owner'), { description: 'owners added or removed' }),
+  },
+  { ...closed, description: "add or remove an existing group's owners" },
+);
 const GroupLicenses = Type.Object(
   {
     ...changeBase,
@@ -289,6 +304,7 @@ export const ChangeSchema = Type.Union(
     CreateGroup,
     UpdateGroup,
     GroupMembers,
+    GroupOwners,
     GroupLicenses,
   ],
   { description: 'one change; `kind` says which' },

@@ -6,12 +6,13 @@
  * Sources: the group resource, create group, upsert group and update group pages of the Graph
  * v1.0 reference (required properties displayName, mailEnabled, mailNickname, securityEnabled;
  * maximum lengths; mailNickname characters; the default property set as the upsert example's
- * 201 response lists it). Dynamic membership and mail-enabled security groups are not modelled
- * (see README).
+ * 201 response lists it). Dynamic groups are stored with their rule (checked, never evaluated);
+ * mail-enabled security groups are not modelled (see README).
  */
 import { graphErrors } from '../errors.js';
 import type { DirectoryDocument } from '../store.js';
 import type { FilterableProperty, FilterSchema } from './filter.js';
+import { membershipRuleProblem } from './membership-rule.js';
 import {
   formatDateTimeOffset,
   isPlainObject,
@@ -48,7 +49,10 @@ export const GROUP_PROPERTIES: Readonly<Record<string, GroupPropertySpec>> = {
   description: { kind: 'string', maxLength: 1024 },
   displayName: { kind: 'string', requiredOnCreate: true, notNullable: true, maxLength: 256 },
   expirationDateTime: { kind: 'dateTimeOffset', readOnly: true },
-  groupTypes: { kind: 'stringCollection', valid: (v) => v === 'Unified' },
+  groupTypes: {
+    kind: 'stringCollection',
+    valid: (v) => v === 'Unified' || v === 'DynamicMembership',
+  },
   isAssignableToRole: { kind: 'boolean', createOnly: true },
   mail: { kind: 'string', readOnly: true },
   mailEnabled: { kind: 'boolean', requiredOnCreate: true, notNullable: true },
@@ -59,8 +63,9 @@ export const GROUP_PROPERTIES: Readonly<Record<string, GroupPropertySpec>> = {
     maxLength: 64,
     valid: (v) => MAIL_NICKNAME.test(v) && !MAIL_NICKNAME_FORBIDDEN.test(v),
   },
-  membershipRule: { kind: 'string', readOnly: true },
-  membershipRuleProcessingState: { kind: 'string', readOnly: true },
+  // Dynamic groups: the rule is stored and checked (membership-rule.ts), never evaluated.
+  membershipRule: { kind: 'string', maxLength: 3072 },
+  membershipRuleProcessingState: { kind: 'string', valid: (v) => v === 'On' || v === 'Paused' },
   onPremisesLastSyncDateTime: { kind: 'dateTimeOffset', readOnly: true },
   onPremisesSecurityIdentifier: { kind: 'string', readOnly: true },
   onPremisesSyncEnabled: { kind: 'boolean', readOnly: true },
@@ -200,9 +205,6 @@ function validateGroupValue(name: string, spec: GroupPropertySpec, value: unknow
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
         throw graphErrors.cannotConvert('Collection(Edm.String)', JSON.stringify(value));
       }
-      if (name === 'groupTypes' && value.some((v) => v === 'DynamicMembership')) {
-        throw graphErrors.notImplemented('dynamic membership groups');
-      }
       if (spec.valid !== undefined && value.some((v) => !spec.valid?.(v as string))) {
         throw graphErrors.invalidValue(name, GROUP_RESOURCE);
       }
@@ -222,10 +224,24 @@ function validateGroupValue(name: string, spec: GroupPropertySpec, value: unknow
   }
 }
 
-/** The rules that span properties: mail-enabled security groups cannot be written. */
+/**
+ * The rules that span properties: mail-enabled security groups cannot be written; a dynamic
+ * group (`groupTypes` has `DynamicMembership`) needs a valid `membershipRule`, and only a
+ * dynamic group has one.
+ */
 export function checkGroupShape(group: Readonly<Record<string, unknown>>): void {
-  const unified = Array.isArray(group['groupTypes']) && group['groupTypes'].includes('Unified');
+  const types = Array.isArray(group['groupTypes']) ? (group['groupTypes'] as unknown[]) : [];
+  const unified = types.includes('Unified');
   if (group['mailEnabled'] === true && !unified) throw graphErrors.mailEnabledSecurityGroup();
+  const rule = group['membershipRule'];
+  if (types.includes('DynamicMembership')) {
+    if (typeof rule !== 'string')
+      throw graphErrors.propertyRequired('membershipRule', GROUP_RESOURCE);
+    const problem = membershipRuleProblem(rule);
+    if (problem !== undefined) throw graphErrors.invalidMembershipRule(problem);
+  } else if (rule !== undefined && rule !== null) {
+    throw graphErrors.invalidValue('membershipRule', GROUP_RESOURCE);
+  }
   if (group['isAssignableToRole'] === true && group['securityEnabled'] !== true) {
     throw graphErrors.invalidValue('isAssignableToRole', GROUP_RESOURCE);
   }
@@ -239,9 +255,14 @@ export function derivedGroupProperties(
 ): Record<string, unknown> {
   const unified = Array.isArray(group['groupTypes']) && group['groupTypes'].includes('Unified');
   const nickname = String(group['mailNickname']);
+  const dynamic =
+    Array.isArray(group['groupTypes']) && group['groupTypes'].includes('DynamicMembership');
   return {
     createdDateTime,
     renewedDateTime: createdDateTime,
+    ...(dynamic && group['membershipRuleProcessingState'] == null
+      ? { membershipRuleProcessingState: 'On' }
+      : {}),
     securityIdentifier: securityIdentifierOf(group.id),
     ...(unified
       ? {

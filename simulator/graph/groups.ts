@@ -2,8 +2,8 @@
  * Graph v1.0 `/groups`: list (`$select`, `$top`, `$filter`, `$count`), get by id or
  * `(uniqueName='…')`, create, update (including `members@odata.bind`, at most 20 per request),
  * upsert (`PATCH /groups(uniqueName='…')` with `Prefer: create-if-missing`), delete (Microsoft
- * 365 groups to the recycle bin, security groups permanently, as Entra does), and members:
- * list, add by `$ref`, remove by `/{id}/$ref`.
+ * 365 groups to the recycle bin, security groups permanently, as Entra does), and members and
+ * owners: list, add by `$ref`, remove by `/{id}/$ref` (never a group's last user owner).
  *
  * Adding an existing member answers Graph's 400 for both `$ref` and `@odata.bind`, and a bind
  * that fails adds nothing. Role-assignable groups (`isAssignableToRole`) need
@@ -129,6 +129,7 @@ export function updateGroup(ctx: GraphContext, segment: PathSegment): SimRespons
   const changes = validateGroupWrite(properties, 'update');
   assertNotRestricted(ctx, group.doc);
   if (binds.members.length > 0 || binds.owners.length > 0) assertMembershipWrite(ctx, group);
+  if (binds.members.length > 0) assertNotDynamic(group.doc);
   const next = compact({ ...group.doc, ...changes }) as DirectoryDocument;
   checkGroupShape(next);
   const members = binds.members.map((ref) => resolveReference(ctx, ref).doc.id);
@@ -164,6 +165,7 @@ export function addMember(ctx: GraphContext, segment: PathSegment): SimResponse 
   const group = findGroup(ctx, segment);
   assertNotRestricted(ctx, group.doc);
   assertMembershipWrite(ctx, group);
+  assertNotDynamic(group.doc);
   const member = resolveReference(ctx, body['@odata.id']);
   ctx.store.transaction(() => addReferences(ctx, group.doc.id, [member.doc.id], []));
   return { status: 204 };
@@ -178,6 +180,7 @@ export function removeMember(
   const group = findGroup(ctx, segment);
   assertNotRestricted(ctx, group.doc);
   assertMembershipWrite(ctx, group);
+  assertNotDynamic(group.doc);
   ctx.store.transaction(() => {
     if (!ctx.store.removeLink('member', group.doc.id, memberId, ctx.clock.now())) {
       throw graphErrors.resourceNotFound(memberId);
@@ -213,6 +216,7 @@ function insertGroup(ctx: GraphContext, body: Readonly<Record<string, unknown>>)
   if (binds.members.length + binds.owners.length > MAX_BINDS) {
     throw graphErrors.tooManyReferences();
   }
+  if (binds.members.length > 0) assertNotDynamic(changes);
   const members = binds.members.map((ref) => resolveReference(ctx, ref).doc.id);
   const owners = binds.owners.map((ref) => resolveReference(ctx, ref).doc.id);
   const id = randomUUID();
@@ -324,6 +328,14 @@ function splitBinds(body: Readonly<Record<string, unknown>>): {
     throw graphErrors.tooManyReferences();
   }
   return { binds, properties };
+}
+
+/** Members of a dynamic group come from its rule: Graph refuses to write them. */
+function assertNotDynamic(group: Readonly<Record<string, unknown>>): void {
+  const types = group['groupTypes'];
+  if (Array.isArray(types) && types.includes('DynamicMembership')) {
+    throw graphErrors.dynamicGroupMembers();
+  }
 }
 
 export function assertMembershipWrite(ctx: GraphContext, group: StoredObject): void {

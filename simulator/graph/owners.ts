@@ -2,7 +2,8 @@
  * A group's owners by reference (group-post-owners, group-delete-owners):
  * `POST /groups/{id}/owners/$ref` with `{"@odata.id": ".../users/{id}"}` and
  * `DELETE /groups/{id}/owners/{id}/$ref`, both 204, with the member writes' rules (restricted
- * administrative units, role-assignable groups, the duplicate error, 404 for an absent owner).
+ * administrative units, role-assignable groups, the duplicate error, 404 for an absent owner),
+ * and never the group's last user owner (400).
  * Owners are users (Graph also takes service principals, which the simulator does not model).
  */
 import { GraphError, graphErrors } from '../errors.js';
@@ -37,6 +38,12 @@ export function removeOwner(ctx: GraphContext, segment: PathSegment, ownerId: st
   assertNotRestricted(ctx, group.doc);
   assertMembershipWrite(ctx, group);
   ctx.store.transaction(() => {
+    // "Once owners are assigned to a group, the last owner (a user object) of the group cannot
+    // be removed" (group-delete-owners).
+    const owners = ctx.store.pageLinks('owner', group.doc.id, 0, 1000).map((l) => l.targetId);
+    const id = ownerId.toLowerCase();
+    const userOwners = owners.filter((o) => ctx.store.getObject(o)?.kind === 'user');
+    if (userOwners.length === 1 && userOwners[0] === id) throw graphErrors.lastOwner();
     if (!ctx.store.removeLink('owner', group.doc.id, ownerId, ctx.clock.now())) {
       throw graphErrors.resourceNotFound(ownerId);
     }

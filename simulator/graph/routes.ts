@@ -114,6 +114,8 @@ export const PERMISSIONS = {
   groupsUpdate: ['GroupMember.ReadWrite.All', 'Group.Create', 'Group.ReadWrite.All', ...DIR_WRITE],
   groupsDelete: ['Group.ReadWrite.All', ...DIR_WRITE],
   membersWrite: ['GroupMember.ReadWrite.All', 'Group.ReadWrite.All', ...DIR_WRITE],
+  /** group-post-owners, group-delete-owners: Group.ReadWrite.All least privileged. */
+  ownersWrite: ['Group.ReadWrite.All', ...DIR_WRITE],
   /** domain list/get: Domain.Read.All least privileged; Domain.ReadWrite.All, Directory.Read.All. */
   domainsRead: DOMAIN_READ,
   /** directoryAudit list: AuditLog.Read.All (the reference page's least privileged). */
@@ -358,6 +360,7 @@ function linksRoute(
   [third, fourth, extra]: readonly (PathSegment | undefined)[],
 ): Route {
   const read = PERMISSIONS.groupsRead;
+  const write = rel === 'member' ? PERMISSIONS.membersWrite : PERMISSIONS.ownersWrite;
   if (extra !== undefined) throw graphErrors.segmentNotFound(extra.raw);
   if (third === undefined) {
     return { GET: { permission: read, run: (ctx) => listMembers(ctx, key, rel), cost: 3 } };
@@ -367,12 +370,12 @@ function linksRoute(
   }
   if (third.name === '$ref' && fourth === undefined) {
     const add = rel === 'member' ? addMember : addOwner;
-    return { POST: { permission: PERMISSIONS.membersWrite, run: (ctx) => add(ctx, key) } };
+    return { POST: { permission: write, run: (ctx) => add(ctx, key) } };
   }
   if (fourth?.name === '$ref' && GUID.test(third.name)) {
     const remove = rel === 'member' ? removeMember : removeOwner;
     return {
-      DELETE: { permission: PERMISSIONS.membersWrite, run: (ctx) => remove(ctx, key, third.name) },
+      DELETE: { permission: write, run: (ctx) => remove(ctx, key, third.name) },
     };
   }
   if (third.name.toLowerCase().startsWith('microsoft.graph.')) {
