@@ -27,8 +27,10 @@
  *     status: 429
  *     retryAfterSeconds: 30
  *     when: { probability: 0.2 }
- *   - kind: latency
- *     ms: 200
+ *   - kind: latency                # 150 ms + 1 ms per object returned (latency.ts)
+ *     ms: 150
+ *     perObjectMs: 1
+ *     jitterMs: 20
  *   - kind: replication-lag        # new objects 404 on read/reference for 5 s
  *     ms: 5000
  * ```
@@ -133,6 +135,7 @@ export const FaultRuleSchema = Type.Union([
     {
       kind: Type.Literal('latency'),
       ms: Type.Integer({ minimum: 0, maximum: 600_000 }),
+      perObjectMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
       jitterMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
       ...common,
     },
@@ -242,6 +245,8 @@ export interface FaultDecision {
   /** Answer page N with a nextLink to page N again. */
   readonly repeatPage?: boolean;
   readonly latencyMs?: number;
+  /** Added latency per object the response returns (simulator/latency.ts). */
+  readonly latencyPerObjectMs?: number;
 }
 
 export interface FaultEngine {
@@ -362,7 +367,13 @@ export function createFaultEngine(plan: FaultPlan | undefined): FaultEngine {
             break;
           case 'latency': {
             const jitter = rule.jitterMs === undefined ? 0 : active.random.int(0, rule.jitterMs);
-            decision = { ...decision, latencyMs: (decision.latencyMs ?? 0) + rule.ms + jitter };
+            decision = {
+              ...decision,
+              latencyMs: (decision.latencyMs ?? 0) + rule.ms + jitter,
+              ...(rule.perObjectMs === undefined
+                ? {}
+                : { latencyPerObjectMs: (decision.latencyPerObjectMs ?? 0) + rule.perObjectMs }),
+            };
             break;
           }
         }

@@ -4,7 +4,7 @@
  *
  *   authenticate (top level) -> resolve the OData route -> fault plan decision
  *   -> throttling buckets -> route permission -> handler -> lost-response / repeated page
- *   -> latency
+ *   -> latency (fault plan and latency model, latency.ts)
  *
  * All Graph failures leave as Graph's error body with `request-id` and `client-request-id`.
  * Every request and every batch item gets one request-log entry carrying no secret (no body,
@@ -15,7 +15,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenService, Principal } from './access-token.js';
 import type { Clock } from './clock.js';
-import { GraphError, graphErrorBody, graphErrors } from './errors.js';
+import type { LatencyModel } from './latency.js';
+import { latencyDelayMs, objectsReturned } from './latency.js';
+import type { Random } from './random.js';
+import { graphErrors } from './errors.js';
 import type { FaultDecision, FaultEngine, FaultRequest } from './fault-plan.js';
 import { runBatch } from './graph/batch.js';
 import type { DirectoryRules, GraphContext } from './graph/context.js';
@@ -28,10 +31,18 @@ import { header, readBody, writeResponse } from './http.js';
 import type { TenantStore } from './store.js';
 import type { Throttle } from './throttle.js';
 import { resourceUnitCost } from './throttle.js';
-import type { IdentityEndpointContext, TokenOutcome } from './token-endpoint.js';
-import { jsonWebKeySet, openIdConfiguration, tokenRequest } from './token-endpoint.js';
+import type { IdentityEndpointContext } from './token-endpoint.js';
 import type { ManagedIdentityEndpointContext } from './managed-identity.js';
-import { MANAGED_IDENTITY_PATH, managedIdentityTokenRequest } from './managed-identity.js';
+import {
+  errorResponse,
+  firstHeader,
+  graphPath,
+  identityRoute,
+  injectedClientError,
+  isRecord,
+  loggablePath,
+  toGraphError,
+} from './router-parts.js';
 
 export interface RequestLogEntry {
   /** ISO 8601 time (of the simulator's clock) the response was sent. */
@@ -92,18 +103,45 @@ export interface RouterContext {
   readonly deltaTokenLifetimeMs: number;
   readonly recycleBinRetentionMs: number;
   readonly log: (entry: RequestLogEntry) => void;
+  /** Delays every Graph answer (latency.ts); undefined: answers leave at once. */
+  readonly latency?: { readonly model: LatencyModel; readonly random: Random };
 }
 
 interface GraphOutcome {
   readonly response: SimResponse;
   readonly lost?: 'gateway-timeout' | 'reset';
   readonly latencyMs: number;
+  readonly latencyPerObjectMs?: number;
   readonly faults: readonly string[];
+}
+
+function latencyOf(decision: FaultDecision): { latencyMs: number; latencyPerObjectMs?: number } {
+  return {
+    latencyMs: decision.latencyMs ?? 0,
+    ...(decision.latencyPerObjectMs === undefined
+      ? {}
+      : { latencyPerObjectMs: decision.latencyPerObjectMs }),
+  };
+}
+
+/**
+ * How long a Graph answer waits before it leaves: the fault plan's latency rules and the
+ * simulator's latency model (latency.ts), both per object returned where they say so.
+ */
+function responseDelayMs(ctx: RouterContext, outcome: GraphOutcome | undefined): number {
+  if (outcome === undefined) return 0;
+  const perObject = outcome.latencyPerObjectMs ?? 0;
+  const needObjects = perObject > 0 || (ctx.latency?.model.perObjectMs ?? 0) > 0;
+  const objects = needObjects ? objectsReturned(outcome.response.body) : 0;
+  let ms = outcome.latencyMs + perObject * objects;
+  if (ctx.latency !== undefined) {
+    ms += latencyDelayMs(ctx.latency.model, objects, ctx.latency.random);
+  }
+  return Math.round(ms);
 }
 
 const GRAPH_JSON =
   'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
-const SAFE_QUERY_PARAMETERS = new Set(['client-request-id', 'api-version']);
 const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
 const TENANT_SIZE_REFRESH_MS = 10_000;
@@ -171,7 +209,7 @@ async function handle(
     outcome = await dispatch(ctx, state, request);
   }
 
-  const latency = outcome.graphOutcome?.latencyMs ?? 0;
+  const latency = responseDelayMs(ctx, outcome.graphOutcome);
   if (latency > 0) await ctx.clock.sleep(latency);
 
   const lost = outcome.graphOutcome?.lost;
@@ -257,7 +295,7 @@ async function dispatch(
         response: pre,
         clientId: authenticated.appId,
         graph: true,
-        graphOutcome: { response: pre, latencyMs: decision.latencyMs ?? 0, faults: decision.fired },
+        graphOutcome: { response: pre, ...latencyOf(decision), faults: decision.fired },
       };
     }
     let response: SimResponse;
@@ -330,7 +368,7 @@ async function dispatch(
       graphOutcome: {
         response: finalResponse,
         ...(lost === undefined ? {} : { lost }),
-        latencyMs: decision.latencyMs ?? 0,
+        ...latencyOf(decision),
         faults: decision.fired,
       },
     };
@@ -365,11 +403,7 @@ async function executeGraph(
     decision = ctx.faults.decide(info);
     const pre = preHandlerFault(ctx, decision, req);
     if (pre !== undefined)
-      return finish(
-        ctx,
-        { response: pre, latencyMs: decision.latencyMs ?? 0, faults: decision.fired },
-        req,
-      );
+      return finish(ctx, { response: pre, ...latencyOf(decision), faults: decision.fired }, req);
 
     const write = WRITES.has(req.method);
     let throttleHeaders: Readonly<Record<string, string>> = {};
@@ -436,7 +470,7 @@ async function executeGraph(
       {
         response,
         ...(lost === undefined ? {} : { lost }),
-        latencyMs: decision.latencyMs ?? 0,
+        ...latencyOf(decision),
         faults: decision.fired,
       },
       req,
@@ -446,7 +480,7 @@ async function executeGraph(
       ctx,
       {
         response: errorResponse(toGraphError(error), req.requestId, req.clientRequestId, ctx.clock),
-        latencyMs: decision.latencyMs ?? 0,
+        ...latencyOf(decision),
         faults: decision.fired,
       },
       req,
@@ -488,25 +522,6 @@ function preHandlerFault(
   return errorResponse(error, req.requestId, req.clientRequestId, ctx.clock);
 }
 
-/** A 4xx a fault plan asks for, with the body Graph sends for that status. */
-function injectedClientError(status: number, req: SimRequest): GraphError {
-  switch (status) {
-    case 401:
-      return graphErrors.invalidToken('Lifetime validation failed, the token is expired.');
-    case 403:
-      // e.g. consent revoked mid-run (catalogue G10)
-      return graphErrors.insufficientPrivileges();
-    case 404:
-      return graphErrors.resourceNotFound(graphPath(req.url));
-    default:
-      return new GraphError(
-        status,
-        'BadRequest',
-        'Injected by the entrasync simulator fault plan.',
-      );
-  }
-}
-
 function faultRequest(
   req: SimRequest,
   path: string,
@@ -520,13 +535,6 @@ function faultRequest(
     inner,
     page: pageNumberOf(req.url),
   };
-}
-
-/** The path after `/v1.0`, percent-decoding left to the OData parser. */
-function graphPath(url: URL): string {
-  const index = url.pathname.indexOf('/v1.0');
-  const path = index === -1 ? url.pathname : url.pathname.slice(index + '/v1.0'.length);
-  return path === '' ? '/' : path.replace(/\/+$/, '') || '/';
 }
 
 function tenantUsers(ctx: RouterContext, state: RouterState): number {
@@ -543,68 +551,4 @@ function housekeeping(ctx: RouterContext, state: RouterState): void {
   if (now - state.lastHousekeeping < HOUSEKEEPING_INTERVAL_MS) return;
   state.lastHousekeeping = now;
   ctx.store.expire(now - ctx.recycleBinRetentionMs, now - ctx.deltaTokenLifetimeMs);
-}
-
-async function identityRoute(
-  ctx: RouterContext,
-  req: SimRequest,
-  parts: readonly string[],
-): Promise<TokenOutcome | undefined> {
-  const [tenant, a, b, c, extra] = parts;
-  if (ctx.managedIdentity !== undefined && req.url.pathname === MANAGED_IDENTITY_PATH) {
-    return managedIdentityTokenRequest(req, ctx.managedIdentity);
-  }
-  if (tenant === undefined || extra !== undefined) return undefined;
-  if (a === 'v2.0' && b === '.well-known' && c === 'openid-configuration') {
-    return { response: openIdConfiguration(tenant, req, ctx.identity) };
-  }
-  if (a === 'oauth2' && b === 'v2.0' && c === 'token') {
-    return tokenRequest(tenant, req, ctx.identity);
-  }
-  if (a === 'discovery' && b === 'v2.0' && c === 'keys') {
-    return { response: jsonWebKeySet(tenant, req, ctx.identity) };
-  }
-  return undefined;
-}
-
-function toGraphError(error: unknown): GraphError {
-  if (error instanceof GraphError) return error;
-  // A simulator bug: report it as Graph reports its own internal failures, and say where.
-  console.error('entrasync simulator: unexpected error', error);
-  return new GraphError(
-    500,
-    'UnknownError',
-    'The entrasync simulator failed to handle the request.',
-  );
-}
-
-function errorResponse(
-  error: GraphError,
-  requestId: string,
-  clientRequestId: string,
-  clock: Clock,
-): SimResponse {
-  return {
-    status: error.status,
-    headers: { ...error.headers, 'Content-Type': 'application/json' },
-    body: graphErrorBody(error, requestId, clientRequestId, new Date(clock.now())),
-  };
-}
-
-function loggablePath(url: URL): string {
-  const params = [...url.searchParams].map(([name, value]) =>
-    name.startsWith('$') || SAFE_QUERY_PARAMETERS.has(name)
-      ? `${name}=${value}`
-      : `${name}=redacted`,
-  );
-  return params.length === 0 ? url.pathname : `${url.pathname}?${params.join('&')}`;
-}
-
-function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
