@@ -30,6 +30,7 @@ import type { TargetReader } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
 import { compareText } from '../../engine/pipeline/compare.js';
 import { flatten, selectFor } from './attributes.js';
+import { readAllBatched } from './read-batched.js';
 import type { GraphTransport } from './transport.js';
 import { graphErrorOf } from './transport.js';
 
@@ -66,33 +67,56 @@ export function createEntraReader(
     async read(request: TenantReadRequest): Promise<EntraTenantState> {
       // Sorted (code-unit order): attributes then come in the canonical key order digests use.
       const paths = [...new Set(request.userAttributes)].sort(compareText);
-      const users = await readUsers(transport, paths, request, '/users');
-      const privileged = options.privileged === false ? undefined : await readPrivileged(transport);
-      const protectedByTenant = await readRestrictedUnitMembers(transport);
-      const state: EntraTenantState = {
-        users,
-        ...(privileged === undefined ? {} : { privileged }),
-        ...(protectedByTenant === undefined ? {} : { protectedByTenant }),
-        ...(request.groupPrefix === undefined
-          ? {}
-          : { groups: await readManagedGroups(transport, request.groupPrefix) }),
-        ...(request.licenses ? { skus: await readSubscribedSkus(transport) } : {}),
-        ...(request.domains ? { domains: await readDomains(transport) } : {}),
-        ...(request.deletedUsers
-          ? {
-              deletedUsers: await readUsers(
+      // Every collection is read side by side (issue 24); each read keeps its own G8 checks,
+      // and the first failure in this order is the read's failure, whichever came first.
+      const [users, privileged, protectedByTenant, groups, skus, domains, deletedUsers] =
+        await allInOrder([
+          readUsers(transport, paths, request, '/users'),
+          options.privileged === false ? undefined : readPrivileged(transport),
+          readRestrictedUnitMembers(transport),
+          request.groupPrefix === undefined
+            ? undefined
+            : readManagedGroups(transport, request.groupPrefix),
+          request.licenses ? readSubscribedSkus(transport) : undefined,
+          request.domains ? readDomains(transport) : undefined,
+          request.deletedUsers
+            ? readUsers(
                 transport,
                 paths,
                 { ...request, manager: false, signInSessions: false },
                 '/directory/deletedItems/microsoft.graph.user',
-              ),
-            }
-          : {}),
+              )
+            : undefined,
+        ] as const);
+      const state: EntraTenantState = {
+        users,
+        ...(privileged === undefined ? {} : { privileged }),
+        ...(protectedByTenant === undefined ? {} : { protectedByTenant }),
+        ...(groups === undefined ? {} : { groups }),
+        ...(skus === undefined ? {} : { skus }),
+        ...(domains === undefined ? {} : { domains }),
+        ...(deletedUsers === undefined ? {} : { deletedUsers }),
         clock: readClock(transport),
       };
       options.onRead?.(state);
       return state;
     },
+  };
+}
+
+/**
+ * Waits for every read and returns their values in order; if any failed, throws the failure of
+ * the first failed one in the list (not the first to fail in time), so errors do not depend on
+ * which answer came back first.
+ */
+async function allInOrder<T extends readonly unknown[]>(
+  reads: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(reads);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
   };
 }
 
@@ -444,26 +468,34 @@ export async function readManagedGroups(
     `/groups?$filter=startsWith(uniqueName,'${encodeURIComponent(literal)}')&$select=${MANAGED_GROUP_SELECT}&$top=${PAGE_SIZE}`,
     'groups',
   );
-  const out: TenantGroup[] = [];
-  for (const g of groups) {
-    const id = String(g['id']);
+  // The filter asked for the prefix; a group without it is not ours whatever Graph answered.
+  const ours = groups.flatMap((g) => {
     const uniqueName = g['uniqueName'];
-    // The filter asked for the prefix; a group without it is not ours whatever Graph answered.
-    if (typeof uniqueName !== 'string' || !uniqueName.startsWith(prefix)) continue;
-    const members = await readAll(
-      transport,
-      `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
-      `members of group ${String(g['displayName'] ?? id)}`,
+    return typeof uniqueName === 'string' && uniqueName.startsWith(prefix)
+      ? [{ g, uniqueName, id: String(g['id']) }]
+      : [];
+  });
+  // Members 20 groups to a $batch, several batches in flight (read-batched.ts, issue 24).
+  const members = await readAllBatched(
+    transport,
+    ours.map(({ g, id }) => ({
+      key: id,
+      first: `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
+      what: `members of group ${String(g['displayName'] ?? id)}`,
+    })),
+    { restarts: READ_RESTARTS },
+  );
+  return ours.map(({ g, uniqueName, id }) => {
+    const read = members.get(id);
+    if (read === undefined) {
+      throw new TenantReadError(`members of group ${uniqueName} were not read; no plan is made`);
+    }
+    return toTenantGroup(
+      g,
+      uniqueName,
+      read.map((m) => String(m['id'])),
     );
-    out.push(
-      toTenantGroup(
-        g,
-        uniqueName,
-        members.map((m) => String(m['id'])),
-      ),
-    );
-  }
-  return out;
+  });
 }
 
 /** The `$select` of a managed group's own properties (full reads and groups delta alike). */
