@@ -19,27 +19,21 @@ import type {
   PrivilegedAccount,
   TenantGroup,
   TenantDomains,
-  TenantLicense,
   TenantReadRequest,
   TenantSku,
   TenantClock,
   TenantState,
-  TenantUser,
 } from '../../engine/model/tenant.js';
 import type { TargetReader } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
 import { compareText } from '../../engine/pipeline/compare.js';
-import { flatten, selectFor } from './attributes.js';
 import { readAllBatched } from './read-batched.js';
+import { ForbiddenRead, PAGE_SIZE, READ_RESTARTS, readAll } from './read-paged.js';
+import type { UsersReadOptions } from './read-users.js';
+import { readUsers } from './read-users.js';
 import type { GraphTransport } from './transport.js';
-import { graphErrorOf } from './transport.js';
 
-export const PAGE_SIZE = 999;
-
-interface GraphPage {
-  value?: Record<string, unknown>[];
-  '@odata.nextLink'?: string;
-}
+export { PAGE_SIZE, READ_RESTARTS, readAll } from './read-paged.js';
 
 /** The entra reader's state: the engine's TenantState plus what only this connector reads. */
 export interface EntraTenantState extends TenantState {
@@ -50,6 +44,8 @@ export interface EntraTenantState extends TenantState {
 export interface EntraReaderOptions {
   /** Read privileged accounts (roles, PIM, role-assignable groups). Default true. */
   readonly privileged?: boolean;
+  /** How `/users` is sharded (read-users.ts) and a note of how each read went. */
+  readonly users?: UsersReadOptions;
   /** Called with each completed read (the writer learns the protected objects from it). */
   readonly onRead?: (state: EntraTenantState) => void;
 }
@@ -71,7 +67,7 @@ export function createEntraReader(
       // and the first failure in this order is the read's failure, whichever came first.
       const [users, privileged, protectedByTenant, groups, skus, domains, deletedUsers] =
         await allInOrder([
-          readUsers(transport, paths, request, '/users'),
+          readUsers(transport, paths, request, '/users', options.users),
           options.privileged === false ? undefined : readPrivileged(transport),
           readRestrictedUnitMembers(transport),
           request.groupPrefix === undefined
@@ -129,157 +125,6 @@ export function readClock(transport: GraphTransport): TenantClock {
   return reading === undefined
     ? { status: 'unknown', reason: "no Date header in Microsoft Graph's answers" }
     : { status: 'read', serverTime: reading.serverTime, localTime: reading.localTime };
-}
-
-/**
- * Users of a collection (`/users` or the recycle bin) with the selected attributes, and on
- * request their license assignments (one `licenseAssignmentStates` entry per SKU and path, so
- * direct and group-inherited assignments are told apart) and manager id, in the same pages.
- */
-async function readUsers(
-  transport: GraphTransport,
-  paths: readonly string[],
-  request: TenantReadRequest,
-  collection: string,
-): Promise<TenantUser[]> {
-  const select = [
-    ...selectFor(paths),
-    ...(request.licenses ? ['assignedLicenses', 'licenseAssignmentStates'] : []),
-    ...(request.signInSessions ? ['signInSessionsValidFromDateTime'] : []),
-  ].join(',');
-  const expand = request.manager ? '&$expand=manager($select=id)' : '';
-  const users: TenantUser[] = [];
-  for (const raw of await readAll(
-    transport,
-    `${collection}?$select=${select}${expand}&$top=${PAGE_SIZE}`,
-    collection === '/users' ? 'users' : 'deleted users',
-  )) {
-    const id = raw['id'];
-    const upn = raw['userPrincipalName'];
-    if (typeof id !== 'string' || typeof upn !== 'string') {
-      throw new TenantReadError(`reading ${collection}: a user without id or userPrincipalName`);
-    }
-    const manager = raw['manager'] as { id?: unknown } | null | undefined;
-    const sessions = raw['signInSessionsValidFromDateTime'];
-    users.push({
-      id,
-      userPrincipalName: upn,
-      attributes: flatten(raw, paths),
-      ...(request.licenses ? { licenses: licensesOf(raw) } : {}),
-      ...(typeof manager?.id === 'string' ? { managerId: manager.id } : {}),
-      ...(request.signInSessions && typeof sessions === 'string'
-        ? { signInSessionsValidFromDateTime: sessions }
-        : {}),
-    });
-  }
-  return users;
-}
-
-function licensesOf(raw: Record<string, unknown>): TenantLicense[] {
-  const states = raw['licenseAssignmentStates'];
-  const entries = Array.isArray(states)
-    ? (states as Record<string, unknown>[])
-    : Array.isArray(raw['assignedLicenses'])
-      ? (raw['assignedLicenses'] as Record<string, unknown>[])
-      : [];
-  return entries.flatMap((e) => {
-    const skuId = e['skuId'];
-    // A group assignment Entra could not carry out (no seats: state `Error`) is not held.
-    if (typeof skuId !== 'string' || e['state'] === 'Error') return [];
-    const disabled = Array.isArray(e['disabledPlans']) ? (e['disabledPlans'] as unknown[]) : [];
-    const via = e['assignedByGroup'];
-    return [
-      {
-        skuId,
-        disabledPlans: disabled.filter((p): p is string => typeof p === 'string'),
-        ...(typeof via === 'string' && via !== '' ? { viaGroup: via } : {}),
-      },
-    ];
-  });
-}
-
-class ForbiddenRead extends Error {}
-
-/**
- * Every item of a paged collection, or TenantReadError. `forbiddenOk`: a 403 throws
- * ForbiddenRead instead (the caller decides what a missing permission means).
- *
- * A pass that breaks off part-way (a page that still fails after the transport's retries, a
- * 5xx, a page without items, or a nextLink seen before) is thrown away whole and the collection is read again
- * from its first page, at most READ_RESTARTS times: only a pass that reached the last page
- * cleanly is trusted (G8), and a single glitch on page 7 costs one re-read, not the run. A
- * refusal that a re-read cannot change (400, 403, 404) fails at once.
- */
-export async function readAll(
-  transport: GraphTransport,
-  first: string,
-  what: string,
-  forbiddenOk = false,
-): Promise<Record<string, unknown>[]> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await readAllOnce(transport, first, what, forbiddenOk);
-    } catch (err) {
-      if (!(err instanceof PartialRead)) throw err;
-      if (attempt >= READ_RESTARTS) {
-        throw new TenantReadError(
-          `${err.message} (read ${attempt + 1} times from the first page); no plan is made from a partial tenant`,
-          err.cause === undefined ? {} : { cause: err.cause },
-        );
-      }
-    }
-  }
-}
-
-/** How often a collection whose read broke off part-way is read again from its first page. */
-export const READ_RESTARTS = 2;
-
-/** A pass over a collection that broke off part-way: another pass may succeed. */
-class PartialRead extends Error {}
-
-async function readAllOnce(
-  transport: GraphTransport,
-  first: string,
-  what: string,
-  forbiddenOk: boolean,
-): Promise<Record<string, unknown>[]> {
-  let url: string | undefined = first;
-  const seen = new Set<string>();
-  const items: Record<string, unknown>[] = [];
-  let page = 0;
-  while (url !== undefined) {
-    page++;
-    let response;
-    try {
-      response = await transport.get(url);
-    } catch (err) {
-      throw new PartialRead(
-        `reading ${what} failed on page ${page} (${err instanceof Error ? err.message : String(err)})`,
-        { cause: err },
-      );
-    }
-    if (response.status === 403 && forbiddenOk) throw new ForbiddenRead(what);
-    if (response.status !== 200) {
-      const graph = graphErrorOf(response.body);
-      const cause = `reading ${what} failed on page ${page} (${response.status} ${graph.code ?? ''}: ${graph.message ?? ''})`;
-      if (response.status >= 500) throw new PartialRead(cause);
-      throw new TenantReadError(`${cause}; no plan is made from a partial tenant`);
-    }
-    const body = response.body as GraphPage | undefined;
-    if (!body || !Array.isArray(body.value)) {
-      throw new PartialRead(`reading ${what}: page ${page} has no "value" array`);
-    }
-    items.push(...body.value);
-    const next: string | undefined = body['@odata.nextLink'];
-    if (next !== undefined) {
-      if (seen.has(next) || next === url) {
-        throw new PartialRead(`reading ${what}: @odata.nextLink repeats on page ${page}`);
-      }
-      seen.add(next);
-    }
-    url = next;
-  }
-  return items;
 }
 
 /**
