@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { TenantReadError } from '../../engine/errors.js';
 import type { FaultPlan } from '../../simulator/index.js';
 import { readAllBatched, relativeToVersion } from './read-batched.js';
-import { READ_RESTARTS } from './read-tenant.js';
+import { createEntraReader, READ_RESTARTS } from './read-tenant.js';
 import type { Harness } from './test-helpers.js';
 import { harness, MARKER } from './test-helpers.js';
 
@@ -155,6 +155,27 @@ describe('members through $batch', () => {
     // No member read outside a batch.
     expect(log.filter((e) => /\/members/.test(e.path) && e.batch !== true)).toEqual([]);
     expect(groups).toHaveLength(GROUPS);
+  });
+
+  it('B1: the sequential read (the benchmark comparison) reads the same tenant, one group at a time', async () => {
+    const { h } = await setUp();
+    const request = { userAttributes: ['employeeId', MARKER], groupPrefix: 'entrasync-' };
+    const parallel = await h.target.reader.read(request);
+    const before = h.sim.requestLog.length;
+    const sequential = await createEntraReader(h.target.transport, { sequential: true }).read(
+      request,
+    );
+    const log = h.sim.requestLog.slice(before);
+    expect(log.filter((e) => e.path === '/v1.0/$batch')).toEqual([]);
+    expect(log.filter((e) => /\/members/.test(e.path))).toHaveLength(GROUPS);
+    const byId = (state: typeof parallel) =>
+      (state.groups ?? [])
+        .map((g) => ({ id: g.id, members: [...g.memberIds].sort() }))
+        .sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(sequential)).toEqual(byId(parallel));
+    expect(sequential.users.map((u) => u.id).sort()).toEqual(
+      parallel.users.map((u) => u.id).sort(),
+    );
   });
 
   it('relativeToVersion makes a nextLink a batch item URL', () => {

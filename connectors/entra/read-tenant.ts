@@ -22,6 +22,7 @@ import type {
   TenantReadRequest,
   TenantSku,
   TenantClock,
+  TenantUser,
   TenantState,
 } from '../../engine/model/tenant.js';
 import type { TargetReader } from '../../engine/ports.js';
@@ -44,6 +45,11 @@ export interface EntraTenantState extends TenantState {
 export interface EntraReaderOptions {
   /** Read privileged accounts (roles, PIM, role-assignable groups). Default true. */
   readonly privileged?: boolean;
+  /**
+   * One collection after another, each group's members in its own requests, `/users` in one
+   * pass: the read as it was before issue 24, kept for the benchmarks' comparison.
+   */
+  readonly sequential?: boolean;
   /** How `/users` is sharded (read-users.ts) and a note of how each read went. */
   readonly users?: UsersReadOptions;
   /** Called with each completed read (the writer learns the protected objects from it). */
@@ -65,16 +71,21 @@ export function createEntraReader(
       const paths = [...new Set(request.userAttributes)].sort(compareText);
       // Every collection is read side by side (issue 24); each read keeps its own G8 checks,
       // and the first failure in this order is the read's failure, whichever came first.
-      const [users, privileged, protectedByTenant, groups, skus, domains, deletedUsers] =
-        await allInOrder([
-          readUsers(transport, paths, request, '/users', options.users),
-          options.privileged === false ? undefined : readPrivileged(transport),
-          readRestrictedUnitMembers(transport),
+      const reads = [
+        () =>
+          readUsers(transport, paths, request, '/users', {
+            ...options.users,
+            ...(options.sequential ? { shardFrom: Infinity } : {}),
+          }),
+        () => (options.privileged === false ? undefined : readPrivileged(transport)),
+        () => readRestrictedUnitMembers(transport),
+        () =>
           request.groupPrefix === undefined
             ? undefined
-            : readManagedGroups(transport, request.groupPrefix),
-          request.licenses ? readSubscribedSkus(transport) : undefined,
-          request.domains ? readDomains(transport) : undefined,
+            : readManagedGroups(transport, request.groupPrefix, options.sequential === true),
+        () => (request.licenses ? readSubscribedSkus(transport) : undefined),
+        () => (request.domains ? readDomains(transport) : undefined),
+        () =>
           request.deletedUsers
             ? readUsers(
                 transport,
@@ -83,7 +94,11 @@ export function createEntraReader(
                 '/directory/deletedItems/microsoft.graph.user',
               )
             : undefined,
-        ] as const);
+      ] as const;
+      const [users, privileged, protectedByTenant, groups, skus, domains, deletedUsers] =
+        options.sequential
+          ? await oneByOne(reads)
+          : await allInOrder(reads.map((read) => read()) as unknown as ReadResults);
       const state: EntraTenantState = {
         users,
         ...(privileged === undefined ? {} : { privileged }),
@@ -98,6 +113,25 @@ export function createEntraReader(
       return state;
     },
   };
+}
+
+type ReadResults = [
+  Promise<TenantUser[]>,
+  Promise<PrivilegedAccount[] | undefined> | undefined,
+  Promise<string[] | undefined>,
+  Promise<TenantGroup[]> | undefined,
+  Promise<TenantSku[]> | undefined,
+  Promise<TenantDomains> | undefined,
+  Promise<TenantUser[]> | undefined,
+];
+
+/** The reads one after another, in order (EntraReaderOptions.sequential). */
+async function oneByOne(
+  reads: readonly (() => unknown)[],
+): Promise<{ -readonly [K in keyof ReadResults]: Awaited<ReadResults[K]> }> {
+  const out: unknown[] = [];
+  for (const read of reads) out.push(await read());
+  return out as { -readonly [K in keyof ReadResults]: Awaited<ReadResults[K]> };
 }
 
 /**
@@ -306,6 +340,7 @@ async function readRoleAssignableGroups(
 export async function readManagedGroups(
   transport: GraphTransport,
   prefix: string,
+  sequential = false,
 ): Promise<TenantGroup[]> {
   const literal = prefix.replace(/'/g, "''");
   const groups = await readAll(
@@ -320,16 +355,15 @@ export async function readManagedGroups(
       ? [{ g, uniqueName, id: String(g['id']) }]
       : [];
   });
+  const reads = ours.map(({ g, id }) => ({
+    key: id,
+    first: `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
+    what: `members of group ${String(g['displayName'] ?? id)}`,
+  }));
   // Members 20 groups to a $batch, several batches in flight (read-batched.ts, issue 24).
-  const members = await readAllBatched(
-    transport,
-    ours.map(({ g, id }) => ({
-      key: id,
-      first: `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
-      what: `members of group ${String(g['displayName'] ?? id)}`,
-    })),
-    { restarts: READ_RESTARTS },
-  );
+  const members = sequential
+    ? await readEach(transport, reads)
+    : await readAllBatched(transport, reads, { restarts: READ_RESTARTS });
   return ours.map(({ g, uniqueName, id }) => {
     const read = members.get(id);
     if (read === undefined) {
@@ -341,6 +375,16 @@ export async function readManagedGroups(
       read.map((m) => String(m['id'])),
     );
   });
+}
+
+/** Each read through readAll, one after another (the sequential read). */
+async function readEach(
+  transport: GraphTransport,
+  reads: readonly { key: string; first: string; what: string }[],
+): Promise<Map<string, Record<string, unknown>[]>> {
+  const out = new Map<string, Record<string, unknown>[]>();
+  for (const read of reads) out.set(read.key, await readAll(transport, read.first, read.what));
+  return out;
 }
 
 /** The `$select` of a managed group's own properties (full reads and groups delta alike). */

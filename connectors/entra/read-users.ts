@@ -47,6 +47,10 @@ async function readUsersSharded(
   const note = (value: UsersReadNote): void => options.onUsersRead?.(value);
   const onePass = (): Promise<Record<string, unknown>[]> =>
     readAll(transport, `/users?${query}`, 'users');
+  if (options.shardFrom === Infinity) {
+    note({ mode: 'one-pass', reason: 'sharding off' });
+    return onePass();
+  }
   const before = await countUsers(transport);
   if (before === undefined || before < (options.shardFrom ?? SHARD_MIN_USERS)) {
     note({ mode: 'one-pass', reason: before === undefined ? 'no $count' : 'small tenant' });
