@@ -150,7 +150,12 @@ interface Served {
 }
 
 export interface ServedStats {
+  /** HTTP requests (a `$batch` counts one, token requests too). */
+  readonly httpRequests: number;
+  /** Graph requests (each item of a `$batch` counts one). */
   readonly graphRequests: number;
+  /** CPU time of the simulator process since the mark, ms. */
+  readonly cpuMs: number;
   readonly throttled: number;
   /** Time the simulator's clock moved (virtual clock: the latency the answers were given). */
   readonly clockMs: number;
@@ -178,14 +183,19 @@ async function serve(dir: string, latency: string, clockKind: string): Promise<v
   process.stdout.write(JSON.stringify(served) + '\n');
   let before = { ...sim.counters };
   let clockAt = clock.now();
+  let cpuAt = process.cpuUsage();
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'mark') {
       before = { ...sim.counters };
       clockAt = clock.now();
+      cpuAt = process.cpuUsage();
       process.stdout.write('{}\n');
     } else if (line === 'stats') {
+      const cpu = process.cpuUsage(cpuAt);
       const stats: ServedStats = {
+        httpRequests: sim.counters.requests - before.requests,
         graphRequests: sim.counters.graphRequests - before.graphRequests,
+        cpuMs: (cpu.user + cpu.system) / 1000,
         throttled: sim.counters.throttled - before.throttled,
         clockMs: clock.now() - clockAt,
         maxRSS: process.resourceUsage().maxRSS,
@@ -263,6 +273,8 @@ export interface PlanFigures {
   readonly tenantReadMs: number;
   readonly sourcesMs: number;
   readonly maxRSS: number;
+  /** CPU time of the plan process (user + system), ms. */
+  readonly cpuMs: number;
   readonly changes: number;
   readonly users: number;
   readonly groups: number;
@@ -306,6 +318,7 @@ async function planChild(configPath: string, mode: string): Promise<void> {
       tenantReadMs,
       sourcesMs,
       maxRSS: process.resourceUsage().maxRSS,
+      cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       changes: plan.changes.length,
       users: tenant.users.length,
       groups: tenant.groups?.length ?? 0,

@@ -12,7 +12,7 @@
  * of disk in the temporary directory).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlanFigures, Prepared, ServedStats } from './latency-workload.js';
 import { externalConfig, runPlan, runPrepare, startServer } from './latency-workload.js';
@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     'groups',
     'plan s',
     'tenant read s',
-    'requests',
+    'HTTP/Graph requests',
+    'CPU s plan/sim',
     '429s',
     'plan peak RSS MB',
     'simulator RSS MB',
@@ -72,7 +73,8 @@ async function main(): Promise<void> {
       String(s.prepared.groups),
       (s.plan.ms / 1000).toFixed(1),
       (s.plan.tenantReadMs / 1000).toFixed(1),
-      String(s.served.graphRequests),
+      `${s.served.httpRequests}/${s.served.graphRequests}`,
+      `${(s.plan.cpuMs / 1000).toFixed(1)}/${(s.served.cpuMs / 1000).toFixed(1)}`,
       String(s.served.throttled),
       (s.plan.maxRSS / 1024).toFixed(0),
       (s.served.maxRSS / 1024).toFixed(0),
@@ -93,6 +95,9 @@ async function main(): Promise<void> {
   for (const r of all) {
     process.stdout.write(`  ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ')}\n`);
   }
+  process.stdout.write(
+    `\n  machine: ${String(cpus().length)} cores, load average ${loadavg()[0]?.toFixed(1) ?? '?'} at the end (shared: wall figures are noisy)`,
+  );
   process.stdout.write(
     '\n  growth = (time or peak RSS ratio) / (people ratio) against the previous stage; 1.00 is linear\n',
   );

@@ -17,7 +17,7 @@
  * so peak RSS is the plan's own. 429s are those the simulator sent.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_LATENCY, formatLatencyModel, parseLatencyModel } from '../simulator/index.js';
 import type { PlanFigures, ServedStats } from './latency-workload.js';
@@ -67,8 +67,9 @@ function row(run: Run): string[] {
     run.label,
     s(run.plan.ms + run.addedMs),
     s(run.plan.tenantReadMs + run.addedMs),
-    String(run.served.graphRequests),
+    `${run.served.httpRequests}/${run.served.graphRequests}`,
     String(run.served.throttled),
+    `${s(run.plan.cpuMs)}/${s(run.served.cpuMs)}`,
     (run.plan.maxRSS / 1024).toFixed(0),
     run.plan.usersRead?.mode ?? '-',
     `${run.plan.users}/${run.plan.groups}`,
@@ -81,8 +82,9 @@ function table(rows: readonly (readonly string[])[]): void {
     'run',
     'plan s',
     'tenant read s',
-    'Graph requests',
+    'HTTP/Graph requests',
     '429s',
+    'CPU s plan/simulator',
     'peak RSS MB',
     'users read',
     'users/groups',
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `workload: ${PEOPLE} people, ${prepared.rows} HR rows, ${prepared.groups} managed groups (${prepared.memberships} memberships); prepared in ${(prepared.prepareMs / 1000).toFixed(1)} s\n` +
         `latency model: ${formatLatencyModel(model)} (default ${formatLatencyModel(BENCH_LATENCY)}; a 999-user page ≈ ${((model.baseMs + 999 * model.perObjectMs) / 1000).toFixed(2)} s)\n` +
-        `machine: ${String((await import('node:os')).cpus().length)} cores, shared; figures are noisy\n\n`,
+        `machine: ${String(cpus().length)} cores, load average ${loadavg()[0]?.toFixed(1) ?? '?'} at the start (shared: wall figures are noisy, CPU times less so)\n\n`,
     );
     const runs: Run[] = [];
     runs.push(await measure(dir, `parallel, latency ${LATENCY}`, LATENCY, 'parallel', 'wall'));

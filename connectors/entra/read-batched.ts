@@ -26,7 +26,7 @@ import { DEFAULT_MAX_THROTTLED_ATTEMPTS, TransportError, graphErrorOf } from './
 /** Graph's limit of requests in one `$batch`. */
 export const BATCH_SIZE = 20;
 /** Batches in flight at once, before any throttling signal. */
-export const DEFAULT_BATCHES_IN_FLIGHT = 6;
+export const DEFAULT_BATCHES_IN_FLIGHT = 10;
 /** Retries of an item after 503/504/401/no answer (as the transport's `readRetries`). */
 const OTHER_RETRIES = 5;
 

@@ -21,7 +21,7 @@ import type { GraphTransport } from './transport.js';
 /** Below this many users a tenant is read in one pass (sharding would save little). */
 export const SHARD_MIN_USERS = 5 * PAGE_SIZE;
 /** Shard reads in flight at once. */
-export const SHARDS_IN_FLIGHT = 12;
+export const SHARDS_IN_FLIGHT = 16;
 /** First characters of userPrincipalName, one shard each (Graph's startsWith ignores case). */
 export const SHARD_PREFIXES: readonly string[] = [...'abcdefghijklmnopqrstuvwxyz0123456789'];
 
