@@ -32,6 +32,8 @@ import { addOverrideOptions, overridesFrom, parseCount } from './overrides.js';
 import type { PlanCommandOptions, PlanFormat } from './commands/plan.js';
 import { runPlan } from './commands/plan.js';
 import { runSimulator, runSimulatorOutbox, runSimulatorSeed } from './commands/simulator.js';
+import type { LatencyModel } from '../simulator/index.js';
+import { parseLatencyModel } from '../simulator/index.js';
 import { runValidate } from './commands/validate.js';
 import type { ValidateFormat } from './commands/validate.js';
 import type { ExitCode } from './exit-codes.js';
@@ -238,9 +240,22 @@ export async function main(
       '--fault-plan <file>',
       'JSON or YAML fault plan (seeded, reproducible): see simulator/README.md',
     )
-    .action(async (opts: { state: string; seed?: string; port?: number; faultPlan?: string }) => {
-      await runSimulator(opts, output);
-    });
+    .option(
+      '--latency <model>',
+      'delay each Graph answer by base + per object returned + jitter, e.g. 150ms+1ms~20ms',
+      parseLatencyArgument,
+    )
+    .action(
+      async (opts: {
+        state: string;
+        seed?: string;
+        port?: number;
+        faultPlan?: string;
+        latency?: LatencyModel;
+      }) => {
+        await runSimulator(opts, output);
+      },
+    );
   simulator
     .command('seed')
     .description('fill a new simulated tenant with generated users, groups, licenses and an admin')
@@ -333,6 +348,14 @@ function packageVersion(): string {
     version?: string;
   };
   return pkg.version ?? 'unknown';
+}
+
+function parseLatencyArgument(value: string): LatencyModel {
+  try {
+    return parseLatencyModel(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function parsePort(value: string): number {

@@ -34,6 +34,7 @@ import {
 import type {
   AuthContext,
   Clock,
+  EntraReaderOptions,
   EntraTarget,
   EntraTargetOptions,
   GraphConnection,
@@ -69,6 +70,8 @@ export interface RuntimeOptions {
   readonly priority?: 'low' | 'normal';
   /** Told of each Graph request: the `--log-level debug` trace (cli/logging.ts). */
   readonly onGraphRequest?: GraphRequestObserver;
+  /** How the tenant is read (connectors/entra/read-tenant.ts); the benchmarks set it. */
+  readonly reader?: Omit<EntraReaderOptions, 'onRead'>;
 }
 
 export const DEFAULT_CONFIG_PATH = 'entrasync.yaml';
@@ -234,6 +237,7 @@ function entraTargetOptions(loaded: LoadedConfig, options: RuntimeOptions): Entr
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.priority ? { priority: options.priority } : {}),
     ...(options.onGraphRequest ? { onGraphRequest: options.onGraphRequest } : {}),
+    ...(options.reader ? { reader: options.reader } : {}),
     ...(target.writes?.perSecond === undefined ? {} : { writesPerSecond: target.writes.perSecond }),
     ...(target.writes?.concurrency === undefined ? {} : { concurrency: target.writes.concurrency }),
   };

@@ -27,8 +27,10 @@
  *     status: 429
  *     retryAfterSeconds: 30
  *     when: { probability: 0.2 }
- *   - kind: latency
- *     ms: 200
+ *   - kind: latency                # 150 ms + 1 ms per object returned (latency.ts)
+ *     ms: 150
+ *     perObjectMs: 1
+ *     jitterMs: 20
  *   - kind: replication-lag        # new objects 404 on read/reference for 5 s
  *     ms: 5000                     # (status: 400: writes naming them get 400 instead)
  *   - kind: status                 # 202 Accepted with no body on a read, as Graph under load
@@ -143,6 +145,7 @@ export const FaultRuleSchema = Type.Union([
     {
       kind: Type.Literal('latency'),
       ms: Type.Integer({ minimum: 0, maximum: 600_000 }),
+      perObjectMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
       jitterMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
       ...common,
     },
@@ -265,6 +268,8 @@ export interface FaultDecision {
   readonly latencyMs?: number;
   /** Delta pages hold at most this many objects. */
   readonly deltaPageSize?: number;
+  /** Added latency per object the response returns (simulator/latency.ts). */
+  readonly latencyPerObjectMs?: number;
 }
 
 /** Replication lag for an object a write created: how long, and what writes naming it get. */
@@ -396,7 +401,13 @@ export function createFaultEngine(plan: FaultPlan | undefined): FaultEngine {
             break;
           case 'latency': {
             const jitter = rule.jitterMs === undefined ? 0 : active.random.int(0, rule.jitterMs);
-            decision = { ...decision, latencyMs: (decision.latencyMs ?? 0) + rule.ms + jitter };
+            decision = {
+              ...decision,
+              latencyMs: (decision.latencyMs ?? 0) + rule.ms + jitter,
+              ...(rule.perObjectMs === undefined
+                ? {}
+                : { latencyPerObjectMs: (decision.latencyPerObjectMs ?? 0) + rule.perObjectMs }),
+            };
             break;
           }
         }

@@ -24,6 +24,9 @@ import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { FaultPlan } from './fault-plan.js';
 import { createFaultEngine, loadFaultPlan, parseFaultPlan } from './fault-plan.js';
+import type { LatencyModel } from './latency.js';
+import { parseLatencyModel } from './latency.js';
+import { createRandomSource } from './random.js';
 import type { SimulatorManagedIdentity } from './managed-identity.js';
 import { MANAGED_IDENTITY_PATH } from './managed-identity.js';
 import type { RequestLogEntry, SimulatorCounters } from './router.js';
@@ -48,6 +51,8 @@ export {
 export type { FaultDecision, FaultPlan, FaultRequest, FaultRule } from './fault-plan.js';
 export { FaultPlanError, FaultPlanSchema, loadFaultPlan, parseFaultPlan } from './fault-plan.js';
 export type { RequestLogEntry, SimulatorCounters } from './router.js';
+export type { LatencyModel } from './latency.js';
+export { BENCH_LATENCY, formatLatencyModel, parseLatencyModel } from './latency.js';
 export type {
   DirectoryDocument,
   MailAddress,
@@ -132,7 +137,8 @@ export interface SimulatorOptions {
   /**
    * The clock for tokens, throttling, Retry-After, replication lag, delta-token expiry and
    * recycle-bin retention. Default: the system clock. Pass `createVirtualClock()` to run
-   * simulated time (the simulator then never sleeps; latency faults advance the clock).
+   * simulated time (the simulator then never sleeps; latency faults and the latency model
+   * advance the clock).
    */
   clock?: Clock;
   /** A fault plan (data, or a path to a JSON/YAML file). Default: no faults. */
@@ -143,6 +149,13 @@ export interface SimulatorOptions {
   deltaTokenLifetimeSeconds?: number;
   /** Deleted users and Microsoft 365 groups are purged after this long. Default 30 days. */
   recycleBinRetentionSeconds?: number;
+  /**
+   * Graph-like latency for every Graph answer: base + per object returned + jitter, on `clock`
+   * (latency.ts), as data or as text (`150ms+1ms~20ms`). Default: none.
+   */
+  latency?: LatencyModel | string;
+  /** Seed of the latency model's jitter. Default 0. */
+  latencySeed?: number;
 }
 
 export interface RunningSimulator {
@@ -168,6 +181,8 @@ export interface RunningSimulator {
   readonly store: TenantStore;
   /** The fault plan in force, if any. */
   readonly faultPlan: FaultPlan | undefined;
+  /** The latency model in force, if any. */
+  readonly latency: LatencyModel | undefined;
   close(): Promise<void>;
 }
 
@@ -220,6 +235,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       : options.faultPlan === undefined
         ? undefined
         : parseFaultPlan(options.faultPlan);
+  const latency =
+    typeof options.latency === 'string' ? parseLatencyModel(options.latency) : options.latency;
   const clientOptions: SimulatorClientOptions[] = options.clients ?? [
     {
       clientId: DEFAULT_CLIENT_ID,
@@ -284,6 +301,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         deltaTokenLifetimeMs: (options.deltaTokenLifetimeSeconds ?? 7 * DAY_SECONDS) * 1000,
         recycleBinRetentionMs: (options.recycleBinRetentionSeconds ?? 30 * DAY_SECONDS) * 1000,
         identity: { origin, tenantId: store.tenantId, clients: registered, tokens },
+        ...(latency === undefined
+          ? {}
+          : {
+              latency: {
+                model: latency,
+                random: createRandomSource(options.latencySeed ?? 0).stream(0),
+              },
+            }),
         ...(managedIdentities.length === 0
           ? {}
           : {
@@ -327,6 +352,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       clock,
       store,
       faultPlan,
+      latency,
       close() {
         closed ??= (async () => {
           await new Promise<void>((resolve) => {

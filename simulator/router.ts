@@ -4,7 +4,7 @@
  *
  *   authenticate (top level) -> resolve the OData route -> fault plan decision
  *   -> throttling buckets -> route permission -> handler -> lost-response / repeated page
- *   -> latency
+ *   -> latency (fault plan and latency model, latency.ts)
  *
  * All Graph failures leave as Graph's error body with `request-id` and `client-request-id`.
  * Every request and every batch item gets one request-log entry carrying no secret (no body,
@@ -16,7 +16,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenService, Principal } from './access-token.js';
 import { ADMIN_PREFIX, adminRequest } from './admin.js';
 import type { Clock } from './clock.js';
-import { GraphError, graphErrors } from './errors.js';
+import { graphErrors } from './errors.js';
+import type { LatencyModel } from './latency.js';
+import { latencyDelayMs, objectsReturned } from './latency.js';
+import type { Random } from './random.js';
 import type { FaultDecision, FaultEngine, FaultRequest } from './fault-plan.js';
 import { runBatch } from './graph/batch.js';
 import type { DirectoryRules, GraphContext } from './graph/context.js';
@@ -35,11 +38,13 @@ import type { RequestLogEntry, SimulatorCounters } from './request-log.js';
 import {
   errorResponse,
   firstHeader,
+  graphPath,
   identityRoute,
+  injectedClientError,
   isRecord,
   loggablePath,
   toGraphError,
-} from './router-support.js';
+} from './router-parts.js';
 
 export type { RequestLogEntry, SimulatorCounters } from './request-log.js';
 export { createCounters } from './request-log.js';
@@ -59,13 +64,41 @@ export interface RouterContext {
   readonly deltaTokenLifetimeMs: number;
   readonly recycleBinRetentionMs: number;
   readonly log: (entry: RequestLogEntry) => void;
+  /** Delays every Graph answer (latency.ts); undefined: answers leave at once. */
+  readonly latency?: { readonly model: LatencyModel; readonly random: Random };
 }
 
 interface GraphOutcome {
   readonly response: SimResponse;
   readonly lost?: 'gateway-timeout' | 'reset';
   readonly latencyMs: number;
+  readonly latencyPerObjectMs?: number;
   readonly faults: readonly string[];
+}
+
+function latencyOf(decision: FaultDecision): { latencyMs: number; latencyPerObjectMs?: number } {
+  return {
+    latencyMs: decision.latencyMs ?? 0,
+    ...(decision.latencyPerObjectMs === undefined
+      ? {}
+      : { latencyPerObjectMs: decision.latencyPerObjectMs }),
+  };
+}
+
+/**
+ * How long a Graph answer waits before it leaves: the fault plan's latency rules and the
+ * simulator's latency model (latency.ts), both per object returned where they say so.
+ */
+function responseDelayMs(ctx: RouterContext, outcome: GraphOutcome | undefined): number {
+  if (outcome === undefined) return 0;
+  const perObject = outcome.latencyPerObjectMs ?? 0;
+  const needObjects = perObject > 0 || (ctx.latency?.model.perObjectMs ?? 0) > 0;
+  const objects = needObjects ? objectsReturned(outcome.response.body) : 0;
+  let ms = outcome.latencyMs + perObject * objects;
+  if (ctx.latency !== undefined) {
+    ms += latencyDelayMs(ctx.latency.model, objects, ctx.latency.random);
+  }
+  return Math.round(ms);
 }
 
 const GRAPH_JSON =
@@ -137,7 +170,7 @@ async function handle(
     outcome = await dispatch(ctx, state, request);
   }
 
-  const latency = outcome.graphOutcome?.latencyMs ?? 0;
+  const latency = responseDelayMs(ctx, outcome.graphOutcome);
   if (latency > 0) await ctx.clock.sleep(latency);
 
   const lost = outcome.graphOutcome?.lost;
@@ -227,7 +260,7 @@ async function dispatch(
         response: pre,
         clientId: authenticated.appId,
         graph: true,
-        graphOutcome: { response: pre, latencyMs: decision.latencyMs ?? 0, faults: decision.fired },
+        graphOutcome: { response: pre, ...latencyOf(decision), faults: decision.fired },
       };
     }
     let response: SimResponse;
@@ -300,7 +333,7 @@ async function dispatch(
       graphOutcome: {
         response: finalResponse,
         ...(lost === undefined ? {} : { lost }),
-        latencyMs: decision.latencyMs ?? 0,
+        ...latencyOf(decision),
         faults: decision.fired,
       },
     };
@@ -335,11 +368,7 @@ async function executeGraph(
     decision = ctx.faults.decide(info);
     const pre = preHandlerFault(ctx, decision, req);
     if (pre !== undefined)
-      return finish(
-        ctx,
-        { response: pre, latencyMs: decision.latencyMs ?? 0, faults: decision.fired },
-        req,
-      );
+      return finish(ctx, { response: pre, ...latencyOf(decision), faults: decision.fired }, req);
 
     const write = WRITES.has(req.method);
     let throttleHeaders: Readonly<Record<string, string>> = {};
@@ -410,7 +439,7 @@ async function executeGraph(
       {
         response,
         ...(lost === undefined ? {} : { lost }),
-        latencyMs: decision.latencyMs ?? 0,
+        ...latencyOf(decision),
         faults: decision.fired,
       },
       req,
@@ -420,7 +449,7 @@ async function executeGraph(
       ctx,
       {
         response: errorResponse(toGraphError(error), req.requestId, req.clientRequestId, ctx.clock),
-        latencyMs: decision.latencyMs ?? 0,
+        ...latencyOf(decision),
         faults: decision.fired,
       },
       req,
@@ -470,25 +499,6 @@ function preHandlerFault(
   return errorResponse(error, req.requestId, req.clientRequestId, ctx.clock);
 }
 
-/** A 4xx a fault plan asks for, with the body Graph sends for that status. */
-function injectedClientError(status: number, req: SimRequest): GraphError {
-  switch (status) {
-    case 401:
-      return graphErrors.invalidToken('Lifetime validation failed, the token is expired.');
-    case 403:
-      // e.g. consent revoked mid-run (catalogue G10)
-      return graphErrors.insufficientPrivileges();
-    case 404:
-      return graphErrors.resourceNotFound(graphPath(req.url));
-    default:
-      return new GraphError(
-        status,
-        'BadRequest',
-        'Injected by the entrasync simulator fault plan.',
-      );
-  }
-}
-
 function faultRequest(
   req: SimRequest,
   path: string,
@@ -502,13 +512,6 @@ function faultRequest(
     inner,
     page: pageNumberOf(req.url),
   };
-}
-
-/** The path after `/v1.0`, percent-decoding left to the OData parser. */
-function graphPath(url: URL): string {
-  const index = url.pathname.indexOf('/v1.0');
-  const path = index === -1 ? url.pathname : url.pathname.slice(index + '/v1.0'.length);
-  return path === '' ? '/' : path.replace(/\/+$/, '') || '/';
 }
 
 function tenantUsers(ctx: RouterContext, state: RouterState): number {

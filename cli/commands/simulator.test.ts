@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../config/load.js';
@@ -41,5 +42,17 @@ describe('entrasync simulator: the target block it prints', () => {
       graphUrl: 'https://127.0.0.1:8443',
       caFile: join(weird, 'ca.pem'),
     });
+  });
+});
+
+describe('entrasync simulator --latency', () => {
+  it('L1: refuses a malformed latency model and names the form it takes', () => {
+    const run = spawnSync(
+      process.execPath,
+      [resolve('dist/cli/main.js'), 'simulator', '--state', join(dir, 't.db'), '--latency', 'fast'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/--latency.*not <base>ms\[\+<perObject>ms\]\[~<jitter>ms\]/s);
   });
 });

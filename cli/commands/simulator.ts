@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { openTenantStore, seedTenant, startSimulator } from '../../simulator/index.js';
-import type { OutboxMail, RunningSimulator } from '../../simulator/index.js';
+import type { LatencyModel, OutboxMail, RunningSimulator } from '../../simulator/index.js';
+import { formatLatencyModel } from '../../simulator/index.js';
 import type { ExitCode } from '../exit-codes.js';
 import { EXIT } from '../exit-codes.js';
 import { EntrasyncError } from '../../engine/errors.js';
@@ -15,6 +16,8 @@ export interface SimulatorCommandOptions {
   readonly seed?: string;
   readonly port?: number;
   readonly faultPlan?: string;
+  /** Graph-like latency of every answer (simulator/latency.ts). */
+  readonly latency?: LatencyModel;
 }
 
 /**
@@ -31,6 +34,7 @@ export async function runSimulator(
     ...(options.seed ? { seedPath: resolve(options.seed) } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.faultPlan ? { faultPlan: resolve(options.faultPlan) } : {}),
+    ...(options.latency ? { latency: options.latency } : {}),
   });
   const client = simulator.clients[0];
   const secretFile = join(resolve(simulator.caFile, '..'), 'client-secret');
@@ -45,6 +49,7 @@ export async function runSimulator(
       `  client id:      ${client?.clientId ?? '-'}`,
       `  client secret:  in ${secretFile}`,
       `  CA certificate: ${simulator.caFile}`,
+      ...(simulator.latency ? [`  latency:        ${formatLatencyModel(simulator.latency)}`] : []),
       '',
       'Use it from a config with:',
       indent(targetBlock(simulator, client?.clientId ?? '-', secretFile), '  '),

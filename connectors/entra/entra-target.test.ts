@@ -95,9 +95,14 @@ describe('entra target', () => {
       tenant.users.find((u) => u.userPrincipalName === 'user5@contoso.com')?.attributes[MARKER],
     ).toBeNull();
     const listCalls = sim.requestLog.filter(
-      (r) => r.method === 'GET' && r.path.startsWith('/v1.0/users'),
+      (r) =>
+        r.method === 'GET' &&
+        r.path.startsWith('/v1.0/users') &&
+        !r.path.startsWith('/v1.0/users/$count'),
     );
     expect(listCalls).toHaveLength(3);
+    // The count that decides whether to read in shards (read-users.ts): under 5,000, one pass.
+    expect(sim.requestLog.filter((r) => r.path === '/v1.0/users/$count')).toHaveLength(1);
   });
 
   it('creates, updates and disables users; a Graph error is recorded against its object and the rest proceed (invariant 6)', async () => {

@@ -178,7 +178,8 @@ export type { Clock } from './clock.js';
 export { wallClock } from './clock.js';
 export type { DeltaReadResult, DeltaTenantReader, DeltaCheckpoint } from './delta.js';
 export { DeltaTokenExpiredError } from './delta.js';
-export type { EntraReader, EntraTenantState } from './read-tenant.js';
+export type { EntraReader, EntraReaderOptions, EntraTenantState } from './read-tenant.js';
+export type { UsersReadNote } from './read-users.js';
 export type { GraphOperation, OperationSemantics } from './batch-executor.js';
 export {
   addMembersOperations,

@@ -20,27 +20,24 @@ import type {
   PrivilegedAccount,
   TenantGroup,
   TenantDomains,
-  TenantLicense,
   TenantReadRequest,
   TenantSku,
   TenantClock,
-  TenantState,
   TenantUser,
+  TenantState,
 } from '../../engine/model/tenant.js';
 import type { TargetReader } from '../../engine/ports.js';
 import { PORT_API_VERSION } from '../../engine/ports.js';
 import { compareText } from '../../engine/pipeline/compare.js';
-import { flatten, selectFor } from './attributes.js';
 import { readExtensionProperties } from './extension-properties.js';
+import { readAllBatched } from './read-batched.js';
+import { ForbiddenRead, PAGE_SIZE, READ_RESTARTS, readAll } from './read-paged.js';
+import type { UsersReadOptions } from './read-users.js';
+import { readUsers } from './read-users.js';
 import type { GraphTransport } from './transport.js';
 import { graphErrorOf } from './transport.js';
 
-export const PAGE_SIZE = 999;
-
-interface GraphPage {
-  value?: Record<string, unknown>[];
-  '@odata.nextLink'?: string;
-}
+export { PAGE_SIZE, READ_RESTARTS, readAll } from './read-paged.js';
 
 /** The entra reader's state: the engine's TenantState plus what only this connector reads. */
 export interface EntraTenantState extends TenantState {
@@ -51,6 +48,13 @@ export interface EntraTenantState extends TenantState {
 export interface EntraReaderOptions {
   /** Read privileged accounts (roles, PIM, role-assignable groups). Default true. */
   readonly privileged?: boolean;
+  /**
+   * One collection after another, each group's members in its own requests, `/users` in one
+   * pass: the read as it was before issue 24, kept for the benchmarks' comparison.
+   */
+  readonly sequential?: boolean;
+  /** How `/users` is sharded (read-users.ts) and a note of how each read went. */
+  readonly users?: UsersReadOptions;
   /** Called with each completed read (the writer learns the protected objects from it). */
   readonly onRead?: (state: EntraTenantState) => void;
 }
@@ -68,48 +72,103 @@ export function createEntraReader(
     async read(request: TenantReadRequest): Promise<EntraTenantState> {
       // Sorted (code-unit order): attributes then come in the canonical key order digests use.
       const paths = [...new Set(request.userAttributes)].sort(compareText);
-      const users = await readUsers(transport, paths, request, '/users');
-      const privileged = options.privileged === false ? undefined : await readPrivileged(transport);
-      const protectedByTenant = await readRestrictedUnitMembers(transport);
-      const state: EntraTenantState = {
-        users,
-        ...(privileged === undefined ? {} : { privileged }),
-        ...(protectedByTenant === undefined ? {} : { protectedByTenant }),
-        ...(request.groupPrefix === undefined
-          ? {}
-          : {
-              groups: await readManagedGroups(
+      // Every collection is read side by side (issue 24); each read keeps its own G8 checks,
+      // and the first failure in this order is the read's failure, whichever came first.
+      const reads = [
+        () =>
+          readUsers(transport, paths, request, '/users', {
+            ...options.users,
+            ...(options.sequential ? { shardFrom: Infinity } : {}),
+          }),
+        () => (options.privileged === false ? undefined : readPrivileged(transport)),
+        () => readRestrictedUnitMembers(transport),
+        () =>
+          request.groupPrefix === undefined
+            ? undefined
+            : readManagedGroups(
                 transport,
                 request.groupPrefix,
                 request.groupOwners === true,
+                options.sequential === true,
               ),
-            }),
-        ...(request.licenses ? { skus: await readSubscribedSkus(transport) } : {}),
-        ...(request.licensedGroups === undefined
-          ? {}
-          : { licensedGroups: await readLicensedGroups(transport, request.licensedGroups) }),
-        ...(request.domains ? { domains: await readDomains(transport) } : {}),
-        ...(request.extensionApps
-          ? { extensionProperties: await readExtensionProperties(transport, request.extensionApps) }
-          : {}),
-        ...(request.onboarding
-          ? { onboarding: await readOnboarding(transport, request.onboarding) }
-          : {}),
-        ...(request.deletedUsers
-          ? {
-              deletedUsers: await readUsers(
+        () => (request.licenses ? readSubscribedSkus(transport) : undefined),
+        () => (request.domains ? readDomains(transport) : undefined),
+        () =>
+          request.deletedUsers
+            ? readUsers(
                 transport,
                 paths,
                 { ...request, manager: false, signInSessions: false },
                 '/directory/deletedItems/microsoft.graph.user',
-              ),
-            }
-          : {}),
+              )
+            : undefined,
+      ] as const;
+      const [users, privileged, protectedByTenant, groups, skus, domains, deletedUsers] =
+        options.sequential
+          ? await oneByOne(reads)
+          : await allInOrder(reads.map((read) => read()) as unknown as ReadResults);
+      // Small reads a few configs need (a handful of requests each), after the big ones.
+      const licensedGroups =
+        request.licensedGroups === undefined
+          ? undefined
+          : await readLicensedGroups(transport, request.licensedGroups);
+      const extensionProperties = request.extensionApps
+        ? await readExtensionProperties(transport, request.extensionApps)
+        : undefined;
+      const onboarding = request.onboarding
+        ? await readOnboarding(transport, request.onboarding)
+        : undefined;
+      const state: EntraTenantState = {
+        users,
+        ...(privileged === undefined ? {} : { privileged }),
+        ...(protectedByTenant === undefined ? {} : { protectedByTenant }),
+        ...(groups === undefined ? {} : { groups }),
+        ...(licensedGroups === undefined ? {} : { licensedGroups }),
+        ...(extensionProperties === undefined ? {} : { extensionProperties }),
+        ...(onboarding === undefined ? {} : { onboarding }),
+        ...(skus === undefined ? {} : { skus }),
+        ...(domains === undefined ? {} : { domains }),
+        ...(deletedUsers === undefined ? {} : { deletedUsers }),
         clock: readClock(transport),
       };
       options.onRead?.(state);
       return state;
     },
+  };
+}
+
+type ReadResults = [
+  Promise<TenantUser[]>,
+  Promise<PrivilegedAccount[] | undefined> | undefined,
+  Promise<string[] | undefined>,
+  Promise<TenantGroup[]> | undefined,
+  Promise<TenantSku[]> | undefined,
+  Promise<TenantDomains> | undefined,
+  Promise<TenantUser[]> | undefined,
+];
+
+/** The reads one after another, in order (EntraReaderOptions.sequential). */
+async function oneByOne(
+  reads: readonly (() => unknown)[],
+): Promise<{ -readonly [K in keyof ReadResults]: Awaited<ReadResults[K]> }> {
+  const out: unknown[] = [];
+  for (const read of reads) out.push(await read());
+  return out as { -readonly [K in keyof ReadResults]: Awaited<ReadResults[K]> };
+}
+
+/**
+ * Waits for every read and returns their values in order; if any failed, throws the failure of
+ * the first failed one in the list (not the first to fail in time), so errors do not depend on
+ * which answer came back first.
+ */
+async function allInOrder<T extends readonly unknown[]>(
+  reads: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(reads);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
   };
 }
 
@@ -122,157 +181,6 @@ export function readClock(transport: GraphTransport): TenantClock {
   return reading === undefined
     ? { status: 'unknown', reason: "no Date header in Microsoft Graph's answers" }
     : { status: 'read', serverTime: reading.serverTime, localTime: reading.localTime };
-}
-
-/**
- * Users of a collection (`/users` or the recycle bin) with the selected attributes, and on
- * request their license assignments (one `licenseAssignmentStates` entry per SKU and path, so
- * direct and group-inherited assignments are told apart) and manager id, in the same pages.
- */
-async function readUsers(
-  transport: GraphTransport,
-  paths: readonly string[],
-  request: TenantReadRequest,
-  collection: string,
-): Promise<TenantUser[]> {
-  const select = [
-    ...selectFor(paths),
-    ...(request.licenses ? ['assignedLicenses', 'licenseAssignmentStates'] : []),
-    ...(request.signInSessions ? ['signInSessionsValidFromDateTime'] : []),
-  ].join(',');
-  const expand = request.manager ? '&$expand=manager($select=id)' : '';
-  const users: TenantUser[] = [];
-  for (const raw of await readAll(
-    transport,
-    `${collection}?$select=${select}${expand}&$top=${PAGE_SIZE}`,
-    collection === '/users' ? 'users' : 'deleted users',
-  )) {
-    const id = raw['id'];
-    const upn = raw['userPrincipalName'];
-    if (typeof id !== 'string' || typeof upn !== 'string') {
-      throw new TenantReadError(`reading ${collection}: a user without id or userPrincipalName`);
-    }
-    const manager = raw['manager'] as { id?: unknown } | null | undefined;
-    const sessions = raw['signInSessionsValidFromDateTime'];
-    users.push({
-      id,
-      userPrincipalName: upn,
-      attributes: flatten(raw, paths),
-      ...(request.licenses ? { licenses: licensesOf(raw) } : {}),
-      ...(typeof manager?.id === 'string' ? { managerId: manager.id } : {}),
-      ...(request.signInSessions && typeof sessions === 'string'
-        ? { signInSessionsValidFromDateTime: sessions }
-        : {}),
-    });
-  }
-  return users;
-}
-
-function licensesOf(raw: Record<string, unknown>): TenantLicense[] {
-  const states = raw['licenseAssignmentStates'];
-  const entries = Array.isArray(states)
-    ? (states as Record<string, unknown>[])
-    : Array.isArray(raw['assignedLicenses'])
-      ? (raw['assignedLicenses'] as Record<string, unknown>[])
-      : [];
-  return entries.flatMap((e) => {
-    const skuId = e['skuId'];
-    // A group assignment Entra could not carry out (no seats: state `Error`) is not held.
-    if (typeof skuId !== 'string' || e['state'] === 'Error') return [];
-    const disabled = Array.isArray(e['disabledPlans']) ? (e['disabledPlans'] as unknown[]) : [];
-    const via = e['assignedByGroup'];
-    return [
-      {
-        skuId,
-        disabledPlans: disabled.filter((p): p is string => typeof p === 'string'),
-        ...(typeof via === 'string' && via !== '' ? { viaGroup: via } : {}),
-      },
-    ];
-  });
-}
-
-class ForbiddenRead extends Error {}
-
-/**
- * Every item of a paged collection, or TenantReadError. `forbiddenOk`: a 403 throws
- * ForbiddenRead instead (the caller decides what a missing permission means).
- *
- * A pass that breaks off part-way (a page that still fails after the transport's retries, a
- * 5xx, a page without items, or a nextLink seen before) is thrown away whole and the collection is read again
- * from its first page, at most READ_RESTARTS times: only a pass that reached the last page
- * cleanly is trusted (G8), and a single glitch on page 7 costs one re-read, not the run. A
- * refusal that a re-read cannot change (400, 403, 404) fails at once.
- */
-export async function readAll(
-  transport: GraphTransport,
-  first: string,
-  what: string,
-  forbiddenOk = false,
-): Promise<Record<string, unknown>[]> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await readAllOnce(transport, first, what, forbiddenOk);
-    } catch (err) {
-      if (!(err instanceof PartialRead)) throw err;
-      if (attempt >= READ_RESTARTS) {
-        throw new TenantReadError(
-          `${err.message} (read ${attempt + 1} times from the first page); no plan is made from a partial tenant`,
-          err.cause === undefined ? {} : { cause: err.cause },
-        );
-      }
-    }
-  }
-}
-
-/** How often a collection whose read broke off part-way is read again from its first page. */
-export const READ_RESTARTS = 2;
-
-/** A pass over a collection that broke off part-way: another pass may succeed. */
-class PartialRead extends Error {}
-
-async function readAllOnce(
-  transport: GraphTransport,
-  first: string,
-  what: string,
-  forbiddenOk: boolean,
-): Promise<Record<string, unknown>[]> {
-  let url: string | undefined = first;
-  const seen = new Set<string>();
-  const items: Record<string, unknown>[] = [];
-  let page = 0;
-  while (url !== undefined) {
-    page++;
-    let response;
-    try {
-      response = await transport.get(url);
-    } catch (err) {
-      throw new PartialRead(
-        `reading ${what} failed on page ${page} (${err instanceof Error ? err.message : String(err)})`,
-        { cause: err },
-      );
-    }
-    if (response.status === 403 && forbiddenOk) throw new ForbiddenRead(what);
-    if (response.status !== 200) {
-      const graph = graphErrorOf(response.body);
-      const cause = `reading ${what} failed on page ${page} (${response.status} ${graph.code ?? ''}: ${graph.message ?? ''})`;
-      if (response.status >= 500) throw new PartialRead(cause);
-      throw new TenantReadError(`${cause}; no plan is made from a partial tenant`);
-    }
-    const body = response.body as GraphPage | undefined;
-    if (!body || !Array.isArray(body.value)) {
-      throw new PartialRead(`reading ${what}: page ${page} has no "value" array`);
-    }
-    items.push(...body.value);
-    const next: string | undefined = body['@odata.nextLink'];
-    if (next !== undefined) {
-      if (seen.has(next) || next === url) {
-        throw new PartialRead(`reading ${what}: @odata.nextLink repeats on page ${page}`);
-      }
-      seen.add(next);
-    }
-    url = next;
-  }
-  return items;
 }
 
 /**
@@ -458,6 +366,7 @@ export async function readManagedGroups(
   transport: GraphTransport,
   prefix: string,
   owners = false,
+  sequential = false,
 ): Promise<TenantGroup[]> {
   const literal = prefix.replace(/'/g, "''");
   const groups = await readAll(
@@ -465,25 +374,40 @@ export async function readManagedGroups(
     `/groups?$filter=startsWith(uniqueName,'${encodeURIComponent(literal)}')&$select=${MANAGED_GROUP_SELECT}&$top=${PAGE_SIZE}`,
     'groups',
   );
-  const out: TenantGroup[] = [];
-  for (const g of groups) {
-    const id = String(g['id']);
+  // The filter asked for the prefix; a group without it is not ours whatever Graph answered.
+  const ours = groups.flatMap((g) => {
     const uniqueName = g['uniqueName'];
-    // The filter asked for the prefix; a group without it is not ours whatever Graph answered.
-    if (typeof uniqueName !== 'string' || !uniqueName.startsWith(prefix)) continue;
-    const members = await readAll(
-      transport,
-      `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
-      `members of group ${String(g['displayName'] ?? id)}`,
-    );
-    const group = toTenantGroup(
+    return typeof uniqueName === 'string' && uniqueName.startsWith(prefix)
+      ? [{ g, uniqueName, id: String(g['id']) }]
+      : [];
+  });
+  const reads = ours.map(({ g, id }) => ({
+    key: id,
+    first: `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
+    what: `members of group ${String(g['displayName'] ?? id)}`,
+  }));
+  // Members 20 groups to a $batch, several batches in flight (read-batched.ts, issue 24).
+  const members = sequential
+    ? await readEach(transport, reads)
+    : await readAllBatched(transport, reads, { restarts: READ_RESTARTS });
+  const built = ours.map(({ g, uniqueName, id }) => {
+    const read = members.get(id);
+    if (read === undefined) {
+      throw new TenantReadError(`members of group ${uniqueName} were not read; no plan is made`);
+    }
+    return toTenantGroup(
       g,
       uniqueName,
-      members.map((m) => String(m['id'])),
+      read.map((m) => String(m['id'])),
     );
-    out.push(owners ? { ...group, ownerIds: await readUserOwners(transport, group) } : group);
+  });
+  if (!owners) return built;
+  // Owners only when rules name them; one read per managed group.
+  const withOwners: TenantGroup[] = [];
+  for (const group of built) {
+    withOwners.push({ ...group, ownerIds: await readUserOwners(transport, group) });
   }
-  return out;
+  return withOwners;
 }
 
 /**
@@ -521,6 +445,16 @@ export async function readLicensedGroups(
       ),
     );
   }
+  return out;
+}
+
+/** Each read through readAll, one after another (the sequential read). */
+async function readEach(
+  transport: GraphTransport,
+  reads: readonly { key: string; first: string; what: string }[],
+): Promise<Map<string, Record<string, unknown>[]>> {
+  const out = new Map<string, Record<string, unknown>[]>();
+  for (const read of reads) out.set(read.key, await readAll(transport, read.first, read.what));
   return out;
 }
 

@@ -1,19 +1,45 @@
 /**
- * The router's small pieces that are not the Graph pipeline: the identity endpoints' dispatch,
- * Graph's error rendering, and what the request log may keep of a URL. Split from router.ts to
- * keep that file about the pipeline.
+ * The router's small parts: Graph error answers, loggable paths, the identity platform's routes.
+ * Split from router.ts, which keeps the request pipeline itself.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Clock } from './clock.js';
-import { GraphError, graphErrorBody } from './errors.js';
+import { GraphError, graphErrorBody, graphErrors } from './errors.js';
 import type { SimRequest, SimResponse } from './http.js';
-import type { ManagedIdentityEndpointContext } from './managed-identity.js';
-import { MANAGED_IDENTITY_PATH, managedIdentityTokenRequest } from './managed-identity.js';
 import type { IdentityEndpointContext, TokenOutcome } from './token-endpoint.js';
 import { jsonWebKeySet, openIdConfiguration, tokenRequest } from './token-endpoint.js';
+import type { ManagedIdentityEndpointContext } from './managed-identity.js';
+import { MANAGED_IDENTITY_PATH, managedIdentityTokenRequest } from './managed-identity.js';
 
 const SAFE_QUERY_PARAMETERS = new Set(['client-request-id', 'api-version']);
 
+/** A 4xx a fault plan asks for, with the body Graph sends for that status. */
+export function injectedClientError(status: number, req: SimRequest): GraphError {
+  switch (status) {
+    case 401:
+      return graphErrors.invalidToken('Lifetime validation failed, the token is expired.');
+    case 403:
+      // e.g. consent revoked mid-run (catalogue G10)
+      return graphErrors.insufficientPrivileges();
+    case 404:
+      return graphErrors.resourceNotFound(graphPath(req.url));
+    default:
+      return new GraphError(
+        status,
+        'BadRequest',
+        'Injected by the entrasync simulator fault plan.',
+      );
+  }
+}
+
+/** The path after `/v1.0`, percent-decoding left to the OData parser. */
+export function graphPath(url: URL): string {
+  const index = url.pathname.indexOf('/v1.0');
+  const path = index === -1 ? url.pathname : url.pathname.slice(index + '/v1.0'.length);
+  return path === '' ? '/' : path.replace(/\/+$/, '') || '/';
+}
+
+/** The identity platform's endpoints (token, OpenID configuration, keys, managed identity). */
 export async function identityRoute(
   ctx: {
     readonly identity: IdentityEndpointContext;
