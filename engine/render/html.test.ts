@@ -76,6 +76,38 @@ describe('renderPlanHtml', () => {
     );
   });
 
+  it('lists write-backs to the sources, held ones with their reason', async () => {
+    const plan = await planOf(2);
+    const writeback = {
+      id: 'writeback:ad:1001',
+      source: 'ad',
+      record: { key: '1001', dn: 'CN=Ann <Doe>,OU=Staff,DC=contoso,DC=com' },
+      user: { id: '11111111-1111-1111-1111-111111111111', userPrincipalName: 'ann@contoso.com' },
+      set: [{ field: 'mail', from: 'mail', before: null, after: 'ann@contoso.com' }],
+      message: 'write mail back to ad:1001',
+    };
+    const html = renderPlanHtml({
+      ...plan,
+      writebacks: {
+        changes: [writeback],
+        blocked: [
+          {
+            change: { ...writeback, id: 'writeback:ad:1002' },
+            code: 'threshold',
+            message: 'too many',
+          },
+        ],
+      },
+    });
+    expect(html).toMatch(
+      /id="writebacks"><h2>Write-back to sources \(<span class="count">2<\/span>\)/,
+    );
+    expect(html).toContain('CN=Ann &lt;Doe&gt;,OU=Staff,DC=contoso,DC=com');
+    expect(html).toContain('<li>mail: (none) → &quot;ann@contoso.com&quot; (from mail)</li>');
+    expect(html).toContain('<li>held: threshold: too many</li>');
+    expect(html).toContain('4 of 4 changes shown');
+  });
+
   it('is the same bytes for the same plan, and fine for a plan with nothing to do', async () => {
     const plan = await planOf(5);
     expect(renderPlanHtml(plan)).toBe(renderPlanHtml(plan));

@@ -11,6 +11,7 @@
  * Stable: the same plan gives the same bytes.
  */
 import type { BlockedChange, Change, ChangeKind, Plan } from '../model/plan.js';
+import type { WritebackChange } from '../model/writeback.js';
 import { isGroupChange, subjectOf } from '../model/plan.js';
 import { describeLocation } from '../model/source.js';
 import type { AttributeValue } from '../model/tenant.js';
@@ -31,12 +32,16 @@ export function renderPlanHtml(plan: Plan): string {
     heldPanel(plan),
     healthPanel(plan),
     filterBox(
-      plan.changes.length + plan.blocked.length,
+      plan.changes.length +
+        plan.blocked.length +
+        (plan.writebacks?.changes.length ?? 0) +
+        (plan.writebacks?.blocked.length ?? 0),
       'changes',
       'person, UPN, action, reason, rule, group, SKU, value',
     ),
     ...KINDS_IN_ORDER.map((kind) => kindSection(plan, kind)),
     heldSection(plan.blocked),
+    writebackSection(plan),
     notesSection(plan),
   ].join('\n');
   return htmlPage(title, body);
@@ -125,6 +130,40 @@ function heldSection(blocked: readonly BlockedChange[]): string {
     'Held (not applied)',
     blocked.map((b) => changeRow(b.change, b)),
   );
+}
+
+/** Values written back to the sources' records after the apply (`writeback:`), and those held. */
+function writebackSection(plan: Plan): string {
+  const section = plan.writebacks;
+  if (!section || section.changes.length + section.blocked.length === 0) return '';
+  const rows = [
+    ...section.changes.map((w) => writebackRow(w)),
+    ...section.blocked.map((b) => writebackRow(b.change, `held: ${b.code}: ${b.message}`)),
+  ];
+  return [
+    `<section class="changes filter-group" id="writebacks"><h2>Write-back to sources (<span class="count">${rows.length}</span>)</h2>`,
+    '<table><thead><tr><th>source</th><th>record</th><th>account</th><th>details</th></tr></thead><tbody>',
+    rows.join('\n'),
+    '</tbody></table></section>',
+  ].join('\n');
+}
+
+function writebackRow(w: WritebackChange, held?: string): string {
+  const record = w.record.dn ?? w.record.id ?? w.record.key;
+  const facts = [
+    ...(held ? [held] : []),
+    ...w.set.map((f) => `${f.field}: ${show(f.before)} → ${show(f.after)} (from ${f.from})`),
+    `id: ${w.id}`,
+  ];
+  const search = ['write-back', w.source, record, w.user.userPrincipalName, w.message, ...facts]
+    .join(' ')
+    .toLowerCase();
+  return [
+    `<tr class="change filterable" data-search="${e(search)}">`,
+    `<td>${e(w.source)}</td><td>${e(record)}</td><td>${e(w.user.userPrincipalName)}</td>`,
+    `<td><details><summary>${e(w.message)}</summary><ul>${facts.map((f) => `<li>${e(f)}</li>`).join('')}</ul></details></td>`,
+    '</tr>',
+  ].join('');
 }
 
 function section(id: string, title: string, rows: string[]): string {
