@@ -137,7 +137,7 @@ describe('user identities', () => {
       await names("identities/any(c:c/issuerAssignedId eq '5' and c/issuer eq 'facebook.com')"),
     ).toEqual(['Bob']);
     expect(
-      await names("identities/any(c:c/issuer eq 'facebook.com' and c/issuerAssignedId eq '5')"),
+      await names("identities/any(c:c/issuer eq 'facebook.com' and c/issuerassignedid eq '5')"),
     ).toEqual(['Bob']);
     expect(
       await names("identities/any(c:c/issuerAssignedId eq '5' and c/issuer eq 'google.com')"),

@@ -84,7 +84,7 @@ export function filterToSql(checked: CheckedFilter): SqlFilter {
       case 'any': {
         const property = checked.resolve(node.property);
         if (!SAFE_JSON_PATH.test(property.jsonPath)) throw new Error('unsafe JSON path');
-        const tests = node.terms.map((term) => termSql(term, property.signInRules === true));
+        const tests = node.terms.map((term) => termSql(term, property));
         // objectIdentity filtering: a userPrincipalName identity never matches.
         if (property.signInRules === true) {
           tests.push(`coalesce(${memberSql('signInType')} <> 'userprincipalname', 1)`);
@@ -99,8 +99,9 @@ export function filterToSql(checked: CheckedFilter): SqlFilter {
       ? 'lower(value)'
       : `lower(json_extract(value, '$.${member.replace(/[^\w]/g, '')}'))`;
 
-  const termSql = (term: LambdaTerm, signInRules: boolean): string => {
-    const element = memberSql(term.member);
+  const termSql = (term: LambdaTerm, property: FilterableProperty): string => {
+    const signInRules = property.signInRules === true;
+    const element = memberSql(canonicalMember(property, term.member));
     const value =
       term.value.kind === 'string' || term.value.kind === 'guid'
         ? term.value.value.toLowerCase()
@@ -119,6 +120,16 @@ export function filterToSql(checked: CheckedFilter): SqlFilter {
 
   const sql = compile(checked.tree);
   return { sql, params };
+}
+
+/** A lambda's member as the schema spells it (`c/issuerassignedid` reads `issuerAssignedId`). */
+function canonicalMember(
+  property: FilterableProperty,
+  name: string | undefined,
+): string | undefined {
+  if (name === undefined) return undefined;
+  const lower = name.toLowerCase();
+  return Object.keys(property.members ?? {}).find((m) => m.toLowerCase() === lower) ?? name;
 }
 
 // ----------------------------------------------------------------------------------------
@@ -195,7 +206,7 @@ export function evaluateFilter(
     const signInType = property.signInRules === true ? member('signInType') : undefined;
     if (signInType === 'userprincipalname') return false;
     return terms.every((term) => {
-      const value = member(term.member);
+      const value = member(canonicalMember(property, term.member));
       const test = lit(term.value);
       if (term.test === 'startsWith') {
         return typeof value === 'string' && typeof test === 'string' && value.startsWith(test);
