@@ -40,9 +40,13 @@ describe('parseFilter', () => {
     ).toEqual({
       type: 'any',
       property: 'assignedLicenses',
-      member: 'skuId',
-      test: 'eq',
-      value: { kind: 'guid', value: '05e9a617-0261-4cee-bb44-138d3ef5d965' },
+      terms: [
+        {
+          member: 'skuId',
+          test: 'eq',
+          value: { kind: 'guid', value: '05e9a617-0261-4cee-bb44-138d3ef5d965' },
+        },
+      ],
     });
     expect(
       parseFilter("onPremisesExtensionAttributes/extensionAttribute1 in ('a', 'b')"),

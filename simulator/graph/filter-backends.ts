@@ -4,7 +4,13 @@
  * small document sets (role assignments, a group's members).
  */
 import type { SqlFilter } from '../store.js';
-import type { CheckedFilter, FilterableProperty, FilterNode, Literal } from './filter.js';
+import type {
+  CheckedFilter,
+  FilterableProperty,
+  FilterNode,
+  LambdaTerm,
+  Literal,
+} from './filter.js';
 
 // ----------------------------------------------------------------------------------------
 // Back end 1: SQL over the store's `objects` rows
@@ -78,29 +84,52 @@ export function filterToSql(checked: CheckedFilter): SqlFilter {
       case 'any': {
         const property = checked.resolve(node.property);
         if (!SAFE_JSON_PATH.test(property.jsonPath)) throw new Error('unsafe JSON path');
-        const element =
-          node.member === undefined
-            ? 'lower(value)'
-            : `lower(json_extract(value, '$.${node.member.replace(/[^\w]/g, '')}'))`;
-        const value =
-          node.value.kind === 'string' || node.value.kind === 'guid'
-            ? node.value.value.toLowerCase()
-            : '';
-        let test: string;
-        if (node.test === 'startsWith') {
-          params.push(`${likeEscape(value)}%`);
-          test = `${element} LIKE ? ESCAPE '\\'`;
-        } else {
-          params.push(value);
-          test = node.test === 'eq' ? `${element} = ?` : `${element} <> ?`;
+        const tests = node.terms.map((term) => termSql(term, property));
+        // objectIdentity filtering: a userPrincipalName identity never matches.
+        if (property.signInRules === true) {
+          tests.push(`coalesce(${memberSql('signInType')} <> 'userprincipalname', 1)`);
         }
-        return `EXISTS (SELECT 1 FROM json_each(doc, '${property.jsonPath}') WHERE ${test})`;
+        return `EXISTS (SELECT 1 FROM json_each(doc, '${property.jsonPath}') WHERE ${tests.join(' AND ')})`;
       }
     }
   };
 
+  const memberSql = (member: string | undefined): string =>
+    member === undefined
+      ? 'lower(value)'
+      : `lower(json_extract(value, '$.${member.replace(/[^\w]/g, '')}'))`;
+
+  const termSql = (term: LambdaTerm, property: FilterableProperty): string => {
+    const signInRules = property.signInRules === true;
+    const element = memberSql(canonicalMember(property, term.member));
+    const value =
+      term.value.kind === 'string' || term.value.kind === 'guid'
+        ? term.value.value.toLowerCase()
+        : '';
+    if (term.test === 'startsWith') {
+      params.push(`${likeEscape(value)}%`);
+      return `${element} LIKE ? ESCAPE '\\'`;
+    }
+    params.push(value);
+    const test = term.test === 'eq' ? `${element} = ?` : `${element} <> ?`;
+    // The issuer of an emailAddress or userName identity is ignored ("by design").
+    return signInRules && term.member?.toLowerCase() === 'issuer'
+      ? `(${test} OR ${memberSql('signInType')} IN ('emailaddress', 'username'))`
+      : test;
+  };
+
   const sql = compile(checked.tree);
   return { sql, params };
+}
+
+/** A lambda's member as the schema spells it (`c/issuerassignedid` reads `issuerAssignedId`). */
+function canonicalMember(
+  property: FilterableProperty,
+  name: string | undefined,
+): string | undefined {
+  if (name === undefined) return undefined;
+  const lower = name.toLowerCase();
+  return Object.keys(property.members ?? {}).find((m) => m.toLowerCase() === lower) ?? name;
 }
 
 // ----------------------------------------------------------------------------------------
@@ -153,24 +182,40 @@ export function evaluateFilter(
         return node.type === 'startsWith' ? value.startsWith(test) : value.endsWith(test);
       }
       case 'any': {
-        const items = read(checked.resolve(node.property));
+        const property = checked.resolve(node.property);
+        const items = read(property);
         if (!Array.isArray(items)) return false;
-        const test = lit(node.value);
-        return items.some((item: unknown) => {
-          const value = norm(
-            node.member === undefined
-              ? item
-              : typeof item === 'object' && item !== null
-                ? (item as Record<string, unknown>)[node.member]
-                : undefined,
-          );
-          if (node.test === 'startsWith') {
-            return typeof value === 'string' && typeof test === 'string' && value.startsWith(test);
-          }
-          return node.test === 'eq' ? value === test : value !== test;
-        });
+        return items.some((item: unknown) => elementMatches(item, node.terms, property));
       }
     }
+  };
+
+  const elementMatches = (
+    item: unknown,
+    terms: readonly LambdaTerm[],
+    property: FilterableProperty,
+  ): boolean => {
+    const member = (name: string | undefined): unknown =>
+      norm(
+        name === undefined
+          ? item
+          : typeof item === 'object' && item !== null
+            ? (item as Record<string, unknown>)[name]
+            : undefined,
+      );
+    const signInType = property.signInRules === true ? member('signInType') : undefined;
+    if (signInType === 'userprincipalname') return false;
+    return terms.every((term) => {
+      const value = member(canonicalMember(property, term.member));
+      const test = lit(term.value);
+      if (term.test === 'startsWith') {
+        return typeof value === 'string' && typeof test === 'string' && value.startsWith(test);
+      }
+      const ignored =
+        term.member?.toLowerCase() === 'issuer' &&
+        (signInType === 'emailaddress' || signInType === 'username');
+      return ignored || (term.test === 'eq' ? value === test : value !== test);
+    });
   };
   return run(checked.tree);
 }

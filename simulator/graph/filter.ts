@@ -17,7 +17,8 @@
  *               | path '/' 'any' '(' var ':' lambdaBody ')'
  *               | path ('eq'|'ne'|'gt'|'ge'|'lt'|'le') literal
  *               | path 'in' '(' literal (',' literal)* ')'
- *   lambdaBody := var ['/' name] ('eq'|'ne') literal | 'startsWith' '(' var ',' literal ')'
+ *   lambdaBody := lambdaTerm ('and' lambdaTerm)*
+ *   lambdaTerm := var ['/' name] ('eq'|'ne') literal | 'startsWith' '(' var ',' literal ')'
  *   literal    := 'string' ('' escapes a quote) | true | false | null | number | GUID
  *
  * String comparisons are case-insensitive, as Entra compares directory strings. Anything the
@@ -56,11 +57,16 @@ export type FilterNode =
   | {
       readonly type: 'any';
       readonly property: string;
-      /** Sub-property of each element (`x/skuId`), or undefined for string collections. */
-      readonly member: string | undefined;
-      readonly test: 'eq' | 'ne' | 'startsWith';
-      readonly value: Literal;
+      /** Tests one element must pass together (`c/a eq 'x' and c/b eq 'y'`). */
+      readonly terms: readonly LambdaTerm[];
     };
+
+export interface LambdaTerm {
+  /** Sub-property of each element (`x/skuId`), or undefined for string collections. */
+  readonly member: string | undefined;
+  readonly test: 'eq' | 'ne' | 'startsWith';
+  readonly value: Literal;
+}
 
 // ----------------------------------------------------------------------------------------
 // Parser
@@ -270,33 +276,39 @@ export function parseFilter(text: string): FilterNode {
     const variable = next();
     if (variable.t !== 'ident') throw syntaxError(text, variable.pos);
     expectPunct(':');
+    const terms = [parseLambdaTerm(variable.v)];
+    while (isWord(peek(), 'and')) {
+      next();
+      terms.push(parseLambdaTerm(variable.v));
+    }
+    expectPunct(')');
+    return { type: 'any', property, terms };
+  }
+
+  function parseLambdaTerm(variable: string): LambdaTerm {
     const head = next();
     if (head.t !== 'ident') throw syntaxError(text, head.pos);
-    let node: FilterNode;
     if (head.v.toLowerCase() === 'startswith') {
       expectPunct('(');
       const target = next();
-      if (target.t !== 'ident' || target.v !== variable.v) throw syntaxError(text, target.pos);
+      if (target.t !== 'ident' || target.v !== variable) throw syntaxError(text, target.pos);
       expectPunct(',');
       const value = parseLiteral();
       expectPunct(')');
-      node = { type: 'any', property, member: undefined, test: 'startsWith', value };
-    } else {
-      if (head.v !== variable.v) throw syntaxError(text, head.pos);
-      let member: string | undefined;
-      if (peek().t === 'punct' && (peek() as { v: string }).v === '/') {
-        next();
-        const name = next();
-        if (name.t !== 'ident') throw syntaxError(text, name.pos);
-        member = name.v;
-      }
-      const op = next();
-      const opWord = op.t === 'ident' ? op.v.toLowerCase() : '';
-      if (opWord !== 'eq' && opWord !== 'ne') throw syntaxError(text, op.pos);
-      node = { type: 'any', property, member, test: opWord, value: parseLiteral() };
+      return { member: undefined, test: 'startsWith', value };
     }
-    expectPunct(')');
-    return node;
+    if (head.v !== variable) throw syntaxError(text, head.pos);
+    let member: string | undefined;
+    if (peek().t === 'punct' && (peek() as { v: string }).v === '/') {
+      next();
+      const name = next();
+      if (name.t !== 'ident') throw syntaxError(text, name.pos);
+      member = name.v;
+    }
+    const op = next();
+    const opWord = op.t === 'ident' ? op.v.toLowerCase() : '';
+    if (opWord !== 'eq' && opWord !== 'ne') throw syntaxError(text, op.pos);
+    return { member, test: opWord, value: parseLiteral() };
   }
 
   const tree = parseOr();
@@ -329,6 +341,12 @@ export interface FilterableProperty {
   readonly endsWith?: Support;
   /** `eq null` / `ne null`. */
   readonly nullValues?: Support;
+  /**
+   * `identities`' rules (objectIdentity page, "Filtering"): a lambda needs both `issuer` and
+   * `issuerAssignedId` compared with `eq`; entries of signInType `userPrincipalName` never
+   * match; for `emailAddress` and `userName` entries the issuer value is ignored.
+   */
+  readonly signInRules?: boolean;
   /** For objectCollection: the element members usable in a lambda, with their types. */
   readonly members?: Readonly<Record<string, 'guid' | 'string'>>;
 }
@@ -515,32 +533,57 @@ export function checkFilter(text: string, schema: FilterSchema, advanced: boolea
         }
         return;
       }
-      case 'any': {
-        const property = resolve(node.property);
-        if (property.type !== 'stringCollection' && property.type !== 'objectCollection') {
-          throw unsupportedClause(property.name, schema.resourceName);
-        }
-        if (node.test === 'ne' && !advanced) throw advancedRequired('ne');
-        if (node.test === 'startsWith') need(property.startsWith, property, 'startsWith');
-        else need(property.eq, property, 'eq');
-        if (property.type === 'objectCollection') {
-          const memberType =
-            node.member === undefined ? undefined : property.members?.[node.member];
-          if (memberType === undefined) {
-            throw unsupportedClause(node.member ?? property.name, schema.resourceName);
-          }
-          if (memberType === 'guid' && node.value.kind !== 'guid' && node.value.kind !== 'string') {
-            throw incompatibleTypes('Edm.Guid', literalEdm(node.value), 'eq');
-          }
-        } else if (node.member !== undefined || node.value.kind !== 'string') {
-          throw unsupportedClause(property.name, schema.resourceName);
-        }
+      case 'any':
+        checkLambda(node.property, node.terms);
         return;
+    }
+  };
+
+  const checkLambda = (path: string, terms: readonly LambdaTerm[]): void => {
+    const property = resolve(path);
+    if (property.type !== 'stringCollection' && property.type !== 'objectCollection') {
+      throw unsupportedClause(property.name, schema.resourceName);
+    }
+    if (property.signInRules === true) {
+      checkIdentityLambda(property, terms, schema.resourceName);
+      return;
+    }
+    const [term, ...rest] = terms;
+    if (term === undefined || rest.length > 0) {
+      throw unsupportedClause(property.name, schema.resourceName);
+    }
+    if (term.test === 'ne' && !advanced) throw advancedRequired('ne');
+    if (term.test === 'startsWith') need(property.startsWith, property, 'startsWith');
+    else need(property.eq, property, 'eq');
+    if (property.type === 'objectCollection') {
+      const memberType = term.member === undefined ? undefined : property.members?.[term.member];
+      if (memberType === undefined) {
+        throw unsupportedClause(term.member ?? property.name, schema.resourceName);
       }
+      if (memberType === 'guid' && term.value.kind !== 'guid' && term.value.kind !== 'string') {
+        throw incompatibleTypes('Edm.Guid', literalEdm(term.value), 'eq');
+      }
+    } else if (term.member !== undefined || term.value.kind !== 'string') {
+      throw unsupportedClause(property.name, schema.resourceName);
     }
   };
   visit(tree, false);
   return { tree, resolve };
+}
+
+/** `identities/any(c:c/issuerAssignedId eq 'x' and c/issuer eq 'y')`, in either order. */
+function checkIdentityLambda(
+  property: FilterableProperty,
+  terms: readonly LambdaTerm[],
+  resource: string,
+): void {
+  const members = terms.map((t) => t.member?.toLowerCase());
+  const valid =
+    terms.length === 2 &&
+    members.includes('issuer') &&
+    members.includes('issuerassignedid') &&
+    terms.every((t) => t.test === 'eq' && t.value.kind === 'string');
+  if (!valid) throw unsupportedClause(property.name, resource);
 }
 
 function tooManyClauses(count: number): GraphError {

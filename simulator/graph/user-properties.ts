@@ -14,7 +14,8 @@ export type PropertyKind =
   | 'employeeOrgData'
   | 'passwordProfile'
   | 'assignedLicenses'
-  | 'licenseAssignmentStates';
+  | 'licenseAssignmentStates'
+  | 'identities';
 
 export interface PropertySpec {
   readonly kind: PropertyKind;

@@ -11,6 +11,7 @@
  */
 import { graphErrors } from '../errors.js';
 import { assignmentStatesOf } from '../licensing.js';
+import { validateIdentities } from './identities.js';
 import type { ExtensionLookup } from './user-extensions.js';
 import type { PropertySpec } from './user-properties.js';
 import { generatedProperties } from './user-properties.js';
@@ -97,6 +98,9 @@ export const USER_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
   // "Read-only in Microsoft Graph"; Entra adds the mail as the primary SMTP: address (users.ts).
   // Unique across users and groups (../addresses.ts). Returned only on $select.
   proxyAddresses: { kind: 'stringCollection', readOnly: true },
+  // objectIdentity entries; the userPrincipalName one follows the UPN (identities.ts).
+  // "Returned only on $select."
+  identities: { kind: 'identities', notNullable: true },
 };
 
 /** Graph v1.0's default property set for users, in Graph's output order. */
@@ -144,6 +148,7 @@ function renderProperty(user: UserDocument, name: string): unknown {
   const value = user[name];
   switch (USER_PROPERTIES[name]?.kind) {
     case 'stringCollection':
+    case 'identities':
       return Array.isArray(value) ? value : [];
     case 'assignedLicenses':
       return renderAssignedLicenses(value);
@@ -309,6 +314,8 @@ function validateValue(name: string, spec: PropertySpec, value: unknown, mode: W
       return validateSeedLicenses(value, USER_RESOURCE);
     case 'licenseAssignmentStates':
       throw graphErrors.readOnlyProperty(name);
+    case 'identities':
+      return validateIdentities(value);
   }
 }
 
@@ -517,6 +524,14 @@ function userFilterProperties(): FilterableProperty[] {
       jsonPath: '$.assignedLicenses',
       eq: 'default',
       members: { skuId: 'guid' },
+    },
+    {
+      name: 'identities',
+      type: 'objectCollection',
+      jsonPath: '$.identities',
+      eq: 'default',
+      members: { issuer: 'string', issuerAssignedId: 'string' },
+      signInRules: true,
     },
     ...EXTENSION_ATTRIBUTE_NAMES.map((n): FilterableProperty => ({
       name: `onPremisesExtensionAttributes/${n}`,

@@ -11,6 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { graphErrors } from '../errors.js';
 import { proxiesWithMail } from '../addresses.js';
+import type { ObjectIdentity } from './identities.js';
+import { identitiesFor } from './identities.js';
 import type { SimResponse } from '../http.js';
 import { jsonObjectBody } from '../http.js';
 import type { DirectoryDocument, StoredObject, UserDocument } from '../store.js';
@@ -90,6 +92,12 @@ export function createUser(ctx: GraphContext): SimResponse {
   const user = compactUser({
     ...changes,
     proxyAddresses: proxiesWithMail(undefined, changes['mail']),
+    identities: identitiesFor(
+      undefined,
+      changes['identities'] as ObjectIdentity[] | undefined,
+      String(changes['userPrincipalName']),
+      ctx.store.defaultDomain,
+    ),
     id: randomUUID(),
     userType: changes['userType'] ?? 'Member',
     createdDateTime: created,
@@ -146,9 +154,24 @@ export function updateUser(ctx: GraphContext, segment: PathSegment): SimResponse
     ...('mail' in changes
       ? { proxyAddresses: proxiesWithMail(found.doc['proxyAddresses'], changes['mail']) }
       : {}),
+    // The userPrincipalName identity follows the UPN.
+    ...('identities' in changes || 'userPrincipalName' in changes
+      ? {
+          identities: identitiesFor(
+            found.doc['identities'],
+            changes['identities'] as ObjectIdentity[] | undefined,
+            String(changes['userPrincipalName'] ?? found.doc['userPrincipalName']),
+            ctx.store.defaultDomain,
+          ),
+        }
+      : {}),
   });
   ctx.store.transaction(() => {
-    const changed = 'mail' in changes ? [...names, 'proxyAddresses'] : names;
+    const changed = [
+      ...names,
+      ...('mail' in changes ? ['proxyAddresses'] : []),
+      ...('userPrincipalName' in changes && !('identities' in changes) ? ['identities'] : []),
+    ];
     const result = ctx.store.updateObject('user', next, changed);
     if (!result.ok) throw graphErrors.objectConflict(result.conflict);
     auditUserUpdate(ctx, found.doc, next, changed);

@@ -48,7 +48,9 @@ export type Conflict =
   | 'id'
   | 'uniqueName'
   /** A mail address another active object holds (see ../addresses.ts). */
-  | 'proxyAddresses';
+  | 'proxyAddresses'
+  /** An identity's issuer + issuerAssignedId pair another user holds (../graph/identities.ts). */
+  | 'identities';
 
 export type WriteResult =
   { readonly ok: true } | { readonly ok: false; readonly conflict: Conflict };

@@ -232,6 +232,15 @@ function createConflictCheck(
   const selectOwnerOfKey = db.prepare<[string, string], { id: string }>(
     'SELECT id FROM objects WHERE kind = ? AND key = ?',
   );
+  // The issuer + issuerAssignedId pair of an identity is unique in the tenant. A scan, run
+  // only for a user carrying identities other than its userPrincipalName one (whose
+  // uniqueness the UPN key already ensures), so seeding a large tenant does not pay for it.
+  const selectOwnerOfIdentity = db.prepare<[string, string], { id: string }>(
+    `SELECT o.id FROM objects o, json_each(o.doc, '$.identities') i
+     WHERE o.kind = 'user' AND o.state = 'active'
+       AND lower(json_extract(i.value, '$.issuer')) = ?
+       AND lower(json_extract(i.value, '$.issuerAssignedId')) = ? LIMIT 1`,
+  );
   const selectOwnerOfImmutable = db.prepare<[string], { id: string }>(
     'SELECT id FROM objects WHERE immutable_id = ?',
   );
@@ -251,8 +260,24 @@ function createConflictCheck(
       }
     }
     if (addresses.conflicts(doc, selfId)) return { ok: false, conflict: 'proxyAddresses' };
+    if (kind === 'user') {
+      for (const [issuer, assigned] of localIdentities(doc)) {
+        const owner = selectOwnerOfIdentity.get(issuer, assigned);
+        if (owner !== undefined && owner.id !== selfId)
+          return { ok: false, conflict: 'identities' };
+      }
+    }
     return { ok: true };
   };
+}
+
+/** Lowercased [issuer, issuerAssignedId] of a user's identities other than the UPN one. */
+function localIdentities(doc: DirectoryDocument): [string, string][] {
+  const list = doc['identities'];
+  if (!Array.isArray(list)) return [];
+  return (list as Record<string, unknown>[])
+    .filter((i) => i['signInType'] !== 'userPrincipalName')
+    .map((i) => [String(i['issuer']).toLowerCase(), String(i['issuerAssignedId']).toLowerCase()]);
 }
 
 /** The read side of `objects`: users, keyset pages with filters, and delta's change windows. */

@@ -30,7 +30,16 @@ export function createSeeding(
   const { meta, objects, links, seats, docs } = parts;
   const seedTx = db.transaction((seed: SeedData, nowMs: number): boolean => {
     if (meta.get('seeded') !== undefined || objects.countActive('user') !== 0) return false;
-    for (const [index, user] of seed.users.entries()) {
+    for (const [index, seeded] of seed.users.entries()) {
+      // Every user has its userPrincipalName identity, issued by the initial domain (as
+      // ../graph/identities.ts keeps it on writes); the seed's own entries come first.
+      const given = Array.isArray(seeded['identities']) ? (seeded['identities'] as unknown[]) : [];
+      const upnIdentity = {
+        signInType: 'userPrincipalName',
+        issuer: parts.defaultDomain,
+        issuerAssignedId: seeded['userPrincipalName'],
+      };
+      const user = { ...seeded, identities: [...given, upnIdentity] };
       const result = objects.insertObjectTx('user', user);
       if (!result.ok) throw new Error(`seed users[${index}]: duplicate ${result.conflict}`);
     }
