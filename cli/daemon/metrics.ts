@@ -37,9 +37,9 @@ export interface DaemonMetricsOptions {
   readonly processMetrics?: boolean;
 }
 
-export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonMetrics {
-  const registry = new Registry();
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'entrasync_' });
+/** The daemon's metric families, registered on `registry`. Names and labels are stable: the
+ * Grafana dashboard (examples/daemon/grafana-dashboard.json) and alert rules query them. */
+function defineMetrics(registry: Registry) {
   const registers = [registry];
 
   const runs = new Counter({
@@ -147,6 +147,53 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     help: '1 when /healthz answers ok, 0 when degraded.',
     registers,
   });
+  return {
+    runs,
+    failures,
+    skipped,
+    changes,
+    planChanges,
+    planBlocked,
+    planHeld,
+    throttled,
+    graphRequests,
+    graphWrites,
+    writeCeiling,
+    sourceRecords,
+    sourceStatus,
+    lastSuccess,
+    lastRun,
+    duration,
+    consecutive,
+    backoff,
+    healthy,
+  };
+}
+
+export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonMetrics {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'entrasync_' });
+  const {
+    runs,
+    failures,
+    skipped,
+    changes,
+    planChanges,
+    planBlocked,
+    planHeld,
+    throttled,
+    graphRequests,
+    graphWrites,
+    writeCeiling,
+    sourceRecords,
+    sourceStatus,
+    lastSuccess,
+    lastRun,
+    duration,
+    consecutive,
+    backoff,
+    healthy,
+  } = defineMetrics(registry);
   healthy.set(1);
 
   const FAILED: ReadonlySet<RunOutcome> = new Set(['source-failed', 'apply-failed', 'error']);
