@@ -173,28 +173,8 @@ function defineMetrics(registry: Registry) {
 export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonMetrics {
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'entrasync_' });
-  const {
-    runs,
-    failures,
-    skipped,
-    changes,
-    planChanges,
-    planBlocked,
-    planHeld,
-    throttled,
-    graphRequests,
-    graphWrites,
-    writeCeiling,
-    sourceRecords,
-    sourceStatus,
-    lastSuccess,
-    lastRun,
-    duration,
-    consecutive,
-    backoff,
-    healthy,
-  } = defineMetrics(registry);
-  healthy.set(1);
+  const m = defineMetrics(registry);
+  m.healthy.set(1);
 
   const FAILED: ReadonlySet<RunOutcome> = new Set(['source-failed', 'apply-failed', 'error']);
 
@@ -205,58 +185,58 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
       const byKind = new Map<ChangeKind, number>();
       for (const change of plan.changes) {
         byKind.set(change.kind, (byKind.get(change.kind) ?? 0) + 1);
-        changes.inc({ kind: change.kind, outcome: 'planned' });
+        m.changes.inc({ kind: change.kind, outcome: 'planned' });
       }
       for (const blocked of plan.blocked) {
-        changes.inc({ kind: blocked.change.kind, outcome: 'blocked' });
+        m.changes.inc({ kind: blocked.change.kind, outcome: 'blocked' });
       }
-      planChanges.reset();
-      for (const [kind, n] of byKind) planChanges.set({ kind }, n);
-      planBlocked.set(plan.blocked.length);
-      planHeld.reset();
-      for (const blocked of plan.blocked) planHeld.inc({ reason: blocked.code });
+      m.planChanges.reset();
+      for (const [kind, n] of byKind) m.planChanges.set({ kind }, n);
+      m.planBlocked.set(plan.blocked.length);
+      m.planHeld.reset();
+      for (const blocked of plan.blocked) m.planHeld.inc({ reason: blocked.code });
       for (const source of plan.sources) {
-        sourceRecords.set({ source: source.name }, source.records);
+        m.sourceRecords.set({ source: source.name }, source.records);
         for (const status of SOURCE_STATUSES) {
-          sourceStatus.set({ source: source.name, status }, source.status === status ? 1 : 0);
+          m.sourceStatus.set({ source: source.name, status }, source.status === status ? 1 : 0);
         }
       }
     },
     observeReport(report, { countThrottled = true } = {}) {
-      for (const op of report.ops) changes.inc({ kind: op.kind, outcome: op.outcome });
+      for (const op of report.ops) m.changes.inc({ kind: op.kind, outcome: op.outcome });
       if (!countThrottled) return;
       // The paced writer counts every 429 it met (retried ones included) in `stats.throttled`;
       // without it, only the writes that finally failed with 429 are known.
       const stats = (report as { stats?: { throttled?: number } }).stats;
-      if (typeof stats?.throttled === 'number') throttled.inc(stats.throttled);
-      else throttled.inc(report.ops.filter((op) => op.error?.status === 429).length);
+      if (typeof stats?.throttled === 'number') m.throttled.inc(stats.throttled);
+      else m.throttled.inc(report.ops.filter((op) => op.error?.status === 429).length);
     },
     observeRun(mode, outcome, durationSeconds, at) {
-      runs.inc({ mode, outcome });
-      duration.observe({ mode }, durationSeconds);
-      lastRun.set(at / 1000);
-      if (FAILED.has(outcome)) failures.inc({ outcome });
-      else lastSuccess.set(at / 1000);
+      m.runs.inc({ mode, outcome });
+      m.duration.observe({ mode }, durationSeconds);
+      m.lastRun.set(at / 1000);
+      if (FAILED.has(outcome)) m.failures.inc({ outcome });
+      else m.lastSuccess.set(at / 1000);
     },
     observeSkip(reason) {
-      skipped.inc({ reason });
+      m.skipped.inc({ reason });
     },
     addThrottled(count) {
-      if (count > 0) throttled.inc(count);
+      if (count > 0) m.throttled.inc(count);
     },
     addGraphTraffic(requests, writes) {
-      if (requests > 0) graphRequests.inc(requests);
-      if (writes > 0) graphWrites.inc(writes);
+      if (requests > 0) m.graphRequests.inc(requests);
+      if (writes > 0) m.graphWrites.inc(writes);
     },
     setWriteCeiling(perSecond) {
-      writeCeiling.set(perSecond);
+      m.writeCeiling.set(perSecond);
     },
     setBackoff(n, waitSeconds) {
-      consecutive.set(n);
-      backoff.set(waitSeconds);
+      m.consecutive.set(n);
+      m.backoff.set(waitSeconds);
     },
     setHealthy(ok) {
-      healthy.set(ok ? 1 : 0);
+      m.healthy.set(ok ? 1 : 0);
     },
     render: () => registry.metrics(),
   };
