@@ -13,7 +13,7 @@ import type { Daemon } from './daemon.js';
 import { createDaemonMetrics } from './metrics.js';
 import { runDaemon } from './run-daemon.js';
 import { createManualScheduler } from './scheduler.js';
-import { captureLog, tempCopyOfQuickstart } from './test-helpers.js';
+import { captureLog, tempCopyOfQuickstart, until } from './test-helpers.js';
 
 const DASHBOARD = join(
   import.meta.dirname,
@@ -60,15 +60,6 @@ function metricsIn(expr: string): Map<string, Set<string>> {
     found.set(m[1]!, labels);
   }
   return found;
-}
-
-async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 1000; i++) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** The /metrics of `entrasync daemon --mode apply` after one run over the quickstart. */

@@ -17,16 +17,7 @@ import type { Daemon } from './daemon.js';
 import type { DaemonCommandOptions } from './run-daemon.js';
 import { runDaemon } from './run-daemon.js';
 import { createManualScheduler } from './scheduler.js';
-import { QUICKSTART, captureLog, tempCopyOfQuickstart } from './test-helpers.js';
-
-async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { QUICKSTART, captureLog, tempCopyOfQuickstart, until } from './test-helpers.js';
 
 function start(
   work: string,

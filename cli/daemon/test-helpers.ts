@@ -163,3 +163,13 @@ export function runtimeOfStack(stack: TestStack): Runtime {
     close: () => Promise.resolve(),
   };
 }
+
+/** Polls `probe` every 10 ms until it gives a value (not undefined or false); 10 s at most. */
+export async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
+  for (let i = 0; i < 1000; i++) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -252,7 +252,5 @@ function notesSection(plan: Plan): string {
 }
 
 function show(value: AttributeValue): string {
-  if (value === null || value === undefined) return '(none)';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return JSON.stringify(value);
+  return value === null || value === undefined ? '(none)' : JSON.stringify(value);
 }
