@@ -381,11 +381,7 @@ export async function readManagedGroups(
       ? [{ g, uniqueName, id: String(g['id']) }]
       : [];
   });
-  const reads = ours.map(({ g, id }) => ({
-    key: id,
-    first: `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
-    what: `members of group ${String(g['displayName'] ?? id)}`,
-  }));
+  const reads = ours.map(({ g, id }) => membersRead(id, g));
   // Members 20 groups to a $batch, several batches in flight (read-batched.ts, issue 24).
   const members = sequential
     ? await readEach(transport, reads)
@@ -418,7 +414,7 @@ export async function readLicensedGroups(
   transport: GraphTransport,
   ids: readonly string[],
 ): Promise<TenantGroup[]> {
-  const out: TenantGroup[] = [];
+  const found: Record<string, unknown>[] = [];
   for (const id of ids) {
     const answer = await transport.get(
       `/groups/${encodeURIComponent(id)}?$select=${MANAGED_GROUP_SELECT}`,
@@ -430,22 +426,40 @@ export async function readLicensedGroups(
         `reading group ${id} failed (${answer.status} ${graph.code ?? ''}: ${graph.message ?? ''}); no plan is made from a partial tenant`,
       );
     }
-    const g = answer.body as Record<string, unknown>;
-    const members = await readAll(
-      transport,
-      `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
-      `members of group ${String(g['displayName'] ?? id)}`,
-    );
-    const uniqueName = typeof g['uniqueName'] === 'string' ? g['uniqueName'] : '';
-    out.push(
-      toTenantGroup(
-        g,
-        uniqueName,
-        members.map((m) => String(m['id'])),
-      ),
-    );
+    found.push(answer.body as Record<string, unknown>);
   }
-  return out;
+  // Members as the managed groups' are read: 20 groups to a $batch, whole or failed.
+  const members = await readAllBatched(
+    transport,
+    found.map((g) => membersRead(String(g['id']), g)),
+    { restarts: READ_RESTARTS },
+  );
+  return found.map((g) => {
+    const read = members.get(String(g['id']));
+    if (read === undefined) {
+      throw new TenantReadError(
+        `members of group ${String(g['id'])} were not read; no plan is made`,
+      );
+    }
+    const uniqueName = typeof g['uniqueName'] === 'string' ? g['uniqueName'] : '';
+    return toTenantGroup(
+      g,
+      uniqueName,
+      read.map((m) => String(m['id'])),
+    );
+  });
+}
+
+/** The paged read of a group's member ids, as readAll and readAllBatched take it. */
+function membersRead(
+  id: string,
+  group: Record<string, unknown>,
+): { key: string; first: string; what: string } {
+  return {
+    key: id,
+    first: `/groups/${encodeURIComponent(id)}/members?$select=id&$top=${PAGE_SIZE}`,
+    what: `members of group ${String(group['displayName'] ?? id)}`,
+  };
 }
 
 /** Each read through readAll, one after another (the sequential read). */
